@@ -1,0 +1,20 @@
+//! The `models` function: model records and the training jobs that build them.
+
+mod estimate;
+mod handlers;
+mod paging;
+pub mod request;
+
+use axum::routing::{get, post};
+use axum::Router;
+use shared::AppState;
+
+pub fn router(state: AppState) -> Router {
+    let routes = Router::new()
+        .route("/v1/models", get(handlers::list))
+        .route("/v1/models/train", post(handlers::train))
+        .route("/v1/models/{id}", get(handlers::get_model))
+        .route("/v1/models/{id}/status", get(handlers::status))
+        .with_state(state);
+    shared::http::serve(routes)
+}

@@ -1,0 +1,231 @@
+//! Environment → one typed `Config`. Loading never fails: a bad value is kept as a problem
+//! that `/health` reports, because a Lambda that fails to initialise answers API Gateway's
+//! bare 502 instead of our envelope. Secrets are wrapped so `Debug` and logs never show them.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::providers::{Provider, ALL};
+
+/// A secret value: prints as `***`, compares only through `expose`.
+#[derive(Clone)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(value.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct ProviderConfig {
+    pub provider: Provider,
+    pub api_key: Option<Secret>,
+    /// Which variable the key came from (or the first one to set when absent).
+    pub key_var: &'static str,
+    pub base_url: String,
+    pub model: String,
+}
+
+impl ProviderConfig {
+    pub fn configured(&self) -> bool {
+        self.api_key.is_some()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreConfig {
+    /// The embedded default: one SQLite file shared by every local function process.
+    Sqlite { path: PathBuf },
+    /// DynamoDB tables, named by the deployment (template.yaml passes them in).
+    Dynamo {
+        models_table: String,
+        jobs_table: String,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub store: StoreConfig,
+    pub providers: Vec<ProviderConfig>,
+    /// Every AI call works to this deadline; below API Gateway's 30 s.
+    pub request_deadline: Duration,
+    /// Configuration mistakes found while loading; `/health` reports them.
+    pub problems: Vec<String>,
+}
+
+pub const DEFAULT_DEADLINE_MS: u64 = 25_000;
+
+impl Config {
+    pub fn from_env() -> Config {
+        Config::from_lookup(|k| std::env::var(k).ok())
+    }
+
+    /// Builds the config from any variable source, so tests need not touch the process env.
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Config {
+        let get = |k: &str| {
+            get(k)
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
+        let mut problems = Vec::new();
+
+        let store = match (get("MLAAS_MODELS_TABLE"), get("MLAAS_JOBS_TABLE")) {
+            (Some(models_table), Some(jobs_table)) => StoreConfig::Dynamo {
+                models_table,
+                jobs_table,
+            },
+            (None, None) => {
+                let dir = get("MLAAS_DATA_DIR").unwrap_or_else(|| ".mlaas".into());
+                let path = get("MLAAS_DB_PATH")
+                    .map(PathBuf::from)
+                    .unwrap_or_else(|| PathBuf::from(dir).join("local.db"));
+                StoreConfig::Sqlite { path }
+            }
+            _ => {
+                problems.push(
+                    "set both MLAAS_MODELS_TABLE and MLAAS_JOBS_TABLE, or neither".to_string(),
+                );
+                StoreConfig::Sqlite {
+                    path: PathBuf::from(".mlaas/local.db"),
+                }
+            }
+        };
+
+        let providers = ALL
+            .into_iter()
+            .map(|provider| {
+                let found = provider
+                    .key_vars()
+                    .iter()
+                    .find_map(|var| get(var).map(|v| (*var, Secret::new(v))));
+                let (key_var, api_key) = match found {
+                    Some((var, key)) => (var, Some(key)),
+                    None => (provider.key_vars()[0], None),
+                };
+                let base_url = get(provider.base_url_var())
+                    .unwrap_or_else(|| provider.default_base_url().to_string());
+                if !(base_url.starts_with("http://") || base_url.starts_with("https://")) {
+                    problems.push(format!(
+                        "{} must be an http(s) URL",
+                        provider.base_url_var()
+                    ));
+                }
+                ProviderConfig {
+                    provider,
+                    api_key,
+                    key_var,
+                    base_url: base_url.trim_end_matches('/').to_string(),
+                    model: get(provider.model_var())
+                        .unwrap_or_else(|| provider.default_model().to_string()),
+                }
+            })
+            .collect();
+
+        let request_deadline = match get("MLAAS_REQUEST_DEADLINE_MS") {
+            None => Duration::from_millis(DEFAULT_DEADLINE_MS),
+            Some(v) => match v.parse::<u64>() {
+                Ok(ms) if (100..=29_000).contains(&ms) => Duration::from_millis(ms),
+                _ => {
+                    problems.push(
+                        "MLAAS_REQUEST_DEADLINE_MS must be milliseconds from 100 to 29000"
+                            .to_string(),
+                    );
+                    Duration::from_millis(DEFAULT_DEADLINE_MS)
+                }
+            },
+        };
+
+        Config {
+            store,
+            providers,
+            request_deadline,
+            problems,
+        }
+    }
+
+    pub fn provider(&self, p: Provider) -> &ProviderConfig {
+        self.providers
+            .iter()
+            .find(|c| c.provider == p)
+            .expect("config holds every provider")
+    }
+
+    pub fn configured_providers(&self) -> impl Iterator<Item = &ProviderConfig> {
+        self.providers.iter().filter(|p| p.configured())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn cfg(vars: &[(&str, &str)]) -> Config {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_to_sqlite_and_no_providers() {
+        let c = cfg(&[]);
+        assert_eq!(
+            c.store,
+            StoreConfig::Sqlite {
+                path: PathBuf::from(".mlaas/local.db")
+            }
+        );
+        assert_eq!(c.configured_providers().count(), 0);
+        assert!(c.problems.is_empty());
+        assert_eq!(c.request_deadline, Duration::from_secs(25));
+    }
+
+    #[test]
+    fn gemini_accepts_google_key_and_blank_keys_do_not_count() {
+        let c = cfg(&[("GOOGLE_API_KEY", "g"), ("OPENAI_API_KEY", "  ")]);
+        assert!(c.provider(Provider::Gemini).configured());
+        assert_eq!(c.provider(Provider::Gemini).key_var, "GOOGLE_API_KEY");
+        assert!(!c.provider(Provider::Openai).configured());
+    }
+
+    #[test]
+    fn secrets_do_not_debug_print() {
+        let c = cfg(&[("OPENAI_API_KEY", "sk-sentinel-123")]);
+        let printed = format!("{c:?}");
+        assert!(!printed.contains("sk-sentinel-123"));
+    }
+
+    #[test]
+    fn bad_values_become_problems_not_panics() {
+        let c = cfg(&[
+            ("MLAAS_MODELS_TABLE", "m"),
+            ("OPENAI_BASE_URL", "ftp://x"),
+            ("MLAAS_REQUEST_DEADLINE_MS", "99999"),
+        ]);
+        assert_eq!(c.problems.len(), 3, "{:?}", c.problems);
+    }
+
+    #[test]
+    fn dynamo_when_both_tables_are_named() {
+        let c = cfg(&[("MLAAS_MODELS_TABLE", "m"), ("MLAAS_JOBS_TABLE", "j")]);
+        assert_eq!(
+            c.store,
+            StoreConfig::Dynamo {
+                models_table: "m".into(),
+                jobs_table: "j".into()
+            }
+        );
+    }
+}

@@ -1,0 +1,225 @@
+//! One error type for the whole API. Every failure a client can see is an `ApiError`, and
+//! every `ApiError` renders as the spec's envelope:
+//! `{"error":{"code","message","details"},"timestamp","request_id"}`.
+//! Infrastructure failures are logged in full and shown to the client only as a generic message.
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::{json, Value};
+
+use crate::{clock, http::request_id};
+
+/// What is wrong with one request field (boxed: keeps `Result<_, ApiError>` small).
+#[derive(Debug)]
+pub struct FieldError {
+    pub message: String,
+    pub field: String,
+    pub received: Value,
+    pub expected: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// A request field is missing, has the wrong type, or is out of range.
+    #[error("{}", .0.message)]
+    Validation(Box<FieldError>),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("method {method} is not allowed on this path")]
+    MethodNotAllowed { method: String },
+    #[error("request body is larger than the {limit_bytes}-byte limit")]
+    PayloadTooLarge { limit_bytes: usize },
+    #[error("provider {provider} is not configured: set {variable}")]
+    MissingApiKey { provider: String, variable: String },
+    #[error("rate limit of {limit} requests per minute exceeded")]
+    RateLimited { limit: u32, retry_after_secs: u64 },
+    #[error("{message}")]
+    ServiceUnavailable { message: String, details: Value },
+    #[error("{message}")]
+    ProcessingTimeout { message: String, details: Value },
+    #[error("{0}")]
+    Conflict(String),
+    #[error("missing or invalid API key")]
+    Unauthorized,
+    /// Anything the client cannot fix. The source is logged, never rendered.
+    #[error("internal error")]
+    Internal(#[source] Box<dyn std::error::Error + Send + Sync + 'static>),
+}
+
+impl ApiError {
+    pub fn validation(
+        field: impl Into<String>,
+        received: Value,
+        expected: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        ApiError::Validation(Box::new(FieldError {
+            message: message.into(),
+            field: field.into(),
+            received,
+            expected: expected.into(),
+        }))
+    }
+
+    pub fn internal(err: impl std::error::Error + Send + Sync + 'static) -> Self {
+        ApiError::Internal(Box::new(err))
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            ApiError::Validation(_) => "VALIDATION_ERROR",
+            ApiError::NotFound(_) => "NOT_FOUND",
+            ApiError::MethodNotAllowed { .. } => "METHOD_NOT_ALLOWED",
+            ApiError::PayloadTooLarge { .. } => "PAYLOAD_TOO_LARGE",
+            ApiError::MissingApiKey { .. } => "MISSING_API_KEY",
+            ApiError::RateLimited { .. } => "RATE_LIMIT_EXCEEDED",
+            ApiError::ServiceUnavailable { .. } => "SERVICE_UNAVAILABLE",
+            ApiError::ProcessingTimeout { .. } => "PROCESSING_TIMEOUT",
+            ApiError::Conflict(_) => "CONFLICT",
+            ApiError::Unauthorized => "UNAUTHORIZED",
+            ApiError::Internal(_) => "INTERNAL_ERROR",
+        }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::Validation(_) | ApiError::MissingApiKey { .. } => StatusCode::BAD_REQUEST,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::ServiceUnavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::ProcessingTimeout { .. } => StatusCode::GATEWAY_TIMEOUT,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn details(&self) -> Value {
+        match self {
+            ApiError::Validation(f) => {
+                json!({"field": f.field, "received": f.received, "expected": f.expected})
+            }
+            ApiError::MethodNotAllowed { method } => json!({"method": method}),
+            ApiError::PayloadTooLarge { limit_bytes } => json!({"limit_bytes": limit_bytes}),
+            ApiError::MissingApiKey { provider, variable } => {
+                json!({"provider": provider, "variable": variable})
+            }
+            ApiError::RateLimited {
+                limit,
+                retry_after_secs,
+            } => {
+                json!({"limit": limit, "window_seconds": 60, "retry_after_seconds": retry_after_secs})
+            }
+            ApiError::ServiceUnavailable { details, .. }
+            | ApiError::ProcessingTimeout { details, .. } => details.clone(),
+            _ => Value::Null,
+        }
+    }
+
+    /// The envelope as JSON, with the current request's id.
+    pub fn envelope(&self) -> Value {
+        json!({
+            "error": {
+                "code": self.code(),
+                "message": self.to_string(),
+                "details": self.details(),
+            },
+            "timestamp": clock::now_rfc3339(),
+            "request_id": request_id::current(),
+        })
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        match &self {
+            ApiError::Internal(source) => {
+                tracing::error!(error = %source, detail = ?source, "internal error");
+            }
+            other if other.status().is_server_error() => {
+                tracing::warn!(code = other.code(), error = %other, "request failed");
+            }
+            other => tracing::info!(code = other.code(), error = %other, "request rejected"),
+        }
+        let mut response = (self.status(), axum::Json(self.envelope())).into_response();
+        if let ApiError::RateLimited {
+            retry_after_secs, ..
+        } = self
+        {
+            if let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string()) {
+                response.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+        }
+        response
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn internal_errors_never_render_their_source() {
+        let err = ApiError::internal(std::io::Error::other("disk /secret/path exploded"));
+        let body = err.envelope().to_string();
+        assert!(!body.contains("secret"), "{body}");
+        assert_eq!(err.envelope()["error"]["code"], "INTERNAL_ERROR");
+        assert_eq!(err.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    }
+
+    #[test]
+    fn validation_envelope_carries_field_received_expected() {
+        let err = ApiError::validation("training_config.epochs", json!(0), "integer 1-1000", "bad");
+        let env = err.envelope();
+        assert_eq!(env["error"]["code"], "VALIDATION_ERROR");
+        assert_eq!(env["error"]["details"]["field"], "training_config.epochs");
+        assert_eq!(env["error"]["details"]["received"], 0);
+        assert_eq!(env["error"]["details"]["expected"], "integer 1-1000");
+        assert!(env["timestamp"].as_str().unwrap().ends_with('Z'));
+        assert!(env["request_id"].is_string());
+    }
+
+    #[test]
+    fn every_variant_has_its_status() {
+        let cases: Vec<(ApiError, u16)> = vec![
+            (ApiError::NotFound("x".into()), 404),
+            (
+                ApiError::MethodNotAllowed {
+                    method: "PUT".into(),
+                },
+                405,
+            ),
+            (ApiError::PayloadTooLarge { limit_bytes: 1 }, 413),
+            (
+                ApiError::MissingApiKey {
+                    provider: "openai".into(),
+                    variable: "OPENAI_API_KEY".into(),
+                },
+                400,
+            ),
+            (
+                ApiError::RateLimited {
+                    limit: 5,
+                    retry_after_secs: 3,
+                },
+                429,
+            ),
+            (
+                ApiError::ProcessingTimeout {
+                    message: "t".into(),
+                    details: Value::Null,
+                },
+                504,
+            ),
+            (ApiError::Conflict("c".into()), 409),
+            (ApiError::Unauthorized, 401),
+        ];
+        for (err, status) in cases {
+            assert_eq!(err.status().as_u16(), status, "{}", err.code());
+        }
+    }
+}

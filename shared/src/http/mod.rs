@@ -1,0 +1,66 @@
+//! HTTP plumbing shared by every function: the request id, the JSON extractor, and the layers
+//! that make every failure (unknown path, wrong method, panic) answer in the error envelope.
+
+pub mod json;
+pub mod request_id;
+
+use std::any::Any;
+
+use axum::extract::Request;
+use axum::http::{header, Method};
+use axum::response::{IntoResponse, Response};
+use axum::Router;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::cors::{Any as AnyOrigin, CorsLayer};
+
+use crate::error::ApiError;
+
+pub use json::{BodyLimit, JsonBody};
+
+async fn not_found(req: Request) -> ApiError {
+    ApiError::NotFound(format!(
+        "no route for {} {}",
+        req.method(),
+        req.uri().path()
+    ))
+}
+
+async fn method_not_allowed(req: Request) -> ApiError {
+    ApiError::MethodNotAllowed {
+        method: req.method().to_string(),
+    }
+}
+
+fn panic_response(panic: Box<dyn Any + Send + 'static>) -> Response {
+    let what = panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "non-string panic".into());
+    tracing::error!(panic = %what, "handler panicked");
+    #[derive(Debug, thiserror::Error)]
+    #[error("handler panicked")]
+    struct Panicked;
+    ApiError::internal(Panicked).into_response()
+}
+
+/// Wraps a function's routes with what every function needs. Layers run outermost first:
+/// request id → CORS → panic catcher → routes (with envelope fallbacks).
+pub fn serve(routes: Router) -> Router {
+    let cors = CorsLayer::new()
+        .allow_origin(AnyOrigin)
+        .allow_methods([Method::GET, Method::POST, Method::OPTIONS])
+        .allow_headers([
+            header::CONTENT_TYPE,
+            header::AUTHORIZATION,
+            "x-api-key".parse().expect("static header name"),
+            "idempotency-key".parse().expect("static header name"),
+        ])
+        .expose_headers(["x-request-id".parse().expect("static header name")]);
+    routes
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(CatchPanicLayer::custom(panic_response))
+        .layer(cors)
+        .layer(axum::middleware::from_fn(request_id::middleware))
+}

@@ -1,0 +1,23 @@
+//! The orchestration crate every Lambda function shares.
+//!
+//! Arrows point one way: functions → shared; inside, `http` and handlers' helpers → `store`,
+//! `providers`, `records`; `records` and `validate` import nothing of the others.
+
+pub mod clock;
+pub mod config;
+pub mod error;
+pub mod http;
+pub mod ids;
+pub mod logging;
+pub mod providers;
+pub mod records;
+pub mod state;
+pub mod store;
+pub mod validate;
+
+pub use config::Config;
+pub use error::{ApiError, ApiResult};
+pub use state::AppState;
+
+/// The API's version, reported by `/health`.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

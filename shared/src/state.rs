@@ -1,0 +1,89 @@
+//! What every handler receives: the configuration and the store.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use crate::config::Config;
+use crate::records::{JobRecord, JobStatus, ModelRecord, ModelStatus};
+use crate::store::{self, ModelPage, ModelQuery, SharedStore, Store, StoreError};
+
+#[derive(Clone)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub store: SharedStore,
+}
+
+impl AppState {
+    pub fn new(config: Config, store: SharedStore) -> Self {
+        AppState {
+            config: Arc::new(config),
+            store,
+        }
+    }
+
+    /// Loads the configuration and opens its store. A store that cannot be opened does not
+    /// stop the function from starting: it answers every call with an error, so `/health`
+    /// can say what is wrong in the envelope instead of API Gateway's bare 502.
+    pub async fn from_env() -> AppState {
+        let config = Config::from_env();
+        for problem in &config.problems {
+            tracing::warn!(problem = %problem, "configuration problem");
+        }
+        let store = match store::open(&config).await {
+            Ok(store) => store,
+            Err(e) => {
+                tracing::error!(error = %e, "store could not be opened");
+                Arc::new(UnavailableStore::new(e.to_string())) as SharedStore
+            }
+        };
+        AppState::new(config, store)
+    }
+}
+
+/// Stands in for a store that failed to open; every call reports that failure.
+pub struct UnavailableStore(String);
+
+impl UnavailableStore {
+    pub fn new(reason: impl Into<String>) -> Self {
+        UnavailableStore(reason.into())
+    }
+
+    fn fail<T>(&self) -> Result<T, StoreError> {
+        Err(StoreError::Backend(format!(
+            "store unavailable: {}",
+            self.0
+        )))
+    }
+}
+
+#[async_trait]
+impl Store for UnavailableStore {
+    fn backend(&self) -> &'static str {
+        "unavailable"
+    }
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.fail()
+    }
+    async fn create_training(&self, _: &ModelRecord, _: &JobRecord) -> Result<(), StoreError> {
+        self.fail()
+    }
+    async fn get_model(&self, _: &str) -> Result<Option<ModelRecord>, StoreError> {
+        self.fail()
+    }
+    async fn get_job(&self, _: &str) -> Result<Option<JobRecord>, StoreError> {
+        self.fail()
+    }
+    async fn put_model(&self, _: &ModelRecord) -> Result<(), StoreError> {
+        self.fail()
+    }
+    async fn put_job_if(&self, _: &JobRecord, _: JobStatus) -> Result<(), StoreError> {
+        self.fail()
+    }
+    async fn list_models(&self, _: &ModelQuery) -> Result<ModelPage, StoreError> {
+        self.fail()
+    }
+    async fn count_models(&self, _: Option<ModelStatus>) -> Result<u64, StoreError> {
+        self.fail()
+    }
+}

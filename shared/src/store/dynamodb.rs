@@ -1,0 +1,365 @@
+//! The DynamoDB store. Items are the records themselves, mapped with serde_dynamo.
+//!
+//! - models table: key `id`; GSI `by_created` (key `list_key` = "model", sort `id`) lists
+//!   models newest first, since ids are ULIDs and sort by creation time. One constant
+//!   partition is fine at this API's write rate (well under 1,000 writes/s).
+//! - jobs table: key `id`; its stream (new images of inserted items) drives the worker.
+//!
+//! Every state change is a conditional write, so two instances never both win.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata};
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, AttributeValue, BillingMode, GlobalSecondaryIndex, KeySchemaElement,
+    KeyType, Projection, ProjectionType, Put, ScalarAttributeType, Select, StreamSpecification,
+    StreamViewType, TransactWriteItem,
+};
+use aws_sdk_dynamodb::Client;
+use serde::de::DeserializeOwned;
+
+use super::{ModelPage, ModelQuery, Store, StoreError};
+use crate::records::{JobRecord, JobStatus, ModelRecord, ModelStatus};
+
+pub const LIST_INDEX: &str = "by_created";
+const LIST_KEY: &str = "list_key";
+const LIST_VALUE: &str = "model";
+
+#[derive(Debug, Clone)]
+pub struct Tables {
+    pub models: String,
+    pub jobs: String,
+}
+
+#[derive(Clone)]
+pub struct DynamoStore {
+    client: Client,
+    tables: Tables,
+}
+
+type Item = HashMap<String, AttributeValue>;
+
+fn backend<E>(e: E) -> StoreError
+where
+    E: std::error::Error + ProvideErrorMetadata + 'static,
+{
+    StoreError::Backend(DisplayErrorContext(&e).to_string())
+}
+
+fn to_item<T: serde::Serialize>(value: &T) -> Result<Item, StoreError> {
+    serde_dynamo::to_item(value).map_err(|e| StoreError::Backend(e.to_string()))
+}
+
+fn from_item<T: DeserializeOwned>(item: Item) -> Result<T, StoreError> {
+    let id = match item.get("id") {
+        Some(AttributeValue::S(s)) => s.clone(),
+        _ => "<no id>".to_string(),
+    };
+    serde_dynamo::from_item(item).map_err(|e| StoreError::Corrupt {
+        id,
+        reason: e.to_string(),
+    })
+}
+
+fn s(v: &str) -> AttributeValue {
+    AttributeValue::S(v.to_string())
+}
+
+fn model_item(model: &ModelRecord) -> Result<Item, StoreError> {
+    let mut item = to_item(model)?;
+    item.insert(LIST_KEY.into(), s(LIST_VALUE));
+    Ok(item)
+}
+
+impl DynamoStore {
+    pub fn new(client: Client, tables: Tables) -> Self {
+        DynamoStore { client, tables }
+    }
+
+    pub fn tables(&self) -> &Tables {
+        &self.tables
+    }
+
+    async fn get<T: DeserializeOwned>(
+        &self,
+        table: &str,
+        id: &str,
+    ) -> Result<Option<T>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(table)
+            .key("id", s(id))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| backend(e.into_service_error()))?;
+        out.item.map(from_item).transpose()
+    }
+
+    /// Creates both tables as `template.yaml` declares them, for tests and local DynamoDB.
+    /// Polls `DescribeTable` itself: the SDK waiter sleeps 20 s between polls.
+    pub async fn create_tables(&self) -> Result<(), StoreError> {
+        let key = |name: &str, kind: KeyType| {
+            KeySchemaElement::builder()
+                .attribute_name(name)
+                .key_type(kind)
+                .build()
+                .map_err(|e| StoreError::Backend(e.to_string()))
+        };
+        let attr = |name: &str| {
+            AttributeDefinition::builder()
+                .attribute_name(name)
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .map_err(|e| StoreError::Backend(e.to_string()))
+        };
+        let index = GlobalSecondaryIndex::builder()
+            .index_name(LIST_INDEX)
+            .key_schema(key(LIST_KEY, KeyType::Hash)?)
+            .key_schema(key("id", KeyType::Range)?)
+            .projection(
+                Projection::builder()
+                    .projection_type(ProjectionType::All)
+                    .build(),
+            )
+            .build()
+            .map_err(|e| StoreError::Backend(e.to_string()))?;
+        self.client
+            .create_table()
+            .table_name(&self.tables.models)
+            .billing_mode(BillingMode::PayPerRequest)
+            .attribute_definitions(attr("id")?)
+            .attribute_definitions(attr(LIST_KEY)?)
+            .key_schema(key("id", KeyType::Hash)?)
+            .global_secondary_indexes(index)
+            .send()
+            .await
+            .map_err(|e| backend(e.into_service_error()))?;
+        self.client
+            .create_table()
+            .table_name(&self.tables.jobs)
+            .billing_mode(BillingMode::PayPerRequest)
+            .attribute_definitions(attr("id")?)
+            .key_schema(key("id", KeyType::Hash)?)
+            .stream_specification(
+                StreamSpecification::builder()
+                    .stream_enabled(true)
+                    .stream_view_type(StreamViewType::NewImage)
+                    .build()
+                    .map_err(|e| StoreError::Backend(e.to_string()))?,
+            )
+            .send()
+            .await
+            .map_err(|e| backend(e.into_service_error()))?;
+        for table in [&self.tables.models, &self.tables.jobs] {
+            for _ in 0..100 {
+                let out = self
+                    .client
+                    .describe_table()
+                    .table_name(table)
+                    .send()
+                    .await
+                    .map_err(|e| backend(e.into_service_error()))?;
+                let active = out
+                    .table
+                    .and_then(|t| t.table_status)
+                    .is_some_and(|s| s.as_str() == "ACTIVE");
+                if active {
+                    break;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Store for DynamoStore {
+    fn backend(&self) -> &'static str {
+        "dynamodb"
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.get::<serde_json::Value>(&self.tables.models, "__ping__")
+            .await
+            .map(|_| ())
+    }
+
+    async fn create_training(
+        &self,
+        model: &ModelRecord,
+        job: &JobRecord,
+    ) -> Result<(), StoreError> {
+        let put = |table: &str, item: Item| -> Result<TransactWriteItem, StoreError> {
+            let put = Put::builder()
+                .table_name(table)
+                .set_item(Some(item))
+                .condition_expression("attribute_not_exists(id)")
+                .build()
+                .map_err(|e| StoreError::Backend(e.to_string()))?;
+            Ok(TransactWriteItem::builder().put(put).build())
+        };
+        let result = self
+            .client
+            .transact_write_items()
+            .transact_items(put(&self.tables.models, model_item(model)?)?)
+            .transact_items(put(&self.tables.jobs, to_item(job)?)?)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) => {
+                let e = e.into_service_error();
+                if e.is_transaction_canceled_exception() {
+                    Err(StoreError::ConditionFailed(format!(
+                        "model {} or job {} already exists",
+                        model.id, job.id
+                    )))
+                } else {
+                    Err(backend(e))
+                }
+            }
+        }
+    }
+
+    async fn get_model(&self, id: &str) -> Result<Option<ModelRecord>, StoreError> {
+        self.get(&self.tables.models, id).await
+    }
+
+    async fn get_job(&self, id: &str) -> Result<Option<JobRecord>, StoreError> {
+        self.get(&self.tables.jobs, id).await
+    }
+
+    async fn put_model(&self, model: &ModelRecord) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.tables.models)
+            .set_item(Some(model_item(model)?))
+            .condition_expression("attribute_exists(id)")
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) => {
+                let e = e.into_service_error();
+                if e.is_conditional_check_failed_exception() {
+                    Err(StoreError::ConditionFailed(format!(
+                        "model {} does not exist",
+                        model.id
+                    )))
+                } else {
+                    Err(backend(e))
+                }
+            }
+        }
+    }
+
+    async fn put_job_if(&self, job: &JobRecord, expected: JobStatus) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.tables.jobs)
+            .set_item(Some(to_item(job)?))
+            .condition_expression("#s = :expected")
+            .expression_attribute_names("#s", "status")
+            .expression_attribute_values(":expected", s(expected.as_str()))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) => {
+                let e = e.into_service_error();
+                if e.is_conditional_check_failed_exception() {
+                    Err(StoreError::ConditionFailed(format!(
+                        "job {} is not {}",
+                        job.id,
+                        expected.as_str()
+                    )))
+                } else {
+                    Err(backend(e))
+                }
+            }
+        }
+    }
+
+    async fn list_models(&self, query: &ModelQuery) -> Result<ModelPage, StoreError> {
+        let limit = query.limit.max(1);
+        let mut models: Vec<ModelRecord> = Vec::with_capacity(limit);
+        let mut start: Option<Item> = None;
+        // A filter applies after DynamoDB's own page limit, so keep reading until the page
+        // is full or the index is exhausted.
+        loop {
+            let mut req = self
+                .client
+                .query()
+                .table_name(&self.tables.models)
+                .index_name(LIST_INDEX)
+                .scan_index_forward(false)
+                .limit((limit - models.len()) as i32)
+                .expression_attribute_values(":k", s(LIST_VALUE))
+                .set_exclusive_start_key(start.take());
+            req = match &query.after {
+                Some(after) => req
+                    .key_condition_expression("list_key = :k AND id < :after")
+                    .expression_attribute_values(":after", s(after)),
+                None => req.key_condition_expression("list_key = :k"),
+            };
+            if let Some(status) = query.status {
+                req = req
+                    .filter_expression("#s = :s")
+                    .expression_attribute_names("#s", "status")
+                    .expression_attribute_values(":s", s(status.as_str()));
+            }
+            let out = req
+                .send()
+                .await
+                .map_err(|e| backend(e.into_service_error()))?;
+            for item in out.items.unwrap_or_default() {
+                models.push(from_item(item)?);
+            }
+            match out.last_evaluated_key {
+                Some(key) if models.len() < limit => start = Some(key),
+                Some(_) => {
+                    let last = models.last().map(|m| m.id.clone());
+                    return Ok(ModelPage { models, last });
+                }
+                None => return Ok(ModelPage { models, last: None }),
+            }
+        }
+    }
+
+    async fn count_models(&self, status: Option<ModelStatus>) -> Result<u64, StoreError> {
+        let mut total = 0u64;
+        let mut start: Option<Item> = None;
+        loop {
+            let mut req = self
+                .client
+                .query()
+                .table_name(&self.tables.models)
+                .index_name(LIST_INDEX)
+                .select(Select::Count)
+                .key_condition_expression("list_key = :k")
+                .expression_attribute_values(":k", s(LIST_VALUE))
+                .set_exclusive_start_key(start.take());
+            if let Some(status) = status {
+                req = req
+                    .filter_expression("#s = :s")
+                    .expression_attribute_names("#s", "status")
+                    .expression_attribute_values(":s", s(status.as_str()));
+            }
+            let out = req
+                .send()
+                .await
+                .map_err(|e| backend(e.into_service_error()))?;
+            total += out.count.max(0) as u64;
+            match out.last_evaluated_key {
+                Some(key) => start = Some(key),
+                None => return Ok(total),
+            }
+        }
+    }
+}

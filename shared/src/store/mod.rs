@@ -1,0 +1,98 @@
+//! One store trait, two implementations: DynamoDB in AWS, an embedded SQLite file locally.
+//! Both pass the same contract suite (`tests/tests/store_contract.rs`).
+
+pub mod dynamodb;
+pub mod sqlite;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use crate::config::{Config, StoreConfig};
+use crate::records::{JobRecord, JobStatus, ModelRecord, ModelStatus};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A conditional write found the record in another state (or already present).
+    #[error("condition failed: {0}")]
+    ConditionFailed(String),
+    /// The backend could not be reached or refused the call.
+    #[error("store backend error: {0}")]
+    Backend(String),
+    /// A stored item could not be decoded.
+    #[error("corrupt record {id}: {reason}")]
+    Corrupt { id: String, reason: String },
+}
+
+impl From<StoreError> for crate::error::ApiError {
+    fn from(e: StoreError) -> Self {
+        crate::error::ApiError::internal(e)
+    }
+}
+
+/// A page request for the model list, newest first.
+#[derive(Debug, Clone, Default)]
+pub struct ModelQuery {
+    pub status: Option<ModelStatus>,
+    pub limit: usize,
+    /// Resume strictly after (older than) this model id.
+    pub after: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ModelPage {
+    pub models: Vec<ModelRecord>,
+    /// The id to resume after, when more may follow.
+    pub last: Option<String>,
+}
+
+#[async_trait]
+pub trait Store: Send + Sync {
+    /// Which backend this is, for health output.
+    fn backend(&self) -> &'static str;
+
+    /// A cheap read proving the store answers now.
+    async fn ping(&self) -> Result<(), StoreError>;
+
+    /// Writes a new model and its first job together; fails if either id exists.
+    async fn create_training(&self, model: &ModelRecord, job: &JobRecord)
+        -> Result<(), StoreError>;
+
+    async fn get_model(&self, id: &str) -> Result<Option<ModelRecord>, StoreError>;
+
+    async fn get_job(&self, id: &str) -> Result<Option<JobRecord>, StoreError>;
+
+    /// Replaces the model record, which must exist.
+    async fn put_model(&self, model: &ModelRecord) -> Result<(), StoreError>;
+
+    /// Replaces the job record only if its stored status is still `expected`: the claim
+    /// (`queued → in_progress`) and every later transition are compare-and-set.
+    async fn put_job_if(&self, job: &JobRecord, expected: JobStatus) -> Result<(), StoreError>;
+
+    async fn list_models(&self, query: &ModelQuery) -> Result<ModelPage, StoreError>;
+
+    async fn count_models(&self, status: Option<ModelStatus>) -> Result<u64, StoreError>;
+}
+
+pub type SharedStore = Arc<dyn Store>;
+
+/// Opens the store the configuration names.
+pub async fn open(config: &Config) -> Result<SharedStore, StoreError> {
+    match &config.store {
+        StoreConfig::Sqlite { path } => Ok(Arc::new(sqlite::SqliteStore::open(path)?)),
+        StoreConfig::Dynamo {
+            models_table,
+            jobs_table,
+        } => {
+            let sdk = aws_config::load_from_env().await;
+            let client = aws_sdk_dynamodb::Client::new(&sdk);
+            Ok(Arc::new(dynamodb::DynamoStore::new(
+                client,
+                dynamodb::Tables {
+                    models: models_table.clone(),
+                    jobs: jobs_table.clone(),
+                },
+            )))
+        }
+    }
+}

@@ -1,0 +1,265 @@
+//! The embedded store: one SQLite file that every local function process opens. WAL mode
+//! lets readers and one writer work at once across processes; `busy_timeout` makes a second
+//! writer wait instead of failing. Calls run on the blocking pool so they never stall tokio.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use rusqlite::{params, Connection, OptionalExtension};
+use serde::de::DeserializeOwned;
+
+use super::{ModelPage, ModelQuery, Store, StoreError};
+use crate::records::{JobRecord, JobStatus, ModelRecord, ModelStatus};
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS models (
+    id     TEXT PRIMARY KEY,
+    status TEXT NOT NULL,
+    body   TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS models_by_status ON models (status, id);
+CREATE TABLE IF NOT EXISTS jobs (
+    id       TEXT PRIMARY KEY,
+    model_id TEXT NOT NULL,
+    status   TEXT NOT NULL,
+    body     TEXT NOT NULL
+);
+";
+
+#[derive(Clone)]
+pub struct SqliteStore {
+    conn: Arc<Mutex<Connection>>,
+}
+
+fn backend(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Backend(e.to_string())
+}
+
+fn decode<T: DeserializeOwned>(id: &str, body: &str) -> Result<T, StoreError> {
+    serde_json::from_str(body).map_err(|e| StoreError::Corrupt {
+        id: id.to_string(),
+        reason: e.to_string(),
+    })
+}
+
+fn encode<T: serde::Serialize>(value: &T) -> Result<String, StoreError> {
+    serde_json::to_string(value).map_err(backend)
+}
+
+fn status_text<T: serde::Serialize>(status: &T) -> Result<String, StoreError> {
+    match serde_json::to_value(status).map_err(backend)? {
+        serde_json::Value::String(s) => Ok(s),
+        other => Err(StoreError::Backend(format!("status is not text: {other}"))),
+    }
+}
+
+impl SqliteStore {
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(backend)?;
+        }
+        let conn = Connection::open(path).map_err(backend)?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))
+            .map_err(backend)?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(backend)?;
+        conn.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(backend)?;
+        conn.execute_batch(SCHEMA).map_err(backend)?;
+        Ok(SqliteStore {
+            conn: Arc::new(Mutex::new(conn)),
+        })
+    }
+
+    async fn with<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let conn = self.conn.clone();
+        tokio::task::spawn_blocking(move || {
+            // A panic while holding the lock poisons it; the connection itself is still sound.
+            let mut guard = conn.lock().unwrap_or_else(|p| p.into_inner());
+            f(&mut guard)
+        })
+        .await
+        .map_err(backend)?
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    fn backend(&self) -> &'static str {
+        "sqlite"
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.with(|c| {
+            c.query_row("SELECT count(*) FROM models WHERE id = ''", [], |r| {
+                r.get::<_, i64>(0)
+            })
+            .map(|_| ())
+            .map_err(backend)
+        })
+        .await
+    }
+
+    async fn create_training(
+        &self,
+        model: &ModelRecord,
+        job: &JobRecord,
+    ) -> Result<(), StoreError> {
+        let (mid, mstatus, mbody) = (
+            model.id.clone(),
+            status_text(&model.status)?,
+            encode(model)?,
+        );
+        let (jid, jmodel, jstatus, jbody) = (
+            job.id.clone(),
+            job.model_id.clone(),
+            status_text(&job.status)?,
+            encode(job)?,
+        );
+        self.with(move |c| {
+            let tx = c
+                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+                .map_err(backend)?;
+            let inserted = tx
+                .execute(
+                    "INSERT OR IGNORE INTO models (id, status, body) VALUES (?1, ?2, ?3)",
+                    params![mid, mstatus, mbody],
+                )
+                .map_err(backend)?
+                + tx.execute(
+                    "INSERT OR IGNORE INTO jobs (id, model_id, status, body) VALUES (?1, ?2, ?3, ?4)",
+                    params![jid, jmodel, jstatus, jbody],
+                )
+                .map_err(backend)?;
+            if inserted != 2 {
+                return Err(StoreError::ConditionFailed(format!(
+                    "model {mid} or job {jid} already exists"
+                )));
+            }
+            tx.commit().map_err(backend)
+        })
+        .await
+    }
+
+    async fn get_model(&self, id: &str) -> Result<Option<ModelRecord>, StoreError> {
+        let id = id.to_string();
+        self.with(move |c| {
+            let body: Option<String> = c
+                .query_row("SELECT body FROM models WHERE id = ?1", [&id], |r| r.get(0))
+                .optional()
+                .map_err(backend)?;
+            body.map(|b| decode(&id, &b)).transpose()
+        })
+        .await
+    }
+
+    async fn get_job(&self, id: &str) -> Result<Option<JobRecord>, StoreError> {
+        let id = id.to_string();
+        self.with(move |c| {
+            let body: Option<String> = c
+                .query_row("SELECT body FROM jobs WHERE id = ?1", [&id], |r| r.get(0))
+                .optional()
+                .map_err(backend)?;
+            body.map(|b| decode(&id, &b)).transpose()
+        })
+        .await
+    }
+
+    async fn put_model(&self, model: &ModelRecord) -> Result<(), StoreError> {
+        let (id, status, body) = (
+            model.id.clone(),
+            status_text(&model.status)?,
+            encode(model)?,
+        );
+        self.with(move |c| {
+            let n = c
+                .execute(
+                    "UPDATE models SET status = ?2, body = ?3 WHERE id = ?1",
+                    params![id, status, body],
+                )
+                .map_err(backend)?;
+            if n == 1 {
+                Ok(())
+            } else {
+                Err(StoreError::ConditionFailed(format!(
+                    "model {id} does not exist"
+                )))
+            }
+        })
+        .await
+    }
+
+    async fn put_job_if(&self, job: &JobRecord, expected: JobStatus) -> Result<(), StoreError> {
+        let (id, status, body) = (job.id.clone(), status_text(&job.status)?, encode(job)?);
+        let expected = status_text(&expected)?;
+        self.with(move |c| {
+            let n = c
+                .execute(
+                    "UPDATE jobs SET status = ?2, body = ?3 WHERE id = ?1 AND status = ?4",
+                    params![id, status, body, expected],
+                )
+                .map_err(backend)?;
+            if n == 1 {
+                Ok(())
+            } else {
+                Err(StoreError::ConditionFailed(format!(
+                    "job {id} is not {expected}"
+                )))
+            }
+        })
+        .await
+    }
+
+    async fn list_models(&self, query: &ModelQuery) -> Result<ModelPage, StoreError> {
+        let status = query.status.map(|s| s.as_str().to_string());
+        let after = query.after.clone();
+        let limit = query.limit.max(1);
+        self.with(move |c| {
+            // One more than asked tells whether another page exists.
+            let mut stmt = c
+                .prepare(
+                    "SELECT id, body FROM models
+                     WHERE (?1 IS NULL OR status = ?1) AND (?2 IS NULL OR id < ?2)
+                     ORDER BY id DESC LIMIT ?3",
+                )
+                .map_err(backend)?;
+            let rows = stmt
+                .query_map(params![status, after, (limit + 1) as i64], |r| {
+                    Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+                })
+                .map_err(backend)?;
+            let mut models = Vec::with_capacity(limit + 1);
+            for row in rows {
+                let (id, body) = row.map_err(backend)?;
+                models.push(decode::<ModelRecord>(&id, &body)?);
+            }
+            let more = models.len() > limit;
+            models.truncate(limit);
+            let last = if more {
+                models.last().map(|m| m.id.clone())
+            } else {
+                None
+            };
+            Ok(ModelPage { models, last })
+        })
+        .await
+    }
+
+    async fn count_models(&self, status: Option<ModelStatus>) -> Result<u64, StoreError> {
+        let status = status.map(|s| s.as_str().to_string());
+        self.with(move |c| {
+            c.query_row(
+                "SELECT count(*) FROM models WHERE (?1 IS NULL OR status = ?1)",
+                params![status],
+                |r| r.get::<_, i64>(0),
+            )
+            .map(|n| n as u64)
+            .map_err(backend)
+        })
+        .await
+    }
+}

@@ -1,0 +1,95 @@
+"""End-to-end smoke test over real HTTP against `cargo lambda watch` (see scripts/smoke).
+
+Runs the spec's client examples for the endpoints that exist and checks the error envelope
+on the paths a client gets wrong. Standard library only.
+"""
+import json
+import sys
+import urllib.error
+import urllib.request
+
+BASE = sys.argv[1] if len(sys.argv) > 1 else "http://127.0.0.1:5000"
+passed = failed = 0
+
+
+def call(method, path, body=None, content_type="application/json", raw=None):
+    data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
+    req = urllib.request.Request(BASE + path, data=data, method=method)
+    if data is not None and content_type:
+        req.add_header("Content-Type", content_type)
+    try:
+        with urllib.request.urlopen(req, timeout=60) as r:
+            return r.status, json.loads(r.read() or b"null"), dict(r.headers)
+    except urllib.error.HTTPError as e:
+        text = e.read()
+        try:
+            return e.code, json.loads(text), dict(e.headers)
+        except ValueError:
+            return e.code, {"raw": text.decode(errors="replace")}, dict(e.headers)
+
+
+def check(name, condition, detail=""):
+    global passed, failed
+    if condition:
+        passed += 1
+        print(f"ok   {name}")
+    else:
+        failed += 1
+        print(f"FAIL {name} {detail}")
+
+
+def envelope(name, status, body, want_status, want_code):
+    ok = (
+        status == want_status
+        and isinstance(body, dict)
+        and body.get("error", {}).get("code") == want_code
+        and body.get("request_id")
+        and body.get("timestamp", "").endswith("Z")
+    )
+    check(name, ok, f"status={status} body={body}")
+
+
+status, body, headers = call("GET", "/health")
+check("GET /health is healthy", status == 200 and body["status"] == "healthy", body)
+check("health checks the database", body["services"]["database"] == "operational")
+
+status, body, _ = call("GET", "/v1/ai/status")
+check("GET /v1/ai/status", status == 200 and body["total_services"] == 5, body)
+check("status lists five providers", list(body["service_status"]) == ["openai", "anthropic", "perplexity", "gemini", "grok"])
+
+train = {
+    "model_config": {"name": "Enhanced Image Classifier", "type": "computer_vision",
+                     "architecture": "resnet50", "dataset": "custom_images", "target_accuracy": 0.92},
+    "training_config": {"epochs": 50, "batch_size": 32, "learning_rate": 0.001,
+                        "ai_enhancement": True, "providers": ["openai", "anthropic", "perplexity"]},
+}
+status, body, _ = call("POST", "/v1/models/train", train)
+check("POST /v1/models/train is 202", status == 202 and body["status"] == "training_started", body)
+model_id = body.get("model_id", "")
+status, st, _ = call("GET", body.get("monitoring_url", "/missing"))
+check("monitoring_url answers", status == 200 and st["status"] == "queued", st)
+status, m, _ = call("GET", f"/v1/models/{model_id}")
+check("GET /v1/models/{id}", status == 200 and m["id"] == model_id, m)
+status, lst, _ = call("GET", "/v1/models")
+check("GET /v1/models lists it", status == 200 and lst["models"][0]["id"] == model_id and lst["total_models"] == 1, lst)
+
+status, body, _ = call("GET", "/v1/nothing")
+envelope("unknown path is NOT_FOUND", status, body, 404, "NOT_FOUND")
+status, body, _ = call("DELETE", "/v1/models")
+envelope("wrong method is METHOD_NOT_ALLOWED", status, body, 405, "METHOD_NOT_ALLOWED")
+status, body, _ = call("POST", "/v1/models/train", raw=b"{not json")
+envelope("malformed JSON is VALIDATION_ERROR", status, body, 400, "VALIDATION_ERROR")
+status, body, _ = call("POST", "/v1/models/train", raw=json.dumps(train).encode(), content_type="text/plain")
+envelope("wrong content type is VALIDATION_ERROR", status, body, 400, "VALIDATION_ERROR")
+bad = json.loads(json.dumps(train))
+bad["training_config"]["epochs"] = 0
+status, body, _ = call("POST", "/v1/models/train", bad)
+envelope("epochs 0 is VALIDATION_ERROR", status, body, 400, "VALIDATION_ERROR")
+check("the bad field is named", body.get("error", {}).get("details", {}).get("field") == "training_config.epochs", body)
+status, body, _ = call("POST", "/v1/models/train", raw=b'{"pad":"' + b"x" * (2 * 1024 * 1024) + b'"}')
+envelope("2 MiB body is PAYLOAD_TOO_LARGE", status, body, 413, "PAYLOAD_TOO_LARGE")
+status, body, _ = call("GET", "/v1/models/model_003")
+envelope("unknown model is NOT_FOUND", status, body, 404, "NOT_FOUND")
+
+print(f"{passed} passed, {failed} failed")
+sys.exit(1 if failed else 0)

@@ -1,0 +1,139 @@
+//! Test support: stores on SQLite (a fresh file per test) and on DynamoDB (moto_server,
+//! fresh tables per test), and a one-call helper that drives a function's Router.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::Router;
+use http::{HeaderMap, Request, StatusCode};
+use serde_json::Value;
+use shared::store::dynamodb::{DynamoStore, Tables};
+use shared::store::sqlite::SqliteStore;
+use shared::store::SharedStore;
+use shared::{AppState, Config};
+use tower::ServiceExt;
+
+/// Where `scripts/test` (and `.ci/run`) expose the moto_server they started.
+pub const MOTO_VAR: &str = "MLAAS_TEST_DYNAMODB_URL";
+
+pub fn temp_path(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join("mlaas-tests");
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir.join(format!("{name}-{}.db", ulid::Ulid::new()))
+}
+
+pub fn sqlite_store() -> SharedStore {
+    Arc::new(SqliteStore::open(&temp_path("store")).expect("open sqlite"))
+}
+
+/// A DynamoDB client for moto_server on loopback, with moto's dummy credentials.
+pub async fn dynamo_client_at(endpoint: &str) -> aws_sdk_dynamodb::Client {
+    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new("us-east-1"))
+        .endpoint_url(endpoint)
+        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
+            "testing", "testing", None, None, "tests",
+        ))
+        .load()
+        .await;
+    aws_sdk_dynamodb::Client::new(&sdk)
+}
+
+/// A DynamoDB store on fresh tables. Fails loudly without moto: the DynamoDB half of the
+/// suite must never pass by being skipped.
+pub async fn dynamo_store() -> SharedStore {
+    let endpoint = std::env::var(MOTO_VAR).unwrap_or_else(|_| {
+        panic!("{MOTO_VAR} is not set: run the suite with scripts/test, which starts moto_server")
+    });
+    let client = dynamo_client_at(&endpoint).await;
+    let suffix = ulid::Ulid::new().to_string().to_lowercase();
+    let store = DynamoStore::new(
+        client,
+        Tables {
+            models: format!("models-{suffix}"),
+            jobs: format!("jobs-{suffix}"),
+        },
+    );
+    store.create_tables().await.expect("create tables on moto");
+    Arc::new(store)
+}
+
+/// A config from explicit variables only, never the test process's own environment.
+pub fn config(vars: &[(&str, &str)]) -> Config {
+    let vars: Vec<(String, String)> = vars
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    Config::from_lookup(move |k| vars.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()))
+}
+
+pub fn state_with(store: SharedStore, vars: &[(&str, &str)]) -> AppState {
+    AppState::new(config(vars), store)
+}
+
+pub fn sqlite_state() -> AppState {
+    state_with(sqlite_store(), &[])
+}
+
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Value,
+    pub text: String,
+}
+
+/// Sends one request through a Router, as API Gateway would hand it to the function.
+pub async fn send(router: &Router, request: Request<Body>) -> Reply {
+    let response = router
+        .clone()
+        .oneshot(request)
+        .await
+        .expect("router is infallible");
+    let status = response.status();
+    let headers = response.headers().clone();
+    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .expect("body");
+    let text = String::from_utf8_lossy(&bytes).into_owned();
+    let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    Reply {
+        status,
+        headers,
+        body,
+        text,
+    }
+}
+
+pub async fn get(router: &Router, path: &str) -> Reply {
+    send(
+        router,
+        Request::get(path).body(Body::empty()).expect("request"),
+    )
+    .await
+}
+
+pub async fn post_json(router: &Router, path: &str, body: &Value) -> Reply {
+    send(
+        router,
+        Request::post(path)
+            .header("content-type", "application/json")
+            .body(Body::from(body.to_string()))
+            .expect("request"),
+    )
+    .await
+}
+
+/// Asserts `reply` is the spec's error envelope with `code`, and returns its details.
+pub fn assert_envelope(reply: &Reply, status: u16, code: &str) -> Value {
+    assert_eq!(reply.status.as_u16(), status, "body: {}", reply.text);
+    let b = &reply.body;
+    assert_eq!(b["error"]["code"], code, "body: {}", reply.text);
+    assert!(b["error"]["message"]
+        .as_str()
+        .is_some_and(|m| !m.is_empty()));
+    assert!(b["error"].get("details").is_some());
+    assert!(b["timestamp"].as_str().is_some_and(|t| t.ends_with('Z')));
+    assert!(b["request_id"].as_str().is_some_and(|r| !r.is_empty()));
+    b["error"]["details"].clone()
+}

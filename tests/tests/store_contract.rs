@@ -1,0 +1,269 @@
+//! One contract, two stores: every case runs on SQLite and on DynamoDB (moto_server).
+
+use chrono::Utc;
+use shared::ids;
+use shared::records::{JobRecord, JobStatus, ModelRecord, ModelStatus, TrainingConfig};
+use shared::store::{ModelQuery, SharedStore, StoreError};
+
+fn records() -> (ModelRecord, JobRecord) {
+    let now = Utc::now();
+    let config = TrainingConfig {
+        epochs: 5,
+        batch_size: 16,
+        learning_rate: 0.01,
+        ai_enhancement: false,
+        providers: vec!["openai".into()],
+    };
+    let (model_id, job_id) = (ids::new_model_id(), ids::new_job_id());
+    let model = ModelRecord {
+        id: model_id.clone(),
+        name: "contract model".into(),
+        model_type: "classification".into(),
+        architecture: Some("mlp".into()),
+        dataset: None,
+        target_accuracy: Some(0.9),
+        status: ModelStatus::Queued,
+        accuracy: None,
+        training_job_id: job_id.clone(),
+        training_config: config.clone(),
+        created_at: now,
+        updated_at: now,
+    };
+    let mut job = JobRecord {
+        id: job_id,
+        model_id,
+        status: JobStatus::Queued,
+        status_transitions: vec![],
+        training_config: config,
+        ai_enhancements_scheduled: vec![],
+        estimated_completion: now,
+        failure_reason: None,
+        created_at: now,
+        updated_at: now,
+    };
+    job.transition(JobStatus::Queued, now, Some("accepted".into()));
+    (model, job)
+}
+
+/// Timestamps are stored at millisecond precision; compare records as they render.
+fn same<T: serde::Serialize>(a: &T, b: &T) -> bool {
+    serde_json::to_value(a).unwrap() == serde_json::to_value(b).unwrap()
+}
+
+async fn ping_answers(store: SharedStore) {
+    store.ping().await.expect("ping");
+}
+
+async fn create_then_read_back(store: SharedStore) {
+    let (model, job) = records();
+    store.create_training(&model, &job).await.unwrap();
+    let got = store.get_model(&model.id).await.unwrap().expect("model");
+    assert!(same(&got, &model), "{got:?} != {model:?}");
+    let got = store.get_job(&job.id).await.unwrap().expect("job");
+    assert!(same(&got, &job));
+    assert!(store.get_model("model_unknown").await.unwrap().is_none());
+    assert!(store.get_job("job_unknown").await.unwrap().is_none());
+}
+
+async fn create_is_conditional(store: SharedStore) {
+    let (model, job) = records();
+    store.create_training(&model, &job).await.unwrap();
+    let mut clash = model.clone();
+    clash.name = "overwritten".into();
+    let err = store.create_training(&clash, &job).await.unwrap_err();
+    assert!(matches!(err, StoreError::ConditionFailed(_)), "{err:?}");
+    let stored = store.get_model(&model.id).await.unwrap().unwrap();
+    assert_eq!(
+        stored.name, "contract model",
+        "a failed create changes nothing"
+    );
+}
+
+async fn job_updates_are_compare_and_set(store: SharedStore) {
+    let (model, mut job) = records();
+    store.create_training(&model, &job).await.unwrap();
+    job.transition(JobStatus::InProgress, Utc::now(), None);
+    store.put_job_if(&job, JobStatus::Queued).await.unwrap();
+    let err = store.put_job_if(&job, JobStatus::Queued).await.unwrap_err();
+    assert!(matches!(err, StoreError::ConditionFailed(_)));
+    let stored = store.get_job(&job.id).await.unwrap().unwrap();
+    assert_eq!(stored.status, JobStatus::InProgress);
+    assert_eq!(stored.status_transitions.len(), 2);
+}
+
+async fn concurrent_claims_have_one_winner(store: SharedStore) {
+    let (model, job) = records();
+    store.create_training(&model, &job).await.unwrap();
+    let mut tasks = Vec::new();
+    for worker in 0..8 {
+        let (store, mut job) = (store.clone(), job.clone());
+        tasks.push(tokio::spawn(async move {
+            job.transition(
+                JobStatus::InProgress,
+                Utc::now(),
+                Some(format!("worker {worker}")),
+            );
+            store.put_job_if(&job, JobStatus::Queued).await
+        }));
+    }
+    let mut wins = 0;
+    for t in tasks {
+        match t.await.unwrap() {
+            Ok(()) => wins += 1,
+            Err(StoreError::ConditionFailed(_)) => {}
+            Err(other) => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(wins, 1, "exactly one claim wins");
+}
+
+async fn put_model_needs_an_existing_model(store: SharedStore) {
+    let (mut model, job) = records();
+    let err = store.put_model(&model).await.unwrap_err();
+    assert!(matches!(err, StoreError::ConditionFailed(_)));
+    store.create_training(&model, &job).await.unwrap();
+    model.status = ModelStatus::Completed;
+    model.accuracy = Some(0.93);
+    store.put_model(&model).await.unwrap();
+    let stored = store.get_model(&model.id).await.unwrap().unwrap();
+    assert_eq!(stored.status, ModelStatus::Completed);
+    assert_eq!(stored.accuracy, Some(0.93));
+}
+
+async fn pages_newest_first_without_gaps(store: SharedStore) {
+    let mut ids = Vec::new();
+    for _ in 0..7 {
+        let (model, job) = records();
+        ids.push(model.id.clone());
+        store.create_training(&model, &job).await.unwrap();
+    }
+    ids.sort();
+    ids.reverse();
+    let mut seen = Vec::new();
+    let mut query = ModelQuery {
+        status: None,
+        limit: 3,
+        after: None,
+    };
+    let mut pages = 0;
+    loop {
+        let page = store.list_models(&query).await.unwrap();
+        pages += 1;
+        assert!(page.models.len() <= 3);
+        seen.extend(page.models.iter().map(|m| m.id.clone()));
+        match page.last {
+            Some(last) => query.after = Some(last),
+            None => break,
+        }
+        assert!(pages < 10, "paging must end");
+    }
+    assert_eq!(seen, ids, "every model once, newest first");
+    assert_eq!(store.count_models(None).await.unwrap(), 7);
+}
+
+async fn status_filter_and_counts(store: SharedStore) {
+    let mut training = Vec::new();
+    for i in 0..6 {
+        let (mut model, job) = records();
+        store.create_training(&model, &job).await.unwrap();
+        if i % 2 == 0 {
+            model.status = ModelStatus::Training;
+            store.put_model(&model).await.unwrap();
+            training.push(model.id.clone());
+        }
+    }
+    training.sort();
+    training.reverse();
+    let query = ModelQuery {
+        status: Some(ModelStatus::Training),
+        limit: 2,
+        after: None,
+    };
+    let first = store.list_models(&query).await.unwrap();
+    assert_eq!(first.models.len(), 2);
+    assert!(first
+        .models
+        .iter()
+        .all(|m| m.status == ModelStatus::Training));
+    let rest = store
+        .list_models(&ModelQuery {
+            after: first.last.clone(),
+            ..query.clone()
+        })
+        .await
+        .unwrap();
+    let got: Vec<String> = first
+        .models
+        .iter()
+        .chain(rest.models.iter())
+        .map(|m| m.id.clone())
+        .collect();
+    assert_eq!(got, training);
+    assert_eq!(
+        store
+            .count_models(Some(ModelStatus::Training))
+            .await
+            .unwrap(),
+        3
+    );
+    assert_eq!(
+        store.count_models(Some(ModelStatus::Queued)).await.unwrap(),
+        3
+    );
+    assert_eq!(
+        store.count_models(Some(ModelStatus::Failed)).await.unwrap(),
+        0
+    );
+}
+
+async fn concurrent_writers_all_land(store: SharedStore) {
+    let mut tasks = Vec::new();
+    for _ in 0..16 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            let (model, job) = records();
+            store.create_training(&model, &job).await.map(|_| model.id)
+        }));
+    }
+    let mut ids = Vec::new();
+    for t in tasks {
+        ids.push(t.await.unwrap().unwrap());
+    }
+    for id in &ids {
+        assert!(store.get_model(id).await.unwrap().is_some());
+    }
+    assert_eq!(store.count_models(None).await.unwrap(), 16);
+}
+
+macro_rules! contract {
+    ($($case:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $case() {
+                    super::$case(api_tests::sqlite_store()).await
+                }
+            )*
+        }
+        mod dynamodb {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $case() {
+                    super::$case(api_tests::dynamo_store().await).await
+                }
+            )*
+        }
+    };
+}
+
+contract!(
+    ping_answers,
+    create_then_read_back,
+    create_is_conditional,
+    job_updates_are_compare_and_set,
+    concurrent_claims_have_one_winner,
+    put_model_needs_an_existing_model,
+    pages_newest_first_without_gaps,
+    status_filter_and_counts,
+    concurrent_writers_all_land,
+);

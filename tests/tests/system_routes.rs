@@ -1,0 +1,167 @@
+//! The `system` function's Router, driven as API Gateway drives it.
+
+use std::sync::Arc;
+
+use api_tests::{assert_envelope, get, send, sqlite_state, sqlite_store, state_with};
+use axum::body::Body;
+use http::Request;
+use shared::state::UnavailableStore;
+
+#[tokio::test]
+async fn health_reads_the_store_and_reports_the_crate_version() {
+    let app = system::router(sqlite_state());
+    let r = get(&app, "/health").await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["status"], "healthy");
+    assert_eq!(r.body["version"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(r.body["services"]["database"], "operational");
+    assert_eq!(r.body["services"]["ai_orchestrator"], "operational");
+    assert_eq!(r.body["checks"]["database"]["backend"], "sqlite");
+    assert!(r.body["timestamp"].as_str().unwrap().ends_with('Z'));
+}
+
+#[tokio::test]
+async fn health_is_503_and_names_the_database_when_the_store_fails() {
+    let state = state_with(Arc::new(UnavailableStore::new("disk gone")), &[]);
+    let r = get(&system::router(state), "/health").await;
+    assert_eq!(r.status, 503);
+    assert_eq!(r.body["status"], "unhealthy");
+    assert_eq!(r.body["services"]["database"], "unavailable");
+    assert_eq!(r.body["failing_services"], serde_json::json!(["database"]));
+    assert!(
+        !r.text.contains("disk gone"),
+        "internal reasons stay in the logs"
+    );
+}
+
+#[tokio::test]
+async fn health_is_503_when_dynamodb_cannot_be_reached() {
+    // Nothing listens on port 9 of loopback: the read fails for real, through the SDK.
+    let client = api_tests::dynamo_client_at("http://127.0.0.1:9").await;
+    let store = shared::store::dynamodb::DynamoStore::new(
+        client,
+        shared::store::dynamodb::Tables {
+            models: "m".into(),
+            jobs: "j".into(),
+        },
+    );
+    let state = state_with(Arc::new(store), &[]);
+    let r = get(&system::router(state), "/health").await;
+    assert_eq!(r.status, 503, "{}", r.text);
+    assert_eq!(r.body["checks"]["database"]["backend"], "dynamodb");
+}
+
+#[tokio::test]
+async fn health_is_degraded_on_a_configuration_problem() {
+    let state = state_with(sqlite_store(), &[("OPENAI_BASE_URL", "not a url")]);
+    let r = get(&system::router(state), "/health").await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body["status"], "degraded");
+    assert_eq!(r.body["services"]["ai_orchestrator"], "degraded");
+    assert_eq!(
+        r.body["failing_services"],
+        serde_json::json!(["ai_orchestrator"])
+    );
+}
+
+#[tokio::test]
+async fn ai_status_counts_configured_providers_and_never_shows_a_key() {
+    let sentinel = "sk-SENTINEL-never-shown-4242";
+    let app = system::router(state_with(
+        sqlite_store(),
+        &[
+            ("OPENAI_API_KEY", sentinel),
+            ("ANTHROPIC_API_KEY", sentinel),
+        ],
+    ));
+    let r = get(&app, "/v1/ai/status").await;
+    assert_eq!(r.status, 200);
+    assert!(!r.text.contains(sentinel));
+    assert_eq!(r.body["overall_health"], "partial_configuration");
+    assert_eq!(r.body["configured_services"], 2);
+    assert_eq!(r.body["total_services"], 5);
+    let s = &r.body["service_status"];
+    assert_eq!(s["openai"]["status"], "configured");
+    assert_eq!(s["anthropic"]["status"], "configured");
+    assert_eq!(s["perplexity"]["status"], "not_configured");
+    assert_eq!(
+        s["grok"]["capabilities"],
+        serde_json::json!(["creativity", "innovation", "architecture_design"])
+    );
+    let order: Vec<&String> = s.as_object().unwrap().keys().collect();
+    assert_eq!(
+        order,
+        ["openai", "anthropic", "perplexity", "gemini", "grok"]
+    );
+}
+
+#[tokio::test]
+async fn ai_status_full_and_none() {
+    let all = [
+        ("OPENAI_API_KEY", "a"),
+        ("ANTHROPIC_API_KEY", "b"),
+        ("PERPLEXITY_API_KEY", "c"),
+        ("GOOGLE_API_KEY", "d"),
+        ("XAI_API_KEY", "e"),
+        ("XAI_MODEL", "grok-custom"),
+    ];
+    let r = get(
+        &system::router(state_with(sqlite_store(), &all)),
+        "/v1/ai/status",
+    )
+    .await;
+    assert_eq!(r.body["overall_health"], "fully_configured");
+    assert_eq!(r.body["configured_services"], 5);
+    assert_eq!(
+        r.body["service_status"]["gemini"]["key_variable"],
+        "GOOGLE_API_KEY"
+    );
+    assert_eq!(r.body["service_status"]["grok"]["model"], "grok-custom");
+    let r = get(&system::router(sqlite_state()), "/v1/ai/status").await;
+    assert_eq!(r.body["overall_health"], "not_configured");
+    assert_eq!(r.body["configured_services"], 0);
+}
+
+#[tokio::test]
+async fn unknown_paths_and_methods_answer_in_the_envelope() {
+    let app = system::router(sqlite_state());
+    let r = get(&app, "/v2/nothing/here").await;
+    assert_envelope(&r, 404, "NOT_FOUND");
+    let r = send(&app, Request::post("/health").body(Body::empty()).unwrap()).await;
+    let details = assert_envelope(&r, 405, "METHOD_NOT_ALLOWED");
+    assert_eq!(details["method"], "POST");
+}
+
+#[tokio::test]
+async fn request_id_is_api_gateways_when_there_is_one() {
+    let app = system::router(sqlite_state());
+    let event = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../events/http-unknown-path.json"
+    ))
+    .unwrap();
+    let request = lambda_http::request::from_str(&event).expect("API Gateway v2 event");
+    let (parts, body) = request.into_parts();
+    let request = Request::from_parts(parts, Body::from(body.to_vec()));
+    let r = send(&app, request).await;
+    let gateway_id = "Jx4bTh2ToAMEYqA=";
+    assert_envelope(&r, 404, "NOT_FOUND");
+    assert_eq!(r.body["request_id"], gateway_id);
+    assert_eq!(r.headers["x-request-id"], gateway_id);
+}
+
+#[tokio::test]
+async fn a_panicking_handler_answers_500_without_its_message() {
+    let routes = axum::Router::new().route(
+        "/boom",
+        axum::routing::get(|| async {
+            if true {
+                panic!("secret internal detail");
+            }
+        }),
+    );
+    let app = shared::http::serve(routes);
+    let r = get(&app, "/boom").await;
+    assert_envelope(&r, 500, "INTERNAL_ERROR");
+    assert!(!r.text.contains("secret"));
+}
