@@ -50,6 +50,9 @@ pub enum StoreConfig {
     Dynamo {
         models_table: String,
         jobs_table: String,
+        /// Small keyed records with a TTL: usage totals, and later rate-limit windows,
+        /// idempotency records and cached answers.
+        meta_table: String,
     },
 }
 
@@ -79,12 +82,18 @@ impl Config {
         };
         let mut problems = Vec::new();
 
-        let store = match (get("MLAAS_MODELS_TABLE"), get("MLAAS_JOBS_TABLE")) {
-            (Some(models_table), Some(jobs_table)) => StoreConfig::Dynamo {
+        let tables = (
+            get("MLAAS_MODELS_TABLE"),
+            get("MLAAS_JOBS_TABLE"),
+            get("MLAAS_META_TABLE"),
+        );
+        let store = match tables {
+            (Some(models_table), Some(jobs_table), Some(meta_table)) => StoreConfig::Dynamo {
                 models_table,
                 jobs_table,
+                meta_table,
             },
-            (None, None) => {
+            (None, None, None) => {
                 let dir = get("MLAAS_DATA_DIR").unwrap_or_else(|| ".mlaas".into());
                 let path = get("MLAAS_DB_PATH")
                     .map(PathBuf::from)
@@ -93,7 +102,8 @@ impl Config {
             }
             _ => {
                 problems.push(
-                    "set both MLAAS_MODELS_TABLE and MLAAS_JOBS_TABLE, or neither".to_string(),
+                    "set all of MLAAS_MODELS_TABLE, MLAAS_JOBS_TABLE and MLAAS_META_TABLE, or none"
+                        .to_string(),
                 );
                 StoreConfig::Sqlite {
                     path: PathBuf::from(".mlaas/local.db"),
@@ -219,12 +229,17 @@ mod tests {
 
     #[test]
     fn dynamo_when_both_tables_are_named() {
-        let c = cfg(&[("MLAAS_MODELS_TABLE", "m"), ("MLAAS_JOBS_TABLE", "j")]);
+        let c = cfg(&[
+            ("MLAAS_MODELS_TABLE", "m"),
+            ("MLAAS_JOBS_TABLE", "j"),
+            ("MLAAS_META_TABLE", "x"),
+        ]);
         assert_eq!(
             c.store,
             StoreConfig::Dynamo {
                 models_table: "m".into(),
-                jobs_table: "j".into()
+                jobs_table: "j".into(),
+                meta_table: "x".into()
             }
         );
     }

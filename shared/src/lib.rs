@@ -9,10 +9,12 @@ pub mod error;
 pub mod http;
 pub mod ids;
 pub mod logging;
+pub mod orchestrator;
 pub mod providers;
 pub mod records;
 pub mod state;
 pub mod store;
+pub mod usage;
 pub mod validate;
 
 pub use config::Config;

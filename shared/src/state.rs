@@ -1,25 +1,37 @@
-//! What every handler receives: the configuration and the store.
+//! What every handler receives: the configuration, the store and the AI orchestrator.
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
 
 use crate::config::Config;
+use crate::orchestrator::Orchestrator;
 use crate::records::{JobRecord, JobStatus, ModelRecord, ModelStatus};
-use crate::store::{self, ModelPage, ModelQuery, SharedStore, Store, StoreError};
+use crate::store::{
+    self, ModelPage, ModelQuery, SharedStore, Store, StoreError, UsageDelta, UsageRow,
+};
 
 #[derive(Clone)]
 pub struct AppState {
     pub config: Arc<Config>,
     pub store: SharedStore,
+    pub ai: Arc<Orchestrator>,
 }
 
 impl AppState {
     pub fn new(config: Config, store: SharedStore) -> Self {
+        let ai = Arc::new(Orchestrator::from_config(&config));
         AppState {
             config: Arc::new(config),
             store,
+            ai,
         }
+    }
+
+    /// Replaces the orchestrator (tests use a faster retry policy).
+    pub fn with_orchestrator(mut self, ai: Orchestrator) -> Self {
+        self.ai = Arc::new(ai);
+        self
     }
 
     /// Loads the configuration and opens its store. A store that cannot be opened does not
@@ -84,6 +96,12 @@ impl Store for UnavailableStore {
         self.fail()
     }
     async fn count_models(&self, _: Option<ModelStatus>) -> Result<u64, StoreError> {
+        self.fail()
+    }
+    async fn add_usage(&self, _: &str, _: &UsageDelta) -> Result<(), StoreError> {
+        self.fail()
+    }
+    async fn usage(&self, _: &[String]) -> Result<Vec<UsageRow>, StoreError> {
         self.fail()
     }
 }

@@ -1,6 +1,8 @@
 //! Test support: stores on SQLite (a fresh file per test) and on DynamoDB (moto_server,
 //! fresh tables per test), and a one-call helper that drives a function's Router.
 
+pub mod mock_providers;
+
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -53,6 +55,7 @@ pub async fn dynamo_store() -> SharedStore {
         Tables {
             models: format!("models-{suffix}"),
             jobs: format!("jobs-{suffix}"),
+            meta: format!("meta-{suffix}"),
         },
     );
     store.create_tables().await.expect("create tables on moto");

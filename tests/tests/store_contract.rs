@@ -3,7 +3,7 @@
 use chrono::Utc;
 use shared::ids;
 use shared::records::{JobRecord, JobStatus, ModelRecord, ModelStatus, TrainingConfig};
-use shared::store::{ModelQuery, SharedStore, StoreError};
+use shared::store::{ModelQuery, SharedStore, StoreError, UsageDelta};
 
 fn records() -> (ModelRecord, JobRecord) {
     let now = Utc::now();
@@ -235,6 +235,48 @@ async fn concurrent_writers_all_land(store: SharedStore) {
     assert_eq!(store.count_models(None).await.unwrap(), 16);
 }
 
+async fn usage_adds_up_under_concurrency(store: SharedStore) {
+    let mut tasks = Vec::new();
+    for i in 0..8u64 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            let delta = UsageDelta {
+                provider: if i % 2 == 0 { "openai" } else { "anthropic" }.into(),
+                calls: 1,
+                failed_calls: i % 4 / 3,
+                input_tokens: 100,
+                output_tokens: 10 + i,
+                total_tokens: 110 + i,
+                cost_usd: 0.25,
+            };
+            store.add_usage("2026-11-27", &delta).await
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap().unwrap();
+    }
+    let rows = store
+        .usage(&["2026-11-26".to_string(), "2026-11-27".to_string()])
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    let openai = rows.iter().find(|r| r.provider == "openai").unwrap();
+    assert_eq!(openai.day, "2026-11-27");
+    assert_eq!(openai.calls, 4);
+    assert_eq!(openai.input_tokens, 400);
+    // i = 0, 2, 4, 6 → 10 + i output tokens each
+    assert_eq!(openai.output_tokens, 52);
+    assert!((openai.cost_usd - 1.0).abs() < 1e-9);
+    let anthropic = rows.iter().find(|r| r.provider == "anthropic").unwrap();
+    // i = 3 and 7 have i % 4 == 3 → one failed call each
+    assert_eq!(anthropic.failed_calls, 2);
+    assert!(store
+        .usage(&["2026-01-01".to_string()])
+        .await
+        .unwrap()
+        .is_empty());
+}
+
 macro_rules! contract {
     ($($case:ident),* $(,)?) => {
         mod sqlite {
@@ -266,4 +308,5 @@ contract!(
     pages_newest_first_without_gaps,
     status_filter_and_counts,
     concurrent_writers_all_land,
+    usage_adds_up_under_concurrency,
 );

@@ -43,6 +43,7 @@ async fn health_is_503_when_dynamodb_cannot_be_reached() {
         shared::store::dynamodb::Tables {
             models: "m".into(),
             jobs: "j".into(),
+            meta: "x".into(),
         },
     );
     let state = state_with(Arc::new(store), &[]);
@@ -164,4 +165,86 @@ async fn a_panicking_handler_answers_500_without_its_message() {
     let r = get(&app, "/boom").await;
     assert_envelope(&r, 500, "INTERNAL_ERROR");
     assert!(!r.text.contains("secret"));
+}
+
+#[tokio::test]
+async fn usage_reports_what_the_orchestrator_recorded_per_day() {
+    use api_tests::mock_providers::{MockProviders, Step};
+    use shared::orchestrator::{Answer, Ask};
+    use shared::providers::{Prompt, Provider};
+
+    #[derive(serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+    struct Note {
+        text: String,
+    }
+    impl Answer for Note {
+        const NAME: &'static str = "note";
+    }
+
+    let mock = MockProviders::start().await;
+    mock.script(Provider::Openai, vec![Step::Quota]);
+    let vars = mock.vars(&[Provider::Openai, Provider::Anthropic]);
+    let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let state = state_with(sqlite_store(), &vars);
+    let answered = state
+        .ai
+        .ask::<Note>(Ask {
+            capability: "synthetic_data",
+            prompt: Prompt {
+                system: "s".into(),
+                user: "u".into(),
+                max_tokens: 100,
+            },
+            deadline: tokio::time::Instant::now() + std::time::Duration::from_secs(5),
+            only: None,
+        })
+        .await
+        .unwrap();
+    shared::usage::record(state.store.as_ref(), &answered.usage).await;
+    let block = shared::usage::block(&answered.usage);
+    assert_eq!(block["providers"].as_array().unwrap().len(), 2);
+
+    let app = system::router(state);
+    let r = get(&app, "/v1/ai/usage?days=2").await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["days"].as_array().unwrap().len(), 2);
+    let today = &r.body["days"][1]["providers"];
+    let openai = today
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["provider"] == "openai")
+        .unwrap();
+    assert_eq!(openai["calls"], 1);
+    assert_eq!(openai["failed_calls"], 1);
+    let anthropic = today
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["provider"] == "anthropic")
+        .unwrap();
+    assert_eq!(anthropic["calls"], 1);
+    assert!(anthropic["input_tokens"].as_u64().unwrap() > 0);
+    assert!(anthropic["cost_usd"].as_f64().unwrap() > 0.0);
+    assert_eq!(r.body["totals"].as_array().unwrap().len(), 2);
+
+    // The quota failure left OpenAI cooling down in this instance.
+    let r = get(&app, "/v1/ai/status").await;
+    assert_eq!(r.body["service_status"]["openai"]["cooling_down"], true);
+    assert!(
+        r.body["service_status"]["openai"]["cooldown_seconds_left"]
+            .as_u64()
+            .unwrap()
+            > 0
+    );
+    assert_eq!(r.body["service_status"]["anthropic"]["cooling_down"], false);
+
+    for (query, field) in [
+        ("days=0", "days"),
+        ("days=32", "days"),
+        ("weeks=1", "weeks"),
+    ] {
+        let r = get(&app, &format!("/v1/ai/usage?{query}")).await;
+        assert_eq!(assert_envelope(&r, 400, "VALIDATION_ERROR")["field"], field);
+    }
 }

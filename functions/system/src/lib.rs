@@ -1,8 +1,9 @@
-//! The `system` function: service health, provider status, and the catch-all that answers
+//! The `system` function: service health, provider status and usage, and the catch-all that answers
 //! every unknown path with `NOT_FOUND` in the envelope.
 
 mod health;
 mod status;
+mod usage;
 
 use axum::routing::get;
 use axum::Router;
@@ -12,6 +13,7 @@ pub fn router(state: AppState) -> Router {
     let routes = Router::new()
         .route("/health", get(health::health))
         .route("/v1/ai/status", get(status::ai_status))
+        .route("/v1/ai/usage", get(usage::usage))
         .with_state(state);
     shared::http::serve(routes)
 }

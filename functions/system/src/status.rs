@@ -1,4 +1,5 @@
-//! `GET /v1/ai/status`: which providers are configured, from the environment. Never the key.
+//! `GET /v1/ai/status`: which providers are configured, from the environment, the model each
+//! uses, and whether this instance is skipping it for a cooldown. Never the key.
 
 use axum::extract::State;
 use axum::Json;
@@ -7,9 +8,14 @@ use shared::providers::ALL;
 use shared::AppState;
 
 pub async fn ai_status(State(state): State<AppState>) -> Json<Value> {
+    let cooling = state.ai.cooling_down();
     let mut services = Map::new();
     for provider in ALL {
         let cfg = state.config.provider(provider);
+        let left = cooling
+            .iter()
+            .find(|(p, _)| *p == provider)
+            .map(|(_, d)| d.as_secs());
         services.insert(
             provider.name().to_string(),
             json!({
@@ -17,6 +23,8 @@ pub async fn ai_status(State(state): State<AppState>) -> Json<Value> {
                 "capabilities": provider.capabilities(),
                 "model": cfg.model,
                 "key_variable": cfg.key_var,
+                "cooling_down": left.is_some(),
+                "cooldown_seconds_left": left,
             }),
         );
     }

@@ -4,6 +4,8 @@
 //!   models newest first, since ids are ULIDs and sort by creation time. One constant
 //!   partition is fine at this API's write rate (well under 1,000 writes/s).
 //! - jobs table: key `id`; its stream (new images of inserted items) drives the worker.
+//! - meta table: key (`pk`, `sk`), TTL attribute `expires_at`: per-day usage totals
+//!   (`usage#<day>`, provider) updated with atomic `ADD`.
 //!
 //! Every state change is a conditional write, so two instances never both win.
 
@@ -19,7 +21,7 @@ use aws_sdk_dynamodb::types::{
 use aws_sdk_dynamodb::Client;
 use serde::de::DeserializeOwned;
 
-use super::{ModelPage, ModelQuery, Store, StoreError};
+use super::{ModelPage, ModelQuery, Store, StoreError, UsageDelta, UsageRow};
 use crate::records::{JobRecord, JobStatus, ModelRecord, ModelStatus};
 
 pub const LIST_INDEX: &str = "by_created";
@@ -30,6 +32,7 @@ const LIST_VALUE: &str = "model";
 pub struct Tables {
     pub models: String,
     pub jobs: String,
+    pub meta: String,
 }
 
 #[derive(Clone)]
@@ -153,7 +156,18 @@ impl DynamoStore {
             .send()
             .await
             .map_err(|e| backend(e.into_service_error()))?;
-        for table in [&self.tables.models, &self.tables.jobs] {
+        self.client
+            .create_table()
+            .table_name(&self.tables.meta)
+            .billing_mode(BillingMode::PayPerRequest)
+            .attribute_definitions(attr("pk")?)
+            .attribute_definitions(attr("sk")?)
+            .key_schema(key("pk", KeyType::Hash)?)
+            .key_schema(key("sk", KeyType::Range)?)
+            .send()
+            .await
+            .map_err(|e| backend(e.into_service_error()))?;
+        for table in [&self.tables.models, &self.tables.jobs, &self.tables.meta] {
             for _ in 0..100 {
                 let out = self
                     .client
@@ -361,5 +375,71 @@ impl Store for DynamoStore {
                 None => return Ok(total),
             }
         }
+    }
+
+    async fn add_usage(&self, day: &str, delta: &UsageDelta) -> Result<(), StoreError> {
+        let n = |v: u64| AttributeValue::N(v.to_string());
+        self.client
+            .update_item()
+            .table_name(&self.tables.meta)
+            .key("pk", s(&format!("usage#{day}")))
+            .key("sk", s(&delta.provider))
+            .update_expression(
+                "ADD calls :c, failed_calls :f, input_tokens :i, output_tokens :o, total_tokens :t, cost_usd :u",
+            )
+            .expression_attribute_values(":c", n(delta.calls))
+            .expression_attribute_values(":f", n(delta.failed_calls))
+            .expression_attribute_values(":i", n(delta.input_tokens))
+            .expression_attribute_values(":o", n(delta.output_tokens))
+            .expression_attribute_values(":t", n(delta.total_tokens))
+            .expression_attribute_values(":u", AttributeValue::N(format!("{:.10}", delta.cost_usd)))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| backend(e.into_service_error()))
+    }
+
+    async fn usage(&self, days: &[String]) -> Result<Vec<UsageRow>, StoreError> {
+        let mut out = Vec::new();
+        for day in days {
+            let mut start: Option<Item> = None;
+            loop {
+                let page = self
+                    .client
+                    .query()
+                    .table_name(&self.tables.meta)
+                    .key_condition_expression("pk = :pk")
+                    .expression_attribute_values(":pk", s(&format!("usage#{day}")))
+                    .set_exclusive_start_key(start.take())
+                    .send()
+                    .await
+                    .map_err(|e| backend(e.into_service_error()))?;
+                for item in page.items.unwrap_or_default() {
+                    let num = |k: &str| match item.get(k) {
+                        Some(AttributeValue::N(v)) => v.parse::<f64>().unwrap_or(0.0),
+                        _ => 0.0,
+                    };
+                    let provider = match item.get("sk") {
+                        Some(AttributeValue::S(p)) => p.clone(),
+                        _ => continue,
+                    };
+                    out.push(UsageRow {
+                        day: day.clone(),
+                        provider,
+                        calls: num("calls") as u64,
+                        failed_calls: num("failed_calls") as u64,
+                        input_tokens: num("input_tokens") as u64,
+                        output_tokens: num("output_tokens") as u64,
+                        total_tokens: num("total_tokens") as u64,
+                        cost_usd: num("cost_usd"),
+                    });
+                }
+                match page.last_evaluated_key {
+                    Some(key) => start = Some(key),
+                    None => break,
+                }
+            }
+        }
+        Ok(out)
     }
 }

@@ -72,6 +72,38 @@ pub trait Store: Send + Sync {
     async fn list_models(&self, query: &ModelQuery) -> Result<ModelPage, StoreError>;
 
     async fn count_models(&self, status: Option<ModelStatus>) -> Result<u64, StoreError>;
+
+    /// Adds to a provider's totals for a UTC day, atomically (concurrent adds all count).
+    async fn add_usage(&self, day: &str, delta: &UsageDelta) -> Result<(), StoreError>;
+
+    /// The totals of the given days, every provider that has any.
+    async fn usage(&self, days: &[String]) -> Result<Vec<UsageRow>, StoreError>;
+}
+
+/// What one request consumed at one provider.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct UsageDelta {
+    pub provider: String,
+    pub calls: u64,
+    pub failed_calls: u64,
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+    pub total_tokens: u64,
+    /// Known cost in USD (0 when neither the provider nor the price table gives one).
+    pub cost_usd: f64,
+}
+
+/// A provider's totals for one day.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct UsageRow {
+    pub day: String,
+    pub provider: String,
+    pub calls: u64,
+    pub failed_calls: u64,
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+    pub total_tokens: u64,
+    pub cost_usd: f64,
 }
 
 pub type SharedStore = Arc<dyn Store>;
@@ -83,6 +115,7 @@ pub async fn open(config: &Config) -> Result<SharedStore, StoreError> {
         StoreConfig::Dynamo {
             models_table,
             jobs_table,
+            meta_table,
         } => {
             let sdk = aws_config::load_from_env().await;
             let client = aws_sdk_dynamodb::Client::new(&sdk);
@@ -91,6 +124,7 @@ pub async fn open(config: &Config) -> Result<SharedStore, StoreError> {
                 dynamodb::Tables {
                     models: models_table.clone(),
                     jobs: jobs_table.clone(),
+                    meta: meta_table.clone(),
                 },
             )))
         }

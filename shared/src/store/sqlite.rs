@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::de::DeserializeOwned;
 
-use super::{ModelPage, ModelQuery, Store, StoreError};
+use super::{ModelPage, ModelQuery, Store, StoreError, UsageDelta, UsageRow};
 use crate::records::{JobRecord, JobStatus, ModelRecord, ModelStatus};
 
 const SCHEMA: &str = "
@@ -19,6 +19,17 @@ CREATE TABLE IF NOT EXISTS models (
     body   TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS models_by_status ON models (status, id);
+CREATE TABLE IF NOT EXISTS usage (
+    day           TEXT NOT NULL,
+    provider      TEXT NOT NULL,
+    calls         INTEGER NOT NULL,
+    failed_calls  INTEGER NOT NULL,
+    input_tokens  INTEGER NOT NULL,
+    output_tokens INTEGER NOT NULL,
+    total_tokens  INTEGER NOT NULL,
+    cost_usd      REAL NOT NULL,
+    PRIMARY KEY (day, provider)
+);
 CREATE TABLE IF NOT EXISTS jobs (
     id       TEXT PRIMARY KEY,
     model_id TEXT NOT NULL,
@@ -259,6 +270,70 @@ impl Store for SqliteStore {
             )
             .map(|n| n as u64)
             .map_err(backend)
+        })
+        .await
+    }
+
+    async fn add_usage(&self, day: &str, delta: &UsageDelta) -> Result<(), StoreError> {
+        let (day, d) = (day.to_string(), delta.clone());
+        self.with(move |c| {
+            c.execute(
+                "INSERT INTO usage (day, provider, calls, failed_calls, input_tokens, output_tokens, total_tokens, cost_usd)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                 ON CONFLICT (day, provider) DO UPDATE SET
+                   calls = calls + excluded.calls,
+                   failed_calls = failed_calls + excluded.failed_calls,
+                   input_tokens = input_tokens + excluded.input_tokens,
+                   output_tokens = output_tokens + excluded.output_tokens,
+                   total_tokens = total_tokens + excluded.total_tokens,
+                   cost_usd = cost_usd + excluded.cost_usd",
+                params![
+                    day,
+                    d.provider,
+                    d.calls as i64,
+                    d.failed_calls as i64,
+                    d.input_tokens as i64,
+                    d.output_tokens as i64,
+                    d.total_tokens as i64,
+                    d.cost_usd
+                ],
+            )
+            .map(|_| ())
+            .map_err(backend)
+        })
+        .await
+    }
+
+    async fn usage(&self, days: &[String]) -> Result<Vec<UsageRow>, StoreError> {
+        let days = days.to_vec();
+        self.with(move |c| {
+            let mut stmt = c
+                .prepare(
+                    "SELECT day, provider, calls, failed_calls, input_tokens, output_tokens, total_tokens, cost_usd
+                     FROM usage WHERE day = ?1 ORDER BY provider",
+                )
+                .map_err(backend)?;
+            let mut out = Vec::new();
+            for day in &days {
+                let rows = stmt
+                    .query_map([day], |r| {
+                        Ok(UsageRow {
+                            day: r.get(0)?,
+                            provider: r.get(1)?,
+                            calls: r.get::<_, i64>(2)? as u64,
+                            failed_calls: r.get::<_, i64>(3)? as u64,
+                            input_tokens: r.get::<_, i64>(4)? as u64,
+                            output_tokens: r.get::<_, i64>(5)? as u64,
+                            total_tokens: r.get::<_, i64>(6)? as u64,
+                            cost_usd: r.get(7)?,
+                        })
+                    })
+                    .map_err(backend)?;
+                for row in rows {
+                    out.push(row.map_err(backend)?);
+                }
+            }
+            Ok(out)
         })
         .await
     }
