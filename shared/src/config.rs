@@ -56,9 +56,20 @@ pub enum StoreConfig {
     },
 }
 
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BlobConfig {
+    /// A folder beside the embedded store.
+    Local { root: PathBuf },
+    /// An S3 bucket (template.yaml passes its name in).
+    S3 { bucket: String },
+}
+
 #[derive(Debug, Clone)]
 pub struct Config {
     pub store: StoreConfig,
+    pub blobs: BlobConfig,
+    /// Scratch space for bodies being generated before upload (Lambda: /tmp).
+    pub scratch_dir: PathBuf,
     pub providers: Vec<ProviderConfig>,
     /// Every AI call works to this deadline; below API Gateway's 30 s.
     pub request_deadline: Duration,
@@ -111,6 +122,25 @@ impl Config {
             }
         };
 
+        let data_dir = PathBuf::from(get("MLAAS_DATA_DIR").unwrap_or_else(|| ".mlaas".into()));
+        let blobs = match get("MLAAS_DATASETS_BUCKET") {
+            Some(bucket) => BlobConfig::S3 { bucket },
+            None => {
+                if matches!(store, StoreConfig::Dynamo { .. }) {
+                    problems.push(
+                        "MLAAS_DATASETS_BUCKET is not set: dataset bodies go to a local folder"
+                            .to_string(),
+                    );
+                }
+                BlobConfig::Local {
+                    root: data_dir.join("blobs"),
+                }
+            }
+        };
+        let scratch_dir = get("MLAAS_SCRATCH_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(std::env::temp_dir);
+
         let providers = ALL
             .into_iter()
             .map(|provider| {
@@ -157,6 +187,8 @@ impl Config {
 
         Config {
             store,
+            blobs,
+            scratch_dir,
             providers,
             request_deadline,
             problems,
@@ -197,6 +229,12 @@ mod tests {
                 path: PathBuf::from(".mlaas/local.db")
             }
         );
+        assert_eq!(
+            c.blobs,
+            BlobConfig::Local {
+                root: PathBuf::from(".mlaas/blobs")
+            }
+        );
         assert_eq!(c.configured_providers().count(), 0);
         assert!(c.problems.is_empty());
         assert_eq!(c.request_deadline, Duration::from_secs(25));
@@ -233,7 +271,10 @@ mod tests {
             ("MLAAS_MODELS_TABLE", "m"),
             ("MLAAS_JOBS_TABLE", "j"),
             ("MLAAS_META_TABLE", "x"),
+            ("MLAAS_DATASETS_BUCKET", "b"),
         ]);
+        assert!(c.problems.is_empty(), "{:?}", c.problems);
+        assert_eq!(c.blobs, BlobConfig::S3 { bucket: "b".into() });
         assert_eq!(
             c.store,
             StoreConfig::Dynamo {

@@ -6,6 +6,7 @@ use std::sync::Mutex;
 
 pub const MODEL_PREFIX: &str = "model_";
 pub const JOB_PREFIX: &str = "job_";
+pub const DATASET_PREFIX: &str = "ds_";
 pub const REQUEST_PREFIX: &str = "req_";
 
 /// Monotonic within this process, so two ids made in the same millisecond still sort in the
@@ -30,6 +31,10 @@ pub fn new_model_id() -> String {
 
 pub fn new_job_id() -> String {
     new_id(JOB_PREFIX)
+}
+
+pub fn new_dataset_id() -> String {
+    new_id(DATASET_PREFIX)
 }
 
 /// True when `id` is `prefix` followed by a well-formed ULID: lets handlers answer 404 for

@@ -130,3 +130,71 @@ impl JobRecord {
         });
     }
 }
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DatasetOrigin {
+    Generated,
+    Uploaded,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DatasetColumn {
+    pub name: String,
+    /// numeric, integer, categorical, boolean or datetime.
+    pub kind: String,
+}
+
+/// A stored tabular dataset. The body lives in the blob store (CSV and JSONL side by side)
+/// with its full schema as JSON; the record stays small (DynamoDB items stop at 400 KB).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DatasetRecord {
+    pub id: String,
+    pub name: Option<String>,
+    pub origin: DatasetOrigin,
+    pub rows: u64,
+    pub columns: Vec<DatasetColumn>,
+    pub target: Option<String>,
+    /// explicit, fitted, a provider name, builtin, or uploaded.
+    pub schema_source: String,
+    pub seed: Option<u64>,
+    pub csv_bytes: u64,
+    pub jsonl_bytes: u64,
+    /// Quality metrics measured when the dataset was made. Stored as JSON text: a DynamoDB
+    /// number has no float/integer distinction, so `1.0` would come back as `1`.
+    #[serde(with = "json_text")]
+    pub quality: Option<serde_json::Value>,
+    #[serde(with = "serde_millis")]
+    pub created_at: DateTime<Utc>,
+}
+
+impl DatasetRecord {
+    pub fn csv_key(&self) -> String {
+        format!("datasets/{}.csv", self.id)
+    }
+    pub fn jsonl_key(&self) -> String {
+        format!("datasets/{}.jsonl", self.id)
+    }
+    pub fn schema_key(&self) -> String {
+        format!("datasets/{}.schema.json", self.id)
+    }
+}
+
+/// Serde adapter: an optional JSON value kept as its text.
+mod json_text {
+    use serde::{Deserialize, Deserializer, Serializer};
+    use serde_json::Value;
+
+    pub fn serialize<S: Serializer>(v: &Option<Value>, s: S) -> Result<S::Ok, S::Error> {
+        match v {
+            Some(v) => s.serialize_str(&v.to_string()),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
+        let text: Option<String> = Option::deserialize(d)?;
+        text.map(|t| serde_json::from_str(&t).map_err(serde::de::Error::custom))
+            .transpose()
+    }
+}

@@ -4,26 +4,41 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use crate::config::Config;
+use crate::blobs::{LocalBlobs, S3Blobs, SharedBlobs};
+use crate::config::{BlobConfig, Config};
 use crate::orchestrator::Orchestrator;
-use crate::records::{JobRecord, JobStatus, ModelRecord, ModelStatus};
+use crate::records::{DatasetRecord, JobRecord, JobStatus, ModelRecord, ModelStatus};
 use crate::store::{
-    self, ModelPage, ModelQuery, SharedStore, Store, StoreError, UsageDelta, UsageRow,
+    self, DatasetPage, ModelPage, ModelQuery, SharedStore, Store, StoreError, UsageDelta, UsageRow,
 };
 
 #[derive(Clone)]
 pub struct AppState {
     pub config: Arc<Config>,
     pub store: SharedStore,
+    pub blobs: SharedBlobs,
     pub ai: Arc<Orchestrator>,
 }
 
 impl AppState {
+    /// With the blob store the configuration names, when it needs no AWS client (local).
     pub fn new(config: Config, store: SharedStore) -> Self {
+        let blobs: SharedBlobs = match &config.blobs {
+            BlobConfig::Local { root } => Arc::new(LocalBlobs::new(root)),
+            // Only `from_env` builds S3 clients; tests pass their S3 store explicitly.
+            BlobConfig::S3 { .. } => {
+                Arc::new(LocalBlobs::new(std::env::temp_dir().join("mlaas-blobs")))
+            }
+        };
+        AppState::with_blobs(config, store, blobs)
+    }
+
+    pub fn with_blobs(config: Config, store: SharedStore, blobs: SharedBlobs) -> Self {
         let ai = Arc::new(Orchestrator::from_config(&config));
         AppState {
             config: Arc::new(config),
             store,
+            blobs,
             ai,
         }
     }
@@ -49,7 +64,14 @@ impl AppState {
                 Arc::new(UnavailableStore::new(e.to_string())) as SharedStore
             }
         };
-        AppState::new(config, store)
+        let blobs: SharedBlobs = match &config.blobs {
+            BlobConfig::Local { root } => Arc::new(LocalBlobs::new(root)),
+            BlobConfig::S3 { bucket } => {
+                let sdk = aws_config::load_from_env().await;
+                Arc::new(S3Blobs::new(aws_sdk_s3::Client::new(&sdk), bucket.clone()))
+            }
+        };
+        AppState::with_blobs(config, store, blobs)
     }
 }
 
@@ -102,6 +124,15 @@ impl Store for UnavailableStore {
         self.fail()
     }
     async fn usage(&self, _: &[String]) -> Result<Vec<UsageRow>, StoreError> {
+        self.fail()
+    }
+    async fn create_dataset(&self, _: &DatasetRecord) -> Result<(), StoreError> {
+        self.fail()
+    }
+    async fn get_dataset(&self, _: &str) -> Result<Option<DatasetRecord>, StoreError> {
+        self.fail()
+    }
+    async fn list_datasets(&self, _: usize, _: Option<&str>) -> Result<DatasetPage, StoreError> {
         self.fail()
     }
 }

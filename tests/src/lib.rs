@@ -62,12 +62,47 @@ pub async fn dynamo_store() -> SharedStore {
     Arc::new(store)
 }
 
-/// A config from explicit variables only, never the test process's own environment.
+/// An S3 blob store on a fresh bucket in moto_server.
+pub async fn s3_blobs() -> shared::blobs::S3Blobs {
+    let endpoint = std::env::var(MOTO_VAR).unwrap_or_else(|_| {
+        panic!("{MOTO_VAR} is not set: run the suite with scripts/test, which starts moto_server")
+    });
+    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new("us-east-1"))
+        .endpoint_url(&endpoint)
+        .credentials_provider(aws_sdk_s3::config::Credentials::new(
+            "testing", "testing", None, None, "tests",
+        ))
+        .load()
+        .await;
+    // Path-style addressing: moto on loopback has no per-bucket host names.
+    let conf = aws_sdk_s3::config::Builder::from(&sdk)
+        .force_path_style(true)
+        .build();
+    let client = aws_sdk_s3::Client::from_conf(conf);
+    let bucket = format!("datasets-{}", ulid::Ulid::new().to_string().to_lowercase());
+    client
+        .create_bucket()
+        .bucket(&bucket)
+        .send()
+        .await
+        .expect("create bucket on moto");
+    shared::blobs::S3Blobs::new(client, bucket)
+}
+
+/// A config from explicit variables only, never the test process's own environment. Data
+/// (dataset bodies) goes to a fresh temporary folder unless the test names one.
 pub fn config(vars: &[(&str, &str)]) -> Config {
-    let vars: Vec<(String, String)> = vars
+    let mut vars: Vec<(String, String)> = vars
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
+    if !vars.iter().any(|(k, _)| k == "MLAAS_DATA_DIR") {
+        let dir = std::env::temp_dir()
+            .join("mlaas-tests")
+            .join(format!("data-{}", ulid::Ulid::new()));
+        vars.push(("MLAAS_DATA_DIR".into(), dir.display().to_string()));
+    }
     Config::from_lookup(move |k| vars.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()))
 }
 

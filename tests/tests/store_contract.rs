@@ -2,7 +2,10 @@
 
 use chrono::Utc;
 use shared::ids;
-use shared::records::{JobRecord, JobStatus, ModelRecord, ModelStatus, TrainingConfig};
+use shared::records::{
+    DatasetColumn, DatasetOrigin, DatasetRecord, JobRecord, JobStatus, ModelRecord, ModelStatus,
+    TrainingConfig,
+};
 use shared::store::{ModelQuery, SharedStore, StoreError, UsageDelta};
 
 fn records() -> (ModelRecord, JobRecord) {
@@ -277,6 +280,53 @@ async fn usage_adds_up_under_concurrency(store: SharedStore) {
         .is_empty());
 }
 
+fn dataset() -> DatasetRecord {
+    DatasetRecord {
+        id: ids::new_dataset_id(),
+        name: Some("fraud".into()),
+        origin: DatasetOrigin::Generated,
+        rows: 1000,
+        columns: vec![DatasetColumn {
+            name: "amount".into(),
+            kind: "numeric".into(),
+        }],
+        target: Some("is_fraudulent".into()),
+        schema_source: "builtin".into(),
+        seed: Some(7),
+        csv_bytes: 12345,
+        jsonl_bytes: 23456,
+        quality: Some(serde_json::json!({"balance_ratio": 1.0, "nested": {"scores": [0.5, 0.25]}})),
+        created_at: Utc::now(),
+    }
+}
+
+async fn datasets_create_get_and_page(store: SharedStore) {
+    let mut ids = Vec::new();
+    for _ in 0..5 {
+        let d = dataset();
+        store.create_dataset(&d).await.unwrap();
+        ids.push(d.id.clone());
+        let got = store.get_dataset(&d.id).await.unwrap().expect("stored");
+        assert!(same(&got, &d));
+    }
+    let first = store.get_dataset(&ids[0]).await.unwrap().unwrap();
+    let err = store.create_dataset(&first).await.unwrap_err();
+    assert!(matches!(err, StoreError::ConditionFailed(_)));
+    assert!(store.get_dataset("ds_unknown").await.unwrap().is_none());
+    ids.reverse();
+    let mut seen = Vec::new();
+    let mut after: Option<String> = None;
+    for _ in 0..10 {
+        let page = store.list_datasets(2, after.as_deref()).await.unwrap();
+        seen.extend(page.datasets.iter().map(|d| d.id.clone()));
+        match page.last {
+            Some(last) => after = Some(last),
+            None => break,
+        }
+    }
+    assert_eq!(seen, ids, "newest first, each once");
+}
+
 macro_rules! contract {
     ($($case:ident),* $(,)?) => {
         mod sqlite {
@@ -309,4 +359,38 @@ contract!(
     status_filter_and_counts,
     concurrent_writers_all_land,
     usage_adds_up_under_concurrency,
+    datasets_create_get_and_page,
 );
+
+#[tokio::test]
+async fn s3_blobs_round_trip_and_presign() {
+    use shared::blobs::BlobStore;
+    let blobs = api_tests::s3_blobs().await;
+    let src = api_tests::temp_path("blob");
+    std::fs::write(&src, b"amount,is_fraudulent\n12.5,0\n").unwrap();
+    blobs
+        .put_file("datasets/ds_x.csv", &src, "text/csv")
+        .await
+        .unwrap();
+    let body = blobs
+        .get("datasets/ds_x.csv")
+        .await
+        .unwrap()
+        .expect("stored");
+    assert_eq!(body, b"amount,is_fraudulent\n12.5,0\n");
+    assert!(blobs
+        .get("datasets/ds_missing.csv")
+        .await
+        .unwrap()
+        .is_none());
+    let url = blobs
+        .presigned_get("datasets/ds_x.csv", std::time::Duration::from_secs(300))
+        .await
+        .unwrap()
+        .expect("S3 presigns");
+    assert!(
+        url.contains("X-Amz-Signature") && url.contains("ds_x.csv"),
+        "{url}"
+    );
+    assert!(blobs.get("../escape").await.is_err());
+}

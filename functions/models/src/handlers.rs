@@ -12,8 +12,9 @@ use shared::records::{JobRecord, JobStatus, ModelRecord, ModelStatus};
 use shared::store::ModelQuery;
 use shared::{clock, ids, ApiError, ApiResult, AppState};
 
+use crate::estimate;
 use crate::request::TrainRequest;
-use crate::{estimate, paging};
+use shared::paging;
 
 pub const DEFAULT_PAGE: usize = 20;
 pub const MAX_PAGE: usize = 100;
@@ -76,7 +77,7 @@ fn list_query(params: Vec<(String, String)>) -> ApiResult<ModelQuery> {
                 })?);
             }
             "next_token" => {
-                query.after = Some(paging::decode(&value).ok_or_else(|| {
+                query.after = Some(paging::decode(&value, ids::MODEL_PREFIX).ok_or_else(|| {
                     ApiError::validation(
                         "next_token",
                         json!(value),

@@ -2,7 +2,6 @@
 
 mod estimate;
 mod handlers;
-mod paging;
 pub mod request;
 
 use axum::routing::{get, post};

@@ -5,7 +5,8 @@
 //!   partition is fine at this API's write rate (well under 1,000 writes/s).
 //! - jobs table: key `id`; its stream (new images of inserted items) drives the worker.
 //! - meta table: key (`pk`, `sk`), TTL attribute `expires_at`: per-day usage totals
-//!   (`usage#<day>`, provider) updated with atomic `ADD`.
+//!   (`usage#<day>`, provider) updated with atomic `ADD`; dataset records (`dataset`, id),
+//!   listed newest first by querying the one partition backwards.
 //!
 //! Every state change is a conditional write, so two instances never both win.
 
@@ -21,12 +22,13 @@ use aws_sdk_dynamodb::types::{
 use aws_sdk_dynamodb::Client;
 use serde::de::DeserializeOwned;
 
-use super::{ModelPage, ModelQuery, Store, StoreError, UsageDelta, UsageRow};
-use crate::records::{JobRecord, JobStatus, ModelRecord, ModelStatus};
+use super::{DatasetPage, ModelPage, ModelQuery, Store, StoreError, UsageDelta, UsageRow};
+use crate::records::{DatasetRecord, JobRecord, JobStatus, ModelRecord, ModelStatus};
 
 pub const LIST_INDEX: &str = "by_created";
 const LIST_KEY: &str = "list_key";
 const LIST_VALUE: &str = "model";
+const DATASET_PK: &str = "dataset";
 
 #[derive(Debug, Clone)]
 pub struct Tables {
@@ -441,5 +443,82 @@ impl Store for DynamoStore {
             }
         }
         Ok(out)
+    }
+
+    async fn create_dataset(&self, dataset: &DatasetRecord) -> Result<(), StoreError> {
+        let mut item = to_item(dataset)?;
+        item.insert("pk".into(), s(DATASET_PK));
+        item.insert("sk".into(), s(&dataset.id));
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.tables.meta)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) => {
+                let e = e.into_service_error();
+                if e.is_conditional_check_failed_exception() {
+                    Err(StoreError::ConditionFailed(format!(
+                        "dataset {} already exists",
+                        dataset.id
+                    )))
+                } else {
+                    Err(backend(e))
+                }
+            }
+        }
+    }
+
+    async fn get_dataset(&self, id: &str) -> Result<Option<DatasetRecord>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.tables.meta)
+            .key("pk", s(DATASET_PK))
+            .key("sk", s(id))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| backend(e.into_service_error()))?;
+        out.item.map(from_item).transpose()
+    }
+
+    async fn list_datasets(
+        &self,
+        limit: usize,
+        after: Option<&str>,
+    ) -> Result<DatasetPage, StoreError> {
+        let limit = limit.max(1);
+        let mut req = self
+            .client
+            .query()
+            .table_name(&self.tables.meta)
+            .scan_index_forward(false)
+            .limit(limit as i32)
+            .expression_attribute_values(":pk", s(DATASET_PK));
+        req = match after {
+            Some(after) => req
+                .key_condition_expression("pk = :pk AND sk < :after")
+                .expression_attribute_values(":after", s(after)),
+            None => req.key_condition_expression("pk = :pk"),
+        };
+        let out = req
+            .send()
+            .await
+            .map_err(|e| backend(e.into_service_error()))?;
+        let datasets: Vec<DatasetRecord> = out
+            .items
+            .unwrap_or_default()
+            .into_iter()
+            .map(from_item)
+            .collect::<Result<_, _>>()?;
+        let last = out
+            .last_evaluated_key
+            .and_then(|_| datasets.last().map(|d| d.id.clone()));
+        Ok(DatasetPage { datasets, last })
     }
 }

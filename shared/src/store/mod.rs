@@ -9,7 +9,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use crate::config::{Config, StoreConfig};
-use crate::records::{JobRecord, JobStatus, ModelRecord, ModelStatus};
+use crate::records::{DatasetRecord, JobRecord, JobStatus, ModelRecord, ModelStatus};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -78,6 +78,25 @@ pub trait Store: Send + Sync {
 
     /// The totals of the given days, every provider that has any.
     async fn usage(&self, days: &[String]) -> Result<Vec<UsageRow>, StoreError>;
+
+    /// Stores a new dataset record; fails if the id exists.
+    async fn create_dataset(&self, dataset: &DatasetRecord) -> Result<(), StoreError>;
+
+    async fn get_dataset(&self, id: &str) -> Result<Option<DatasetRecord>, StoreError>;
+
+    /// Datasets newest first, strictly older than `after` when given.
+    async fn list_datasets(
+        &self,
+        limit: usize,
+        after: Option<&str>,
+    ) -> Result<DatasetPage, StoreError>;
+}
+
+#[derive(Debug, Clone)]
+pub struct DatasetPage {
+    pub datasets: Vec<DatasetRecord>,
+    /// The id to resume after, when more may follow.
+    pub last: Option<String>,
 }
 
 /// What one request consumed at one provider.

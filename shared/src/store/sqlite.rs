@@ -9,8 +9,8 @@ use async_trait::async_trait;
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::de::DeserializeOwned;
 
-use super::{ModelPage, ModelQuery, Store, StoreError, UsageDelta, UsageRow};
-use crate::records::{JobRecord, JobStatus, ModelRecord, ModelStatus};
+use super::{DatasetPage, ModelPage, ModelQuery, Store, StoreError, UsageDelta, UsageRow};
+use crate::records::{DatasetRecord, JobRecord, JobStatus, ModelRecord, ModelStatus};
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS models (
@@ -19,6 +19,10 @@ CREATE TABLE IF NOT EXISTS models (
     body   TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS models_by_status ON models (status, id);
+CREATE TABLE IF NOT EXISTS datasets (
+    id   TEXT PRIMARY KEY,
+    body TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS usage (
     day           TEXT NOT NULL,
     provider      TEXT NOT NULL,
@@ -334,6 +338,76 @@ impl Store for SqliteStore {
                 }
             }
             Ok(out)
+        })
+        .await
+    }
+
+    async fn create_dataset(&self, dataset: &DatasetRecord) -> Result<(), StoreError> {
+        let (id, body) = (dataset.id.clone(), encode(dataset)?);
+        self.with(move |c| {
+            let n = c
+                .execute(
+                    "INSERT OR IGNORE INTO datasets (id, body) VALUES (?1, ?2)",
+                    params![id, body],
+                )
+                .map_err(backend)?;
+            if n == 1 {
+                Ok(())
+            } else {
+                Err(StoreError::ConditionFailed(format!(
+                    "dataset {id} already exists"
+                )))
+            }
+        })
+        .await
+    }
+
+    async fn get_dataset(&self, id: &str) -> Result<Option<DatasetRecord>, StoreError> {
+        let id = id.to_string();
+        self.with(move |c| {
+            let body: Option<String> = c
+                .query_row("SELECT body FROM datasets WHERE id = ?1", [&id], |r| {
+                    r.get(0)
+                })
+                .optional()
+                .map_err(backend)?;
+            body.map(|b| decode(&id, &b)).transpose()
+        })
+        .await
+    }
+
+    async fn list_datasets(
+        &self,
+        limit: usize,
+        after: Option<&str>,
+    ) -> Result<DatasetPage, StoreError> {
+        let after = after.map(str::to_string);
+        let limit = limit.max(1);
+        self.with(move |c| {
+            let mut stmt = c
+                .prepare(
+                    "SELECT id, body FROM datasets WHERE (?1 IS NULL OR id < ?1)
+                     ORDER BY id DESC LIMIT ?2",
+                )
+                .map_err(backend)?;
+            let rows = stmt
+                .query_map(params![after, (limit + 1) as i64], |r| {
+                    Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+                })
+                .map_err(backend)?;
+            let mut datasets = Vec::new();
+            for row in rows {
+                let (id, body) = row.map_err(backend)?;
+                datasets.push(decode::<DatasetRecord>(&id, &body)?);
+            }
+            let more = datasets.len() > limit;
+            datasets.truncate(limit);
+            let last = if more {
+                datasets.last().map(|d| d.id.clone())
+            } else {
+                None
+            };
+            Ok(DatasetPage { datasets, last })
         })
         .await
     }

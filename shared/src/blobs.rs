@@ -1,0 +1,230 @@
+//! Where dataset bodies (and later model artifacts) live: S3 in AWS, a local folder on the
+//! embedded store. Bodies are written from a file, so a large dataset is generated to disk
+//! row by row and uploaded as a stream, never held in memory whole.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata};
+use aws_sdk_s3::presigning::PresigningConfig;
+use aws_sdk_s3::primitives::ByteStream;
+
+#[derive(Debug, thiserror::Error)]
+pub enum BlobError {
+    #[error("blob store error: {0}")]
+    Backend(String),
+    #[error("invalid blob key {0}")]
+    InvalidKey(String),
+}
+
+impl From<BlobError> for crate::error::ApiError {
+    fn from(e: BlobError) -> Self {
+        crate::error::ApiError::internal(e)
+    }
+}
+
+#[async_trait]
+pub trait BlobStore: Send + Sync {
+    fn backend(&self) -> &'static str;
+
+    /// Stores the file at `path` under `key`, streaming it.
+    async fn put_file(&self, key: &str, path: &Path, content_type: &str) -> Result<(), BlobError>;
+
+    /// The whole body, or `None` when absent.
+    async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, BlobError>;
+
+    /// A time-limited URL a client can download from directly, where the backend has one.
+    async fn presigned_get(&self, key: &str, ttl: Duration) -> Result<Option<String>, BlobError>;
+}
+
+pub type SharedBlobs = Arc<dyn BlobStore>;
+
+/// Keys are `folder/name.ext` made by this crate; anything else is refused, so a key can
+/// never climb out of the local folder.
+fn check_key(key: &str) -> Result<(), BlobError> {
+    let ok = !key.is_empty()
+        && key.split('/').all(|part| {
+            !part.is_empty()
+                && part != ".."
+                && part
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+        });
+    if ok {
+        Ok(())
+    } else {
+        Err(BlobError::InvalidKey(key.to_string()))
+    }
+}
+
+pub struct LocalBlobs {
+    root: PathBuf,
+}
+
+impl LocalBlobs {
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        LocalBlobs { root: root.into() }
+    }
+
+    pub fn path_of(&self, key: &str) -> Result<PathBuf, BlobError> {
+        check_key(key)?;
+        Ok(self.root.join(key))
+    }
+}
+
+fn io(e: std::io::Error) -> BlobError {
+    BlobError::Backend(e.to_string())
+}
+
+#[async_trait]
+impl BlobStore for LocalBlobs {
+    fn backend(&self) -> &'static str {
+        "local"
+    }
+
+    async fn put_file(&self, key: &str, path: &Path, _content_type: &str) -> Result<(), BlobError> {
+        let dest = self.path_of(key)?;
+        if let Some(dir) = dest.parent() {
+            tokio::fs::create_dir_all(dir).await.map_err(io)?;
+        }
+        // Copy then rename, so a reader never sees half a file.
+        let partial = dest.with_extension("partial");
+        tokio::fs::copy(path, &partial).await.map_err(io)?;
+        tokio::fs::rename(&partial, &dest).await.map_err(io)
+    }
+
+    async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, BlobError> {
+        match tokio::fs::read(self.path_of(key)?).await {
+            Ok(bytes) => Ok(Some(bytes)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(io(e)),
+        }
+    }
+
+    async fn presigned_get(&self, _key: &str, _ttl: Duration) -> Result<Option<String>, BlobError> {
+        Ok(None)
+    }
+}
+
+pub struct S3Blobs {
+    client: aws_sdk_s3::Client,
+    bucket: String,
+}
+
+fn s3<E: std::error::Error + ProvideErrorMetadata + 'static>(e: E) -> BlobError {
+    BlobError::Backend(DisplayErrorContext(&e).to_string())
+}
+
+impl S3Blobs {
+    pub fn new(client: aws_sdk_s3::Client, bucket: impl Into<String>) -> Self {
+        S3Blobs {
+            client,
+            bucket: bucket.into(),
+        }
+    }
+}
+
+#[async_trait]
+impl BlobStore for S3Blobs {
+    fn backend(&self) -> &'static str {
+        "s3"
+    }
+
+    async fn put_file(&self, key: &str, path: &Path, content_type: &str) -> Result<(), BlobError> {
+        check_key(key)?;
+        let body = ByteStream::from_path(path)
+            .await
+            .map_err(|e| BlobError::Backend(e.to_string()))?;
+        self.client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .content_type(content_type)
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| s3(e.into_service_error()))?;
+        Ok(())
+    }
+
+    async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, BlobError> {
+        check_key(key)?;
+        match self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+        {
+            Ok(out) => {
+                let bytes = out
+                    .body
+                    .collect()
+                    .await
+                    .map_err(|e| BlobError::Backend(e.to_string()))?;
+                Ok(Some(bytes.into_bytes().to_vec()))
+            }
+            Err(e) => {
+                let e = e.into_service_error();
+                if e.is_no_such_key() {
+                    Ok(None)
+                } else {
+                    Err(s3(e))
+                }
+            }
+        }
+    }
+
+    async fn presigned_get(&self, key: &str, ttl: Duration) -> Result<Option<String>, BlobError> {
+        check_key(key)?;
+        let config =
+            PresigningConfig::expires_in(ttl).map_err(|e| BlobError::Backend(e.to_string()))?;
+        let req = self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .presigned(config)
+            .await
+            .map_err(|e| s3(e.into_service_error()))?;
+        Ok(Some(req.uri().to_string()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_cannot_escape() {
+        assert!(check_key("datasets/ds_1.csv").is_ok());
+        for bad in ["", "../etc/passwd", "a//b", "a/../b", "/abs", "a b"] {
+            assert!(check_key(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[tokio::test]
+    async fn local_round_trip() {
+        let dir = std::env::temp_dir().join(format!("blobs-{}", ulid::Ulid::new()));
+        let blobs = LocalBlobs::new(&dir);
+        let src = dir.with_extension("src");
+        tokio::fs::write(&src, b"a,b\n1,2\n").await.unwrap();
+        blobs
+            .put_file("datasets/x.csv", &src, "text/csv")
+            .await
+            .unwrap();
+        assert_eq!(
+            blobs.get("datasets/x.csv").await.unwrap().unwrap(),
+            b"a,b\n1,2\n"
+        );
+        assert!(blobs.get("datasets/none.csv").await.unwrap().is_none());
+        assert!(blobs
+            .presigned_get("datasets/x.csv", Duration::from_secs(60))
+            .await
+            .unwrap()
+            .is_none());
+    }
+}
