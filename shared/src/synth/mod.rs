@@ -1,0 +1,61 @@
+//! The synthetic-data engine (pure): schemas, marginals, Gaussian copula, fitting, generation, quality metrics.
+//!
+//! The model is SDV's GaussianCopulaSynthesizer: every column has a marginal distribution that maps
+//! u ∈ (0,1) to a value, and the dependence between columns lives in a latent multivariate normal
+//! (the copula). Categorical columns, booleans and the target use SDV's frequency encoding: each
+//! category owns an interval of u whose width is its weight.
+//!
+//! Everything here is pure (no I/O besides the `std::io::Write` the sinks are handed), deterministic
+//! for a given seed, and streams rows so a million-row request never holds the rows in memory.
+//!
+//! Modules: [`schema`] (what a client or an LLM sends), [`marginal`] (one column's distribution),
+//! [`copula`] (the latent normal), [`generate`] (the row iterator and class balance), [`table`]
+//! (cells, sinks, parsed sample tables), [`fit`] (schema from sample rows), [`metrics`] (quality
+//! report), [`designer`] (a schema from a model description, when no LLM is configured), and
+//! `stats` (shared statistical helpers).
+
+pub mod copula;
+pub mod designer;
+pub mod fit;
+pub mod generate;
+pub mod marginal;
+pub mod metrics;
+pub mod schema;
+mod stats;
+pub mod table;
+
+pub use designer::design;
+pub use fit::{fit, ColumnFit, FitReport};
+pub use generate::{Balance, Generator};
+pub use metrics::{ColumnScore, Quality, QualityAccumulator, Reference};
+pub use schema::{ColumnKind, ColumnSpec, Correlation, DataSchema, Distribution, TargetSpec};
+pub use table::{Cell, CsvSink, JsonlSink, Row, Table};
+
+/// Everything that can go wrong in the engine. `Invalid` names the offending field with a path
+/// (`schema.columns[2].distribution.std`, `sample_rows[3].amount`, `balance`) so the HTTP layer can
+/// return it as a validation error as is.
+#[derive(Debug, thiserror::Error)]
+pub enum SynthError {
+    /// A client-supplied value is out of range or inconsistent.
+    #[error("{field}: {message}")]
+    Invalid { field: String, message: String },
+    /// Writing CSV failed (the underlying writer failed or the record was malformed).
+    #[error("csv: {0}")]
+    Csv(#[from] csv::Error),
+    /// Writing to the sink's writer failed.
+    #[error("io: {0}")]
+    Io(#[from] std::io::Error),
+    /// Serializing a JSON line failed.
+    #[error("json: {0}")]
+    Json(#[from] serde_json::Error),
+}
+
+impl SynthError {
+    /// Shorthand for [`SynthError::Invalid`].
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        SynthError::Invalid {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
