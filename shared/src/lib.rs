@@ -3,17 +3,22 @@
 //! Arrows point one way: functions → shared; inside, `http` and handlers' helpers → `store`,
 //! `providers`, `records`; `records` and `validate` import nothing of the others.
 
+pub mod analysis;
+pub mod blobs;
 pub mod clock;
 pub mod config;
+pub mod datasets;
 pub mod error;
 pub mod http;
 pub mod ids;
 pub mod logging;
 pub mod orchestrator;
+pub mod paging;
 pub mod providers;
 pub mod records;
 pub mod state;
 pub mod store;
+pub mod synth;
 pub mod usage;
 pub mod validate;
 

@@ -1,0 +1,310 @@
+//! Dataset routes: list, one record (with its schema), download as CSV or JSONL, and upload
+//! of a CSV table (for fitting and for training).
+
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::{json, Value};
+use shared::records::{DatasetOrigin, DatasetRecord};
+use shared::synth::{self, Table};
+use shared::validate::Fields;
+use shared::{clock, ids, paging, ApiError, ApiResult, AppState};
+
+use shared::datasets::{self, column_kinds, download_urls, synth_error};
+
+pub const DEFAULT_PAGE: usize = 20;
+pub const MAX_PAGE: usize = 100;
+/// A Lambda response stops at 6 MB: larger bodies are handed out as a presigned S3 URL.
+pub const INLINE_DOWNLOAD_LIMIT: u64 = 5 * 1024 * 1024;
+pub const PRESIGNED_TTL: Duration = Duration::from_secs(900);
+
+fn query_params(
+    params: Result<Query<Vec<(String, String)>>, QueryRejection>,
+) -> ApiResult<Vec<(String, String)>> {
+    params.map(|Query(p)| p).map_err(|e| {
+        ApiError::validation("query", Value::Null, "a valid query string", e.body_text())
+    })
+}
+
+fn unknown_param(name: &str, value: &str, known: &str) -> ApiError {
+    ApiError::validation(
+        name,
+        json!(value),
+        format!("one of the query parameters: {known}"),
+        format!("unknown query parameter {name}"),
+    )
+}
+
+fn summary(d: &DatasetRecord) -> Value {
+    json!({
+        "id": d.id,
+        "name": d.name,
+        "origin": d.origin,
+        "rows": d.rows,
+        "columns": d.columns,
+        "target": d.target,
+        "schema_source": d.schema_source,
+        "seed": d.seed,
+        "csv_bytes": d.csv_bytes,
+        "jsonl_bytes": d.jsonl_bytes,
+        "created_at": clock::rfc3339(d.created_at),
+        "download_urls": download_urls(&d.id),
+    })
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    params: Result<Query<Vec<(String, String)>>, QueryRejection>,
+) -> ApiResult<Json<Value>> {
+    let (mut limit, mut after) = (DEFAULT_PAGE, None);
+    for (key, value) in query_params(params)? {
+        match key.as_str() {
+            "limit" => {
+                limit = value
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|n| (1..=MAX_PAGE).contains(n))
+                    .ok_or_else(|| {
+                        ApiError::validation(
+                            "limit",
+                            json!(value),
+                            format!("integer from 1 to {MAX_PAGE}"),
+                            "limit is out of range",
+                        )
+                    })?
+            }
+            "next_token" => {
+                after = Some(paging::decode(&value, ids::DATASET_PREFIX).ok_or_else(|| {
+                    ApiError::validation(
+                        "next_token",
+                        json!(value),
+                        "a next_token returned by this endpoint",
+                        "next_token is not valid",
+                    )
+                })?)
+            }
+            other => return Err(unknown_param(other, &value, "limit, next_token")),
+        }
+    }
+    let page = state.store.list_datasets(limit, after.as_deref()).await?;
+    Ok(Json(json!({
+        "datasets": page.datasets.iter().map(summary).collect::<Vec<_>>(),
+        "next_token": page.last.as_deref().map(paging::encode),
+    })))
+}
+
+async fn load(state: &AppState, id: &str) -> ApiResult<DatasetRecord> {
+    let not_found = || {
+        ApiError::NotFound(format!(
+            "dataset {id} does not exist; create one with POST /v1/ai/synthetic-data or upload a CSV with POST /v1/datasets"
+        ))
+    };
+    if !ids::is_valid(id, ids::DATASET_PREFIX) {
+        return Err(not_found());
+    }
+    state.store.get_dataset(id).await?.ok_or_else(not_found)
+}
+
+pub async fn get_dataset(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let record = load(&state, &id).await?;
+    let schema: Option<Value> = state
+        .blobs
+        .get(&record.schema_key())
+        .await?
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok());
+    let mut body = summary(&record);
+    body["quality"] = record.quality.clone().unwrap_or(Value::Null);
+    body["schema"] = schema.unwrap_or(Value::Null);
+    Ok(Json(body))
+}
+
+pub async fn download(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    params: Result<Query<Vec<(String, String)>>, QueryRejection>,
+) -> ApiResult<Response> {
+    let mut format = "csv".to_string();
+    for (key, value) in query_params(params)? {
+        match key.as_str() {
+            "format" if value == "csv" || value == "jsonl" => format = value,
+            "format" => {
+                return Err(ApiError::validation(
+                    "format",
+                    json!(value),
+                    "csv or jsonl",
+                    "format must be csv or jsonl",
+                ))
+            }
+            other => return Err(unknown_param(other, &value, "format")),
+        }
+    }
+    let record = load(&state, &id).await?;
+    let (key, size, content_type) = if format == "csv" {
+        (
+            record.csv_key(),
+            record.csv_bytes,
+            "text/csv; charset=utf-8",
+        )
+    } else {
+        (
+            record.jsonl_key(),
+            record.jsonl_bytes,
+            "application/x-ndjson",
+        )
+    };
+    if size > INLINE_DOWNLOAD_LIMIT {
+        if let Some(url) = state.blobs.presigned_get(&key, PRESIGNED_TTL).await? {
+            return Ok((StatusCode::FOUND, [(header::LOCATION, url)]).into_response());
+        }
+    }
+    let body = state.blobs.get(&key).await?.ok_or_else(|| {
+        tracing::error!(dataset = %id, key = %key, "dataset body missing");
+        ApiError::NotFound(format!("the body of dataset {id} is missing"))
+    })?;
+    let filename = format!("attachment; filename=\"{id}.{format}\"");
+    Ok((
+        StatusCode::OK,
+        [
+            (header::CONTENT_TYPE, content_type.to_string()),
+            (header::CONTENT_DISPOSITION, filename),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+/// `POST /v1/datasets`: a CSV table, sent as `text/csv` (name and target in the query) or as
+/// JSON `{"name", "target", "csv": "..."}` / `{"name", "target", "rows": [{...}]}`.
+pub async fn upload(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    params: Result<Query<Vec<(String, String)>>, QueryRejection>,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult<Response> {
+    let body = body.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::PayloadTooLarge {
+                limit_bytes: crate::UPLOAD_LIMIT_BYTES,
+            }
+        } else {
+            ApiError::validation("body", Value::Null, "a readable body", e.body_text())
+        }
+    })?;
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    let (mut name, mut target) = (None, None);
+    for (key, value) in query_params(params)? {
+        match key.as_str() {
+            "name" => name = Some(value),
+            "target" => target = Some(value),
+            other => return Err(unknown_param(other, &value, "name, target")),
+        }
+    }
+    let text = |bytes: &[u8]| {
+        std::str::from_utf8(bytes).map(str::to_string).map_err(|_| {
+            ApiError::validation(
+                "body",
+                Value::Null,
+                "UTF-8 text",
+                "the body is not UTF-8 text",
+            )
+        })
+    };
+    let table = match content_type.as_str() {
+        "text/csv" | "text/plain" | "application/csv" => Table::from_csv(&text(&body)?),
+        "application/json" => {
+            let value: Value = serde_json::from_slice(&body).map_err(|e| {
+                ApiError::validation(
+                    "body",
+                    Value::Null,
+                    "a JSON object",
+                    format!("request body is not valid JSON: {e}"),
+                )
+            })?;
+            let f = Fields::new("", &value)?;
+            f.only(&["name", "target", "csv", "rows"])?;
+            name = f.string("name", 200)?.or(name);
+            target = f.string("target", 200)?.or(target);
+            match (f.get("csv"), f.get("rows")) {
+                (Some(Value::String(csv)), None) => Table::from_csv(csv),
+                (None, Some(Value::Array(rows))) => Table::from_json_rows(rows),
+                _ => {
+                    return Err(ApiError::validation(
+                        "csv",
+                        Value::Null,
+                        "either csv (text) or rows (array of objects)",
+                        "send the table as csv text or as rows",
+                    ))
+                }
+            }
+        }
+        other => {
+            return Err(ApiError::validation(
+                "content-type",
+                json!(other),
+                "text/csv or application/json",
+                "upload a CSV as text/csv, or JSON with csv or rows",
+            ))
+        }
+    }
+    .map_err(synth_error)?;
+    if table.rows.is_empty() {
+        return Err(ApiError::validation(
+            "body",
+            json!(0),
+            "at least one data row",
+            "the table has no rows",
+        ));
+    }
+
+    let rows = table.rows.len() as u64;
+    let target_for_fit = target.clone();
+    let (schema, table) = tokio::task::spawn_blocking(move || {
+        synth::fit(&table, target_for_fit.as_deref()).map(|(schema, _)| (schema, table))
+    })
+    .await
+    .map_err(ApiError::internal)?
+    .map_err(synth_error)?;
+
+    let id = ids::new_dataset_id();
+    let dir = state.config.scratch_dir.join("mlaas-upload");
+    let (csv, jsonl, csv_bytes, jsonl_bytes) = {
+        let (id, schema) = (id.clone(), schema.clone());
+        tokio::task::spawn_blocking(move || datasets::write_table(&table, &schema, &dir, &id))
+            .await
+            .map_err(ApiError::internal)??
+    };
+    let record = DatasetRecord {
+        id: id.clone(),
+        name,
+        origin: DatasetOrigin::Uploaded,
+        rows,
+        columns: column_kinds(&schema),
+        target: schema.target.as_ref().map(|t| t.name.clone()),
+        schema_source: "uploaded".into(),
+        seed: None,
+        csv_bytes,
+        jsonl_bytes,
+        quality: None,
+        created_at: clock::now(),
+    };
+    datasets::store(&state, &record, &schema, &csv, &jsonl).await?;
+    let mut body = summary(&record);
+    body["schema"] = json!(schema);
+    Ok((StatusCode::CREATED, Json(body)).into_response())
+}

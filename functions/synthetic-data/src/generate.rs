@@ -1,0 +1,273 @@
+//! `POST /v1/ai/synthetic-data`: find the schema (explicit, fitted, provider-designed or
+//! builtin-designed), generate the rows streaming to disk while measuring their quality,
+//! store the dataset, answer with its id, a preview and the metrics.
+
+use std::time::Instant;
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use shared::datasets::{self, column_kinds, download_urls, synth_error, Plan};
+use shared::orchestrator::{Answer, Ask, Source};
+use shared::providers::Prompt;
+use shared::records::{DatasetOrigin, DatasetRecord};
+use shared::synth::{self, DataSchema, FitReport, Table};
+use shared::{clock, ids, usage, ApiError, ApiResult, AppState};
+
+use crate::recommend::{self, Recommendation};
+use crate::request::{SchemaInput, SyntheticRequest};
+
+/// What the `synthetic_data` provider is asked for: a schema, and its advice.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct DesignedSchema {
+    pub schema: DataSchema,
+    /// At most five short, specific recommendations for using the data.
+    pub recommendations: Vec<String>,
+}
+
+impl Answer for DesignedSchema {
+    const NAME: &'static str = "synthetic_data_schema";
+    fn check(&self) -> Result<(), String> {
+        self.schema.validate().map_err(|e| e.to_string())?;
+        if self.recommendations.len() > 10 {
+            return Err("at most 10 recommendations".into());
+        }
+        Ok(())
+    }
+}
+
+fn design_prompt(req: &SyntheticRequest) -> Prompt {
+    Prompt {
+        system: "You design tabular synthetic datasets for training machine-learning models. \
+                 Answer with a JSON object fitting the schema: typed columns with realistic \
+                 distributions and bounds, a classification target with its classes and natural \
+                 class weights when the model classifies, correlations in the Gaussian copula's \
+                 latent space (include correlations between features and the target so the \
+                 features carry signal), and up to five specific recommendations."
+            .into(),
+        user: format!(
+            "Model: {}\nExisting data: {}\nRows to generate: {}\nClass balance wanted: {}\n\
+             Diversity wanted: {}\nRealism wanted: {}",
+            req.model_description.as_deref().unwrap_or("(none)"),
+            req.existing_data.as_deref().unwrap_or("(none)"),
+            req.target_count,
+            req.balance_label,
+            req.diversity.as_deref().unwrap_or("(unspecified)"),
+            req.realism.as_deref().unwrap_or("(unspecified)"),
+        ),
+        max_tokens: 4096,
+    }
+}
+
+/// The schema to generate from, and where it came from.
+struct Designed {
+    schema: DataSchema,
+    source: String,
+    fit: Option<FitReport>,
+    reference: Option<Table>,
+    provider_advice: Vec<Recommendation>,
+    attempts: Value,
+    usage: Vec<shared::orchestrator::Usage>,
+}
+
+async fn find_schema(state: &AppState, req: &SyntheticRequest) -> ApiResult<Designed> {
+    let plain = |schema, source: &str| Designed {
+        schema,
+        source: source.to_string(),
+        fit: None,
+        reference: None,
+        provider_advice: Vec::new(),
+        attempts: json!([]),
+        usage: Vec::new(),
+    };
+    match &req.schema {
+        SchemaInput::Explicit(schema) => Ok(plain(schema.clone(), "explicit")),
+        SchemaInput::Sample { table, target } => {
+            let (table, target) = (table.clone(), target.clone());
+            let (schema, report, table) = tokio::task::spawn_blocking(move || {
+                synth::fit(&table, target.as_deref()).map(|(s, r)| (s, r, table))
+            })
+            .await
+            .map_err(ApiError::internal)?
+            .map_err(synth_error)?;
+            Ok(Designed {
+                fit: Some(report),
+                reference: Some(table),
+                ..plain(schema, "fitted")
+            })
+        }
+        SchemaInput::Describe => {
+            let description = req.model_description.clone().unwrap_or_default();
+            let existing = req.existing_data.clone();
+            let ask = Ask {
+                capability: "synthetic_data",
+                prompt: design_prompt(req),
+                deadline: state.ai.deadline(),
+                only: req.providers.clone(),
+            };
+            let answered = state
+                .ai
+                .ask_or_builtin::<DesignedSchema>(ask, || DesignedSchema {
+                    schema: synth::design(&description, existing.as_deref()),
+                    recommendations: Vec::new(),
+                })
+                .await;
+            let source = answered.source.name().to_string();
+            let provider_advice = match &answered.source {
+                Source::Provider { .. } => answered
+                    .value
+                    .recommendations
+                    .iter()
+                    .map(|text| Recommendation::new(text, &source, "provider_advice"))
+                    .collect(),
+                Source::Builtin => Vec::new(),
+            };
+            Ok(Designed {
+                provider_advice,
+                attempts: json!(answered.attempts),
+                usage: answered.usage,
+                ..plain(answered.value.schema, &source)
+            })
+        }
+    }
+}
+
+pub async fn synthetic_data(
+    State(state): State<AppState>,
+    shared::http::JsonBody(body): shared::http::JsonBody,
+) -> ApiResult<Response> {
+    let started = Instant::now();
+    let req = SyntheticRequest::parse(&body)?;
+    if let Some(named) = &req.providers {
+        state.ai.require_configured(named)?;
+    }
+    let designed = find_schema(&state, &req).await?;
+    let schema_seconds = started.elapsed().as_secs_f64();
+
+    let id = ids::new_dataset_id();
+    let generated = {
+        let (schema, req2, reference, dir, id) = (
+            designed.schema.clone(),
+            req.clone(),
+            designed.reference.clone(),
+            state.config.scratch_dir.join("mlaas-generate"),
+            id.clone(),
+        );
+        tokio::task::spawn_blocking(move || {
+            let plan = Plan {
+                schema: &schema,
+                seed: req2.seed,
+                balance: req2.balance,
+                count: req2.target_count,
+                keep_rows: req2.include_data,
+                reference: reference.as_ref(),
+            };
+            datasets::generate(&plan, &dir, &id)
+        })
+        .await
+        .map_err(ApiError::internal)??
+    };
+
+    let quality_json = serde_json::to_value(&generated.quality).map_err(ApiError::internal)?;
+    let record = DatasetRecord {
+        id: id.clone(),
+        name: req.name.clone(),
+        origin: DatasetOrigin::Generated,
+        rows: req.target_count,
+        columns: column_kinds(&designed.schema),
+        target: designed.schema.target.as_ref().map(|t| t.name.clone()),
+        schema_source: designed.source.clone(),
+        seed: Some(req.seed),
+        csv_bytes: generated.csv_bytes,
+        jsonl_bytes: generated.jsonl_bytes,
+        quality: Some(quality_json.clone()),
+        created_at: clock::now(),
+    };
+    let storing = Instant::now();
+    datasets::store(
+        &state,
+        &record,
+        &designed.schema,
+        &generated.csv,
+        &generated.jsonl,
+    )
+    .await?;
+    usage::record(state.store.as_ref(), &designed.usage).await;
+
+    let advice = recommend::derive(
+        &req,
+        &designed.schema,
+        &designed.source,
+        designed.fit.as_ref(),
+        &generated.quality,
+    );
+    let recommendations: Vec<Recommendation> = advice
+        .into_iter()
+        .chain(designed.provider_advice.iter().cloned())
+        .collect();
+
+    let schema = &designed.schema;
+    let mut synthetic = json!({
+        "dataset_id": id,
+        "generated_samples": req.target_count,
+        "format": "structured",
+        "data_format": "tabular",
+        "quality_metrics": {
+            "diversity_score": generated.quality.diversity_score,
+            "realism_score": generated.quality.realism_score,
+            "balance_ratio": generated.quality.balance_ratio,
+            "method": generated.quality.method,
+            "details": quality_json,
+        },
+        "data_schema": {
+            "features": schema.columns.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(),
+            "target": schema.target_name(),
+            "columns": schema.columns,
+            "target_spec": schema.target,
+            "correlations": schema.correlations,
+            "schema_source": designed.source,
+        },
+        "seed": req.seed,
+        "balance": req.balance_label,
+        "download_url": format!("/v1/datasets/{id}/download?format=csv"),
+        "download_urls": download_urls(&id),
+        "preview": generated.preview,
+    });
+    if req.include_data {
+        synthetic["data"] = json!(generated.rows);
+    }
+    if let Some(fit) = &designed.fit {
+        synthetic["fit_report"] = json!(fit);
+    }
+    let body = json!({
+        "status": "success",
+        "provider": designed.source_provider(),
+        "synthetic_data": synthetic,
+        "recommendations": recommendations.iter().map(|r| r.text.clone()).collect::<Vec<_>>(),
+        "recommendation_details": recommendations,
+        "generation_time_seconds": started.elapsed().as_secs_f64(),
+        "timings": {
+            "schema_seconds": schema_seconds,
+            "generation_seconds": generated.seconds,
+            "storage_seconds": storing.elapsed().as_secs_f64(),
+        },
+        "provider_attempts": designed.attempts,
+        "usage": usage::block(&designed.usage),
+    });
+    Ok((StatusCode::OK, Json(body)).into_response())
+}
+
+impl Designed {
+    /// Who produced the schema: a provider's name, or `builtin` for the project's engines
+    /// (explicit and fitted schemas are the engine's work too).
+    fn source_provider(&self) -> &str {
+        match self.source.as_str() {
+            "explicit" | "fitted" => "builtin",
+            other => other,
+        }
+    }
+}

@@ -1,0 +1,263 @@
+//! `POST /v1/ai/synthetic-data` parsed at the edge. Fields beyond the spec: `seed`, `schema`,
+//! `sample_rows`, `target`, `include_data`, `name`, `providers`.
+
+use serde_json::{json, Value};
+use shared::datasets::synth_error;
+use shared::providers::Provider;
+use shared::synth::{Balance, DataSchema, Table};
+use shared::validate::Fields;
+use shared::ApiError;
+
+pub const MAX_ROWS: i64 = 1_000_000;
+pub const DEFAULT_ROWS: u64 = 1_000;
+/// Rows returned inline with `include_data` at most; larger sets are downloaded.
+pub const MAX_INLINE_ROWS: u64 = 1_000;
+pub const MAX_SAMPLE_ROWS: usize = 10_000;
+
+#[derive(Debug, Clone)]
+pub enum SchemaInput {
+    Explicit(DataSchema),
+    Sample {
+        table: Table,
+        target: Option<String>,
+    },
+    /// Designed from the description by a provider, or the builtin designer.
+    Describe,
+}
+
+#[derive(Debug, Clone)]
+pub struct SyntheticRequest {
+    pub model_description: Option<String>,
+    pub existing_data: Option<String>,
+    pub target_count: u64,
+    pub balance: Balance,
+    pub balance_label: String,
+    pub diversity: Option<String>,
+    pub realism: Option<String>,
+    pub seed: u64,
+    pub seed_given: bool,
+    pub schema: SchemaInput,
+    pub include_data: bool,
+    pub name: Option<String>,
+    pub providers: Option<Vec<Provider>>,
+}
+
+const FIELDS: [&str; 12] = [
+    "model_description",
+    "existing_data",
+    "target_count",
+    "data_format",
+    "quality_requirements",
+    "seed",
+    "schema",
+    "sample_rows",
+    "target",
+    "include_data",
+    "name",
+    "providers",
+];
+
+/// `natural`, `stratified`, a ratio in (0, 1] (minority / majority), or `"a:b"`.
+pub fn parse_balance(field: &str, v: Option<&Value>) -> Result<(Balance, String), ApiError> {
+    let expected = "\"natural\", \"stratified\", a number in (0, 1], or a ratio like \"1:4\"";
+    let bad = |v: &Value| {
+        ApiError::validation(
+            field,
+            v.clone(),
+            expected,
+            format!("{field} is not a balance"),
+        )
+    };
+    match v {
+        None => Ok((Balance::Natural, "natural".into())),
+        Some(Value::String(s)) if s == "natural" => Ok((Balance::Natural, "natural".into())),
+        Some(Value::String(s)) if s == "stratified" => {
+            Ok((Balance::Stratified, "stratified".into()))
+        }
+        Some(v @ Value::String(s)) => {
+            let (a, b) = s.split_once(':').ok_or_else(|| bad(v))?;
+            let (a, b): (f64, f64) = (
+                a.trim().parse().map_err(|_| bad(v))?,
+                b.trim().parse().map_err(|_| bad(v))?,
+            );
+            let r = a.min(b) / a.max(b);
+            if a > 0.0 && b > 0.0 && r.is_finite() {
+                Ok((Balance::Ratio(r), format!("ratio {r:.4}")))
+            } else {
+                Err(bad(v))
+            }
+        }
+        Some(v @ Value::Number(n)) => match n.as_f64() {
+            Some(r) if r > 0.0 && r <= 1.0 => Ok((Balance::Ratio(r), format!("ratio {r:.4}"))),
+            _ => Err(bad(v)),
+        },
+        Some(other) => Err(bad(other)),
+    }
+}
+
+impl SyntheticRequest {
+    pub fn parse(body: &Value) -> Result<SyntheticRequest, ApiError> {
+        let root = Fields::new("", body)?;
+        root.only(&FIELDS)?;
+        if let Some(format) = root.get("data_format") {
+            if format != "tabular" {
+                return Err(ApiError::validation(
+                    "data_format",
+                    format.clone(),
+                    "\"tabular\" (the only format generated so far)",
+                    "data_format must be \"tabular\": text, image and time-series generation are not implemented",
+                ));
+            }
+        }
+        let target_count = root
+            .integer("target_count", 1, MAX_ROWS)?
+            .map_or(DEFAULT_ROWS, |n| n as u64);
+        let (mut balance, mut balance_label) = (Balance::Natural, "natural".to_string());
+        let (mut diversity, mut realism) = (None, None);
+        if let Some(q) = root.object("quality_requirements")? {
+            q.only(&["diversity", "realism", "balance"])?;
+            (balance, balance_label) =
+                parse_balance("quality_requirements.balance", q.get("balance"))?;
+            diversity = q.string("diversity", 100)?;
+            realism = q.string("realism", 100)?;
+        }
+        let seed_value = root.integer("seed", 0, 9_007_199_254_740_991)?;
+        let include_data = root.boolean("include_data")?.unwrap_or(false);
+        if include_data && target_count > MAX_INLINE_ROWS {
+            return Err(ApiError::validation(
+                "include_data",
+                json!(true),
+                format!("false when target_count is over {MAX_INLINE_ROWS}"),
+                format!("include_data returns at most {MAX_INLINE_ROWS} rows inline; download larger sets from download_url"),
+            ));
+        }
+        let providers = root
+            .enum_list("providers", &Provider::names())?
+            .map(|names| names.iter().filter_map(|n| Provider::parse(n)).collect());
+
+        let schema = if let Some(raw) = root.get("schema") {
+            let schema: DataSchema = serde_json::from_value(raw.clone()).map_err(|e| {
+                ApiError::validation(
+                    "schema",
+                    Value::Null,
+                    "a schema: {columns: [...], target?: {...}, correlations?: [...]}",
+                    format!("schema is not valid: {e}"),
+                )
+            })?;
+            schema.validate().map_err(synth_error)?;
+            SchemaInput::Explicit(schema)
+        } else if let Some(rows) = root.get("sample_rows") {
+            let table = match rows {
+                Value::String(csv) => Table::from_csv(csv),
+                Value::Array(items) => Table::from_json_rows(items),
+                other => {
+                    return Err(ApiError::validation(
+                        "sample_rows",
+                        json!(shared::validate::type_name(other)),
+                        "an array of row objects, or CSV text with a header row",
+                        "sample_rows must be rows or CSV text",
+                    ))
+                }
+            }
+            .map_err(synth_error)?;
+            if table.rows.len() > MAX_SAMPLE_ROWS {
+                return Err(ApiError::validation(
+                    "sample_rows",
+                    json!(table.rows.len()),
+                    format!("at most {MAX_SAMPLE_ROWS} rows"),
+                    "too many sample rows; upload the table with POST /v1/datasets instead",
+                ));
+            }
+            SchemaInput::Sample {
+                table,
+                target: root.string("target", 200)?,
+            }
+        } else {
+            SchemaInput::Describe
+        };
+        let model_description = root.string("model_description", 5000)?;
+        if matches!(schema, SchemaInput::Describe) && model_description.is_none() {
+            return Err(ApiError::validation(
+                "model_description",
+                Value::Null,
+                "string",
+                "model_description is required (or give a schema or sample_rows)",
+            ));
+        }
+        Ok(SyntheticRequest {
+            model_description,
+            existing_data: root.string("existing_data", 5000)?,
+            target_count,
+            balance,
+            balance_label,
+            diversity,
+            realism,
+            // A drawn seed is returned in the response, so the run can be repeated exactly.
+            seed: seed_value.map_or_else(|| u64::from(rand::random::<u32>()), |s| s as u64),
+            seed_given: seed_value.is_some(),
+            schema,
+            include_data,
+            name: root.string("name", 200)?,
+            providers,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn field(body: Value) -> String {
+        SyntheticRequest::parse(&body).unwrap_err().envelope()["error"]["details"]["field"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+
+    #[test]
+    fn limits_and_types() {
+        let base = |n: Value| json!({"model_description": "fraud", "target_count": n});
+        assert_eq!(field(base(json!(0))), "target_count");
+        assert_eq!(field(base(json!(1_000_001))), "target_count");
+        assert_eq!(field(base(json!(-5))), "target_count");
+        assert_eq!(field(base(json!("100"))), "target_count");
+        assert!(SyntheticRequest::parse(&base(json!(1_000_000))).is_ok());
+        assert_eq!(
+            field(json!({"model_description": "x", "data_format": "image"})),
+            "data_format"
+        );
+        assert_eq!(field(json!({"target_count": 5})), "model_description");
+        assert_eq!(
+            field(
+                json!({"model_description": "x", "quality_requirements": {"balance": "lopsided"}})
+            ),
+            "quality_requirements.balance"
+        );
+        assert_eq!(
+            field(json!({"model_description": "x", "include_data": true, "target_count": 5000})),
+            "include_data"
+        );
+    }
+
+    #[test]
+    fn balances() {
+        let b = |v: Value| parse_balance("b", Some(&v)).map(|(b, _)| b);
+        assert!(matches!(b(json!("stratified")), Ok(Balance::Stratified)));
+        assert!(matches!(b(json!("natural")), Ok(Balance::Natural)));
+        assert!(matches!(b(json!(0.25)), Ok(Balance::Ratio(r)) if (r - 0.25).abs() < 1e-12));
+        assert!(matches!(b(json!("1:4")), Ok(Balance::Ratio(r)) if (r - 0.25).abs() < 1e-12));
+        assert!(matches!(b(json!("4:1")), Ok(Balance::Ratio(r)) if (r - 0.25).abs() < 1e-12));
+        assert!(b(json!(0)).is_err());
+        assert!(b(json!(1.5)).is_err());
+        assert!(b(json!("0:1")).is_err());
+    }
+
+    #[test]
+    fn seeds_are_kept_or_drawn() {
+        let r = SyntheticRequest::parse(&json!({"model_description": "x", "seed": 42})).unwrap();
+        assert_eq!(r.seed, 42);
+        assert!(r.seed_given);
+        let r = SyntheticRequest::parse(&json!({"model_description": "x"})).unwrap();
+        assert!(!r.seed_given);
+    }
+}

@@ -1,0 +1,455 @@
+//! `POST /v1/ai/synthetic-data` and the dataset routes, through the function's Router.
+
+use api_tests::mock_providers::{MockProviders, Step};
+use api_tests::{assert_envelope, get, post_json, send, sqlite_state, state_with};
+use axum::body::Body;
+use axum::Router;
+use http::Request;
+use serde_json::{json, Value};
+use shared::providers::Provider;
+
+fn spec_request() -> Value {
+    json!({
+        "model_description": "Binary classification model for fraud detection",
+        "existing_data": "Transaction data with features: amount, merchant, time, location",
+        "target_count": 10000,
+        "data_format": "tabular",
+        "quality_requirements": {"diversity": "high", "realism": "production_ready", "balance": "stratified"}
+    })
+}
+
+async fn generate(app: &Router, body: &Value) -> Value {
+    let r = post_json(app, "/v1/ai/synthetic-data", body).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    r.body
+}
+
+async fn download(app: &Router, id: &str, format: &str) -> String {
+    let r = get(app, &format!("/v1/datasets/{id}/download?format={format}")).await;
+    assert_eq!(r.status, 200, "{}", &r.text[..r.text.len().min(300)]);
+    r.text
+}
+
+fn csv_rows(text: &str) -> Vec<Vec<String>> {
+    text.lines()
+        .map(|l| l.split(',').map(str::to_string).collect())
+        .collect()
+}
+
+#[tokio::test]
+async fn spec_example_without_providers_uses_the_builtin_designer() {
+    let app = synthetic_data::router(sqlite_state());
+    let b = generate(&app, &spec_request()).await;
+    assert_eq!(b["status"], "success");
+    assert_eq!(b["provider"], "builtin");
+    let s = &b["synthetic_data"];
+    assert_eq!(s["generated_samples"], 10000);
+    assert_eq!(s["data_schema"]["schema_source"], "builtin");
+    assert_eq!(s["data_schema"]["target"], "is_fraudulent");
+    let features: Vec<&str> = s["data_schema"]["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f.as_str().unwrap())
+        .collect();
+    assert_eq!(
+        features,
+        [
+            "amount",
+            "merchant_category",
+            "time_of_day",
+            "location_risk"
+        ]
+    );
+    let q = &s["quality_metrics"];
+    assert_eq!(q["balance_ratio"], 1.0, "stratified: 5,000 of each class");
+    for k in ["diversity_score", "realism_score"] {
+        let v = q[k].as_f64().unwrap();
+        assert!(v > 0.0 && v <= 1.0, "{k} {v}");
+    }
+    assert_eq!(q["method"], "fidelity_to_spec");
+    assert_eq!(s["preview"].as_array().unwrap().len(), 5);
+    assert!(s["preview"][0].get("is_fraudulent").is_some());
+    assert!(b["generation_time_seconds"].as_f64().unwrap() > 0.0);
+    assert!(!b["recommendations"].as_array().unwrap().is_empty());
+    assert!(b["recommendation_details"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|r| r["source"] == "builtin"));
+
+    let id = s["dataset_id"].as_str().unwrap();
+    let csv = download(&app, id, "csv").await;
+    let rows = csv_rows(&csv);
+    assert_eq!(
+        rows[0],
+        [
+            "amount",
+            "merchant_category",
+            "time_of_day",
+            "location_risk",
+            "is_fraudulent"
+        ]
+    );
+    assert_eq!(rows.len(), 10_001);
+    let fraud = rows[1..].iter().filter(|r| r[4] == "1").count();
+    assert_eq!(fraud, 5000);
+}
+
+#[tokio::test]
+async fn a_configured_provider_designs_the_schema_and_its_advice_is_marked() {
+    let mock = MockProviders::start().await;
+    let designed = json!({
+        "schema": shared::synth::design(
+            "Binary classifier for email spam detection",
+            Some("Email dataset with subject, body, sender features"),
+        ),
+        "recommendations": ["Hold out a time-based test split"],
+    });
+    mock.answer(Provider::Openai, designed);
+    let vars = mock.vars(&[Provider::Openai]);
+    let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let app = synthetic_data::router(state_with(api_tests::sqlite_store(), &vars));
+    let b = generate(
+        &app,
+        &json!({
+            "model_description": "Binary classifier for email spam detection",
+            "existing_data": "Email dataset with subject, body, sender features",
+            "target_count": 500
+        }),
+    )
+    .await;
+    assert_eq!(b["provider"], "openai");
+    assert_eq!(
+        b["synthetic_data"]["data_schema"]["schema_source"],
+        "openai"
+    );
+    let details = b["recommendation_details"].as_array().unwrap();
+    assert!(details
+        .iter()
+        .any(|r| r["source"] == "openai" && r["text"] == "Hold out a time-based test split"));
+    assert_eq!(b["usage"]["providers"][0]["provider"], "openai");
+    assert!(b["usage"]["providers"][0]["total_tokens"].as_u64().unwrap() > 0);
+    let request = &mock.requests(Provider::Openai)[0];
+    assert_eq!(
+        request.body["response_format"]["json_schema"]["name"],
+        "synthetic_data_schema"
+    );
+}
+
+#[tokio::test]
+async fn a_failing_provider_falls_back_to_the_builtin_designer_and_says_so() {
+    let mock = MockProviders::start().await;
+    mock.script(Provider::Openai, vec![Step::Status(500); 5]);
+    let vars = mock.vars(&[Provider::Openai]);
+    let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let state = state_with(api_tests::sqlite_store(), &vars).with_orchestrator(
+        shared::orchestrator::Orchestrator::from_config(&api_tests::config(&vars)).with_policy(
+            shared::orchestrator::Policy {
+                backoff_base: std::time::Duration::from_millis(10),
+                ..Default::default()
+            },
+        ),
+    );
+    let app = synthetic_data::router(state);
+    let mut body = spec_request();
+    body["target_count"] = json!(200);
+    let b = generate(&app, &body).await;
+    assert_eq!(b["provider"], "builtin");
+    assert_eq!(b["provider_attempts"][0]["provider"], "openai");
+    assert_eq!(b["provider_attempts"][0]["outcome"], "provider_error");
+    assert_eq!(b["usage"]["providers"][0]["failed_calls"], 3);
+}
+
+fn explicit_schema() -> Value {
+    json!({
+        "columns": [
+            {"name": "age", "type": "integer", "distribution": {"name": "normal", "mean": 40.0, "std": 12.0}, "min": 18, "max": 90},
+            {"name": "income", "type": "numeric", "distribution": {"name": "lognormal", "mu": 10.5, "sigma": 0.6}, "min": 0.0, "decimals": 2},
+            {"name": "segment", "type": "categorical", "categories": ["a", "b", "c"], "weights": [0.5, 0.3, 0.2]},
+            {"name": "member", "type": "boolean", "p_true": 0.3}
+        ],
+        "target": {"name": "churned", "classes": ["no", "yes"], "weights": [0.8, 0.2]},
+        "correlations": [{"a": "age", "b": "income", "r": 0.5}, {"a": "income", "b": "churned", "r": -0.4}]
+    })
+}
+
+#[tokio::test]
+async fn explicit_schemas_are_reproducible_by_seed() {
+    let app = synthetic_data::router(sqlite_state());
+    let body = json!({"schema": explicit_schema(), "target_count": 2000, "seed": 42});
+    let a = generate(&app, &body).await;
+    assert_eq!(
+        a["synthetic_data"]["data_schema"]["schema_source"],
+        "explicit"
+    );
+    assert_eq!(a["synthetic_data"]["seed"], 42);
+    let b = generate(&app, &body).await;
+    let (ida, idb) = (
+        a["synthetic_data"]["dataset_id"].as_str().unwrap(),
+        b["synthetic_data"]["dataset_id"].as_str().unwrap(),
+    );
+    assert_ne!(ida, idb);
+    assert_eq!(
+        download(&app, ida, "csv").await,
+        download(&app, idb, "csv").await
+    );
+    let mut other = body.clone();
+    other["seed"] = json!(43);
+    let c = generate(&app, &other).await;
+    let idc = c["synthetic_data"]["dataset_id"].as_str().unwrap();
+    assert_ne!(
+        download(&app, ida, "csv").await,
+        download(&app, idc, "csv").await
+    );
+    // natural balance: about 20 % churners
+    let ratio = a["synthetic_data"]["quality_metrics"]["balance_ratio"]
+        .as_f64()
+        .unwrap();
+    assert!((0.18..0.33).contains(&ratio), "natural ratio {ratio}");
+}
+
+#[tokio::test]
+async fn balance_modes() {
+    let app = synthetic_data::router(sqlite_state());
+    for (balance, want) in [
+        (json!("stratified"), 1.0),
+        (json!(0.25), 0.25),
+        (json!("1:2"), 0.5),
+    ] {
+        let body = json!({"schema": explicit_schema(), "target_count": 1000, "seed": 1,
+                          "quality_requirements": {"balance": balance}});
+        let b = generate(&app, &body).await;
+        let got = b["synthetic_data"]["quality_metrics"]["balance_ratio"]
+            .as_f64()
+            .unwrap();
+        assert!((got - want).abs() < 0.01, "{balance}: {got}");
+    }
+}
+
+#[tokio::test]
+async fn sample_rows_are_fitted_and_scored_against() {
+    let app = synthetic_data::router(sqlite_state());
+    let rows: Vec<Value> = (0..200)
+        .map(|i| {
+            let x = (i as f64) / 10.0;
+            let kind = ["red", "green", "blue"][i % 3];
+            let y = 2.0 * x + ((i * 7919) % 13) as f64 / 10.0;
+            json!({"x": x, "y": y, "kind": kind, "label": i32::from(i % 4 == 0)})
+        })
+        .collect();
+    let b = generate(
+        &app,
+        &json!({"sample_rows": rows, "target": "label", "target_count": 3000, "seed": 5}),
+    )
+    .await;
+    let s = &b["synthetic_data"];
+    assert_eq!(s["data_schema"]["schema_source"], "fitted");
+    assert_eq!(s["data_schema"]["target"], "label");
+    assert_eq!(s["quality_metrics"]["method"], "sdmetrics_quality_report");
+    let realism = s["quality_metrics"]["realism_score"].as_f64().unwrap();
+    assert!(
+        realism > 0.7,
+        "a fitted copula reproduces its sample: {realism}"
+    );
+    assert!(s["fit_report"]["columns"].as_array().unwrap().len() >= 3);
+
+    let csv = "a,b,flag\n1.5,x,true\n2.5,y,false\n3.0,x,true\n4.2,y,false\n5.1,x,true\n";
+    let b = generate(&app, &json!({"sample_rows": csv, "target_count": 50})).await;
+    assert_eq!(
+        b["synthetic_data"]["data_schema"]["schema_source"],
+        "fitted"
+    );
+    assert!(b["recommendation_details"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|r| r["reason"] == "few_sample_rows"));
+}
+
+#[tokio::test]
+async fn bad_inputs_are_validation_errors() {
+    let app = synthetic_data::router(sqlite_state());
+    for (count, field) in [
+        (json!(0), "target_count"),
+        (json!(1_000_001), "target_count"),
+        (json!(-3), "target_count"),
+        (json!("ten"), "target_count"),
+    ] {
+        let mut body = spec_request();
+        body["target_count"] = count;
+        let r = post_json(&app, "/v1/ai/synthetic-data", &body).await;
+        assert_eq!(assert_envelope(&r, 400, "VALIDATION_ERROR")["field"], field);
+    }
+    let mut body = spec_request();
+    body["data_format"] = json!("image");
+    let r = post_json(&app, "/v1/ai/synthetic-data", &body).await;
+    assert_eq!(
+        assert_envelope(&r, 400, "VALIDATION_ERROR")["field"],
+        "data_format"
+    );
+    let mut bad = explicit_schema();
+    bad["columns"][0]["distribution"]["std"] = json!(-1.0);
+    let r = post_json(&app, "/v1/ai/synthetic-data", &json!({"schema": bad})).await;
+    let details = assert_envelope(&r, 400, "VALIDATION_ERROR");
+    assert!(
+        details["field"]
+            .as_str()
+            .unwrap()
+            .starts_with("schema.columns[0]"),
+        "{details}"
+    );
+    let r = post_json(
+        &app,
+        "/v1/ai/synthetic-data",
+        &json!({"model_description": "x", "providers": ["gemini"]}),
+    )
+    .await;
+    assert_envelope(&r, 400, "MISSING_API_KEY");
+    let r = post_json(&app, "/v1/ai/synthetic-data", &json!({"sample_rows": 5})).await;
+    assert_eq!(
+        assert_envelope(&r, 400, "VALIDATION_ERROR")["field"],
+        "sample_rows"
+    );
+}
+
+#[tokio::test]
+async fn a_hundred_thousand_rows_download_whole_in_both_formats() {
+    let app = synthetic_data::router(sqlite_state());
+    let b = generate(
+        &app,
+        &json!({"schema": explicit_schema(), "target_count": 100_000, "seed": 9}),
+    )
+    .await;
+    let id = b["synthetic_data"]["dataset_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let csv = download(&app, &id, "csv").await;
+    let rows = csv_rows(&csv);
+    assert_eq!(rows.len(), 100_001);
+    assert_eq!(rows[0], ["age", "income", "segment", "member", "churned"]);
+    assert!(rows[1..].iter().all(|r| r.len() == 5));
+    let jsonl = download(&app, &id, "jsonl").await;
+    let lines: Vec<&str> = jsonl.lines().collect();
+    assert_eq!(lines.len(), 100_000);
+    let first: Value = serde_json::from_str(lines[0]).unwrap();
+    assert_eq!(first.as_object().unwrap().len(), 5);
+    let r = get(&app, &format!("/v1/datasets/{id}")).await;
+    assert_eq!(r.body["rows"], 100_000);
+    assert_eq!(r.body["schema"]["columns"].as_array().unwrap().len(), 4);
+}
+
+#[tokio::test]
+async fn datasets_list_get_and_errors() {
+    let app = synthetic_data::router(sqlite_state());
+    let mut ids = Vec::new();
+    for seed in 0..3 {
+        let b = generate(
+            &app,
+            &json!({"schema": explicit_schema(), "target_count": 10, "seed": seed}),
+        )
+        .await;
+        ids.push(
+            b["synthetic_data"]["dataset_id"]
+                .as_str()
+                .unwrap()
+                .to_string(),
+        );
+    }
+    ids.reverse();
+    let r = get(&app, "/v1/datasets?limit=2").await;
+    assert_eq!(r.status, 200);
+    let page: Vec<&str> = r.body["datasets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(page, [ids[0].as_str(), ids[1].as_str()]);
+    let token = r.body["next_token"].as_str().unwrap();
+    let r = get(&app, &format!("/v1/datasets?limit=2&next_token={token}")).await;
+    assert_eq!(r.body["datasets"][0]["id"], ids[2].as_str());
+    assert!(r.body["next_token"].is_null());
+
+    let r = get(&app, "/v1/datasets/ds_01jzzzzzzzzzzzzzzzzzzzzzzz").await;
+    assert_envelope(&r, 404, "NOT_FOUND");
+    assert!(r.body["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("POST /v1/datasets"));
+    let r = get(
+        &app,
+        &format!("/v1/datasets/{}/download?format=parquet", ids[0]),
+    )
+    .await;
+    assert_eq!(
+        assert_envelope(&r, 400, "VALIDATION_ERROR")["field"],
+        "format"
+    );
+    let r = get(&app, "/v1/datasets?limit=0").await;
+    assert_envelope(&r, 400, "VALIDATION_ERROR");
+}
+
+#[tokio::test]
+async fn csv_uploads_become_datasets() {
+    let app = synthetic_data::router(sqlite_state());
+    let csv = "sepal,petal,species\n5.1,1.4,setosa\n7.0,4.7,versicolor\n6.3,6.0,virginica\n\"4,9\",1.5,setosa\n";
+    let r = send(
+        &app,
+        Request::post("/v1/datasets?name=iris&target=species")
+            .header("content-type", "text/csv")
+            .body(Body::from(csv))
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert_eq!(r.body["origin"], "uploaded");
+    assert_eq!(r.body["rows"], 4);
+    assert_eq!(r.body["target"], "species");
+    let id = r.body["id"].as_str().unwrap().to_string();
+    let back = download(&app, &id, "csv").await;
+    assert_eq!(back.lines().count(), 5);
+    assert!(back.starts_with("sepal,petal,species") || back.contains("species"));
+
+    let r = post_json(
+        &app,
+        "/v1/datasets",
+        &json!({"name": "tiny", "rows": [{"a": 1, "b": "x"}, {"a": 2, "b": "y"}]}),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert_eq!(r.body["rows"], 2);
+
+    let r = send(
+        &app,
+        Request::post("/v1/datasets")
+            .header("content-type", "image/png")
+            .body(Body::from("x"))
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        assert_envelope(&r, 400, "VALIDATION_ERROR")["field"],
+        "content-type"
+    );
+    let r = send(
+        &app,
+        Request::post("/v1/datasets")
+            .header("content-type", "text/csv")
+            .body(Body::from("a,b\n"))
+            .unwrap(),
+    )
+    .await;
+    assert_envelope(&r, 400, "VALIDATION_ERROR");
+    let big = format!("a\n{}", "1\n".repeat(4 * 1024 * 1024));
+    let r = send(
+        &app,
+        Request::post("/v1/datasets")
+            .header("content-type", "text/csv")
+            .body(Body::from(big))
+            .unwrap(),
+    )
+    .await;
+    assert_envelope(&r, 413, "PAYLOAD_TOO_LARGE");
+}
