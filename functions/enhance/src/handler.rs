@@ -1,0 +1,393 @@
+//! `POST /v1/ai/enhance`: builtin facts first, then the three parts' providers concurrently
+//! under one deadline; whatever finished is merged, the rest answered by the builtin part.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::time::{Duration, Instant};
+
+use axum::extract::State;
+use axum::Json;
+use serde_json::{json, Value};
+use shared::analysis::{self, AnalysisInput};
+use shared::datasets::{self, Plan};
+use shared::http::JsonBody;
+use shared::orchestrator::{fan_out, Answer, Ask, Source, Unanswered};
+use shared::providers::Prompt;
+use shared::records::{DatasetOrigin, DatasetRecord};
+use shared::synth::{self, Balance};
+use shared::{clock, ids, usage, ApiError, ApiResult, AppState};
+
+use crate::parts::{self, PartOutput};
+use crate::request::{DataKind, EnhanceRequest};
+use crate::roadmap;
+
+type Part<'a> = Pin<Box<dyn Future<Output = PartOutput> + Send + 'a>>;
+
+/// Provider calls end this long before the parts' deadline, so each part can still merge
+/// its answer and return before the fan-out stops waiting.
+const MERGE_MARGIN: Duration = Duration::from_millis(200);
+
+fn context(req: &EnhanceRequest, facts: &Value) -> String {
+    format!(
+        "Model: {}\nTraining data: {}\nMetrics: {}\nOptimization focus: {}\nConstraints: max latency {} ms, max size {} MB\nComputed facts: {}",
+        req.model_description,
+        req.training_data.as_deref().unwrap_or("(not given)"),
+        req.performance_metrics.as_ref().map_or("(none)".into(), Value::to_string),
+        req.optimization_focus,
+        req.max_latency_ms.map_or("(none)".into(), |v| v.to_string()),
+        req.max_size_mb.map_or("(none)".into(), |v| v.to_string()),
+        json!({"totals": facts["totals"], "findings": facts["findings"], "performance": facts["performance"]}),
+    )
+}
+
+fn prompt(system: &str, req: &EnhanceRequest, facts: &Value) -> Prompt {
+    Prompt {
+        system: system.to_string(),
+        user: context(req, facts),
+        max_tokens: 2048,
+    }
+}
+
+/// A number from the reported metrics, accepting `0.82`, `82` (%) and `"82%"`.
+pub fn metric(metrics: Option<&Value>, key: &str) -> Option<f64> {
+    let v = metrics?.get(key)?;
+    let x = match v {
+        Value::Number(n) => n.as_f64()?,
+        Value::String(s) => s.trim().trim_end_matches('%').trim().parse::<f64>().ok()?,
+        _ => return None,
+    };
+    Some(if x > 1.0 && x <= 100.0 { x / 100.0 } else { x }).filter(|x| (0.0..=1.0).contains(x))
+}
+
+/// The analyzer's reference result for the recognized dataset, with its source.
+pub fn reference_accuracy(facts: &Value) -> Option<(f64, String)> {
+    let best = &facts["performance"]["reference"]["best"];
+    let acc = best["accuracy"].as_f64()?;
+    Some((
+        acc,
+        format!(
+            "{} ({})",
+            best["model"].as_str().unwrap_or("reference model"),
+            best["source"]
+                .as_str()
+                .unwrap_or("analyzer reference table")
+        ),
+    ))
+}
+
+async fn asked<T: Answer>(
+    state: &AppState,
+    capability: &'static str,
+    prompt: Prompt,
+    deadline: tokio::time::Instant,
+    req: &EnhanceRequest,
+) -> Result<shared::orchestrator::Answered<T>, Unanswered> {
+    state
+        .ai
+        .ask::<T>(Ask {
+            capability,
+            prompt,
+            deadline: deadline.checked_sub(MERGE_MARGIN).unwrap_or(deadline),
+            only: req.providers.clone(),
+        })
+        .await
+}
+
+fn provider_of(source: &Source) -> Option<String> {
+    match source {
+        Source::Provider { provider, .. } => Some(provider.name().to_string()),
+        Source::Builtin => None,
+    }
+}
+
+/// Generates a tabular augmentation set with the builtin designer and stores it.
+async fn tabular_dataset(state: &AppState, req: &EnhanceRequest) -> ApiResult<(String, u64, f64)> {
+    let schema = synth::design(&req.model_description, req.training_data.as_deref());
+    let count = parts::planned_samples(req).clamp(1, parts::MAX_ENHANCE_ROWS);
+    let id = ids::new_dataset_id();
+    // A fresh seed per plan; it is stored on the dataset record, so the set can be remade.
+    let seed = u64::from(rand::random::<u32>());
+    let dir = state.config.scratch_dir.join("mlaas-enhance");
+    let generated = {
+        let (schema, id) = (schema.clone(), id.clone());
+        tokio::task::spawn_blocking(move || {
+            let plan = Plan {
+                schema: &schema,
+                seed,
+                balance: Balance::Natural,
+                count,
+                keep_rows: false,
+                reference: None,
+            };
+            datasets::generate(&plan, &dir, &id)
+        })
+        .await
+        .map_err(ApiError::internal)??
+    };
+    let realism = generated.quality.realism_score;
+    let record = DatasetRecord {
+        id: id.clone(),
+        name: Some(format!(
+            "augmentation for: {}",
+            req.model_description.chars().take(80).collect::<String>()
+        )),
+        origin: DatasetOrigin::Generated,
+        rows: count,
+        columns: datasets::column_kinds(&schema),
+        target: schema.target.as_ref().map(|t| t.name.clone()),
+        schema_source: "builtin".into(),
+        seed: Some(seed),
+        csv_bytes: generated.csv_bytes,
+        jsonl_bytes: generated.jsonl_bytes,
+        quality: serde_json::to_value(&generated.quality).ok(),
+        created_at: clock::now(),
+    };
+    datasets::store(state, &record, &schema, &generated.csv, &generated.jsonl).await?;
+    Ok((id, count, realism))
+}
+
+fn constraints(req: &EnhanceRequest, facts: &Value) -> Vec<Value> {
+    let mut out = Vec::new();
+    if let Some(limit) = req.max_size_mb {
+        let params = facts["totals"]["params"].as_f64().filter(|p| *p > 0.0);
+        out.push(match params {
+            Some(p) => {
+                let mb = p * 4.0 / 1e6;
+                json!({"constraint": "max_model_size", "limit_mb": limit, "computed_mb": mb,
+                       "within": mb <= limit, "basis": "parameters × 4 bytes (fp32 weights)"})
+            }
+            None => json!({"constraint": "max_model_size", "limit_mb": limit, "computed_mb": null, "within": null,
+                           "note": "give architecture.layers to compute the model size"}),
+        });
+    }
+    if let Some(limit) = req.max_latency_ms {
+        let measured = req
+            .performance_metrics
+            .as_ref()
+            .and_then(|m| m.get("inference_latency"))
+            .and_then(crate::request::parse_latency_ms);
+        out.push(match measured {
+            Some(ms) => json!({"constraint": "max_inference_latency", "limit_ms": limit, "measured_ms": ms,
+                               "within": ms <= limit, "basis": "performance_metrics.inference_latency"}),
+            None => json!({"constraint": "max_inference_latency", "limit_ms": limit, "measured_ms": null, "within": null,
+                           "note": "latency depends on hardware; report performance_metrics.inference_latency to check it"}),
+        });
+    }
+    out
+}
+
+pub async fn enhance(
+    State(state): State<AppState>,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Json<Value>> {
+    let started = Instant::now();
+    let req = EnhanceRequest::parse(&body)?;
+    if let Some(named) = &req.providers {
+        state.ai.require_configured(named)?;
+    }
+    let deadline = state.ai.deadline();
+    let analysis = analysis::analyze(&AnalysisInput {
+        model_description: Some(req.model_description.clone()),
+        architecture: req.architecture.clone(),
+        data_sample: req.training_data.clone(),
+        performance_metrics: req.performance_metrics.clone(),
+    })
+    .map_err(|e| match e {
+        analysis::AnalysisError::Invalid { field, message } => ApiError::validation(
+            field.clone(),
+            Value::Null,
+            "see message",
+            format!("{field}: {message}"),
+        ),
+        #[allow(unreachable_patterns)]
+        other => ApiError::validation(
+            "architecture",
+            Value::Null,
+            "see message",
+            other.to_string(),
+        ),
+    })?;
+    let facts = serde_json::to_value(&analysis).map_err(ApiError::internal)?;
+    let accuracy = metric(req.performance_metrics.as_ref(), "accuracy");
+    let reference = reference_accuracy(&facts);
+
+    let (mut names, mut fallbacks, mut futures): (Vec<&str>, Vec<PartOutput>, Vec<Part<'_>>) =
+        (Vec::new(), Vec::new(), Vec::new());
+    let (state_ref, req_ref, facts_ref) = (&state, &req, &facts);
+
+    if req.wants("data") {
+        let base = parts::builtin_synthetic(&req);
+        let computed = req.samples.is_some() || req.data_kind == DataKind::Tabular;
+        names.push("synthetic_data");
+        fallbacks.push(PartOutput {
+            body: base.clone(),
+            provider: None,
+            attempts: vec![],
+            usage: vec![],
+            computed,
+        });
+        futures.push(Box::pin(async move {
+            let ask = asked::<parts::AugmentationAdvice>(
+                state_ref,
+                "synthetic_data",
+                prompt("You plan data augmentation for training a model. Recommend augmentation strategies for this data type, how many samples to add, and why.", req_ref, facts_ref),
+                deadline,
+                req_ref,
+            );
+            let tabular = async {
+                if req_ref.data_kind == DataKind::Tabular {
+                    Some(tabular_dataset(state_ref, req_ref).await)
+                } else {
+                    None
+                }
+            };
+            let (answer, dataset) = tokio::join!(ask, tabular);
+            let mut body = base;
+            match dataset {
+                Some(Ok((id, count, realism))) => {
+                    body["dataset_id"] = json!(id);
+                    body["generated_samples"] = json!(count);
+                    body["quality_score"] = json!(realism);
+                    body["quality_score_basis"] = json!("realism_score of the generated set (fidelity to its schema)");
+                    body["download_urls"] = datasets::download_urls(&id);
+                }
+                Some(Err(e)) => tracing::error!(error = %e, "augmentation dataset not generated"),
+                None => {
+                    body["note"] = json!("no generator for this data type yet: a plan only");
+                }
+            }
+            match answer {
+                Ok(a) => {
+                    let provider = provider_of(&a.source);
+                    let body = match &provider {
+                        Some(p) => parts::merge_synthetic(body, &a.value, p),
+                        None => body,
+                    };
+                    PartOutput { body, provider, attempts: a.attempts, usage: a.usage, computed }
+                }
+                Err(f) => PartOutput { body, provider: None, attempts: f.attempts, usage: f.usage, computed },
+            }
+        }));
+    }
+
+    if req.wants("architecture") {
+        let has_layers = req.architecture.is_some();
+        let (base, computed) = parts::builtin_architecture(&req, has_layers.then_some(&facts));
+        names.push("architecture_optimization");
+        fallbacks.push(PartOutput {
+            body: base.clone(),
+            provider: None,
+            attempts: vec![],
+            usage: vec![],
+            computed,
+        });
+        futures.push(Box::pin(async move {
+            let answer = asked::<parts::ArchitectureAdvice>(
+                state_ref,
+                "architecture_review",
+                prompt("You review model architectures. Recommend concrete architecture changes (component, modification, rationale) that serve the optimization focus within the constraints, and the improvements to expect with their basis. Treat the computed facts as correct.", req_ref, facts_ref),
+                deadline,
+                req_ref,
+            )
+            .await;
+            match answer {
+                Ok(a) => {
+                    let provider = provider_of(&a.source);
+                    let body = match &provider {
+                        Some(p) => parts::merge_architecture(base, &a.value, p),
+                        None => base,
+                    };
+                    PartOutput { body, provider, attempts: a.attempts, usage: a.usage, computed }
+                }
+                Err(f) => PartOutput { body: base, provider: None, attempts: f.attempts, usage: f.usage, computed },
+            }
+        }));
+    }
+
+    if req.wants("training") {
+        let (base, computed) = parts::builtin_research(&req, reference.clone(), accuracy);
+        names.push("research_insights");
+        fallbacks.push(PartOutput {
+            body: base.clone(),
+            provider: None,
+            attempts: vec![],
+            usage: vec![],
+            computed,
+        });
+        futures.push(Box::pin(async move {
+            let answer = asked::<parts::ResearchAdvice>(
+                state_ref,
+                "research",
+                prompt("You research the current state of the art. List the latest training techniques that apply to this model and data, the best published accuracy for this task and dataset, and the typical accuracy of production systems, with sources.", req_ref, facts_ref),
+                deadline,
+                req_ref,
+            )
+            .await;
+            match answer {
+                Ok(a) => {
+                    let provider = provider_of(&a.source);
+                    let body = match &provider {
+                        Some(p) => parts::merge_research(base, &a.value, p, &a.citations, accuracy),
+                        None => base,
+                    };
+                    PartOutput { body, provider, attempts: a.attempts, usage: a.usage, computed }
+                }
+                Err(f) => PartOutput { body: base, provider: None, attempts: f.attempts, usage: f.usage, computed },
+            }
+        }));
+    }
+
+    let outcomes = fan_out(deadline, futures).await;
+    let mut enhancements = serde_json::Map::new();
+    let (mut providers_used, mut attempts, mut used, mut confidence, mut timed_out) = (
+        Vec::<String>::new(),
+        serde_json::Map::new(),
+        Vec::new(),
+        0.0,
+        Vec::new(),
+    );
+    for ((name, outcome), fallback) in names.iter().zip(outcomes).zip(fallbacks) {
+        let part = match outcome.done() {
+            Some(part) => part,
+            None => {
+                timed_out.push(*name);
+                let mut body = fallback.body.clone();
+                body["status"] = json!("provider_timed_out");
+                PartOutput { body, ..fallback }
+            }
+        };
+        if let Some(p) = &part.provider {
+            if !providers_used.contains(p) {
+                providers_used.push(p.clone());
+            }
+        }
+        confidence += part.confidence();
+        attempts.insert(name.to_string(), json!(part.attempts));
+        used.extend(part.usage.clone());
+        enhancements.insert(name.to_string(), part.body);
+    }
+    let confidence = if names.is_empty() {
+        0.0
+    } else {
+        confidence / names.len() as f64
+    };
+    usage::record(state.store.as_ref(), &used).await;
+    let enhancements = Value::Object(enhancements);
+    let roadmap = roadmap::derive(&enhancements);
+    Ok(Json(json!({
+        "status": if timed_out.is_empty() { "success" } else { "partial" },
+        "enhancement_summary": {
+            "providers_used": providers_used,
+            "total_processing_time": started.elapsed().as_secs_f64(),
+            "confidence_score": confidence,
+            "confidence_basis": "mean over requested parts: provider answer on computed facts 1.0, provider answer alone 0.75, computed builtin facts alone 0.5, curated table alone 0.25",
+            "parts_timed_out": timed_out,
+            "optimization_focus": req.optimization_focus,
+        },
+        "enhancements": enhancements,
+        "implementation_roadmap": roadmap,
+        "constraints": constraints(&req, &facts),
+        "provider_attempts": attempts,
+        "usage": usage::block(&used),
+    })))
+}
