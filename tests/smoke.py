@@ -91,5 +91,53 @@ envelope("2 MiB body is PAYLOAD_TOO_LARGE", status, body, 413, "PAYLOAD_TOO_LARG
 status, body, _ = call("GET", "/v1/models/model_003")
 envelope("unknown model is NOT_FOUND", status, body, 404, "NOT_FOUND")
 
+# The spec's curl examples for the AI endpoints, as written.
+status, body, _ = call("POST", "/v1/ai/synthetic-data", {
+    "model_description": "Binary classifier for email spam detection",
+    "existing_data": "Email dataset with subject, body, sender features",
+    "target_count": 5000})
+check("curl synthetic-data example", status == 200 and body["synthetic_data"]["generated_samples"] == 5000, body)
+dataset_id = body.get("synthetic_data", {}).get("dataset_id", "")
+req = urllib.request.Request(f"{BASE}/v1/datasets/{dataset_id}/download?format=csv")
+with urllib.request.urlopen(req, timeout=60) as r:
+    lines = r.read().decode().splitlines()
+check("its CSV downloads whole", len(lines) == 5001, len(lines))
+
+status, body, _ = call("POST", "/v1/ai/synthetic-data", {
+    "model_description": "Binary classification model for fraud detection",
+    "existing_data": "Transaction data with features: amount, merchant, time, location",
+    "target_count": 10000, "data_format": "tabular",
+    "quality_requirements": {"diversity": "high", "realism": "production_ready", "balance": "stratified"}})
+check("spec synthetic-data request", status == 200 and body["synthetic_data"]["quality_metrics"]["balance_ratio"] == 1.0, body)
+
+cnn = {"model_description": "Convolutional Neural Network for image classification",
+       "architecture": {"layers": [
+           {"type": "conv2d", "filters": 32, "kernel_size": 3}, {"type": "maxpool", "pool_size": 2},
+           {"type": "conv2d", "filters": 64, "kernel_size": 3}, {"type": "dense", "units": 128},
+           {"type": "output", "units": 10, "activation": "softmax"}]},
+       "data_sample": "CIFAR-10 dataset, 32x32 RGB images, 10 classes",
+       "performance_metrics": {"accuracy": 0.847, "loss": 0.423, "training_time": "2.3 hours", "inference_latency": "12ms"}}
+status, body, _ = call("POST", "/v1/ai/analyze", cnn)
+check("spec analyze request", status == 200 and body["analysis"]["architecture_assessment"]["totals"]["params"] == 1405258, body)
+status, body, _ = call("POST", "/v1/ai/analyze", {
+    "model_description": "LSTM for time series forecasting",
+    "data_sample": "Stock price data, 5-year history",
+    "performance_metrics": {"mse": 0.023, "mae": 0.14}})
+check("curl analyze example", status == 200 and body["status"] == "success", body)
+
+status, body, _ = call("POST", "/v1/ai/enhance", {
+    "model_description": "Transformer model for natural language processing",
+    "training_data": "Text classification dataset, 50K samples, 5 categories",
+    "performance_metrics": {"accuracy": 0.823, "f1_score": 0.801, "training_loss": 0.387, "validation_loss": 0.421},
+    "config": {"optimization_focus": "accuracy",
+               "performance_constraints": {"max_inference_latency": "100ms", "max_model_size": "500MB"},
+               "enhancement_scope": ["architecture", "training", "data"]}})
+check("spec enhance request", status == 200 and len(body["implementation_roadmap"]) == 3, body)
+
+status, body, _ = call("POST", "/v1/datasets?name=tiny&target=label", raw=b"x,label\n1.5,0\n2.5,1\n3.5,0\n", content_type="text/csv")
+check("CSV upload", status == 201 and body["rows"] == 3, body)
+status, body, _ = call("GET", "/v1/datasets?limit=2")
+check("dataset list", status == 200 and len(body["datasets"]) == 2, body)
+
 print(f"{passed} passed, {failed} failed")
 sys.exit(1 if failed else 0)
