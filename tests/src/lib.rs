@@ -110,6 +110,25 @@ pub fn state_with(store: SharedStore, vars: &[(&str, &str)]) -> AppState {
     AppState::new(config(vars), store)
 }
 
+/// A state on a fresh SQLite store whose `providers` point at `mock`, with `extra`
+/// variables, and a retry policy with 10 ms backoff so fault tests stay fast.
+pub fn state_with_mock(
+    mock: &mock_providers::MockProviders,
+    providers: &[shared::providers::Provider],
+    extra: &[(&str, &str)],
+) -> AppState {
+    let mut vars = mock.vars(providers);
+    vars.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let policy = shared::orchestrator::Policy {
+        backoff_base: std::time::Duration::from_millis(10),
+        ..Default::default()
+    };
+    state_with(sqlite_store(), &vars).with_orchestrator(
+        shared::orchestrator::Orchestrator::from_config(&config(&vars)).with_policy(policy),
+    )
+}
+
 pub fn sqlite_state() -> AppState {
     state_with(sqlite_store(), &[])
 }

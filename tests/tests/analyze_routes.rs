@@ -2,7 +2,7 @@
 //! answering, and with it failing.
 
 use api_tests::mock_providers::{MockProviders, Step};
-use api_tests::{assert_envelope, post_json, sqlite_state, state_with};
+use api_tests::{assert_envelope, post_json, sqlite_state};
 use serde_json::{json, Value};
 use shared::providers::Provider;
 
@@ -84,16 +84,7 @@ async fn with_anthropic(steps: Vec<Step>) -> (MockProviders, axum::Router) {
     let mock = MockProviders::start().await;
     mock.answer(Provider::Anthropic, review());
     mock.script(Provider::Anthropic, steps);
-    let vars = mock.vars(&[Provider::Anthropic]);
-    let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    let state = state_with(api_tests::sqlite_store(), &vars).with_orchestrator(
-        shared::orchestrator::Orchestrator::from_config(&api_tests::config(&vars)).with_policy(
-            shared::orchestrator::Policy {
-                backoff_base: std::time::Duration::from_millis(10),
-                ..Default::default()
-            },
-        ),
-    );
+    let state = api_tests::state_with_mock(&mock, &[Provider::Anthropic], &[]);
     (mock, analyze::router(state))
 }
 

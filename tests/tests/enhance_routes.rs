@@ -4,9 +4,8 @@
 use std::time::Duration;
 
 use api_tests::mock_providers::{MockProviders, Step};
-use api_tests::{assert_envelope, post_json, sqlite_state, state_with};
+use api_tests::{assert_envelope, post_json, sqlite_state};
 use serde_json::{json, Value};
-use shared::orchestrator::{Orchestrator, Policy};
 use shared::providers::Provider;
 
 fn spec_request() -> Value {
@@ -71,15 +70,11 @@ async fn three_providers(
         mock.script(p, vec![step]);
     }
     let providers = [Provider::Openai, Provider::Anthropic, Provider::Perplexity];
-    let mut vars = mock.vars(&providers);
-    vars.push(("MLAAS_REQUEST_DEADLINE_MS".into(), deadline_ms.to_string()));
-    let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    let config = api_tests::config(&vars);
-    let state = state_with(api_tests::sqlite_store(), &vars).with_orchestrator(
-        Orchestrator::from_config(&config).with_policy(Policy {
-            backoff_base: Duration::from_millis(10),
-            ..Default::default()
-        }),
+    let deadline = deadline_ms.to_string();
+    let state = api_tests::state_with_mock(
+        &mock,
+        &providers,
+        &[("MLAAS_REQUEST_DEADLINE_MS", &deadline)],
     );
     (mock, enhance::router(state))
 }

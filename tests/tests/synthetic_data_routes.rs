@@ -1,7 +1,7 @@
 //! `POST /v1/ai/synthetic-data` and the dataset routes, through the function's Router.
 
 use api_tests::mock_providers::{MockProviders, Step};
-use api_tests::{assert_envelope, get, post_json, send, sqlite_state, state_with};
+use api_tests::{assert_envelope, get, post_json, send, sqlite_state};
 use axum::body::Body;
 use axum::Router;
 use http::Request;
@@ -107,9 +107,7 @@ async fn a_configured_provider_designs_the_schema_and_its_advice_is_marked() {
         "recommendations": ["Hold out a time-based test split"],
     });
     mock.answer(Provider::Openai, designed);
-    let vars = mock.vars(&[Provider::Openai]);
-    let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    let app = synthetic_data::router(state_with(api_tests::sqlite_store(), &vars));
+    let app = synthetic_data::router(api_tests::state_with_mock(&mock, &[Provider::Openai], &[]));
     let b = generate(
         &app,
         &json!({
@@ -141,17 +139,7 @@ async fn a_configured_provider_designs_the_schema_and_its_advice_is_marked() {
 async fn a_failing_provider_falls_back_to_the_builtin_designer_and_says_so() {
     let mock = MockProviders::start().await;
     mock.script(Provider::Openai, vec![Step::Status(500); 5]);
-    let vars = mock.vars(&[Provider::Openai]);
-    let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    let state = state_with(api_tests::sqlite_store(), &vars).with_orchestrator(
-        shared::orchestrator::Orchestrator::from_config(&api_tests::config(&vars)).with_policy(
-            shared::orchestrator::Policy {
-                backoff_base: std::time::Duration::from_millis(10),
-                ..Default::default()
-            },
-        ),
-    );
-    let app = synthetic_data::router(state);
+    let app = synthetic_data::router(api_tests::state_with_mock(&mock, &[Provider::Openai], &[]));
     let mut body = spec_request();
     body["target_count"] = json!(200);
     let b = generate(&app, &body).await;

@@ -93,27 +93,9 @@ fn review_prompt(req: &AnalyzeRequest, facts: &Value) -> Prompt {
     }
 }
 
-fn analysis_error(e: analysis::AnalysisError) -> ApiError {
-    match e {
-        analysis::AnalysisError::Invalid { field, message } => ApiError::validation(
-            field.clone(),
-            Value::Null,
-            "see message",
-            format!("{field}: {message}"),
-        ),
-        #[allow(unreachable_patterns)]
-        other => ApiError::validation(
-            "architecture",
-            Value::Null,
-            "see message",
-            other.to_string(),
-        ),
-    }
-}
-
 /// Runs the builtin analyzer (pure, fast) off the async threads.
 pub fn builtin(req: &AnalyzeRequest) -> ApiResult<Analysis> {
-    analysis::analyze(&req.input).map_err(analysis_error)
+    Ok(analysis::analyze(&req.input)?)
 }
 
 pub async fn analyze(

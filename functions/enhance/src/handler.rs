@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 use shared::analysis::{self, AnalysisInput};
 use shared::datasets::{self, Plan};
 use shared::http::JsonBody;
-use shared::orchestrator::{fan_out, Answer, Ask, Source, Unanswered};
+use shared::orchestrator::{fan_out, Answer, Answered, Ask, Source, Unanswered};
 use shared::providers::Prompt;
 use shared::records::{DatasetOrigin, DatasetRecord};
 use shared::synth::{self, Balance};
@@ -97,6 +97,48 @@ fn provider_of(source: &Source) -> Option<String> {
     match source {
         Source::Provider { provider, .. } => Some(provider.name().to_string()),
         Source::Builtin => None,
+    }
+}
+
+/// A part's output: the builtin body, merged with the provider's answer when one came.
+fn part_output<T>(
+    answer: Result<Answered<T>, Unanswered>,
+    base: Value,
+    computed: bool,
+    merge: impl FnOnce(Value, &Answered<T>, &str) -> Value,
+) -> PartOutput {
+    match answer {
+        Ok(a) => {
+            let provider = provider_of(&a.source);
+            let body = match &provider {
+                Some(p) => merge(base, &a, p),
+                None => base,
+            };
+            PartOutput {
+                body,
+                provider,
+                attempts: a.attempts,
+                usage: a.usage,
+                computed,
+            }
+        }
+        Err(f) => PartOutput {
+            body: base,
+            provider: None,
+            attempts: f.attempts,
+            usage: f.usage,
+            computed,
+        },
+    }
+}
+
+fn fallback(body: &Value, computed: bool) -> PartOutput {
+    PartOutput {
+        body: body.clone(),
+        provider: None,
+        attempts: vec![],
+        usage: vec![],
+        computed,
     }
 }
 
@@ -219,13 +261,7 @@ pub async fn enhance(
         let base = parts::builtin_synthetic(&req);
         let computed = req.samples.is_some() || req.data_kind == DataKind::Tabular;
         names.push("synthetic_data");
-        fallbacks.push(PartOutput {
-            body: base.clone(),
-            provider: None,
-            attempts: vec![],
-            usage: vec![],
-            computed,
-        });
+        fallbacks.push(fallback(&base, computed));
         futures.push(Box::pin(async move {
             let ask = asked::<parts::AugmentationAdvice>(
                 state_ref,
@@ -256,17 +292,7 @@ pub async fn enhance(
                     body["note"] = json!("no generator for this data type yet: a plan only");
                 }
             }
-            match answer {
-                Ok(a) => {
-                    let provider = provider_of(&a.source);
-                    let body = match &provider {
-                        Some(p) => parts::merge_synthetic(body, &a.value, p),
-                        None => body,
-                    };
-                    PartOutput { body, provider, attempts: a.attempts, usage: a.usage, computed }
-                }
-                Err(f) => PartOutput { body, provider: None, attempts: f.attempts, usage: f.usage, computed },
-            }
+            part_output(answer, body, computed, |b, a, p| parts::merge_synthetic(b, &a.value, p))
         }));
     }
 
@@ -274,13 +300,7 @@ pub async fn enhance(
         let has_layers = req.architecture.is_some();
         let (base, computed) = parts::builtin_architecture(&req, has_layers.then_some(&facts));
         names.push("architecture_optimization");
-        fallbacks.push(PartOutput {
-            body: base.clone(),
-            provider: None,
-            attempts: vec![],
-            usage: vec![],
-            computed,
-        });
+        fallbacks.push(fallback(&base, computed));
         futures.push(Box::pin(async move {
             let answer = asked::<parts::ArchitectureAdvice>(
                 state_ref,
@@ -290,30 +310,14 @@ pub async fn enhance(
                 req_ref,
             )
             .await;
-            match answer {
-                Ok(a) => {
-                    let provider = provider_of(&a.source);
-                    let body = match &provider {
-                        Some(p) => parts::merge_architecture(base, &a.value, p),
-                        None => base,
-                    };
-                    PartOutput { body, provider, attempts: a.attempts, usage: a.usage, computed }
-                }
-                Err(f) => PartOutput { body: base, provider: None, attempts: f.attempts, usage: f.usage, computed },
-            }
+            part_output(answer, base, computed, |b, a, p| parts::merge_architecture(b, &a.value, p))
         }));
     }
 
     if req.wants("training") {
         let (base, computed) = parts::builtin_research(&req, reference.clone(), accuracy);
         names.push("research_insights");
-        fallbacks.push(PartOutput {
-            body: base.clone(),
-            provider: None,
-            attempts: vec![],
-            usage: vec![],
-            computed,
-        });
+        fallbacks.push(fallback(&base, computed));
         futures.push(Box::pin(async move {
             let answer = asked::<parts::ResearchAdvice>(
                 state_ref,
@@ -323,17 +327,9 @@ pub async fn enhance(
                 req_ref,
             )
             .await;
-            match answer {
-                Ok(a) => {
-                    let provider = provider_of(&a.source);
-                    let body = match &provider {
-                        Some(p) => parts::merge_research(base, &a.value, p, &a.citations, accuracy),
-                        None => base,
-                    };
-                    PartOutput { body, provider, attempts: a.attempts, usage: a.usage, computed }
-                }
-                Err(f) => PartOutput { body: base, provider: None, attempts: f.attempts, usage: f.usage, computed },
-            }
+            part_output(answer, base, computed, |b, a, p| {
+                parts::merge_research(b, &a.value, p, &a.citations, accuracy)
+            })
         }));
     }
 

@@ -1,13 +1,13 @@
 //! Handlers for the model routes. Parsing lives in `request`, arithmetic in `estimate`;
 //! these only move records between the request, the store and the response.
 
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
 use shared::http::JsonBody;
+use shared::http::QueryPairs;
 use shared::records::{JobRecord, JobStatus, ModelRecord, ModelStatus};
 use shared::store::ModelQuery;
 use shared::{clock, ids, ApiError, ApiResult, AppState};
@@ -15,9 +15,6 @@ use shared::{clock, ids, ApiError, ApiResult, AppState};
 use crate::estimate;
 use crate::request::TrainRequest;
 use shared::paging;
-
-pub const DEFAULT_PAGE: usize = 20;
-pub const MAX_PAGE: usize = 100;
 
 /// The steps the worker runs before training when `ai_enhancement` is on.
 pub const ENHANCEMENT_STEPS: [&str; 3] = [
@@ -46,25 +43,12 @@ fn summary(m: &ModelRecord) -> Value {
 fn list_query(params: Vec<(String, String)>) -> ApiResult<ModelQuery> {
     let mut query = ModelQuery {
         status: None,
-        limit: DEFAULT_PAGE,
+        limit: paging::DEFAULT_LIMIT,
         after: None,
     };
     for (key, value) in params {
         match key.as_str() {
-            "limit" => {
-                query.limit = value
-                    .parse::<usize>()
-                    .ok()
-                    .filter(|n| (1..=MAX_PAGE).contains(n))
-                    .ok_or_else(|| {
-                        ApiError::validation(
-                            "limit",
-                            json!(value),
-                            format!("integer from 1 to {MAX_PAGE}"),
-                            "limit is out of range",
-                        )
-                    })?;
-            }
+            "limit" => query.limit = paging::limit(&value)?,
             "status" => {
                 query.status = Some(ModelStatus::parse(&value).ok_or_else(|| {
                     let names: Vec<&str> = ModelStatus::ALL.iter().map(|s| s.as_str()).collect();
@@ -76,24 +60,8 @@ fn list_query(params: Vec<(String, String)>) -> ApiResult<ModelQuery> {
                     )
                 })?);
             }
-            "next_token" => {
-                query.after = Some(paging::decode(&value, ids::MODEL_PREFIX).ok_or_else(|| {
-                    ApiError::validation(
-                        "next_token",
-                        json!(value),
-                        "a next_token returned by this endpoint",
-                        "next_token is not valid",
-                    )
-                })?);
-            }
-            other => {
-                return Err(ApiError::validation(
-                    other,
-                    json!(value),
-                    "one of the query parameters: limit, status, next_token",
-                    format!("unknown query parameter {other}"),
-                ))
-            }
+            "next_token" => query.after = Some(paging::token(&value, ids::MODEL_PREFIX)?),
+            other => return Err(paging::unknown(other, &value, "limit, status, next_token")),
         }
     }
     Ok(query)
@@ -102,11 +70,8 @@ fn list_query(params: Vec<(String, String)>) -> ApiResult<ModelQuery> {
 /// `GET /v1/models?limit=&status=&next_token=`: newest first.
 pub async fn list(
     State(state): State<AppState>,
-    params: Result<Query<Vec<(String, String)>>, QueryRejection>,
+    QueryPairs(params): QueryPairs,
 ) -> ApiResult<Json<Value>> {
-    let Query(params) = params.map_err(|e| {
-        ApiError::validation("query", Value::Null, "a valid query string", e.body_text())
-    })?;
     let query = list_query(params)?;
     let (page, total, active) = tokio::try_join!(
         state.store.list_models(&query),

@@ -4,12 +4,13 @@
 use std::time::Duration;
 
 use axum::body::Bytes;
-use axum::extract::rejection::{BytesRejection, QueryRejection};
-use axum::extract::{Path, Query, State};
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
+use shared::http::QueryPairs;
 use shared::records::{DatasetOrigin, DatasetRecord};
 use shared::synth::{self, Table};
 use shared::validate::Fields;
@@ -17,28 +18,9 @@ use shared::{clock, ids, paging, ApiError, ApiResult, AppState};
 
 use shared::datasets::{self, column_kinds, download_urls, synth_error};
 
-pub const DEFAULT_PAGE: usize = 20;
-pub const MAX_PAGE: usize = 100;
 /// A Lambda response stops at 6 MB: larger bodies are handed out as a presigned S3 URL.
 pub const INLINE_DOWNLOAD_LIMIT: u64 = 5 * 1024 * 1024;
 pub const PRESIGNED_TTL: Duration = Duration::from_secs(900);
-
-fn query_params(
-    params: Result<Query<Vec<(String, String)>>, QueryRejection>,
-) -> ApiResult<Vec<(String, String)>> {
-    params.map(|Query(p)| p).map_err(|e| {
-        ApiError::validation("query", Value::Null, "a valid query string", e.body_text())
-    })
-}
-
-fn unknown_param(name: &str, value: &str, known: &str) -> ApiError {
-    ApiError::validation(
-        name,
-        json!(value),
-        format!("one of the query parameters: {known}"),
-        format!("unknown query parameter {name}"),
-    )
-}
 
 fn summary(d: &DatasetRecord) -> Value {
     json!({
@@ -59,36 +41,14 @@ fn summary(d: &DatasetRecord) -> Value {
 
 pub async fn list(
     State(state): State<AppState>,
-    params: Result<Query<Vec<(String, String)>>, QueryRejection>,
+    QueryPairs(params): QueryPairs,
 ) -> ApiResult<Json<Value>> {
-    let (mut limit, mut after) = (DEFAULT_PAGE, None);
-    for (key, value) in query_params(params)? {
+    let (mut limit, mut after) = (paging::DEFAULT_LIMIT, None);
+    for (key, value) in params {
         match key.as_str() {
-            "limit" => {
-                limit = value
-                    .parse::<usize>()
-                    .ok()
-                    .filter(|n| (1..=MAX_PAGE).contains(n))
-                    .ok_or_else(|| {
-                        ApiError::validation(
-                            "limit",
-                            json!(value),
-                            format!("integer from 1 to {MAX_PAGE}"),
-                            "limit is out of range",
-                        )
-                    })?
-            }
-            "next_token" => {
-                after = Some(paging::decode(&value, ids::DATASET_PREFIX).ok_or_else(|| {
-                    ApiError::validation(
-                        "next_token",
-                        json!(value),
-                        "a next_token returned by this endpoint",
-                        "next_token is not valid",
-                    )
-                })?)
-            }
-            other => return Err(unknown_param(other, &value, "limit, next_token")),
+            "limit" => limit = paging::limit(&value)?,
+            "next_token" => after = Some(paging::token(&value, ids::DATASET_PREFIX)?),
+            other => return Err(paging::unknown(other, &value, "limit, next_token")),
         }
     }
     let page = state.store.list_datasets(limit, after.as_deref()).await?;
@@ -129,10 +89,10 @@ pub async fn get_dataset(
 pub async fn download(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    params: Result<Query<Vec<(String, String)>>, QueryRejection>,
+    QueryPairs(params): QueryPairs,
 ) -> ApiResult<Response> {
     let mut format = "csv".to_string();
-    for (key, value) in query_params(params)? {
+    for (key, value) in params {
         match key.as_str() {
             "format" if value == "csv" || value == "jsonl" => format = value,
             "format" => {
@@ -143,7 +103,7 @@ pub async fn download(
                     "format must be csv or jsonl",
                 ))
             }
-            other => return Err(unknown_param(other, &value, "format")),
+            other => return Err(paging::unknown(other, &value, "format")),
         }
     }
     let record = load(&state, &id).await?;
@@ -186,7 +146,7 @@ pub async fn download(
 pub async fn upload(
     State(state): State<AppState>,
     headers: HeaderMap,
-    params: Result<Query<Vec<(String, String)>>, QueryRejection>,
+    QueryPairs(params): QueryPairs,
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Response> {
     let body = body.map_err(|e| {
@@ -208,11 +168,11 @@ pub async fn upload(
         .trim()
         .to_ascii_lowercase();
     let (mut name, mut target) = (None, None);
-    for (key, value) in query_params(params)? {
+    for (key, value) in params {
         match key.as_str() {
             "name" => name = Some(value),
             "target" => target = Some(value),
-            other => return Err(unknown_param(other, &value, "name, target")),
+            other => return Err(paging::unknown(other, &value, "name, target")),
         }
     }
     let text = |bytes: &[u8]| {

@@ -1,9 +1,9 @@
 //! `GET /v1/ai/usage?days=N`: provider calls, tokens and cost per UTC day, from the store.
 
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::Json;
 use serde_json::{json, Value};
+use shared::http::QueryPairs;
 use shared::providers::pricing::PRICES_AS_OF;
 use shared::{usage, ApiError, ApiResult, AppState};
 
@@ -12,11 +12,8 @@ pub const MAX_DAYS: u32 = 31;
 
 pub async fn usage(
     State(state): State<AppState>,
-    params: Result<Query<Vec<(String, String)>>, QueryRejection>,
+    QueryPairs(params): QueryPairs,
 ) -> ApiResult<Json<Value>> {
-    let Query(params) = params.map_err(|e| {
-        ApiError::validation("query", Value::Null, "a valid query string", e.body_text())
-    })?;
     let mut days = DEFAULT_DAYS;
     for (key, value) in params {
         match key.as_str() {
@@ -34,14 +31,7 @@ pub async fn usage(
                         )
                     })?
             }
-            other => {
-                return Err(ApiError::validation(
-                    other,
-                    json!(value),
-                    "the query parameter days",
-                    format!("unknown query parameter {other}"),
-                ))
-            }
+            other => return Err(shared::paging::unknown(other, &value, "days")),
         }
     }
     let range = usage::last_days(days);

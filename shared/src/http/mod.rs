@@ -2,6 +2,7 @@
 //! that make every failure (unknown path, wrong method, panic) answer in the error envelope.
 
 pub mod json;
+pub mod query;
 pub mod request_id;
 
 use std::any::Any;
@@ -16,6 +17,7 @@ use tower_http::cors::{Any as AnyOrigin, CorsLayer};
 use crate::error::ApiError;
 
 pub use json::{BodyLimit, JsonBody};
+pub use query::QueryPairs;
 
 async fn not_found(req: Request) -> ApiError {
     ApiError::NotFound(format!(

@@ -13,7 +13,9 @@
 use std::collections::HashMap;
 
 use async_trait::async_trait;
+use aws_sdk_dynamodb::config::http::HttpResponse;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata};
+use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, GlobalSecondaryIndex, KeySchemaElement,
     KeyType, Projection, ProjectionType, Put, ScalarAttributeType, Select, StreamSpecification,
@@ -75,6 +77,24 @@ fn model_item(model: &ModelRecord) -> Result<Item, StoreError> {
     let mut item = to_item(model)?;
     item.insert(LIST_KEY.into(), s(LIST_VALUE));
     Ok(item)
+}
+
+/// A conditional PutItem's outcome: a failed condition is `ConditionFailed(what)`.
+fn put_outcome<R>(
+    result: Result<R, aws_sdk_dynamodb::error::SdkError<PutItemError, HttpResponse>>,
+    what: impl FnOnce() -> String,
+) -> Result<(), StoreError> {
+    match result {
+        Ok(_) => Ok(()),
+        Err(e) => {
+            let e = e.into_service_error();
+            if e.is_conditional_check_failed_exception() {
+                Err(StoreError::ConditionFailed(what()))
+            } else {
+                Err(backend(e))
+            }
+        }
+    }
 }
 
 impl DynamoStore {
@@ -258,20 +278,7 @@ impl Store for DynamoStore {
             .condition_expression("attribute_exists(id)")
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(e) => {
-                let e = e.into_service_error();
-                if e.is_conditional_check_failed_exception() {
-                    Err(StoreError::ConditionFailed(format!(
-                        "model {} does not exist",
-                        model.id
-                    )))
-                } else {
-                    Err(backend(e))
-                }
-            }
-        }
+        put_outcome(result, || format!("model {} does not exist", model.id))
     }
 
     async fn put_job_if(&self, job: &JobRecord, expected: JobStatus) -> Result<(), StoreError> {
@@ -285,21 +292,9 @@ impl Store for DynamoStore {
             .expression_attribute_values(":expected", s(expected.as_str()))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(e) => {
-                let e = e.into_service_error();
-                if e.is_conditional_check_failed_exception() {
-                    Err(StoreError::ConditionFailed(format!(
-                        "job {} is not {}",
-                        job.id,
-                        expected.as_str()
-                    )))
-                } else {
-                    Err(backend(e))
-                }
-            }
-        }
+        put_outcome(result, || {
+            format!("job {} is not {}", job.id, expected.as_str())
+        })
     }
 
     async fn list_models(&self, query: &ModelQuery) -> Result<ModelPage, StoreError> {
@@ -457,20 +452,7 @@ impl Store for DynamoStore {
             .condition_expression("attribute_not_exists(pk)")
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(e) => {
-                let e = e.into_service_error();
-                if e.is_conditional_check_failed_exception() {
-                    Err(StoreError::ConditionFailed(format!(
-                        "dataset {} already exists",
-                        dataset.id
-                    )))
-                } else {
-                    Err(backend(e))
-                }
-            }
-        }
+        put_outcome(result, || format!("dataset {} already exists", dataset.id))
     }
 
     async fn get_dataset(&self, id: &str) -> Result<Option<DatasetRecord>, StoreError> {
