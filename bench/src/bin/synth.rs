@@ -1,0 +1,121 @@
+//! Synthetic-data engine benchmark: generation plus every quality metric, rows written to a
+//! CSV sink in memory-less mode (io::sink), so the figure is the engine's own cost.
+//!
+//! 1. The spec's fraud example (builtin designer schema), 10,000 rows, stratified: median of
+//!    repeated runs.
+//! 2. The same schema, 1,000,000 rows.
+//! 3. `fit <real.csv> <target> <out.csv> <runs>`: fit on a real table and sample as many
+//!    rows to a CSV (bench/sdv_compare.py runs it beside SDV on scikit-learn's breast-cancer
+//!    table); `score <real.csv> <synthetic.csv> <target>`: the project's quality score of any
+//!    synthetic sample, so SDV's sample is scored by the same metric.
+//!
+//! Run: `bench/run synth [fit|score ...]`. Prints JSON.
+
+use std::time::Instant;
+
+use serde_json::json;
+use shared::synth::{self, Balance, CsvSink, Generator, QualityAccumulator, Reference, Table};
+
+fn run(
+    schema: &synth::DataSchema,
+    rows: u64,
+    seed: u64,
+    reference: Option<&Table>,
+) -> (f64, synth::Quality) {
+    let started = Instant::now();
+    let gen = Generator::new(schema, seed, Balance::Stratified, rows).expect("valid schema");
+    let mut sink = CsvSink::new(std::io::sink(), &schema.header()).expect("sink");
+    let mut metrics = QualityAccumulator::with_balance(schema, seed, Balance::Stratified);
+    for row in gen {
+        metrics.push(&row);
+        sink.write_row(&row).expect("write");
+    }
+    let quality = metrics.finish(match reference {
+        Some(t) => Reference::Sample(t),
+        None => Reference::Spec,
+    });
+    (started.elapsed().as_secs_f64() * 1000.0, quality)
+}
+
+fn read_table(path: &str) -> Table {
+    Table::from_csv(&std::fs::read_to_string(path).expect("table CSV")).expect("parse CSV")
+}
+
+/// Fit on the real table and sample as many rows, written to CSV; median of `runs` timings.
+fn fit_and_sample(real: &str, target: &str, out_path: &str, runs: usize) -> serde_json::Value {
+    let table = read_table(real);
+    let n = table.rows.len() as u64;
+    let mut fit_ms = Vec::new();
+    let mut sample_ms = Vec::new();
+    for run in 0..runs {
+        let t = Instant::now();
+        let (fitted, _) = synth::fit(&table, Some(target)).expect("fit");
+        fit_ms.push(t.elapsed().as_secs_f64() * 1000.0);
+        let t = Instant::now();
+        let file = std::io::BufWriter::new(std::fs::File::create(out_path).expect("out"));
+        let mut sink = CsvSink::new(file, &fitted.header()).expect("sink");
+        for row in Generator::new(&fitted, run as u64, Balance::Natural, n).expect("gen") {
+            sink.write_row(&row).expect("write");
+        }
+        sink.finish().expect("flush");
+        sample_ms.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let (fit, sample) = (median(&mut fit_ms), median(&mut sample_ms));
+    json!({"rows": n, "columns": table.columns.len(), "fit_ms": fit, "sample_ms": sample, "total_ms": fit + sample, "runs": runs, "sample_csv": out_path})
+}
+
+/// The project's realism score (SDMetrics-style QualityReport) of `synthetic` against `real`.
+fn score(real: &str, synthetic: &str, target: &str) -> serde_json::Value {
+    let real_table = read_table(real);
+    let synthetic_table = read_table(synthetic);
+    let (schema, _) = synth::fit(&real_table, Some(target)).expect("fit");
+    let header = schema.header();
+    let index: Vec<usize> = header
+        .iter()
+        .map(|h| synthetic_table.column_index(h).expect("same columns"))
+        .collect();
+    let mut metrics = QualityAccumulator::new(&schema, 1);
+    for row in &synthetic_table.rows {
+        let cells: Vec<synth::Cell> = index
+            .iter()
+            .map(|i| synth::Cell::from_json(&row[*i]))
+            .collect();
+        metrics.push(&cells);
+    }
+    let q = metrics.finish(Reference::Sample(&real_table));
+    let shapes =
+        q.column_shapes.iter().map(|c| c.score).sum::<f64>() / q.column_shapes.len().max(1) as f64;
+    json!({"quality_score": q.realism_score, "column_shapes": shapes, "column_pair_trends": q.column_pair_trends})
+}
+
+fn main() {
+    let schema = synth::design(
+        "Binary classification model for fraud detection",
+        Some("Transaction data with features: amount, merchant, time, location"),
+    );
+    let mut small: Vec<f64> = (0..30).map(|i| run(&schema, 10_000, i, None).0).collect();
+    small.sort_by(f64::total_cmp);
+    let (big_ms, big_quality) = run(&schema, 1_000_000, 7, None);
+    let mut out = json!({
+        "fraud_10k_rows_ms": {"median": small[small.len() / 2], "min": small[0], "max": small[small.len() - 1], "runs": small.len()},
+        "fraud_1m_rows_ms": big_ms,
+        "fraud_1m_quality": {"balance_ratio": big_quality.balance_ratio, "diversity": big_quality.diversity_score, "realism": big_quality.realism_score},
+    });
+
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        // fit <real.csv> <target> <out.csv> <runs>: fit and sample as many rows as the table has.
+        Some("fit") => {
+            out["fit_and_sample"] =
+                fit_and_sample(&args[1], &args[2], &args[3], args[4].parse().expect("runs"))
+        }
+        // score <real.csv> <synthetic.csv> <target>: the project's quality score of any sample.
+        Some("score") => out["score"] = score(&args[1], &args[2], &args[3]),
+        _ => {}
+    }
+    println!("{}", serde_json::to_string_pretty(&out).expect("json"));
+}
