@@ -74,7 +74,7 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
                 ))
             }
         }
-        let value: Value = serde_json::from_slice(&bytes).map_err(|e| {
+        let value = parse_strict(&bytes).map_err(|e| {
             ApiError::validation(
                 "body",
                 Value::Null,
@@ -94,9 +94,99 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
     }
 }
 
+/// Parses JSON as `serde_json` does (UTF-8 checked, nesting limited to 128 levels, numbers
+/// beyond f64 refused) and also refuses duplicate object keys, which `serde_json::Value`
+/// would silently resolve to the last one.
+pub fn parse_strict(bytes: &[u8]) -> Result<Value, serde_json::Error> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let StrictValue(value) = serde::Deserialize::deserialize(&mut de)?;
+    de.end()?;
+    Ok(value)
+}
+
+struct StrictValue(Value);
+
+impl<'de> serde::Deserialize<'de> for StrictValue {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(StrictVisitor).map(StrictValue)
+    }
+}
+
+struct StrictVisitor;
+
+impl<'de> serde::de::Visitor<'de> for StrictVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Value, E> {
+        serde_json::Number::from_f64(v)
+            .map(Value::Number)
+            .ok_or_else(|| E::custom("number out of range"))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_string()))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(StrictValue(v)) = seq.next_element()? {
+            items.push(v);
+        }
+        Ok(Value::Array(items))
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut out = serde_json::Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if out.contains_key(&key) {
+                return Err(serde::de::Error::custom(format!("duplicate key {key:?}")));
+            }
+            let StrictValue(v) = map.next_value()?;
+            out.insert(key, v);
+        }
+        Ok(Value::Object(out))
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::is_json;
+    use super::{is_json, parse_strict};
+
+    #[test]
+    fn strict_parsing() {
+        assert!(parse_strict(br#"{"a": 1, "b": [true, null, "x", 2.5]}"#).is_ok());
+        let dup = parse_strict(br#"{"a": 1, "a": 2}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(dup.contains("duplicate key"), "{dup}");
+        assert!(
+            parse_strict(br#"{"n": {"a": 1, "a": 1}}"#).is_err(),
+            "nested duplicates"
+        );
+        assert!(parse_strict(b"{\"n\": 1e400}").is_err(), "beyond f64");
+        let deep = format!("{}{}", "[".repeat(200), "]".repeat(200));
+        assert!(parse_strict(deep.as_bytes()).is_err(), "nesting limit");
+        assert!(
+            parse_strict(&[b'"', 0xff, 0xfe, b'"']).is_err(),
+            "invalid UTF-8"
+        );
+        assert!(parse_strict(b"{} trailing").is_err());
+    }
 
     #[test]
     fn json_content_types() {
