@@ -73,6 +73,8 @@ pub struct Config {
     pub providers: Vec<ProviderConfig>,
     /// Every AI call works to this deadline; below API Gateway's 30 s.
     pub request_deadline: Duration,
+    /// Client API keys (digests); empty means authentication is off.
+    pub client_keys: crate::auth::ClientKeys,
     /// Configuration mistakes found while loading; `/health` reports them.
     pub problems: Vec<String>,
 }
@@ -185,7 +187,12 @@ impl Config {
             },
         };
 
+        let (client_keys, key_problems) =
+            crate::auth::ClientKeys::parse(&get("MLAAS_API_KEYS").unwrap_or_default());
+        problems.extend(key_problems);
+
         Config {
+            client_keys,
             store,
             blobs,
             scratch_dir,

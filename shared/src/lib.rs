@@ -4,6 +4,7 @@
 //! `providers`, `records`; `records` and `validate` import nothing of the others.
 
 pub mod analysis;
+pub mod auth;
 pub mod blobs;
 pub mod clock;
 pub mod config;

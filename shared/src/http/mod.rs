@@ -1,6 +1,7 @@
 //! HTTP plumbing shared by every function: the request id, the JSON extractor, and the layers
 //! that make every failure (unknown path, wrong method, panic) answer in the error envelope.
 
+pub mod auth;
 pub mod json;
 pub mod query;
 pub mod request_id;
@@ -47,8 +48,8 @@ fn panic_response(panic: Box<dyn Any + Send + 'static>) -> Response {
 }
 
 /// Wraps a function's routes with what every function needs. Layers run outermost first:
-/// request id → CORS → panic catcher → routes (with envelope fallbacks).
-pub fn serve(routes: Router) -> Router {
+/// request id → CORS → client-key check → panic catcher → routes (with envelope fallbacks).
+pub fn serve(routes: Router, keys: crate::auth::ClientKeys) -> Router {
     let cors = CorsLayer::new()
         .allow_origin(AnyOrigin)
         .allow_methods([Method::GET, Method::POST, Method::OPTIONS])
@@ -63,6 +64,10 @@ pub fn serve(routes: Router) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(CatchPanicLayer::custom(panic_response))
+        .layer(axum::middleware::from_fn_with_state(
+            std::sync::Arc::new(keys),
+            auth::require_key,
+        ))
         .layer(cors)
         .layer(axum::middleware::from_fn(request_id::middleware))
 }
