@@ -73,6 +73,8 @@ pub struct Config {
     pub providers: Vec<ProviderConfig>,
     /// Every AI call works to this deadline; below API Gateway's 30 s.
     pub request_deadline: Duration,
+    /// Requests per minute per endpoint and client.
+    pub rate_limits: crate::ratelimit::Limits,
     /// Client API keys (digests); empty means authentication is off.
     pub client_keys: crate::auth::ClientKeys,
     /// Configuration mistakes found while loading; `/health` reports them.
@@ -190,8 +192,12 @@ impl Config {
         let (client_keys, key_problems) =
             crate::auth::ClientKeys::parse(&get("MLAAS_API_KEYS").unwrap_or_default());
         problems.extend(key_problems);
+        let (rate_limits, limit_problems) =
+            crate::ratelimit::Limits::parse(get("MLAAS_RATE_LIMITS").as_deref());
+        problems.extend(limit_problems);
 
         Config {
+            rate_limits,
             client_keys,
             store,
             blobs,

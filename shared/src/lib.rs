@@ -16,6 +16,7 @@ pub mod logging;
 pub mod orchestrator;
 pub mod paging;
 pub mod providers;
+pub mod ratelimit;
 pub mod records;
 pub mod state;
 pub mod store;

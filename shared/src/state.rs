@@ -10,6 +10,7 @@ use crate::orchestrator::Orchestrator;
 use crate::records::{DatasetRecord, JobRecord, JobStatus, ModelRecord, ModelStatus};
 use crate::store::{
     self, DatasetPage, ModelPage, ModelQuery, SharedStore, Store, StoreError, UsageDelta, UsageRow,
+    WindowHit,
 };
 
 #[derive(Clone)]
@@ -127,6 +128,9 @@ impl Store for UnavailableStore {
         self.fail()
     }
     async fn create_dataset(&self, _: &DatasetRecord) -> Result<(), StoreError> {
+        self.fail()
+    }
+    async fn hit_window(&self, _: &str, _: i64, _: u32, _: i64) -> Result<WindowHit, StoreError> {
         self.fail()
     }
     async fn get_dataset(&self, _: &str) -> Result<Option<DatasetRecord>, StoreError> {

@@ -29,6 +29,39 @@ pub fn sqlite_store() -> SharedStore {
     Arc::new(SqliteStore::open(&temp_path("store")).expect("open sqlite"))
 }
 
+/// `n` stores on one SQLite file, each with its own connection, as separate local function
+/// processes have.
+pub fn sqlite_stores(n: usize) -> Vec<SharedStore> {
+    let path = temp_path("shared");
+    (0..n)
+        .map(|_| Arc::new(SqliteStore::open(&path).expect("open sqlite")) as SharedStore)
+        .collect()
+}
+
+/// `n` stores on the same fresh DynamoDB tables, each with its own client, as separate
+/// Lambda instances have.
+pub async fn dynamo_stores(n: usize) -> Vec<SharedStore> {
+    let endpoint = std::env::var(MOTO_VAR).unwrap_or_else(|_| {
+        panic!("{MOTO_VAR} is not set: run the suite with scripts/test, which starts moto_server")
+    });
+    let suffix = ulid::Ulid::new().to_string().to_lowercase();
+    let tables = Tables {
+        models: format!("models-{suffix}"),
+        jobs: format!("jobs-{suffix}"),
+        meta: format!("meta-{suffix}"),
+    };
+    let first = DynamoStore::new(dynamo_client_at(&endpoint).await, tables.clone());
+    first.create_tables().await.expect("create tables on moto");
+    let mut out: Vec<SharedStore> = vec![Arc::new(first)];
+    for _ in 1..n {
+        out.push(Arc::new(DynamoStore::new(
+            dynamo_client_at(&endpoint).await,
+            tables.clone(),
+        )));
+    }
+    out
+}
+
 /// A DynamoDB client for moto_server on loopback, with moto's dummy credentials.
 pub async fn dynamo_client_at(endpoint: &str) -> aws_sdk_dynamodb::Client {
     let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
@@ -97,6 +130,10 @@ pub fn config(vars: &[(&str, &str)]) -> Config {
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
+    // Router tests send many requests from one client; rate limits are tested on their own.
+    if !vars.iter().any(|(k, _)| k == "MLAAS_RATE_LIMITS") {
+        vars.push(("MLAAS_RATE_LIMITS".into(), "off".into()));
+    }
     if !vars.iter().any(|(k, _)| k == "MLAAS_DATA_DIR") {
         let dir = std::env::temp_dir()
             .join("mlaas-tests")

@@ -327,6 +327,71 @@ async fn datasets_create_get_and_page(store: SharedStore) {
     assert_eq!(seen, ids, "newest first, each once");
 }
 
+/// Several instances (each its own connection or client) count one window at once: exactly
+/// `limit` requests are admitted, and other windows and keys count apart.
+async fn rate_windows_admit_exactly_the_limit(stores: Vec<SharedStore>) {
+    let limit = 7u32;
+    let mut tasks = Vec::new();
+    for i in 0..30 {
+        let store = stores[i % stores.len()].clone();
+        tasks.push(tokio::spawn(async move {
+            store
+                .hit_window(
+                    "POST /v1/ai/enhance#ip_1",
+                    1_800_000_000,
+                    limit,
+                    1_800_000_120,
+                )
+                .await
+        }));
+    }
+    let mut admitted = 0;
+    for t in tasks {
+        let hit = t.await.unwrap().unwrap();
+        assert!(hit.count <= limit);
+        if hit.allowed {
+            admitted += 1;
+        }
+    }
+    assert_eq!(admitted, limit, "exactly the limit is admitted");
+    let next = stores[0]
+        .hit_window(
+            "POST /v1/ai/enhance#ip_1",
+            1_800_000_060,
+            limit,
+            1_800_000_180,
+        )
+        .await
+        .unwrap();
+    assert!(
+        next.allowed && next.count == 1,
+        "the next window starts afresh"
+    );
+    let other = stores[1]
+        .hit_window(
+            "POST /v1/ai/enhance#ip_2",
+            1_800_000_000,
+            limit,
+            1_800_000_120,
+        )
+        .await
+        .unwrap();
+    assert!(
+        other.allowed && other.count == 1,
+        "another client counts apart"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn rate_windows_on_sqlite() {
+    rate_windows_admit_exactly_the_limit(api_tests::sqlite_stores(3)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn rate_windows_on_dynamodb() {
+    rate_windows_admit_exactly_the_limit(api_tests::dynamo_stores(3).await).await;
+}
+
 macro_rules! contract {
     ($($case:ident),* $(,)?) => {
         mod sqlite {

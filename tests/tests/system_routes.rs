@@ -161,7 +161,7 @@ async fn a_panicking_handler_answers_500_without_its_message() {
             }
         }),
     );
-    let app = shared::http::serve(routes, Default::default());
+    let app = shared::http::serve(routes, &sqlite_state());
     let r = get(&app, "/boom").await;
     assert_envelope(&r, 500, "INTERNAL_ERROR");
     assert!(!r.text.contains("secret"));

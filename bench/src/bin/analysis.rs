@@ -42,6 +42,7 @@ async fn main() {
     mock.answer(Provider::Perplexity, json!({"latest_techniques": ["LLRD"], "sota_accuracy": 0.93, "industry_average": 0.8, "notes": "n"}));
     let providers = [Provider::Openai, Provider::Anthropic, Provider::Perplexity];
     let mut vars = mock.vars(&providers);
+    vars.push(("MLAAS_RATE_LIMITS".into(), "off".into()));
     let data = std::env::temp_dir().join(format!("mlaas-bench-{}", std::process::id()));
     vars.push(("MLAAS_DATA_DIR".into(), data.display().to_string()));
     let config =

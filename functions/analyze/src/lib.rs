@@ -12,9 +12,9 @@ use axum::Router;
 use shared::AppState;
 
 pub fn router(state: AppState) -> Router {
-    let keys = state.config.client_keys.clone();
+    let shared_state = state.clone();
     let routes = Router::new()
         .route("/v1/ai/analyze", post(review::analyze))
         .with_state(state);
-    shared::http::serve(routes, keys)
+    shared::http::serve(routes, &shared_state)
 }

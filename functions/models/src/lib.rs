@@ -9,12 +9,12 @@ use axum::Router;
 use shared::AppState;
 
 pub fn router(state: AppState) -> Router {
-    let keys = state.config.client_keys.clone();
+    let shared_state = state.clone();
     let routes = Router::new()
         .route("/v1/models", get(handlers::list))
         .route("/v1/models/train", post(handlers::train))
         .route("/v1/models/{id}", get(handlers::get_model))
         .route("/v1/models/{id}/status", get(handlers::status))
         .with_state(state);
-    shared::http::serve(routes, keys)
+    shared::http::serve(routes, &shared_state)
 }

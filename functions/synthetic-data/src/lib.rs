@@ -14,7 +14,7 @@ use shared::AppState;
 pub const UPLOAD_LIMIT_BYTES: usize = 6 * 1024 * 1024;
 
 pub fn router(state: AppState) -> Router {
-    let keys = state.config.client_keys.clone();
+    let shared_state = state.clone();
     let routes = Router::new()
         .route("/v1/ai/synthetic-data", post(generate::synthetic_data))
         .route(
@@ -25,5 +25,5 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/datasets/{id}", get(datasets::get_dataset))
         .route("/v1/datasets/{id}/download", get(datasets::download))
         .with_state(state);
-    shared::http::serve(routes, keys)
+    shared::http::serve(routes, &shared_state)
 }

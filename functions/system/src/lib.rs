@@ -10,11 +10,11 @@ use axum::Router;
 use shared::AppState;
 
 pub fn router(state: AppState) -> Router {
-    let keys = state.config.client_keys.clone();
+    let shared_state = state.clone();
     let routes = Router::new()
         .route("/health", get(health::health))
         .route("/v1/ai/status", get(status::ai_status))
         .route("/v1/ai/usage", get(usage::usage))
         .with_state(state);
-    shared::http::serve(routes, keys)
+    shared::http::serve(routes, &shared_state)
 }

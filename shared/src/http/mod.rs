@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod json;
+pub mod limit;
 pub mod query;
 pub mod request_id;
 
@@ -48,8 +49,10 @@ fn panic_response(panic: Box<dyn Any + Send + 'static>) -> Response {
 }
 
 /// Wraps a function's routes with what every function needs. Layers run outermost first:
-/// request id → CORS → client-key check → panic catcher → routes (with envelope fallbacks).
-pub fn serve(routes: Router, keys: crate::auth::ClientKeys) -> Router {
+/// request id → CORS → client-key check → panic catcher → routes (with envelope
+/// fallbacks), each matched route behind the rate limiter.
+pub fn serve(routes: Router, state: &crate::state::AppState) -> Router {
+    let keys = state.config.client_keys.clone();
     let cors = CorsLayer::new()
         .allow_origin(AnyOrigin)
         .allow_methods([Method::GET, Method::POST, Method::OPTIONS])
@@ -61,6 +64,10 @@ pub fn serve(routes: Router, keys: crate::auth::ClientKeys) -> Router {
         ])
         .expose_headers(["x-request-id".parse().expect("static header name")]);
     routes
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            limit::rate_limit,
+        ))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(CatchPanicLayer::custom(panic_response))

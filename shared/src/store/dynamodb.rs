@@ -6,7 +6,9 @@
 //! - jobs table: key `id`; its stream (new images of inserted items) drives the worker.
 //! - meta table: key (`pk`, `sk`), TTL attribute `expires_at`: per-day usage totals
 //!   (`usage#<day>`, provider) updated with atomic `ADD`; dataset records (`dataset`, id),
-//!   listed newest first by querying the one partition backwards.
+//!   listed newest first by querying the one partition backwards; rate-limit windows
+//!   (`rl#<endpoint>#<client>`, window start) counted with a conditional `ADD`, expiring by
+//!   TTL.
 //!
 //! Every state change is a conditional write, so two instances never both win.
 
@@ -24,7 +26,9 @@ use aws_sdk_dynamodb::types::{
 use aws_sdk_dynamodb::Client;
 use serde::de::DeserializeOwned;
 
-use super::{DatasetPage, ModelPage, ModelQuery, Store, StoreError, UsageDelta, UsageRow};
+use super::{
+    DatasetPage, ModelPage, ModelQuery, Store, StoreError, UsageDelta, UsageRow, WindowHit,
+};
 use crate::records::{DatasetRecord, JobRecord, JobStatus, ModelRecord, ModelStatus};
 
 pub const LIST_INDEX: &str = "by_created";
@@ -502,5 +506,51 @@ impl Store for DynamoStore {
             .last_evaluated_key
             .and_then(|_| datasets.last().map(|d| d.id.clone()));
         Ok(DatasetPage { datasets, last })
+    }
+
+    async fn hit_window(
+        &self,
+        key: &str,
+        window_start: i64,
+        limit: u32,
+        expires_at: i64,
+    ) -> Result<WindowHit, StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.tables.meta)
+            .key("pk", s(&format!("rl#{key}")))
+            .key("sk", s(&window_start.to_string()))
+            .update_expression("ADD hits :one SET expires_at = :exp")
+            .condition_expression("attribute_not_exists(hits) OR hits < :limit")
+            .expression_attribute_values(":one", AttributeValue::N("1".into()))
+            .expression_attribute_values(":exp", AttributeValue::N(expires_at.to_string()))
+            .expression_attribute_values(":limit", AttributeValue::N(limit.to_string()))
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::UpdatedNew)
+            .send()
+            .await;
+        match result {
+            Ok(out) => {
+                let count = match out.attributes.as_ref().and_then(|a| a.get("hits")) {
+                    Some(AttributeValue::N(n)) => n.parse().unwrap_or(limit),
+                    _ => limit,
+                };
+                Ok(WindowHit {
+                    allowed: true,
+                    count,
+                })
+            }
+            Err(e) => {
+                let e = e.into_service_error();
+                if e.is_conditional_check_failed_exception() {
+                    Ok(WindowHit {
+                        allowed: false,
+                        count: limit,
+                    })
+                } else {
+                    Err(backend(e))
+                }
+            }
+        }
     }
 }

@@ -79,6 +79,17 @@ pub trait Store: Send + Sync {
     /// The totals of the given days, every provider that has any.
     async fn usage(&self, days: &[String]) -> Result<Vec<UsageRow>, StoreError>;
 
+    /// Counts one request in a rate-limit window, unless the window already holds `limit`:
+    /// atomically, so concurrent instances together admit exactly `limit`. The window's
+    /// record expires at `expires_at` (unix seconds).
+    async fn hit_window(
+        &self,
+        key: &str,
+        window_start: i64,
+        limit: u32,
+        expires_at: i64,
+    ) -> Result<WindowHit, StoreError>;
+
     /// Stores a new dataset record; fails if the id exists.
     async fn create_dataset(&self, dataset: &DatasetRecord) -> Result<(), StoreError>;
 
@@ -90,6 +101,14 @@ pub trait Store: Send + Sync {
         limit: usize,
         after: Option<&str>,
     ) -> Result<DatasetPage, StoreError>;
+}
+
+/// The outcome of counting a request in its window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WindowHit {
+    pub allowed: bool,
+    /// Requests counted in the window, this one included when allowed.
+    pub count: u32,
 }
 
 #[derive(Debug, Clone)]

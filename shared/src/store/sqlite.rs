@@ -9,7 +9,9 @@ use async_trait::async_trait;
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::de::DeserializeOwned;
 
-use super::{DatasetPage, ModelPage, ModelQuery, Store, StoreError, UsageDelta, UsageRow};
+use super::{
+    DatasetPage, ModelPage, ModelQuery, Store, StoreError, UsageDelta, UsageRow, WindowHit,
+};
 use crate::records::{DatasetRecord, JobRecord, JobStatus, ModelRecord, ModelStatus};
 
 const SCHEMA: &str = "
@@ -22,6 +24,13 @@ CREATE INDEX IF NOT EXISTS models_by_status ON models (status, id);
 CREATE TABLE IF NOT EXISTS datasets (
     id   TEXT PRIMARY KEY,
     body TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS rate_windows (
+    key          TEXT NOT NULL,
+    window_start INTEGER NOT NULL,
+    hits         INTEGER NOT NULL,
+    expires_at   INTEGER NOT NULL,
+    PRIMARY KEY (key, window_start)
 );
 CREATE TABLE IF NOT EXISTS usage (
     day           TEXT NOT NULL,
@@ -408,6 +417,44 @@ impl Store for SqliteStore {
                 None
             };
             Ok(DatasetPage { datasets, last })
+        })
+        .await
+    }
+
+    async fn hit_window(
+        &self,
+        key: &str,
+        window_start: i64,
+        limit: u32,
+        expires_at: i64,
+    ) -> Result<WindowHit, StoreError> {
+        let key = key.to_string();
+        self.with(move |c| {
+            let tx = c
+                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+                .map_err(backend)?;
+            // Expired windows go as they are passed (SQLite has no TTL).
+            tx.execute("DELETE FROM rate_windows WHERE expires_at < ?1", params![window_start])
+                .map_err(backend)?;
+            let counted = tx
+                .execute(
+                    "INSERT INTO rate_windows (key, window_start, hits, expires_at) VALUES (?1, ?2, 1, ?4)
+                     ON CONFLICT (key, window_start) DO UPDATE SET hits = hits + 1 WHERE hits < ?3",
+                    params![key, window_start, i64::from(limit), expires_at],
+                )
+                .map_err(backend)?;
+            let hits: i64 = tx
+                .query_row(
+                    "SELECT hits FROM rate_windows WHERE key = ?1 AND window_start = ?2",
+                    params![key, window_start],
+                    |r| r.get(0),
+                )
+                .map_err(backend)?;
+            tx.commit().map_err(backend)?;
+            Ok(WindowHit {
+                allowed: counted == 1,
+                count: hits as u32,
+            })
         })
         .await
     }
