@@ -9,21 +9,38 @@ import urllib.error
 import urllib.request
 
 BASE = sys.argv[1] if len(sys.argv) > 1 else "http://127.0.0.1:5000"
-passed = failed = 0
+passed = failed = retried = 0
 
 
 def call(method, path, body=None, content_type="application/json", raw=None):
+    """One request; a bare 500/502 from the emulator itself (no error envelope: the function
+    never answered it) is retried once and counted, since the emulator, not the API, failed."""
+    global retried
+    status, payload, headers = call_once(method, path, body, content_type, raw)
+    if status in (500, 502) and "error" not in payload:
+        retried += 1
+        print(f"note {method} {path}: emulator answered {status} without an envelope; retried once")
+        status, payload, headers = call_once(method, path, body, content_type, raw)
+    return status, payload, headers
+
+
+def call_once(method, path, body=None, content_type="application/json", raw=None):
     data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
     req = urllib.request.Request(BASE + path, data=data, method=method)
     if data is not None and content_type:
         req.add_header("Content-Type", content_type)
     try:
         with urllib.request.urlopen(req, timeout=60) as r:
-            return r.status, json.loads(r.read() or b"null"), dict(r.headers)
+            data = r.read()
+            try:
+                return r.status, json.loads(data or b"null"), dict(r.headers)
+            except ValueError:
+                return r.status, {"raw": data.decode(errors="replace")}, dict(r.headers)
     except urllib.error.HTTPError as e:
         text = e.read()
         try:
-            return e.code, json.loads(text), dict(e.headers)
+            parsed = json.loads(text)
+            return e.code, parsed if isinstance(parsed, dict) else {"raw": parsed}, dict(e.headers)
         except ValueError:
             return e.code, {"raw": text.decode(errors="replace")}, dict(e.headers)
 
@@ -98,10 +115,9 @@ status, body, _ = call("POST", "/v1/ai/synthetic-data", {
     "target_count": 5000})
 check("curl synthetic-data example", status == 200 and body["synthetic_data"]["generated_samples"] == 5000, body)
 dataset_id = body.get("synthetic_data", {}).get("dataset_id", "")
-req = urllib.request.Request(f"{BASE}/v1/datasets/{dataset_id}/download?format=csv")
-with urllib.request.urlopen(req, timeout=60) as r:
-    lines = r.read().decode().splitlines()
-check("its CSV downloads whole", len(lines) == 5001, len(lines))
+status, body, _ = call("GET", f"/v1/datasets/{dataset_id}/download?format=csv")
+lines = body.get("raw", "").splitlines() if isinstance(body, dict) else []
+check("its CSV downloads whole", status == 200 and len(lines) == 5001, (status, len(lines)))
 
 status, body, _ = call("POST", "/v1/ai/synthetic-data", {
     "model_description": "Binary classification model for fraud detection",
@@ -139,5 +155,7 @@ check("CSV upload", status == 201 and body["rows"] == 3, body)
 status, body, _ = call("GET", "/v1/datasets?limit=2")
 check("dataset list", status == 200 and len(body["datasets"]) == 2, body)
 
+if retried:
+    print(f"note: {retried} request(s) retried after a bare emulator 500/502")
 print(f"{passed} passed, {failed} failed")
 sys.exit(1 if failed else 0)
