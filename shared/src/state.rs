@@ -7,10 +7,10 @@ use async_trait::async_trait;
 use crate::blobs::{LocalBlobs, S3Blobs, SharedBlobs};
 use crate::config::{BlobConfig, Config};
 use crate::orchestrator::Orchestrator;
-use crate::records::{DatasetRecord, JobRecord, JobStatus, ModelRecord, ModelStatus};
+use crate::records::{DatasetRecord, JobRecord, JobStatus, ModelRecord};
 use crate::store::{
-    self, DatasetPage, ModelPage, ModelQuery, SharedStore, Store, StoreError, UsageDelta, UsageRow,
-    WindowHit,
+    self, DatasetPage, ModelCounts, ModelPage, ModelQuery, SharedStore, Store, StoreError,
+    UsageDelta, UsageRow, WindowHit,
 };
 
 #[derive(Clone)]
@@ -118,7 +118,7 @@ impl Store for UnavailableStore {
     async fn list_models(&self, _: &ModelQuery) -> Result<ModelPage, StoreError> {
         self.fail()
     }
-    async fn count_models(&self, _: Option<ModelStatus>) -> Result<u64, StoreError> {
+    async fn model_counts(&self) -> Result<ModelCounts, StoreError> {
         self.fail()
     }
     async fn add_usage(&self, _: &str, _: &UsageDelta) -> Result<(), StoreError> {

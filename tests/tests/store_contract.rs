@@ -161,7 +161,7 @@ async fn pages_newest_first_without_gaps(store: SharedStore) {
         assert!(pages < 10, "paging must end");
     }
     assert_eq!(seen, ids, "every model once, newest first");
-    assert_eq!(store.count_models(None).await.unwrap(), 7);
+    assert_eq!(store.model_counts().await.unwrap().total(), 7);
 }
 
 async fn status_filter_and_counts(store: SharedStore) {
@@ -204,17 +204,19 @@ async fn status_filter_and_counts(store: SharedStore) {
     assert_eq!(got, training);
     assert_eq!(
         store
-            .count_models(Some(ModelStatus::Training))
+            .model_counts()
             .await
-            .unwrap(),
+            .unwrap()
+            .of(ModelStatus::Training),
         3
     );
     assert_eq!(
-        store.count_models(Some(ModelStatus::Queued)).await.unwrap(),
+        store.model_counts().await.unwrap().of(ModelStatus::Queued),
         3
     );
+    assert_eq!(store.model_counts().await.unwrap().total(), 6);
     assert_eq!(
-        store.count_models(Some(ModelStatus::Failed)).await.unwrap(),
+        store.model_counts().await.unwrap().of(ModelStatus::Failed),
         0
     );
 }
@@ -235,7 +237,7 @@ async fn concurrent_writers_all_land(store: SharedStore) {
     for id in &ids {
         assert!(store.get_model(id).await.unwrap().is_some());
     }
-    assert_eq!(store.count_models(None).await.unwrap(), 16);
+    assert_eq!(store.model_counts().await.unwrap().total(), 16);
 }
 
 async fn usage_adds_up_under_concurrency(store: SharedStore) {

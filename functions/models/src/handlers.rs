@@ -73,11 +73,12 @@ pub async fn list(
     QueryPairs(params): QueryPairs,
 ) -> ApiResult<Json<Value>> {
     let query = list_query(params)?;
-    let (page, total, active) = tokio::try_join!(
-        state.store.list_models(&query),
-        state.store.count_models(query.status),
-        state.store.count_models(Some(ModelStatus::Training)),
-    )?;
+    let (page, counts) =
+        tokio::try_join!(state.store.list_models(&query), state.store.model_counts(),)?;
+    let (total, active) = (
+        counts.matching(query.status),
+        counts.of(ModelStatus::Training),
+    );
     Ok(Json(json!({
         "models": page.models.iter().map(summary).collect::<Vec<_>>(),
         "total_models": total,

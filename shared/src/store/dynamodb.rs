@@ -20,14 +20,15 @@ use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata};
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, GlobalSecondaryIndex, KeySchemaElement,
-    KeyType, Projection, ProjectionType, Put, ScalarAttributeType, Select, StreamSpecification,
+    KeyType, Projection, ProjectionType, Put, ScalarAttributeType, StreamSpecification,
     StreamViewType, TransactWriteItem,
 };
 use aws_sdk_dynamodb::Client;
 use serde::de::DeserializeOwned;
 
 use super::{
-    DatasetPage, ModelPage, ModelQuery, Store, StoreError, UsageDelta, UsageRow, WindowHit,
+    DatasetPage, ModelCounts, ModelPage, ModelQuery, Store, StoreError, UsageDelta, UsageRow,
+    WindowHit,
 };
 use crate::records::{DatasetRecord, JobRecord, JobStatus, ModelRecord, ModelStatus};
 
@@ -347,33 +348,42 @@ impl Store for DynamoStore {
         }
     }
 
-    async fn count_models(&self, status: Option<ModelStatus>) -> Result<u64, StoreError> {
-        let mut total = 0u64;
+    async fn model_counts(&self) -> Result<ModelCounts, StoreError> {
+        let mut counts = ModelCounts::default();
         let mut start: Option<Item> = None;
+        // One pass over the index reading only `status`, instead of a COUNT query per status.
         loop {
-            let mut req = self
+            let out = self
                 .client
                 .query()
                 .table_name(&self.tables.models)
                 .index_name(LIST_INDEX)
-                .select(Select::Count)
                 .key_condition_expression("list_key = :k")
                 .expression_attribute_values(":k", s(LIST_VALUE))
-                .set_exclusive_start_key(start.take());
-            if let Some(status) = status {
-                req = req
-                    .filter_expression("#s = :s")
-                    .expression_attribute_names("#s", "status")
-                    .expression_attribute_values(":s", s(status.as_str()));
-            }
-            let out = req
+                .projection_expression("#s")
+                .expression_attribute_names("#s", "status")
+                .set_exclusive_start_key(start.take())
                 .send()
                 .await
                 .map_err(|e| backend(e.into_service_error()))?;
-            total += out.count.max(0) as u64;
+            for item in out.items.unwrap_or_default() {
+                let status = match item.get("status") {
+                    Some(AttributeValue::S(v)) => ModelStatus::parse(v),
+                    _ => None,
+                };
+                match status {
+                    Some(status) => counts.add(status, 1),
+                    None => {
+                        return Err(StoreError::Corrupt {
+                            id: "models".into(),
+                            reason: "a model without a known status".into(),
+                        })
+                    }
+                }
+            }
             match out.last_evaluated_key {
                 Some(key) => start = Some(key),
-                None => return Ok(total),
+                None => return Ok(counts),
             }
         }
     }

@@ -71,7 +71,9 @@ pub trait Store: Send + Sync {
 
     async fn list_models(&self, query: &ModelQuery) -> Result<ModelPage, StoreError>;
 
-    async fn count_models(&self, status: Option<ModelStatus>) -> Result<u64, StoreError>;
+    /// How many models are in each status, read in one pass (the list endpoint needs both
+    /// its filter's total and the running count).
+    async fn model_counts(&self) -> Result<ModelCounts, StoreError>;
 
     /// Adds to a provider's totals for a UTC day, atomically (concurrent adds all count).
     async fn add_usage(&self, day: &str, delta: &UsageDelta) -> Result<(), StoreError>;
@@ -101,6 +103,37 @@ pub trait Store: Send + Sync {
         limit: usize,
         after: Option<&str>,
     ) -> Result<DatasetPage, StoreError>;
+}
+
+/// Models per status.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ModelCounts {
+    pub by_status: Vec<(ModelStatus, u64)>,
+}
+
+impl ModelCounts {
+    pub fn of(&self, status: ModelStatus) -> u64 {
+        self.by_status
+            .iter()
+            .find(|(s, _)| *s == status)
+            .map_or(0, |(_, n)| *n)
+    }
+
+    pub fn total(&self) -> u64 {
+        self.by_status.iter().map(|(_, n)| n).sum()
+    }
+
+    /// The total with `status`, or of all models without one.
+    pub fn matching(&self, status: Option<ModelStatus>) -> u64 {
+        status.map_or_else(|| self.total(), |s| self.of(s))
+    }
+
+    pub fn add(&mut self, status: ModelStatus, n: u64) {
+        match self.by_status.iter_mut().find(|(s, _)| *s == status) {
+            Some((_, count)) => *count += n,
+            None => self.by_status.push((status, n)),
+        }
+    }
 }
 
 /// The outcome of counting a request in its window.

@@ -10,7 +10,8 @@ use rusqlite::{params, Connection, OptionalExtension};
 use serde::de::DeserializeOwned;
 
 use super::{
-    DatasetPage, ModelPage, ModelQuery, Store, StoreError, UsageDelta, UsageRow, WindowHit,
+    DatasetPage, ModelCounts, ModelPage, ModelQuery, Store, StoreError, UsageDelta, UsageRow,
+    WindowHit,
 };
 use crate::records::{DatasetRecord, JobRecord, JobStatus, ModelRecord, ModelStatus};
 
@@ -273,16 +274,24 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn count_models(&self, status: Option<ModelStatus>) -> Result<u64, StoreError> {
-        let status = status.map(|s| s.as_str().to_string());
-        self.with(move |c| {
-            c.query_row(
-                "SELECT count(*) FROM models WHERE (?1 IS NULL OR status = ?1)",
-                params![status],
-                |r| r.get::<_, i64>(0),
-            )
-            .map(|n| n as u64)
-            .map_err(backend)
+    async fn model_counts(&self) -> Result<ModelCounts, StoreError> {
+        self.with(|c| {
+            let mut stmt = c
+                .prepare("SELECT status, count(*) FROM models GROUP BY status")
+                .map_err(backend)?;
+            let rows = stmt
+                .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))
+                .map_err(backend)?;
+            let mut counts = ModelCounts::default();
+            for row in rows {
+                let (status, n) = row.map_err(backend)?;
+                let status = ModelStatus::parse(&status).ok_or_else(|| StoreError::Corrupt {
+                    id: "models".into(),
+                    reason: format!("unknown status {status}"),
+                })?;
+                counts.add(status, n as u64);
+            }
+            Ok(counts)
         })
         .await
     }
