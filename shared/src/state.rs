@@ -12,6 +12,7 @@ use crate::store::{
     self, DatasetPage, ModelCounts, ModelPage, ModelQuery, SharedStore, Store, StoreError,
     UsageDelta, UsageRow, WindowHit,
 };
+use crate::store::{CachedResponse, Claim, IdempotencyClaim, StoredResponse};
 
 #[derive(Clone)]
 pub struct AppState {
@@ -137,6 +138,26 @@ impl Store for UnavailableStore {
         self.fail()
     }
     async fn list_datasets(&self, _: usize, _: Option<&str>) -> Result<DatasetPage, StoreError> {
+        self.fail()
+    }
+    async fn claim_idempotency(&self, _: &IdempotencyClaim) -> Result<Claim, StoreError> {
+        self.fail()
+    }
+    async fn finish_idempotency(
+        &self,
+        _: &str,
+        _: &str,
+        _: &StoredResponse,
+    ) -> Result<(), StoreError> {
+        self.fail()
+    }
+    async fn release_idempotency(&self, _: &str, _: &str) -> Result<(), StoreError> {
+        self.fail()
+    }
+    async fn cache_get(&self, _: &str, _: i64) -> Result<Option<CachedResponse>, StoreError> {
+        self.fail()
+    }
+    async fn cache_put(&self, _: &str, _: &CachedResponse, _: i64) -> Result<(), StoreError> {
         self.fail()
     }
 }

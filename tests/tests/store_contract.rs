@@ -6,7 +6,10 @@ use shared::records::{
     DatasetColumn, DatasetOrigin, DatasetRecord, JobRecord, JobStatus, ModelRecord, ModelStatus,
     TrainingConfig,
 };
-use shared::store::{ModelQuery, SharedStore, StoreError, UsageDelta};
+use shared::store::{
+    CachedResponse, Claim, IdempotencyClaim, ModelQuery, SharedStore, StoreError, StoredResponse,
+    UsageDelta,
+};
 
 fn records() -> (ModelRecord, JobRecord) {
     let now = Utc::now();
@@ -394,6 +397,162 @@ async fn rate_windows_on_dynamodb() {
     rate_windows_admit_exactly_the_limit(api_tests::dynamo_stores(3).await).await;
 }
 
+fn idem_claim(key: &str, fingerprint: &str, now: i64) -> IdempotencyClaim {
+    IdempotencyClaim {
+        key: key.into(),
+        fingerprint: fingerprint.into(),
+        token: ulid::Ulid::new().to_string(),
+        now,
+        stale_before: now - 60,
+        expires_at: now + 86_400,
+    }
+}
+
+fn answer(body: &str) -> StoredResponse {
+    StoredResponse {
+        status: 201,
+        headers: vec![("content-type".into(), "application/json".into())],
+        body: body.as_bytes().to_vec(),
+    }
+}
+
+/// Claim, in flight, mismatch, finish, replay; only the owner finishes.
+async fn idempotency_claim_finish_replay(store: SharedStore) {
+    let now = 1_800_000_000;
+    let first = idem_claim("ip_1#POST /v1/ai/analyze#k1", "fp-a", now);
+    assert_eq!(store.claim_idempotency(&first).await.unwrap(), Claim::New);
+    let again = idem_claim("ip_1#POST /v1/ai/analyze#k1", "fp-a", now + 1);
+    assert_eq!(
+        store.claim_idempotency(&again).await.unwrap(),
+        Claim::InFlight { started_at: now }
+    );
+    let other = idem_claim("ip_1#POST /v1/ai/analyze#k1", "fp-b", now + 1);
+    assert_eq!(
+        store.claim_idempotency(&other).await.unwrap(),
+        Claim::Mismatch
+    );
+    let err = store
+        .finish_idempotency(&first.key, &again.token, &answer("{}"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::ConditionFailed(_)), "{err:?}");
+    let body = r#"{"id":"x","bytes":"é"}"#;
+    store
+        .finish_idempotency(&first.key, &first.token, &answer(body))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.claim_idempotency(&again).await.unwrap(),
+        Claim::Done(answer(body))
+    );
+    assert_eq!(
+        store.claim_idempotency(&other).await.unwrap(),
+        Claim::Mismatch
+    );
+    // Releasing a finished record does nothing: it stays for replay.
+    store
+        .release_idempotency(&first.key, &first.token)
+        .await
+        .unwrap();
+    assert!(matches!(
+        store.claim_idempotency(&again).await.unwrap(),
+        Claim::Done(_)
+    ));
+    // Another key is free.
+    let fresh = idem_claim("ip_1#POST /v1/ai/analyze#k2", "fp-a", now);
+    assert_eq!(store.claim_idempotency(&fresh).await.unwrap(), Claim::New);
+}
+
+/// A released key runs again; an abandoned or expired one is claimed afresh, and its old
+/// owner can no longer finish it.
+async fn idempotency_release_abandon_expire(store: SharedStore) {
+    let now = 1_800_000_000;
+    let key = "ip_2#POST /v1/datasets#k";
+    let first = idem_claim(key, "fp", now);
+    assert_eq!(store.claim_idempotency(&first).await.unwrap(), Claim::New);
+    store.release_idempotency(key, &first.token).await.unwrap();
+    let second = idem_claim(key, "fp-other", now + 1);
+    assert_eq!(store.claim_idempotency(&second).await.unwrap(), Claim::New);
+    // Not yet abandoned at now + 30 (stale_before = now - 29).
+    let early = idem_claim(key, "fp-other", now + 31);
+    assert!(matches!(
+        store.claim_idempotency(&early).await.unwrap(),
+        Claim::InFlight { .. }
+    ));
+    let late = idem_claim(key, "fp-third", now + 100);
+    assert_eq!(store.claim_idempotency(&late).await.unwrap(), Claim::New);
+    let err = store
+        .finish_idempotency(key, &second.token, &answer("{}"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::ConditionFailed(_)));
+    // The old owner's release leaves the new claim alone.
+    store.release_idempotency(key, &second.token).await.unwrap();
+    store
+        .finish_idempotency(key, &late.token, &answer("{\"n\":1}"))
+        .await
+        .unwrap();
+    // After expiry (24 h) the key is new again, whatever the body.
+    let next_day = idem_claim(key, "fp-fourth", now + 100 + 86_401);
+    assert_eq!(
+        store.claim_idempotency(&next_day).await.unwrap(),
+        Claim::New
+    );
+}
+
+/// Several instances claim one key at once: exactly one runs it.
+async fn idempotency_concurrent_claims_have_one_owner(stores: Vec<SharedStore>) {
+    let now = chrono::Utc::now().timestamp();
+    let mut tasks = Vec::new();
+    for i in 0..16 {
+        let store = stores[i % stores.len()].clone();
+        tasks.push(tokio::spawn(async move {
+            store
+                .claim_idempotency(&idem_claim("ip_3#POST /v1/ai/enhance#race", "fp", now))
+                .await
+        }));
+    }
+    let mut new = 0;
+    for t in tasks {
+        match t.await.unwrap().unwrap() {
+            Claim::New => new += 1,
+            Claim::InFlight { .. } => {}
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(new, 1, "exactly one claim owns the key");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn idempotency_concurrent_claims_on_sqlite() {
+    idempotency_concurrent_claims_have_one_owner(api_tests::sqlite_stores(3)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn idempotency_concurrent_claims_on_dynamodb() {
+    idempotency_concurrent_claims_have_one_owner(api_tests::dynamo_stores(3).await).await;
+}
+
+/// Cached answers: read back until they expire, replaced by a newer one.
+async fn cache_put_get_expire(store: SharedStore) {
+    let now = 1_800_000_000;
+    assert!(store.cache_get("k", now).await.unwrap().is_none());
+    let entry = CachedResponse {
+        response: answer(r#"{"a":1}"#),
+        stored_at: now,
+    };
+    store.cache_put("k", &entry, now + 300).await.unwrap();
+    assert_eq!(store.cache_get("k", now + 299).await.unwrap(), Some(entry));
+    assert!(store.cache_get("k", now + 300).await.unwrap().is_none());
+    assert!(store.cache_get("other", now).await.unwrap().is_none());
+    let newer = CachedResponse {
+        response: answer(r#"{"a":2}"#),
+        stored_at: now + 10,
+    };
+    store.cache_put("k", &newer, now + 310).await.unwrap();
+    assert_eq!(store.cache_get("k", now + 305).await.unwrap(), Some(newer));
+}
+
 macro_rules! contract {
     ($($case:ident),* $(,)?) => {
         mod sqlite {
@@ -427,6 +586,9 @@ contract!(
     concurrent_writers_all_land,
     usage_adds_up_under_concurrency,
     datasets_create_get_and_page,
+    idempotency_claim_finish_replay,
+    idempotency_release_abandon_expire,
+    cache_put_get_expire,
 );
 
 #[tokio::test]

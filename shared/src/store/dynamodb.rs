@@ -8,7 +8,9 @@
 //!   (`usage#<day>`, provider) updated with atomic `ADD`; dataset records (`dataset`, id),
 //!   listed newest first by querying the one partition backwards; rate-limit windows
 //!   (`rl#<endpoint>#<client>`, window start) counted with a conditional `ADD`, expiring by
-//!   TTL.
+//!   TTL; idempotency records (`idem#<scoped key>`, `idem`) claimed with a conditional
+//!   PutItem; cached answers (`cache#<hash>`, `cache`), both expiring by TTL (reads check
+//!   `expires_at` themselves, since TTL deletion lags).
 //!
 //! Every state change is a conditional write, so two instances never both win.
 
@@ -27,8 +29,8 @@ use aws_sdk_dynamodb::Client;
 use serde::de::DeserializeOwned;
 
 use super::{
-    DatasetPage, ModelCounts, ModelPage, ModelQuery, Store, StoreError, UsageDelta, UsageRow,
-    WindowHit,
+    CachedResponse, Claim, DatasetPage, IdempotencyClaim, ModelCounts, ModelPage, ModelQuery,
+    Store, StoreError, StoredResponse, UsageDelta, UsageRow, WindowHit,
 };
 use crate::records::{DatasetRecord, JobRecord, JobStatus, ModelRecord, ModelStatus};
 
@@ -36,6 +38,28 @@ pub const LIST_INDEX: &str = "by_created";
 const LIST_KEY: &str = "list_key";
 const LIST_VALUE: &str = "model";
 const DATASET_PK: &str = "dataset";
+const IDEM_SK: &str = "idem";
+const CACHE_SK: &str = "cache";
+const IN_FLIGHT: &str = "in_flight";
+const DONE: &str = "done";
+
+fn n(v: i64) -> AttributeValue {
+    AttributeValue::N(v.to_string())
+}
+
+fn num_attr(item: &Item, name: &str) -> Option<i64> {
+    match item.get(name) {
+        Some(AttributeValue::N(v)) => v.parse().ok(),
+        _ => None,
+    }
+}
+
+fn str_attr<'a>(item: &'a Item, name: &str) -> Option<&'a str> {
+    match item.get(name) {
+        Some(AttributeValue::S(v)) => Some(v.as_str()),
+        _ => None,
+    }
+}
 
 #[derive(Debug, Clone)]
 pub struct Tables {
@@ -562,5 +586,178 @@ impl Store for DynamoStore {
                 }
             }
         }
+    }
+
+    async fn claim_idempotency(&self, claim: &IdempotencyClaim) -> Result<Claim, StoreError> {
+        let pk = format!("idem#{}", claim.key);
+        // A failed condition reads the record to say why; if it vanished in between
+        // (released or expired), claim again.
+        for _ in 0..5 {
+            let result = self
+                .client
+                .put_item()
+                .table_name(&self.tables.meta)
+                .item("pk", s(&pk))
+                .item("sk", s(IDEM_SK))
+                .item("fingerprint", s(&claim.fingerprint))
+                .item("state", s(IN_FLIGHT))
+                .item("token", s(&claim.token))
+                .item("started_at", n(claim.now))
+                .item("expires_at", n(claim.expires_at))
+                .condition_expression(
+                    "attribute_not_exists(pk) OR expires_at < :now OR (#state = :in_flight AND started_at < :stale)",
+                )
+                .expression_attribute_names("#state", "state")
+                .expression_attribute_values(":now", n(claim.now))
+                .expression_attribute_values(":in_flight", s(IN_FLIGHT))
+                .expression_attribute_values(":stale", n(claim.stale_before))
+                .send()
+                .await;
+            match put_outcome(result, String::new) {
+                Ok(()) => return Ok(Claim::New),
+                Err(StoreError::ConditionFailed(_)) => {}
+                Err(e) => return Err(e),
+            }
+            let out = self
+                .client
+                .get_item()
+                .table_name(&self.tables.meta)
+                .key("pk", s(&pk))
+                .key("sk", s(IDEM_SK))
+                .consistent_read(true)
+                .send()
+                .await
+                .map_err(|e| backend(e.into_service_error()))?;
+            let Some(item) = out.item else { continue };
+            if num_attr(&item, "expires_at").unwrap_or(0) < claim.now {
+                continue;
+            }
+            let state = str_attr(&item, "state").unwrap_or_default();
+            let started_at = num_attr(&item, "started_at").unwrap_or(0);
+            if state == IN_FLIGHT && started_at < claim.stale_before {
+                continue;
+            }
+            if str_attr(&item, "fingerprint") != Some(claim.fingerprint.as_str()) {
+                return Ok(Claim::Mismatch);
+            }
+            if state == IN_FLIGHT {
+                return Ok(Claim::InFlight { started_at });
+            }
+            return StoredResponse::decode(&pk, str_attr(&item, "response").unwrap_or_default())
+                .map(Claim::Done);
+        }
+        Err(StoreError::Backend(format!(
+            "idempotency key {} kept changing while being claimed",
+            claim.key
+        )))
+    }
+
+    async fn finish_idempotency(
+        &self,
+        key: &str,
+        token: &str,
+        response: &StoredResponse,
+    ) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.tables.meta)
+            .key("pk", s(&format!("idem#{key}")))
+            .key("sk", s(IDEM_SK))
+            .update_expression("SET #state = :done, #response = :response")
+            .condition_expression("#token = :token AND #state = :in_flight")
+            .expression_attribute_names("#state", "state")
+            .expression_attribute_names("#response", "response")
+            .expression_attribute_names("#token", "token")
+            .expression_attribute_values(":done", s(DONE))
+            .expression_attribute_values(":in_flight", s(IN_FLIGHT))
+            .expression_attribute_values(":token", s(token))
+            .expression_attribute_values(":response", s(&response.encode()?))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) => {
+                let e = e.into_service_error();
+                if e.is_conditional_check_failed_exception() {
+                    Err(StoreError::ConditionFailed(format!(
+                        "idempotency key {key} is not held by this request"
+                    )))
+                } else {
+                    Err(backend(e))
+                }
+            }
+        }
+    }
+
+    async fn release_idempotency(&self, key: &str, token: &str) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .delete_item()
+            .table_name(&self.tables.meta)
+            .key("pk", s(&format!("idem#{key}")))
+            .key("sk", s(IDEM_SK))
+            .condition_expression("#token = :token AND #state = :in_flight")
+            .expression_attribute_names("#state", "state")
+            .expression_attribute_names("#token", "token")
+            .expression_attribute_values(":in_flight", s(IN_FLIGHT))
+            .expression_attribute_values(":token", s(token))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) => {
+                let e = e.into_service_error();
+                if e.is_conditional_check_failed_exception() {
+                    // Someone else holds it now (or it is gone): nothing of ours to release.
+                    Ok(())
+                } else {
+                    Err(backend(e))
+                }
+            }
+        }
+    }
+
+    async fn cache_get(&self, key: &str, now: i64) -> Result<Option<CachedResponse>, StoreError> {
+        let pk = format!("cache#{key}");
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.tables.meta)
+            .key("pk", s(&pk))
+            .key("sk", s(CACHE_SK))
+            .send()
+            .await
+            .map_err(|e| backend(e.into_service_error()))?;
+        let Some(item) = out.item else {
+            return Ok(None);
+        };
+        if num_attr(&item, "expires_at").unwrap_or(0) <= now {
+            return Ok(None);
+        }
+        Ok(Some(CachedResponse {
+            response: StoredResponse::decode(&pk, str_attr(&item, "response").unwrap_or_default())?,
+            stored_at: num_attr(&item, "stored_at").unwrap_or(0),
+        }))
+    }
+
+    async fn cache_put(
+        &self,
+        key: &str,
+        entry: &CachedResponse,
+        expires_at: i64,
+    ) -> Result<(), StoreError> {
+        self.client
+            .put_item()
+            .table_name(&self.tables.meta)
+            .item("pk", s(&format!("cache#{key}")))
+            .item("sk", s(CACHE_SK))
+            .item("stored_at", n(entry.stored_at))
+            .item("expires_at", n(expires_at))
+            .item("response", s(&entry.response.encode()?))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| backend(e.into_service_error()))
     }
 }

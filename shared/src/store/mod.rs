@@ -103,6 +103,112 @@ pub trait Store: Send + Sync {
         limit: usize,
         after: Option<&str>,
     ) -> Result<DatasetPage, StoreError>;
+
+    /// Claims an idempotency key, atomically: exactly one of several concurrent claims of a
+    /// free key is `New` (and owns it with `claim.token`). A record counts as free when it
+    /// is absent, past its `expires_at`, or in flight since before `claim.stale_before`
+    /// (its instance crashed). Otherwise the stored record answers: `Mismatch` when its
+    /// fingerprint differs, else `InFlight` or `Done` with the stored response.
+    async fn claim_idempotency(&self, claim: &IdempotencyClaim) -> Result<Claim, StoreError>;
+
+    /// Stores the final response of the key `token` owns (`ConditionFailed` if it no longer
+    /// owns it). The record keeps the claim's `expires_at`.
+    async fn finish_idempotency(
+        &self,
+        key: &str,
+        token: &str,
+        response: &StoredResponse,
+    ) -> Result<(), StoreError>;
+
+    /// Deletes the key's in-flight record if `token` still owns it, so a retry runs again.
+    async fn release_idempotency(&self, key: &str, token: &str) -> Result<(), StoreError>;
+
+    /// A cached response, unless absent or expired at `now` (unix seconds).
+    async fn cache_get(&self, key: &str, now: i64) -> Result<Option<CachedResponse>, StoreError>;
+
+    /// Stores (or replaces) a cached response until `expires_at` (unix seconds).
+    async fn cache_put(
+        &self,
+        key: &str,
+        entry: &CachedResponse,
+        expires_at: i64,
+    ) -> Result<(), StoreError>;
+}
+
+/// A request's claim of an idempotency key (see `Store::claim_idempotency`).
+#[derive(Debug, Clone)]
+pub struct IdempotencyClaim {
+    /// The scoped key (client, route and the client's `Idempotency-Key`).
+    pub key: String,
+    /// sha256 of the request (method, path, query, body).
+    pub fingerprint: String,
+    /// Identifies this claim; finishing and releasing need it.
+    pub token: String,
+    /// Unix seconds.
+    pub now: i64,
+    /// An in-flight record started before this (unix seconds) is abandoned.
+    pub stale_before: i64,
+    /// When the record expires (unix seconds); DynamoDB's TTL removes it later.
+    pub expires_at: i64,
+}
+
+/// The state of an idempotency key after a claim.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Claim {
+    /// The caller owns the key and runs the request.
+    New,
+    /// Another request with this key and body is running (since `started_at`, unix seconds).
+    InFlight { started_at: i64 },
+    /// The request already ran; this is its answer.
+    Done(StoredResponse),
+    /// The key was used with a different request.
+    Mismatch,
+}
+
+/// A response as stored for replay: status, the headers worth replaying, and the body.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct StoredResponse {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    /// The body, base64 in storage (bodies need not be UTF-8).
+    #[serde(with = "b64")]
+    pub body: Vec<u8>,
+}
+
+impl StoredResponse {
+    pub fn encode(&self) -> Result<String, StoreError> {
+        serde_json::to_string(self).map_err(|e| StoreError::Backend(e.to_string()))
+    }
+
+    pub fn decode(id: &str, text: &str) -> Result<Self, StoreError> {
+        serde_json::from_str(text).map_err(|e| StoreError::Corrupt {
+            id: id.to_string(),
+            reason: e.to_string(),
+        })
+    }
+}
+
+/// A cached answer and when it was stored (unix seconds).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CachedResponse {
+    pub response: StoredResponse,
+    pub stored_at: i64,
+}
+
+mod b64 {
+    use base64::Engine;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&base64::engine::general_purpose::STANDARD.encode(bytes))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        let text = String::deserialize(d)?;
+        base64::engine::general_purpose::STANDARD
+            .decode(text)
+            .map_err(serde::de::Error::custom)
+    }
 }
 
 /// Models per status.

@@ -10,8 +10,8 @@ use rusqlite::{params, Connection, OptionalExtension};
 use serde::de::DeserializeOwned;
 
 use super::{
-    DatasetPage, ModelCounts, ModelPage, ModelQuery, Store, StoreError, UsageDelta, UsageRow,
-    WindowHit,
+    CachedResponse, Claim, DatasetPage, IdempotencyClaim, ModelCounts, ModelPage, ModelQuery,
+    Store, StoreError, StoredResponse, UsageDelta, UsageRow, WindowHit,
 };
 use crate::records::{DatasetRecord, JobRecord, JobStatus, ModelRecord, ModelStatus};
 
@@ -44,6 +44,23 @@ CREATE TABLE IF NOT EXISTS usage (
     cost_usd      REAL NOT NULL,
     PRIMARY KEY (day, provider)
 );
+CREATE TABLE IF NOT EXISTS idempotency (
+    key         TEXT PRIMARY KEY,
+    fingerprint TEXT NOT NULL,
+    state       TEXT NOT NULL,
+    token       TEXT NOT NULL,
+    started_at  INTEGER NOT NULL,
+    expires_at  INTEGER NOT NULL,
+    response    TEXT
+);
+CREATE INDEX IF NOT EXISTS idempotency_by_expiry ON idempotency (expires_at);
+CREATE TABLE IF NOT EXISTS response_cache (
+    key        TEXT PRIMARY KEY,
+    stored_at  INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    response   TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS response_cache_by_expiry ON response_cache (expires_at);
 CREATE TABLE IF NOT EXISTS jobs (
     id       TEXT PRIMARY KEY,
     model_id TEXT NOT NULL,
@@ -51,6 +68,10 @@ CREATE TABLE IF NOT EXISTS jobs (
     body     TEXT NOT NULL
 );
 ";
+
+/// Idempotency record states.
+const IN_FLIGHT: &str = "in_flight";
+const DONE: &str = "done";
 
 #[derive(Clone)]
 pub struct SqliteStore {
@@ -464,6 +485,154 @@ impl Store for SqliteStore {
                 allowed: counted == 1,
                 count: hits as u32,
             })
+        })
+        .await
+    }
+
+    async fn claim_idempotency(&self, claim: &IdempotencyClaim) -> Result<Claim, StoreError> {
+        let claim = claim.clone();
+        self.with(move |c| {
+            let tx = c
+                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+                .map_err(backend)?;
+            // Expired records go as they are passed (SQLite has no TTL).
+            tx.execute(
+                "DELETE FROM idempotency WHERE expires_at < ?1",
+                params![claim.now],
+            )
+            .map_err(backend)?;
+            let existing: Option<(String, String, i64, Option<String>)> = tx
+                .query_row(
+                    "SELECT fingerprint, state, started_at, response FROM idempotency WHERE key = ?1",
+                    params![claim.key],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+                )
+                .optional()
+                .map_err(backend)?;
+            let outcome = match existing {
+                Some((_, state, started_at, _))
+                    if state == IN_FLIGHT && started_at < claim.stale_before =>
+                {
+                    None
+                }
+                Some((fingerprint, _, _, _)) if fingerprint != claim.fingerprint => {
+                    Some(Claim::Mismatch)
+                }
+                Some((_, state, started_at, _)) if state == IN_FLIGHT => {
+                    Some(Claim::InFlight { started_at })
+                }
+                Some((_, _, _, response)) => Some(Claim::Done(StoredResponse::decode(
+                    &claim.key,
+                    response.as_deref().unwrap_or(""),
+                )?)),
+                None => None,
+            };
+            if let Some(outcome) = outcome {
+                return Ok(outcome);
+            }
+            tx.execute(
+                "INSERT OR REPLACE INTO idempotency (key, fingerprint, state, token, started_at, expires_at, response)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, NULL)",
+                params![
+                    claim.key,
+                    claim.fingerprint,
+                    IN_FLIGHT,
+                    claim.token,
+                    claim.now,
+                    claim.expires_at
+                ],
+            )
+            .map_err(backend)?;
+            tx.commit().map_err(backend)?;
+            Ok(Claim::New)
+        })
+        .await
+    }
+
+    async fn finish_idempotency(
+        &self,
+        key: &str,
+        token: &str,
+        response: &StoredResponse,
+    ) -> Result<(), StoreError> {
+        let (key, token, text) = (key.to_string(), token.to_string(), response.encode()?);
+        self.with(move |c| {
+            let n = c
+                .execute(
+                    "UPDATE idempotency SET state = ?3, response = ?4
+                     WHERE key = ?1 AND token = ?2 AND state = ?5",
+                    params![key, token, DONE, text, IN_FLIGHT],
+                )
+                .map_err(backend)?;
+            if n == 1 {
+                Ok(())
+            } else {
+                Err(StoreError::ConditionFailed(format!(
+                    "idempotency key {key} is not held by this request"
+                )))
+            }
+        })
+        .await
+    }
+
+    async fn release_idempotency(&self, key: &str, token: &str) -> Result<(), StoreError> {
+        let (key, token) = (key.to_string(), token.to_string());
+        self.with(move |c| {
+            c.execute(
+                "DELETE FROM idempotency WHERE key = ?1 AND token = ?2 AND state = ?3",
+                params![key, token, IN_FLIGHT],
+            )
+            .map(|_| ())
+            .map_err(backend)
+        })
+        .await
+    }
+
+    async fn cache_get(&self, key: &str, now: i64) -> Result<Option<CachedResponse>, StoreError> {
+        let key = key.to_string();
+        self.with(move |c| {
+            let row: Option<(i64, String)> = c
+                .query_row(
+                    "SELECT stored_at, response FROM response_cache WHERE key = ?1 AND expires_at > ?2",
+                    params![key, now],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()
+                .map_err(backend)?;
+            row.map(|(stored_at, text)| {
+                Ok(CachedResponse {
+                    response: StoredResponse::decode(&key, &text)?,
+                    stored_at,
+                })
+            })
+            .transpose()
+        })
+        .await
+    }
+
+    async fn cache_put(
+        &self,
+        key: &str,
+        entry: &CachedResponse,
+        expires_at: i64,
+    ) -> Result<(), StoreError> {
+        let (key, stored_at, text) = (key.to_string(), entry.stored_at, entry.response.encode()?);
+        self.with(move |c| {
+            let tx = c
+                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+                .map_err(backend)?;
+            tx.execute(
+                "DELETE FROM response_cache WHERE expires_at <= ?1",
+                params![stored_at],
+            )
+            .map_err(backend)?;
+            tx.execute(
+                "INSERT OR REPLACE INTO response_cache (key, stored_at, expires_at, response)
+                 VALUES (?1, ?2, ?3, ?4)",
+                params![key, stored_at, expires_at, text],
+            )
+            .map_err(backend)?;
+            tx.commit().map_err(backend)
         })
         .await
     }
