@@ -39,6 +39,14 @@ pub enum ApiError {
     ProcessingTimeout { message: String, details: Value },
     #[error("{0}")]
     Conflict(String),
+    /// An `Idempotency-Key` clash: `reason` is `in_flight` (with a retry hint) or
+    /// `key_reused` (the key was used with a different request).
+    #[error("{message}")]
+    IdempotencyConflict {
+        message: String,
+        reason: &'static str,
+        retry_after_secs: Option<u64>,
+    },
     #[error("missing or invalid API key")]
     Unauthorized,
     /// Anything the client cannot fix. The source is logged, never rendered.
@@ -75,7 +83,7 @@ impl ApiError {
             ApiError::RateLimited { .. } => "RATE_LIMIT_EXCEEDED",
             ApiError::ServiceUnavailable { .. } => "SERVICE_UNAVAILABLE",
             ApiError::ProcessingTimeout { .. } => "PROCESSING_TIMEOUT",
-            ApiError::Conflict(_) => "CONFLICT",
+            ApiError::Conflict(_) | ApiError::IdempotencyConflict { .. } => "CONFLICT",
             ApiError::Unauthorized => "UNAUTHORIZED",
             ApiError::Internal(_) => "INTERNAL_ERROR",
         }
@@ -90,7 +98,7 @@ impl ApiError {
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::ServiceUnavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::ProcessingTimeout { .. } => StatusCode::GATEWAY_TIMEOUT,
-            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::Conflict(_) | ApiError::IdempotencyConflict { .. } => StatusCode::CONFLICT,
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -114,6 +122,14 @@ impl ApiError {
             }
             ApiError::ServiceUnavailable { details, .. }
             | ApiError::ProcessingTimeout { details, .. } => details.clone(),
+            ApiError::IdempotencyConflict {
+                reason,
+                retry_after_secs,
+                ..
+            } => match retry_after_secs {
+                Some(secs) => json!({"reason": reason, "retry_after_seconds": secs}),
+                None => json!({"reason": reason}),
+            },
             _ => Value::Null,
         }
     }
@@ -144,11 +160,17 @@ impl IntoResponse for ApiError {
             other => tracing::info!(code = other.code(), error = %other, "request rejected"),
         }
         let mut response = (self.status(), axum::Json(self.envelope())).into_response();
-        if let ApiError::RateLimited {
-            retry_after_secs, ..
-        } = self
-        {
-            if let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string()) {
+        let retry_after = match self {
+            ApiError::RateLimited {
+                retry_after_secs, ..
+            } => Some(retry_after_secs),
+            ApiError::IdempotencyConflict {
+                retry_after_secs, ..
+            } => retry_after_secs,
+            _ => None,
+        };
+        if let Some(secs) = retry_after {
+            if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
                 response.headers_mut().insert(header::RETRY_AFTER, v);
             }
         }

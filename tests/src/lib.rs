@@ -154,6 +154,16 @@ pub fn state_with_mock(
     providers: &[shared::providers::Provider],
     extra: &[(&str, &str)],
 ) -> AppState {
+    state_with_mock_on(sqlite_store(), mock, providers, extra)
+}
+
+/// As `state_with_mock`, on the given store.
+pub fn state_with_mock_on(
+    store: SharedStore,
+    mock: &mock_providers::MockProviders,
+    providers: &[shared::providers::Provider],
+    extra: &[(&str, &str)],
+) -> AppState {
     let mut vars = mock.vars(providers);
     vars.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
     let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
@@ -161,7 +171,7 @@ pub fn state_with_mock(
         backoff_base: std::time::Duration::from_millis(10),
         ..Default::default()
     };
-    state_with(sqlite_store(), &vars).with_orchestrator(
+    state_with(store, &vars).with_orchestrator(
         shared::orchestrator::Orchestrator::from_config(&config(&vars)).with_policy(policy),
     )
 }

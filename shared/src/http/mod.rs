@@ -2,6 +2,7 @@
 //! that make every failure (unknown path, wrong method, panic) answer in the error envelope.
 
 pub mod auth;
+pub mod idempotency;
 pub mod json;
 pub mod limit;
 pub mod query;
@@ -50,7 +51,8 @@ fn panic_response(panic: Box<dyn Any + Send + 'static>) -> Response {
 
 /// Wraps a function's routes with what every function needs. Layers run outermost first:
 /// request id → CORS → client-key check → panic catcher → routes (with envelope
-/// fallbacks), each matched route behind the rate limiter.
+/// fallbacks), each matched route behind the rate limiter, then the idempotency layer
+/// (POST with `Idempotency-Key`).
 pub fn serve(routes: Router, state: &crate::state::AppState) -> Router {
     let keys = state.config.client_keys.clone();
     let cors = CorsLayer::new()
@@ -62,8 +64,17 @@ pub fn serve(routes: Router, state: &crate::state::AppState) -> Router {
             "x-api-key".parse().expect("static header name"),
             "idempotency-key".parse().expect("static header name"),
         ])
-        .expose_headers(["x-request-id".parse().expect("static header name")]);
+        .expose_headers([
+            "x-request-id".parse().expect("static header name"),
+            idempotency::REPLAYED_HEADER
+                .parse()
+                .expect("static header name"),
+        ]);
     routes
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            idempotency::idempotency,
+        ))
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             limit::rate_limit,
