@@ -77,11 +77,16 @@ pub struct Config {
     pub rate_limits: crate::ratelimit::Limits,
     /// Client API keys (digests); empty means authentication is off.
     pub client_keys: crate::auth::ClientKeys,
+    /// How long the AI endpoints' answers are cached; zero turns the cache off.
+    pub cache_ttl: Duration,
     /// Configuration mistakes found while loading; `/health` reports them.
     pub problems: Vec<String>,
 }
 
 pub const DEFAULT_DEADLINE_MS: u64 = 25_000;
+pub const DEFAULT_CACHE_TTL_SECONDS: u64 = 300;
+/// The longest cache TTL accepted: one week.
+pub const MAX_CACHE_TTL_SECONDS: u64 = 7 * 24 * 3600;
 
 impl Config {
     pub fn from_env() -> Config {
@@ -189,6 +194,19 @@ impl Config {
             },
         };
 
+        let cache_ttl = match get("MLAAS_CACHE_TTL_SECONDS") {
+            None => Duration::from_secs(DEFAULT_CACHE_TTL_SECONDS),
+            Some(v) => match v.parse::<u64>() {
+                Ok(secs) if secs <= MAX_CACHE_TTL_SECONDS => Duration::from_secs(secs),
+                _ => {
+                    problems.push(format!(
+                        "MLAAS_CACHE_TTL_SECONDS must be seconds from 0 (off) to {MAX_CACHE_TTL_SECONDS}"
+                    ));
+                    Duration::from_secs(DEFAULT_CACHE_TTL_SECONDS)
+                }
+            },
+        };
+
         let (client_keys, key_problems) =
             crate::auth::ClientKeys::parse(&get("MLAAS_API_KEYS").unwrap_or_default());
         problems.extend(key_problems);
@@ -199,6 +217,7 @@ impl Config {
         Config {
             rate_limits,
             client_keys,
+            cache_ttl,
             store,
             blobs,
             scratch_dir,
@@ -251,6 +270,11 @@ mod tests {
         assert_eq!(c.configured_providers().count(), 0);
         assert!(c.problems.is_empty());
         assert_eq!(c.request_deadline, Duration::from_secs(25));
+        assert_eq!(c.cache_ttl, Duration::from_secs(300));
+        assert_eq!(
+            cfg(&[("MLAAS_CACHE_TTL_SECONDS", "0")]).cache_ttl,
+            Duration::ZERO
+        );
     }
 
     #[test]
@@ -274,8 +298,9 @@ mod tests {
             ("MLAAS_MODELS_TABLE", "m"),
             ("OPENAI_BASE_URL", "ftp://x"),
             ("MLAAS_REQUEST_DEADLINE_MS", "99999"),
+            ("MLAAS_CACHE_TTL_SECONDS", "-1"),
         ]);
-        assert_eq!(c.problems.len(), 3, "{:?}", c.problems);
+        assert_eq!(c.problems.len(), 4, "{:?}", c.problems);
     }
 
     #[test]

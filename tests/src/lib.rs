@@ -134,6 +134,10 @@ pub fn config(vars: &[(&str, &str)]) -> Config {
     if !vars.iter().any(|(k, _)| k == "MLAAS_RATE_LIMITS") {
         vars.push(("MLAAS_RATE_LIMITS".into(), "off".into()));
     }
+    // Likewise they repeat requests expecting fresh work; the cache is tested on its own.
+    if !vars.iter().any(|(k, _)| k == "MLAAS_CACHE_TTL_SECONDS") {
+        vars.push(("MLAAS_CACHE_TTL_SECONDS".into(), "0".into()));
+    }
     if !vars.iter().any(|(k, _)| k == "MLAAS_DATA_DIR") {
         let dir = std::env::temp_dir()
             .join("mlaas-tests")

@@ -2,6 +2,7 @@
 //! that make every failure (unknown path, wrong method, panic) answer in the error envelope.
 
 pub mod auth;
+pub mod cache;
 pub mod idempotency;
 pub mod json;
 pub mod limit;
@@ -52,7 +53,7 @@ fn panic_response(panic: Box<dyn Any + Send + 'static>) -> Response {
 /// Wraps a function's routes with what every function needs. Layers run outermost first:
 /// request id → CORS → client-key check → panic catcher → routes (with envelope
 /// fallbacks), each matched route behind the rate limiter, then the idempotency layer
-/// (POST with `Idempotency-Key`).
+/// (POST with `Idempotency-Key`), then the response cache (the AI routes only).
 pub fn serve(routes: Router, state: &crate::state::AppState) -> Router {
     let keys = state.config.client_keys.clone();
     let cors = CorsLayer::new()
@@ -69,8 +70,13 @@ pub fn serve(routes: Router, state: &crate::state::AppState) -> Router {
             idempotency::REPLAYED_HEADER
                 .parse()
                 .expect("static header name"),
+            cache::HEADER.parse().expect("static header name"),
         ]);
     routes
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            cache::cache,
+        ))
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             idempotency::idempotency,
