@@ -38,18 +38,41 @@ pub fn sqlite_stores(n: usize) -> Vec<SharedStore> {
         .collect()
 }
 
-/// `n` stores on the same fresh DynamoDB tables, each with its own client, as separate
-/// Lambda instances have.
-pub async fn dynamo_stores(n: usize) -> Vec<SharedStore> {
-    let endpoint = std::env::var(MOTO_VAR).unwrap_or_else(|_| {
-        panic!("{MOTO_VAR} is not set: run the suite with scripts/test, which starts moto_server")
-    });
-    let suffix = ulid::Ulid::new().to_string().to_lowercase();
-    let tables = Tables {
+/// The tables of one test, named by `suffix`.
+pub fn tables_named(suffix: &str) -> Tables {
+    Tables {
         models: format!("models-{suffix}"),
         jobs: format!("jobs-{suffix}"),
         meta: format!("meta-{suffix}"),
-    };
+    }
+}
+
+/// moto_server's URL, from `scripts/test`.
+pub fn moto_url() -> String {
+    std::env::var(MOTO_VAR).unwrap_or_else(|_| {
+        panic!("{MOTO_VAR} is not set: run the suite with scripts/test, which starts moto_server")
+    })
+}
+
+/// A store on existing tables (another process created them), with its own client.
+pub async fn dynamo_store_on(suffix: &str) -> SharedStore {
+    Arc::new(DynamoStore::new(
+        dynamo_client_at(&moto_url()).await,
+        tables_named(suffix),
+    ))
+}
+
+/// `n` stores on the same fresh DynamoDB tables, each with its own client, as separate
+/// Lambda instances have.
+pub async fn dynamo_stores(n: usize) -> Vec<SharedStore> {
+    dynamo_stores_named(n).await.1
+}
+
+/// As `dynamo_stores`, also returning the tables' suffix (for `dynamo_store_on`).
+pub async fn dynamo_stores_named(n: usize) -> (String, Vec<SharedStore>) {
+    let endpoint = moto_url();
+    let suffix = ulid::Ulid::new().to_string().to_lowercase();
+    let tables = tables_named(&suffix);
     let first = DynamoStore::new(dynamo_client_at(&endpoint).await, tables.clone());
     first.create_tables().await.expect("create tables on moto");
     let mut out: Vec<SharedStore> = vec![Arc::new(first)];
@@ -59,7 +82,7 @@ pub async fn dynamo_stores(n: usize) -> Vec<SharedStore> {
             tables.clone(),
         )));
     }
-    out
+    (suffix, out)
 }
 
 /// A DynamoDB client for moto_server on loopback, with moto's dummy credentials.
