@@ -12,12 +12,14 @@
 //! (weights are initialized from a seeded ChaCha8 stream, not candle's unseedable CPU RNG).
 
 pub mod artifact;
+pub mod chart;
 pub mod data;
 pub mod metrics;
 pub mod model;
 pub mod trainer;
 
 pub use artifact::{Artifact, LayerWeights, Prediction};
+pub use chart::history_svg;
 pub use data::{split, Encoder, FeatureEncoding, Matrix};
 pub use metrics::{ClassMetrics, Metrics};
 pub use model::{Activation, Architecture, OptimizerKind};
