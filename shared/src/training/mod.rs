@@ -17,6 +17,7 @@ pub mod data;
 pub mod metrics;
 pub mod model;
 pub mod trainer;
+pub mod tuning;
 
 pub use artifact::{Artifact, LayerWeights, Prediction};
 pub use chart::history_svg;
@@ -24,6 +25,7 @@ pub use data::{split, Encoder, FeatureEncoding, Matrix};
 pub use metrics::{ClassMetrics, Metrics};
 pub use model::{Activation, Architecture, OptimizerKind};
 pub use trainer::{train, Control, EpochStats, Observer, StopReason, TrainParams, Trained};
+pub use tuning::{successive_halving, Trial, TuningReport};
 
 /// Everything that can go wrong in the engine.
 #[derive(Debug, thiserror::Error)]
