@@ -21,6 +21,7 @@ pub mod records;
 pub mod state;
 pub mod store;
 pub mod synth;
+pub mod training;
 pub mod usage;
 pub mod validate;
 

@@ -1,0 +1,549 @@
+//! From a table to numbers: the stratified train/validation split, the encoder fitted on the
+//! train split, and the row-major matrix the trainer consumes.
+//!
+//! Encoding, per feature column (the encoder only ever sees the train split, so validation
+//! statistics never leak into training):
+//! * numeric, integer, datetime (RFC 3339 → unix seconds): z = (x − μ) / σ with μ the train mean
+//!   and σ the population standard deviation `sqrt(Σ(x − μ)² / n)` of the non-null train values
+//!   (σ = 0 or no values → σ = 1); a null (or, in stored data, unparseable) cell is imputed with μ,
+//!   so it encodes as 0.
+//! * categorical, boolean: one-hot over the categories seen in train, in sorted order; a category
+//!   never seen in train (and a null) encodes as all zeros, the same as "none of the known ones".
+//! * the target: its classes are the sorted distinct non-null train values; label = index.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::TrainingError;
+use crate::records::DatasetColumn;
+use crate::synth::schema::parse_instant;
+use crate::synth::table::value_key;
+use crate::synth::Table;
+
+/// Labeled rows as numbers, row-major: row `i` is `x[i * width .. (i + 1) * width]`.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Matrix {
+    pub x: Vec<f32>,
+    pub y: Vec<u32>,
+    pub rows: usize,
+    pub width: usize,
+}
+
+impl Matrix {
+    /// Row `i`'s features.
+    pub fn row(&self, i: usize) -> &[f32] {
+        &self.x[i * self.width..(i + 1) * self.width]
+    }
+}
+
+/// Splits `table` into (train, validation), stratified by the target's class.
+///
+/// Rows with a null target are dropped. Within each class (classes in sorted order, so the
+/// result depends only on the data and the seed) the rows are shuffled with ChaCha8(seed) and
+/// `n_val = round(n · validation_fraction)` of them go to validation, clamped to `[1, n − 1]`
+/// when the class has n ≥ 2 rows (so it is on both sides); a class of one row stays in train.
+/// Each side keeps the table's row order.
+pub fn split(
+    table: &Table,
+    target: &str,
+    validation_fraction: f64,
+    seed: u64,
+) -> Result<(Table, Table), TrainingError> {
+    if !(validation_fraction > 0.0 && validation_fraction < 1.0) {
+        return Err(TrainingError::invalid(
+            "validation_fraction",
+            format!("must be between 0 and 1 (exclusive), got {validation_fraction}"),
+        ));
+    }
+    let t = target_index(table, target)?;
+    let mut by_class: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    for (i, row) in table.rows.iter().enumerate() {
+        if let Some(key) = row.get(t).and_then(value_key) {
+            by_class.entry(key).or_default().push(i);
+        }
+    }
+    if by_class.len() < 2 {
+        return Err(TrainingError::Data(format!(
+            "target {target:?} needs at least 2 classes, found {}",
+            by_class.len()
+        )));
+    }
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut train_idx = Vec::new();
+    let mut val_idx = Vec::new();
+    for rows in by_class.values_mut() {
+        rows.shuffle(&mut rng);
+        let n = rows.len();
+        let n_val = if n < 2 {
+            0
+        } else {
+            ((n as f64 * validation_fraction).round() as usize).clamp(1, n - 1)
+        };
+        val_idx.extend_from_slice(&rows[..n_val]);
+        train_idx.extend_from_slice(&rows[n_val..]);
+    }
+    if val_idx.is_empty() {
+        return Err(TrainingError::Data(
+            "too few rows: every class has a single row, none is left for validation".into(),
+        ));
+    }
+    train_idx.sort_unstable();
+    val_idx.sort_unstable();
+    let pick = |idx: &[usize]| Table {
+        columns: table.columns.clone(),
+        rows: idx.iter().map(|&i| table.rows[i].clone()).collect(),
+    };
+    Ok((pick(&train_idx), pick(&val_idx)))
+}
+
+fn target_index(table: &Table, target: &str) -> Result<usize, TrainingError> {
+    table
+        .column_index(target)
+        .ok_or_else(|| TrainingError::Data(format!("target column {target:?} is not in the data")))
+}
+
+/// How one column becomes features.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(tag = "encoding", rename_all = "snake_case")]
+pub enum FeatureEncoding {
+    /// One standardized feature `(x − mean) / std`. `kind` is numeric, integer or datetime.
+    Standardized {
+        column: String,
+        kind: String,
+        mean: f64,
+        std: f64,
+    },
+    /// One feature per train category (sorted); `kind` is categorical or boolean.
+    OneHot {
+        column: String,
+        kind: String,
+        categories: Vec<String>,
+    },
+}
+
+impl FeatureEncoding {
+    fn column(&self) -> &str {
+        match self {
+            FeatureEncoding::Standardized { column, .. }
+            | FeatureEncoding::OneHot { column, .. } => column,
+        }
+    }
+
+    fn width(&self) -> usize {
+        match self {
+            FeatureEncoding::Standardized { .. } => 1,
+            FeatureEncoding::OneHot { categories, .. } => categories.len(),
+        }
+    }
+
+    /// Writes this column's features for `value` into `out` (already zeroed, `width()` long).
+    /// `strict` (prediction requests) rejects values of the wrong type; stored data is lenient
+    /// and imputes them, since a stored column was typed when it was written.
+    fn encode(&self, value: &Value, strict: bool, out: &mut [f32]) -> Result<(), String> {
+        match self {
+            FeatureEncoding::Standardized {
+                kind, mean, std, ..
+            } => {
+                let x = match number(kind, value) {
+                    Some(x) => x,
+                    None if value.is_null() || !strict => *mean,
+                    None => return Err(format!("expected a {kind} value, got {value}")),
+                };
+                out[0] = ((x - mean) / std) as f32;
+            }
+            FeatureEncoding::OneHot {
+                kind, categories, ..
+            } => {
+                let key = match value {
+                    Value::Null => return Ok(()),
+                    Value::Bool(_) | Value::Number(_) | Value::String(_) => {
+                        value_key(value).expect("scalar")
+                    }
+                    _ if !strict => return Ok(()),
+                    other => return Err(format!("expected a {kind} value, got {other}")),
+                };
+                let key = if kind == "boolean" {
+                    key.to_ascii_lowercase()
+                } else {
+                    key
+                };
+                if strict && kind == "boolean" && key != "true" && key != "false" {
+                    return Err(format!("expected true or false, got {value}"));
+                }
+                // Unseen category: all zeros.
+                if let Ok(i) = categories.binary_search(&key) {
+                    out[i] = 1.0;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A cell of a numeric/integer/datetime column as a number: datetimes are RFC 3339 strings (or
+/// `YYYY-MM-DD`) as unix seconds, or numbers taken as unix seconds; numbers may be numeric strings.
+fn number(kind: &str, value: &Value) -> Option<f64> {
+    match value {
+        Value::Number(n) => n.as_f64(),
+        Value::String(s) if kind == "datetime" => parse_instant(s).map(|t| t as f64),
+        Value::String(s) => s.trim().parse::<f64>().ok().filter(|x| x.is_finite()),
+        _ => None,
+    }
+}
+
+/// Turns rows into features; fitted on the train split only (see the module docs for formulas).
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct Encoder {
+    pub target: String,
+    pub features: Vec<FeatureEncoding>,
+    pub classes: Vec<String>,
+}
+
+impl Encoder {
+    /// Fits on `train`. `columns` are the dataset's typed columns; the target among them is
+    /// skipped, and every other one must be in the table.
+    pub fn fit(
+        train: &Table,
+        columns: &[DatasetColumn],
+        target: &str,
+    ) -> Result<Encoder, TrainingError> {
+        let t = target_index(train, target)?;
+        let classes: Vec<String> = train
+            .rows
+            .iter()
+            .filter_map(|row| row.get(t).and_then(value_key))
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        if classes.len() < 2 {
+            return Err(TrainingError::Data(format!(
+                "target {target:?} needs at least 2 classes in the train split, found {}",
+                classes.len()
+            )));
+        }
+        let mut features = Vec::new();
+        for (c, column) in columns.iter().enumerate() {
+            if column.name == target {
+                continue;
+            }
+            let i = train.column_index(&column.name).ok_or_else(|| {
+                TrainingError::Data(format!("column {:?} is not in the data", column.name))
+            })?;
+            let cells = train.rows.iter().filter_map(|row| row.get(i));
+            let kind = column.kind.as_str();
+            let encoding = match kind {
+                "numeric" | "integer" | "datetime" => {
+                    let xs: Vec<f64> = cells.filter_map(|v| number(kind, v)).collect();
+                    let n = xs.len() as f64;
+                    let mean = if xs.is_empty() {
+                        0.0
+                    } else {
+                        xs.iter().sum::<f64>() / n
+                    };
+                    let var = if xs.is_empty() {
+                        0.0
+                    } else {
+                        xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n
+                    };
+                    let std = var.sqrt();
+                    FeatureEncoding::Standardized {
+                        column: column.name.clone(),
+                        kind: kind.to_string(),
+                        mean,
+                        std: if std > 0.0 && std.is_finite() { std } else { 1.0 },
+                    }
+                }
+                "categorical" | "boolean" => {
+                    let categories: BTreeSet<String> = cells
+                        .filter_map(value_key)
+                        .map(|k| {
+                            if kind == "boolean" {
+                                k.to_ascii_lowercase()
+                            } else {
+                                k
+                            }
+                        })
+                        .collect();
+                    FeatureEncoding::OneHot {
+                        column: column.name.clone(),
+                        kind: kind.to_string(),
+                        categories: categories.into_iter().collect(),
+                    }
+                }
+                other => {
+                    return Err(TrainingError::invalid(
+                        format!("columns[{c}].kind"),
+                        format!(
+                        "unknown kind {other:?}; use numeric, integer, categorical, boolean or datetime"
+                    ),
+                    ))
+                }
+            };
+            features.push(encoding);
+        }
+        Ok(Encoder {
+            target: target.to_string(),
+            features,
+            classes,
+        })
+    }
+
+    /// Number of features per row.
+    pub fn width(&self) -> usize {
+        self.features.iter().map(FeatureEncoding::width).sum()
+    }
+
+    /// The target's classes; a label is an index into this.
+    pub fn classes(&self) -> &[String] {
+        &self.classes
+    }
+
+    /// One name per feature: the column for standardized ones, `column=category` for one-hot.
+    pub fn feature_names(&self) -> Vec<String> {
+        let mut names = Vec::with_capacity(self.width());
+        for f in &self.features {
+            match f {
+                FeatureEncoding::Standardized { column, .. } => names.push(column.clone()),
+                FeatureEncoding::OneHot {
+                    column, categories, ..
+                } => names.extend(categories.iter().map(|c| format!("{column}={c}"))),
+            }
+        }
+        names
+    }
+
+    /// Encodes a labeled table (a split). Rows with a null target are skipped; a class not seen in
+    /// train is a `Data` error naming it.
+    pub fn encode(&self, table: &Table) -> Result<Matrix, TrainingError> {
+        let t = target_index(table, &self.target)?;
+        let mut idx = Vec::with_capacity(self.features.len());
+        for f in &self.features {
+            idx.push(table.column_index(f.column()).ok_or_else(|| {
+                TrainingError::Data(format!("column {:?} is not in the data", f.column()))
+            })?);
+        }
+        let width = self.width();
+        let mut m = Matrix {
+            width,
+            ..Matrix::default()
+        };
+        for row in &table.rows {
+            let Some(class) = row.get(t).and_then(value_key) else {
+                continue;
+            };
+            let label = self.classes.binary_search(&class).map_err(|_| {
+                TrainingError::Data(format!(
+                    "class {class:?} of {:?} was not in the train split",
+                    self.target
+                ))
+            })?;
+            let start = m.x.len();
+            m.x.resize(start + width, 0.0);
+            let mut at = start;
+            for (f, &i) in self.features.iter().zip(&idx) {
+                let w = f.width();
+                let value = row.get(i).unwrap_or(&Value::Null);
+                f.encode(value, false, &mut m.x[at..at + w])
+                    .expect("lenient encoding never fails");
+                at += w;
+            }
+            m.y.push(label as u32);
+            m.rows += 1;
+        }
+        Ok(m)
+    }
+
+    /// Encodes prediction rows (JSON objects keyed by column name) into `rows.len() × width()`
+    /// row-major features. A missing feature is imputed; the target key is ignored; a wrong type
+    /// or an unknown key is `Invalid` naming `rows[i].key`.
+    pub fn encode_rows(&self, rows: &[Value]) -> Result<Vec<f32>, TrainingError> {
+        let width = self.width();
+        let mut x = vec![0.0f32; rows.len() * width];
+        for (r, row) in rows.iter().enumerate() {
+            let object = row
+                .as_object()
+                .ok_or_else(|| TrainingError::invalid(format!("rows[{r}]"), "not an object"))?;
+            for key in object.keys() {
+                if key != &self.target && !self.features.iter().any(|f| f.column() == key) {
+                    return Err(TrainingError::invalid(
+                        format!("rows[{r}].{key}"),
+                        "unknown feature; the model was trained without it",
+                    ));
+                }
+            }
+            let mut at = r * width;
+            for f in &self.features {
+                let w = f.width();
+                let value = object.get(f.column()).unwrap_or(&Value::Null);
+                f.encode(value, true, &mut x[at..at + w])
+                    .map_err(|message| {
+                        TrainingError::invalid(format!("rows[{r}].{}", f.column()), message)
+                    })?;
+                at += w;
+            }
+        }
+        Ok(x)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn col(name: &str, kind: &str) -> DatasetColumn {
+        DatasetColumn {
+            name: name.into(),
+            kind: kind.into(),
+        }
+    }
+
+    fn table() -> Table {
+        Table::from_csv(
+            "amount,color,ok,at,label\n\
+             1,red,true,2024-01-01T00:00:00Z,a\n\
+             3,blue,false,2024-01-02T00:00:00Z,b\n\
+             ,red,true,2024-01-03T00:00:00Z,a\n\
+             5,green,,2024-01-04T00:00:00Z,b\n",
+        )
+        .unwrap()
+    }
+
+    fn columns() -> Vec<DatasetColumn> {
+        vec![
+            col("amount", "numeric"),
+            col("color", "categorical"),
+            col("ok", "boolean"),
+            col("at", "datetime"),
+            col("label", "categorical"),
+        ]
+    }
+
+    #[test]
+    fn encoder_standardizes_imputes_and_one_hots() {
+        let e = Encoder::fit(&table(), &columns(), "label").unwrap();
+        assert_eq!(e.classes(), ["a", "b"]);
+        assert_eq!(
+            e.feature_names(),
+            [
+                "amount",
+                "color=blue",
+                "color=green",
+                "color=red",
+                "ok=false",
+                "ok=true",
+                "at"
+            ]
+        );
+        assert_eq!(e.width(), 7);
+        let m = e.encode(&table()).unwrap();
+        assert_eq!(m.rows, 4);
+        assert_eq!(m.y, [0, 1, 0, 1]);
+        // amount: mean 3, population std sqrt(8/3).
+        let s = (8.0f64 / 3.0).sqrt();
+        assert!((m.row(0)[0] as f64 - (-2.0 / s)).abs() < 1e-6);
+        assert_eq!(m.row(2)[0], 0.0, "null imputed with the mean");
+        assert_eq!(&m.row(1)[1..4], &[1.0, 0.0, 0.0]);
+        assert_eq!(&m.row(3)[4..6], &[0.0, 0.0], "null boolean is all zeros");
+        // at: days 0..3 after 2024-01-01 → mean 1.5 days; std sqrt(1.25) days.
+        let z = (0.0 - 1.5) / 1.25f64.sqrt();
+        assert!((m.row(0)[6] as f64 - z).abs() < 1e-5);
+        // Prediction rows encode exactly like table rows.
+        let x = e
+            .encode_rows(&[json!({"amount": 1, "color": "red", "ok": true,
+                "at": "2024-01-01T00:00:00Z", "label": "ignored"})])
+            .unwrap();
+        assert_eq!(x, m.row(0));
+        // Missing → imputed; unseen category → zeros.
+        let x = e.encode_rows(&[json!({"color": "purple"})]).unwrap();
+        assert_eq!(x, vec![0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]);
+    }
+
+    #[test]
+    fn encoder_errors_name_the_field() {
+        let e = Encoder::fit(&table(), &columns(), "label").unwrap();
+        let err = e
+            .encode_rows(&[json!({"amount": 1}), json!({"amount": "lots"})])
+            .unwrap_err();
+        assert!(
+            matches!(err, TrainingError::Invalid { ref field, .. } if field == "rows[1].amount"),
+            "{err}"
+        );
+        let err = e.encode_rows(&[json!({"colour": "red"})]).unwrap_err();
+        assert!(
+            matches!(err, TrainingError::Invalid { ref field, .. } if field == "rows[0].colour")
+        );
+        let err = e.encode_rows(&[json!({"ok": "maybe"})]).unwrap_err();
+        assert!(matches!(err, TrainingError::Invalid { ref field, .. } if field == "rows[0].ok"));
+        let err = e.encode_rows(&[json!({"at": "yesterday"})]).unwrap_err();
+        assert!(matches!(err, TrainingError::Invalid { ref field, .. } if field == "rows[0].at"));
+        let err = e.encode_rows(&[json!([1, 2])]).unwrap_err();
+        assert!(matches!(err, TrainingError::Invalid { ref field, .. } if field == "rows[0]"));
+        let mut unseen = table();
+        unseen.rows[0][4] = json!("c");
+        let err = e.encode(&unseen).unwrap_err();
+        assert!(
+            matches!(err, TrainingError::Data(ref m) if m.contains("\"c\"")),
+            "{err}"
+        );
+        let err = Encoder::fit(&table(), &[col("amount", "money")], "label").unwrap_err();
+        assert!(
+            matches!(err, TrainingError::Invalid { ref field, .. } if field == "columns[0].kind")
+        );
+        assert!(matches!(
+            Encoder::fit(&table(), &columns(), "nope"),
+            Err(TrainingError::Data(_))
+        ));
+    }
+
+    #[test]
+    fn split_is_stratified_seeded_and_drops_null_targets() {
+        let mut text = String::from("x,y\n");
+        for i in 0..100 {
+            let y = if i < 80 { "big" } else { "small" };
+            text.push_str(&format!("{i},{y}\n"));
+        }
+        text.push_str("100,\n");
+        let t = Table::from_csv(&text).unwrap();
+        let (train, val) = split(&t, "y", 0.25, 3).unwrap();
+        assert_eq!(train.rows.len() + val.rows.len(), 100);
+        let small = |t: &Table| t.rows.iter().filter(|r| r[1] == json!("small")).count();
+        assert_eq!((small(&train), small(&val)), (15, 5));
+        assert_eq!(val.rows.len(), 25);
+        let (train2, _) = split(&t, "y", 0.25, 3).unwrap();
+        assert_eq!(train, train2);
+        let (train3, _) = split(&t, "y", 0.25, 4).unwrap();
+        assert_ne!(train, train3);
+        // A two-row class is on both sides even with a tiny fraction.
+        let t = Table::from_csv("x,y\n1,a\n2,a\n3,b\n4,b\n5,b\n").unwrap();
+        let (train, val) = split(&t, "y", 0.01, 1).unwrap();
+        assert_eq!((train.rows.len(), val.rows.len()), (3, 2));
+    }
+
+    #[test]
+    fn split_rejects_one_class_and_too_few_rows() {
+        let one = Table::from_csv("x,y\n1,a\n2,a\n3,\n").unwrap();
+        assert!(matches!(
+            split(&one, "y", 0.2, 0),
+            Err(TrainingError::Data(_))
+        ));
+        let singletons = Table::from_csv("x,y\n1,a\n2,b\n").unwrap();
+        assert!(matches!(
+            split(&singletons, "y", 0.5, 0),
+            Err(TrainingError::Data(_))
+        ));
+        assert!(matches!(
+            split(&one, "y", 1.0, 0),
+            Err(TrainingError::Invalid { ref field, .. }) if field == "validation_fraction"
+        ));
+        assert!(matches!(
+            split(&one, "z", 0.2, 0),
+            Err(TrainingError::Data(_))
+        ));
+    }
+}

@@ -1,0 +1,56 @@
+//! The training engine (pure): tabular classifiers trained with candle on the CPU.
+//!
+//! A stored dataset becomes a [`Table`](crate::synth::Table); [`split`] cuts it into stratified
+//! train/validation halves; an [`Encoder`] fitted on the train half alone turns rows into a
+//! standardized, one-hot [`Matrix`]; [`train`] fits a logistic regression or an MLP with softmax
+//! cross-entropy, reporting each epoch to an [`Observer`] (deadlines, cancellation, progress);
+//! the result is an [`Artifact`] (one safetensors file: weights plus a JSON manifest with the
+//! encoder) that predicts from JSON rows. [`Metrics`] scores predictions, [`history_svg`] draws the
+//! learning curves and [`successive_halving`] tunes learning rate and batch size under a budget.
+//!
+//! Nothing here does I/O or knows about stores or Lambda; every run is deterministic for a seed
+//! (weights are initialized from a seeded ChaCha8 stream, not candle's unseedable CPU RNG).
+
+pub mod artifact;
+pub mod chart;
+pub mod data;
+pub mod metrics;
+pub mod model;
+pub mod trainer;
+pub mod tuning;
+
+pub use artifact::{Artifact, LayerWeights, Prediction};
+pub use chart::history_svg;
+pub use data::{split, Encoder, FeatureEncoding, Matrix};
+pub use metrics::{ClassMetrics, Metrics};
+pub use model::{Activation, Architecture, OptimizerKind};
+pub use trainer::{train, Control, EpochStats, Observer, StopReason, TrainParams, Trained};
+pub use tuning::{successive_halving, Trial, TuningReport};
+
+/// Everything that can go wrong in the engine.
+#[derive(Debug, thiserror::Error)]
+pub enum TrainingError {
+    /// A bad parameter or a bad prediction row, naming the field (e.g. "rows[3].amount").
+    #[error("{field}: {message}")]
+    Invalid { field: String, message: String },
+    /// Data that cannot be trained on (no rows, one class, target missing, ...).
+    #[error("dataset: {0}")]
+    Data(String),
+    #[error("tensor: {0}")]
+    Tensor(#[from] candle_core::Error),
+    #[error("artifact: {0}")]
+    Artifact(String),
+}
+
+impl TrainingError {
+    /// Shorthand for [`TrainingError::Invalid`].
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        TrainingError::Invalid {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod fixtures;
