@@ -79,9 +79,51 @@ pub struct Config {
     pub client_keys: crate::auth::ClientKeys,
     /// How long the AI endpoints' answers are cached; zero turns the cache off.
     pub cache_ttl: Duration,
+    /// How a queued training job reaches the worker.
+    pub dispatch: Dispatch,
+    /// The worker's own limits.
+    pub worker: WorkerLimits,
     /// Configuration mistakes found while loading; `/health` reports them.
     pub problems: Vec<String>,
 }
+
+/// How `POST /v1/models/train` hands a queued job to the training worker.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Dispatch {
+    /// AWS: the jobs table's stream invokes the worker; the models function does nothing.
+    Stream,
+    /// Local emulator: a stream-shaped event is POSTed to this Invoke API URL from a
+    /// background task.
+    Invoke { url: String },
+    /// In this process, on a background task (tests, and a local run without the emulator).
+    Inline,
+    /// Nobody: jobs stay queued (for tests of the queue itself).
+    Off,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WorkerLimits {
+    /// The worker ends a job `failed` (`max_runtime_exceeded`) after this long, and always
+    /// before the Lambda's own deadline.
+    pub max_runtime: Duration,
+    /// How often a running worker writes its heartbeat.
+    pub heartbeat_interval: Duration,
+    /// A running job whose heartbeat is older than this has lost its worker.
+    pub heartbeat_timeout: Duration,
+}
+
+impl Default for WorkerLimits {
+    fn default() -> Self {
+        WorkerLimits {
+            max_runtime: Duration::from_secs(840),
+            heartbeat_interval: Duration::from_secs(5),
+            heartbeat_timeout: Duration::from_secs(120),
+        }
+    }
+}
+
+/// The emulator's function name for the worker.
+pub const WORKER_FUNCTION: &str = "training-worker";
 
 pub const DEFAULT_DEADLINE_MS: u64 = 25_000;
 pub const DEFAULT_CACHE_TTL_SECONDS: u64 = 300;
@@ -214,7 +256,59 @@ impl Config {
             crate::ratelimit::Limits::parse(get("MLAAS_RATE_LIMITS").as_deref());
         problems.extend(limit_problems);
 
+        let dispatch = match get("MLAAS_WORKER_DISPATCH").as_deref() {
+            Some("stream") => Dispatch::Stream,
+            Some("inline") => Dispatch::Inline,
+            Some("off") => Dispatch::Off,
+            Some(url) if url.starts_with("http://") || url.starts_with("https://") => {
+                Dispatch::Invoke {
+                    url: url.to_string(),
+                }
+            }
+            Some(other) => {
+                problems.push(format!(
+                    "MLAAS_WORKER_DISPATCH must be stream, inline, off or an Invoke API URL, got {other:?}"
+                ));
+                Dispatch::Inline
+            }
+            // Deployed with tables: the stream does it. Under the emulator (its Runtime API
+            // is set): its Invoke API on the same address. Otherwise in this process.
+            None if matches!(store, StoreConfig::Dynamo { .. }) => Dispatch::Stream,
+            None => match get("AWS_LAMBDA_RUNTIME_API") {
+                Some(api) => Dispatch::Invoke {
+                    url: invoke_url(&api),
+                },
+                None => Dispatch::Inline,
+            },
+        };
+        let mut worker = WorkerLimits::default();
+        for (var, field, range) in [
+            (
+                "MLAAS_MAX_RUNTIME_SECONDS",
+                &mut worker.max_runtime,
+                1..=900u64,
+            ),
+            (
+                "MLAAS_HEARTBEAT_TIMEOUT_SECONDS",
+                &mut worker.heartbeat_timeout,
+                10..=3600,
+            ),
+        ] {
+            if let Some(v) = get(var) {
+                match v.parse::<u64>() {
+                    Ok(s) if range.contains(&s) => *field = Duration::from_secs(s),
+                    _ => problems.push(format!(
+                        "{var} must be whole seconds from {} to {}",
+                        range.start(),
+                        range.end()
+                    )),
+                }
+            }
+        }
+
         Config {
+            dispatch,
+            worker,
             rate_limits,
             client_keys,
             cache_ttl,
@@ -237,6 +331,17 @@ impl Config {
     pub fn configured_providers(&self) -> impl Iterator<Item = &ProviderConfig> {
         self.providers.iter().filter(|p| p.configured())
     }
+}
+
+/// The Invoke API URL of the worker on the emulator whose Runtime API is `api`
+/// (`host:port` or `host:port/path`: cargo-lambda serves both on one address).
+fn invoke_url(api: &str) -> String {
+    let host = api
+        .trim_start_matches("http://")
+        .split('/')
+        .next()
+        .unwrap_or(api);
+    format!("http://{host}/2015-03-31/functions/{WORKER_FUNCTION}/invocations")
 }
 
 #[cfg(test)]

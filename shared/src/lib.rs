@@ -24,6 +24,7 @@ pub mod synth;
 pub mod training;
 pub mod usage;
 pub mod validate;
+pub mod worker;
 
 pub use config::Config;
 pub use error::{ApiError, ApiResult};

@@ -40,12 +40,14 @@ impl ModelStatus {
     }
 }
 
-/// SageMaker-style primary job status.
+/// SageMaker-style primary job status. `stopping` is a running job asked to stop: the worker
+/// sees it at its next write and ends the job `stopped`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum JobStatus {
     Queued,
     InProgress,
+    Stopping,
     Completed,
     Failed,
     Stopped,
@@ -56,11 +58,29 @@ impl JobStatus {
         match self {
             JobStatus::Queued => "queued",
             JobStatus::InProgress => "in_progress",
+            JobStatus::Stopping => "stopping",
             JobStatus::Completed => "completed",
             JobStatus::Failed => "failed",
             JobStatus::Stopped => "stopped",
         }
     }
+
+    /// Completed, failed and stopped jobs never change again.
+    pub fn is_final(self) -> bool {
+        matches!(
+            self,
+            JobStatus::Completed | JobStatus::Failed | JobStatus::Stopped
+        )
+    }
+}
+
+/// SageMaker-style secondary status of a running job.
+pub mod secondary {
+    pub const STARTING: &str = "starting";
+    pub const LOADING_DATA: &str = "loading_data";
+    pub const ENHANCING: &str = "enhancing";
+    pub const TRAINING: &str = "training";
+    pub const SAVING: &str = "saving";
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -70,6 +90,63 @@ pub struct TrainingConfig {
     pub learning_rate: f64,
     pub ai_enhancement: bool,
     pub providers: Vec<String>,
+    /// adam, adamw or sgd.
+    #[serde(default = "default_optimizer")]
+    pub optimizer: String,
+    /// Share of the dataset's rows held out for validation (stratified).
+    #[serde(default = "default_validation_split")]
+    pub validation_split: f64,
+    /// Seeds the split, the initial weights and the shuffling: the same request and seed
+    /// train the same model.
+    #[serde(default)]
+    pub seed: u64,
+    /// L2 penalty (AdamW's decoupled weight decay; added to the gradient for SGD).
+    #[serde(default)]
+    pub weight_decay: f64,
+}
+
+pub const DEFAULT_OPTIMIZER: &str = "adam";
+pub const DEFAULT_VALIDATION_SPLIT: f64 = 0.2;
+
+fn default_optimizer() -> String {
+    DEFAULT_OPTIMIZER.to_string()
+}
+
+fn default_validation_split() -> f64 {
+    DEFAULT_VALIDATION_SPLIT
+}
+
+/// Where a trained model's weights are and what they expect.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ArtifactInfo {
+    /// Blob key of the safetensors file (weights, with the encoder and classes as metadata).
+    pub key: String,
+    pub bytes: u64,
+    pub parameters: u64,
+    pub features: Vec<String>,
+    pub classes: Vec<String>,
+    #[serde(with = "serde_millis")]
+    pub saved_at: DateTime<Utc>,
+}
+
+/// Training progress.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Progress {
+    pub epoch: u32,
+    pub epochs: u32,
+    /// epoch / epochs × 100, one decimal.
+    pub percent: f64,
+}
+
+/// One epoch of the training history.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EpochRecord {
+    pub epoch: u32,
+    pub loss: f64,
+    pub val_loss: f64,
+    pub accuracy: f64,
+    pub val_accuracy: f64,
+    pub seconds: f64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -86,6 +163,12 @@ pub struct ModelRecord {
     pub accuracy: Option<f64>,
     pub training_job_id: String,
     pub training_config: TrainingConfig,
+    /// Hidden layer sizes of an MLP.
+    #[serde(default)]
+    pub hidden_layers: Option<Vec<usize>>,
+    /// The trained weights, once saved.
+    #[serde(default)]
+    pub artifact: Option<ArtifactInfo>,
     #[serde(with = "serde_millis")]
     pub created_at: DateTime<Utc>,
     #[serde(with = "serde_millis")]
@@ -116,9 +199,71 @@ pub struct JobRecord {
     pub created_at: DateTime<Utc>,
     #[serde(with = "serde_millis")]
     pub updated_at: DateTime<Utc>,
+    /// The running job's step (`starting`, `loading_data`, `enhancing`, `training`, `saving`).
+    #[serde(default)]
+    pub secondary_status: Option<String>,
+    #[serde(default)]
+    pub secondary_transitions: Vec<StatusTransition>,
+    #[serde(default)]
+    pub progress: Option<Progress>,
+    #[serde(default)]
+    pub history: Vec<EpochRecord>,
+    /// Validation and training metrics of the final model (JSON text in the store: see
+    /// `json_text`).
+    #[serde(default, with = "json_text")]
+    pub final_metrics: Option<serde_json::Value>,
+    /// What each AI enhancement step did and its measured effect.
+    #[serde(default, with = "json_text")]
+    pub enhancements: Option<serde_json::Value>,
+    /// Written by the worker at least every few seconds while it runs; a running job whose
+    /// heartbeat is older than the limit has lost its worker.
+    #[serde(default, with = "serde_millis::option")]
+    pub heartbeat_at: Option<DateTime<Utc>>,
 }
 
 impl JobRecord {
+    /// A new job with no history yet; the caller records its first transition.
+    pub fn queued(
+        id: String,
+        model_id: String,
+        training_config: TrainingConfig,
+        ai_enhancements_scheduled: Vec<String>,
+        estimated_completion: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> JobRecord {
+        JobRecord {
+            id,
+            model_id,
+            status: JobStatus::Queued,
+            status_transitions: Vec::new(),
+            training_config,
+            ai_enhancements_scheduled,
+            estimated_completion,
+            failure_reason: None,
+            created_at: now,
+            updated_at: now,
+            secondary_status: None,
+            secondary_transitions: Vec::new(),
+            progress: None,
+            history: Vec::new(),
+            final_metrics: None,
+            enhancements: None,
+            heartbeat_at: None,
+        }
+    }
+
+    /// Moves the running job to another step, recording when.
+    pub fn step(&mut self, status: &str, at: DateTime<Utc>, message: Option<String>) {
+        self.secondary_status = Some(status.to_string());
+        self.updated_at = at;
+        self.heartbeat_at = Some(at);
+        self.secondary_transitions.push(StatusTransition {
+            status: status.to_string(),
+            at,
+            message,
+        });
+    }
+
     /// Moves the job to `status`, recording when, so the history shows every step.
     pub fn transition(&mut self, status: JobStatus, at: DateTime<Utc>, message: Option<String>) {
         self.status = status;

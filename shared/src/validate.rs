@@ -158,6 +158,44 @@ impl<'a> Fields<'a> {
         }
     }
 
+    /// A non-empty array of at most `max_len` integers, each in `min..=max`.
+    pub fn integer_list(
+        &self,
+        key: &str,
+        min: i64,
+        max: i64,
+        max_len: usize,
+    ) -> Result<Option<Vec<i64>>, ApiError> {
+        let expected = format!("array of 1 to {max_len} integers, each from {min} to {max}");
+        match self.get(key) {
+            None => Ok(None),
+            Some(v @ Value::Array(items)) => {
+                if items.is_empty() || items.len() > max_len {
+                    return Err(self.wrong(key, v, &expected));
+                }
+                let mut out = Vec::with_capacity(items.len());
+                for (i, item) in items.iter().enumerate() {
+                    match item.as_i64() {
+                        Some(n) if (min..=max).contains(&n) => out.push(n),
+                        _ => {
+                            return Err(ApiError::validation(
+                                format!("{}[{i}]", self.path_of(key)),
+                                item.clone(),
+                                format!("integer from {min} to {max}"),
+                                format!(
+                                    "{}[{i}] must be an integer from {min} to {max}",
+                                    self.path_of(key)
+                                ),
+                            ))
+                        }
+                    }
+                }
+                Ok(Some(out))
+            }
+            Some(other) => Err(self.wrong(key, other, &expected)),
+        }
+    }
+
     /// An array of strings, each one of `allowed`; duplicates collapse, order kept.
     pub fn enum_list(&self, key: &str, allowed: &[&str]) -> Result<Option<Vec<String>>, ApiError> {
         let expected = format!("array of strings, each one of: {}", allowed.join(", "));

@@ -1,0 +1,18 @@
+use lambda_runtime::{service_fn, LambdaEvent};
+use shared::worker::{self, StreamBatch};
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    shared::logging::init();
+    let state = shared::AppState::from_env().await;
+    lambda_runtime::run(service_fn(|event: LambdaEvent<StreamBatch>| {
+        let state = state.clone();
+        async move {
+            let deadline = worker::deadline_from_epoch_ms(event.context.deadline);
+            Ok::<_, lambda_runtime::Error>(
+                worker::handle_batch(&state, event.payload, deadline).await,
+            )
+        }
+    }))
+    .await
+}

@@ -1,0 +1,171 @@
+//! The job record while a worker holds it: every write is compare-and-set on `in_progress`,
+//! so a stop request (`stopping`) or a reaper that declared the worker lost is noticed at
+//! the next write instead of being overwritten.
+
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use crate::clock;
+use crate::records::{EpochRecord, JobRecord, JobStatus, Progress};
+use crate::store::{SharedStore, StoreError};
+use crate::training::{Control, EpochStats, Observer, StopReason};
+
+/// Progress is written at most this often (and always after the last epoch).
+const PROGRESS_INTERVAL: Duration = Duration::from_secs(1);
+
+/// Why the worker must stop writing.
+#[derive(Debug, Clone)]
+pub enum Interrupt {
+    /// Someone asked to stop: the job is `stopping`.
+    StopRequested,
+    /// The job left `in_progress` otherwise (declared lost, or finished elsewhere): this
+    /// worker no longer owns it.
+    Lost(String),
+    /// The store failed.
+    Store(String),
+}
+
+pub struct Tracker {
+    store: SharedStore,
+    job: Mutex<JobRecord>,
+    last_write: Mutex<Instant>,
+    heartbeat_interval: Duration,
+    runtime: tokio::runtime::Handle,
+}
+
+impl Tracker {
+    pub fn new(store: SharedStore, job: JobRecord, heartbeat_interval: Duration) -> Tracker {
+        Tracker {
+            store,
+            job: Mutex::new(job),
+            last_write: Mutex::new(Instant::now()),
+            heartbeat_interval,
+            runtime: tokio::runtime::Handle::current(),
+        }
+    }
+
+    pub fn snapshot(&self) -> JobRecord {
+        self.job.lock().expect("job lock").clone()
+    }
+
+    pub fn update(&self, f: impl FnOnce(&mut JobRecord)) {
+        f(&mut self.job.lock().expect("job lock"));
+    }
+
+    /// Writes the record if the job is still `in_progress`.
+    pub async fn save(&self) -> Result<(), Interrupt> {
+        let job = {
+            let mut job = self.job.lock().expect("job lock");
+            job.heartbeat_at = Some(clock::now());
+            job.clone()
+        };
+        *self.last_write.lock().expect("write lock") = Instant::now();
+        match self.store.put_job_if(&job, JobStatus::InProgress).await {
+            Ok(()) => Ok(()),
+            Err(StoreError::ConditionFailed(_)) => match self.store.get_job(&job.id).await {
+                Ok(Some(now)) if now.status == JobStatus::Stopping => Err(Interrupt::StopRequested),
+                Ok(Some(now)) => Err(Interrupt::Lost(format!(
+                    "job is {} now",
+                    now.status.as_str()
+                ))),
+                Ok(None) => Err(Interrupt::Lost("job record vanished".into())),
+                Err(e) => Err(Interrupt::Store(e.to_string())),
+            },
+            Err(e) => Err(Interrupt::Store(e.to_string())),
+        }
+    }
+
+    /// A new secondary status, written at once.
+    pub async fn step(&self, status: &str, message: Option<String>) -> Result<(), Interrupt> {
+        self.update(|j| j.step(status, clock::now(), message));
+        self.save().await
+    }
+
+    /// For the training thread (inside `spawn_blocking`).
+    fn save_blocking(&self) -> Result<(), Interrupt> {
+        self.runtime.block_on(self.save())
+    }
+
+    /// `step` from the training thread.
+    pub fn runtime_step(&self, status: &str, message: &str) -> Result<(), Interrupt> {
+        self.runtime
+            .block_on(self.step(status, Some(message.to_string())))
+    }
+
+    fn since_write(&self) -> Duration {
+        self.last_write.lock().expect("write lock").elapsed()
+    }
+}
+
+/// Bridges the engine's callbacks to the tracker: deadline, heartbeat and stop checks between
+/// batches, history and progress after each epoch.
+pub struct JobObserver<'a> {
+    tracker: &'a Tracker,
+    deadline: Instant,
+    /// Record epochs in the job's history (the tuning search's short runs do not).
+    record_history: bool,
+    pub interrupted: Option<Interrupt>,
+}
+
+impl<'a> JobObserver<'a> {
+    pub fn new(tracker: &'a Tracker, deadline: Instant, record_history: bool) -> Self {
+        JobObserver {
+            tracker,
+            deadline,
+            record_history,
+            interrupted: None,
+        }
+    }
+
+    fn write(&mut self) -> Control {
+        match self.tracker.save_blocking() {
+            Ok(()) => Control::Continue,
+            Err(i) => {
+                self.interrupted = Some(i);
+                Control::Stop(StopReason::Requested)
+            }
+        }
+    }
+}
+
+impl Observer for JobObserver<'_> {
+    fn between_batches(&mut self) -> Control {
+        if Instant::now() >= self.deadline {
+            return Control::Stop(StopReason::Deadline);
+        }
+        if self.tracker.since_write() >= self.tracker.heartbeat_interval {
+            return self.write();
+        }
+        Control::Continue
+    }
+
+    fn on_epoch(&mut self, stats: &EpochStats, epochs: u32) -> Control {
+        if self.record_history {
+            self.tracker.update(|j| {
+                j.history.push(EpochRecord {
+                    epoch: stats.epoch,
+                    loss: stats.loss,
+                    val_loss: stats.val_loss,
+                    accuracy: stats.accuracy,
+                    val_accuracy: stats.val_accuracy,
+                    seconds: stats.seconds,
+                });
+                j.progress = Some(Progress {
+                    epoch: stats.epoch,
+                    epochs,
+                    percent: (f64::from(stats.epoch) / f64::from(epochs.max(1)) * 1000.0).round()
+                        / 10.0,
+                });
+            });
+            if stats.epoch >= epochs || self.tracker.since_write() >= PROGRESS_INTERVAL {
+                if let Control::Stop(r) = self.write() {
+                    return Control::Stop(r);
+                }
+            }
+        }
+        if Instant::now() >= self.deadline {
+            return Control::Stop(StopReason::Deadline);
+        }
+        self.between_batches()
+    }
+}

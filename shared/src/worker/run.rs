@@ -1,0 +1,506 @@
+//! One job from claim to its final status.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+use crate::clock;
+use crate::records::{
+    secondary, ArtifactInfo, DatasetRecord, JobRecord, JobStatus, ModelRecord, ModelStatus,
+};
+use crate::state::AppState;
+use crate::store::StoreError;
+use crate::synth::Table;
+use crate::training::{
+    self, Architecture, Encoder, OptimizerKind, StopReason, TrainParams, Trained,
+};
+
+use super::enhance;
+use super::progress::{Interrupt, JobObserver, Tracker};
+use super::{Outcome, WorkerError, SAVE_MARGIN};
+
+/// Why a claimed job ended without a model: the first word is a stable reason code.
+struct Failure(String);
+
+impl Failure {
+    fn new(code: &str, detail: impl std::fmt::Display) -> Failure {
+        Failure(format!("{code}: {detail}"))
+    }
+}
+
+/// How the training part ended.
+enum Ending {
+    Trained(Box<Trained>, Option<serde_json::Value>),
+    Failed(Failure),
+    /// The job left `in_progress` under us (stopped before training began, or declared lost).
+    Interrupted(Interrupt),
+}
+
+/// Claims `job_id` if it is still queued and runs it to a final status. Store failures
+/// before or during the claim are returned (the record is worth a retry); anything after the
+/// claim ends in the job's own status.
+pub async fn run_job(
+    state: &AppState,
+    job_id: &str,
+    lambda_deadline: Instant,
+) -> Result<Outcome, WorkerError> {
+    let Some(mut job) = state.store.get_job(job_id).await? else {
+        tracing::warn!(job_id, "no such job");
+        return Ok(Outcome::UnknownJob);
+    };
+    if job.status != JobStatus::Queued {
+        return Ok(Outcome::AlreadyHandled(format!(
+            "job is {}",
+            job.status.as_str()
+        )));
+    }
+    let now = clock::now();
+    job.transition(
+        JobStatus::InProgress,
+        now,
+        Some("claimed by the training worker".into()),
+    );
+    job.step(secondary::STARTING, now, None);
+    match state.store.put_job_if(&job, JobStatus::Queued).await {
+        Ok(()) => {}
+        Err(StoreError::ConditionFailed(_)) => {
+            return Ok(Outcome::AlreadyHandled(
+                "claimed or stopped elsewhere".into(),
+            ))
+        }
+        Err(e) => return Err(e.into()),
+    }
+    let started = Instant::now();
+    let limits = state.config.worker;
+    let deadline = (started + limits.max_runtime)
+        .min(lambda_deadline.checked_sub(SAVE_MARGIN).unwrap_or(started));
+    let budget = deadline.saturating_duration_since(started);
+    tracing::info!(job_id, budget_seconds = budget.as_secs_f64(), "job claimed");
+    set_model_status(state, &job.model_id, ModelStatus::Training, None, None).await;
+
+    let tracker = Arc::new(Tracker::new(
+        state.store.clone(),
+        job,
+        limits.heartbeat_interval,
+    ));
+    let ending = train_claimed(state, tracker.clone(), deadline, budget).await;
+    finish(state, &tracker, ending, budget).await
+}
+
+/// Loads the data, runs the scheduled enhancements and trains.
+async fn train_claimed(
+    state: &AppState,
+    tracker: Arc<Tracker>,
+    deadline: Instant,
+    budget: Duration,
+) -> Ending {
+    let job = tracker.snapshot();
+    if let Err(i) = tracker
+        .step(secondary::LOADING_DATA, Some("reading the dataset".into()))
+        .await
+    {
+        return Ending::Interrupted(i);
+    }
+    let model = match state.store.get_model(&job.model_id).await {
+        Ok(Some(m)) => m,
+        Ok(None) => return Ending::Failed(Failure::new("model_missing", &job.model_id)),
+        Err(e) => return Ending::Failed(Failure::new("store_error", e)),
+    };
+    let (dataset, csv) = match load_dataset(state, &model).await {
+        Ok(found) => found,
+        Err(f) => return Ending::Failed(f),
+    };
+    let params = match params_of(&model) {
+        Ok(p) => p,
+        Err(f) => return Ending::Failed(f),
+    };
+    let steps = job.ai_enhancements_scheduled.clone();
+    let validation_split = model.training_config.validation_split;
+    let seed = model.training_config.seed;
+
+    let t = tracker.clone();
+    let work = tokio::task::spawn_blocking(move || -> Result<Ending, Failure> {
+        let table = Table::from_csv(&csv).map_err(|e| Failure::new("invalid_data", e))?;
+        let target = dataset
+            .target
+            .clone()
+            .ok_or_else(|| Failure::new("invalid_data", "the dataset has no target column"))?;
+        let (train_table, val_table) = training::split(&table, &target, validation_split, seed)
+            .map_err(|e| Failure::new("invalid_data", e))?;
+        let encoder = Encoder::fit(&train_table, &dataset.columns, &target)
+            .map_err(|e| Failure::new("invalid_data", e))?;
+        let train_m = encoder
+            .encode(&train_table)
+            .map_err(|e| Failure::new("invalid_data", e))?;
+        let val_m = encoder
+            .encode(&val_table)
+            .map_err(|e| Failure::new("invalid_data", e))?;
+        t.update(|j| {
+            j.step(
+                secondary::LOADING_DATA,
+                clock::now(),
+                Some(format!(
+                    "{} training and {} validation rows, {} features after encoding, {} classes",
+                    train_m.rows,
+                    val_m.rows,
+                    encoder.width(),
+                    encoder.classes().len()
+                )),
+            )
+        });
+
+        let (train_m, params, report) = if steps.is_empty() {
+            (train_m, params, None)
+        } else {
+            if let Err(i) = t.runtime_step(
+                secondary::ENHANCING,
+                "running the scheduled AI enhancements",
+            ) {
+                return Ok(Ending::Interrupted(i));
+            }
+            let mut observer = JobObserver::new(&t, deadline, false);
+            let enhanced = enhance::run(
+                &enhance::Inputs {
+                    steps: &steps,
+                    train_table: &train_table,
+                    train: &train_m,
+                    val: &val_m,
+                    encoder: &encoder,
+                    columns: &dataset.columns,
+                    target: &target,
+                    seed,
+                },
+                params,
+                // A third of the time left at most: training itself needs the rest.
+                budget / 3,
+                &mut observer,
+            );
+            if let Some(i) = observer.interrupted.take() {
+                return Ok(Ending::Interrupted(i));
+            }
+            let enhanced = enhanced.map_err(|e| Failure::new("enhancement_error", e))?;
+            (enhanced.train, enhanced.params, Some(enhanced.report))
+        };
+        if let Err(i) = t.runtime_step(secondary::TRAINING, "training") {
+            return Ok(Ending::Interrupted(i));
+        }
+        let mut observer = JobObserver::new(&t, deadline, true);
+        let trained = training::train(&train_m, &val_m, &encoder, &params, &mut observer)
+            .map_err(|e| Failure::new("training_error", e))?;
+        if let Some(Interrupt::Lost(why)) = observer.interrupted.take() {
+            return Ok(Ending::Interrupted(Interrupt::Lost(why)));
+        }
+        Ok(Ending::Trained(Box::new(trained), report))
+    });
+    match work.await {
+        Ok(Ok(ending)) => ending,
+        Ok(Err(failure)) => Ending::Failed(failure),
+        Err(join) => {
+            tracing::error!(error = %join, "training task panicked");
+            Ending::Failed(Failure::new("internal_error", "the training task panicked"))
+        }
+    }
+}
+
+async fn load_dataset(
+    state: &AppState,
+    model: &ModelRecord,
+) -> Result<(DatasetRecord, String), Failure> {
+    let id = model
+        .dataset
+        .as_deref()
+        .ok_or_else(|| Failure::new("dataset_missing", "the model names no dataset"))?;
+    let dataset = state
+        .store
+        .get_dataset(id)
+        .await
+        .map_err(|e| Failure::new("store_error", e))?
+        .ok_or_else(|| Failure::new("dataset_missing", format!("dataset {id} does not exist")))?;
+    let bytes = state
+        .blobs
+        .get(&dataset.csv_key())
+        .await
+        .map_err(|e| Failure::new("blob_error", e))?
+        .ok_or_else(|| Failure::new("dataset_missing", format!("the body of {id} is missing")))?;
+    let csv = String::from_utf8(bytes).map_err(|e| Failure::new("invalid_data", e))?;
+    Ok((dataset, csv))
+}
+
+/// The engine's parameters from the stored request.
+fn params_of(model: &ModelRecord) -> Result<TrainParams, Failure> {
+    let cfg = &model.training_config;
+    let architecture = Architecture::parse(
+        model.architecture.as_deref().unwrap_or("mlp"),
+        model.hidden_layers.clone(),
+    )
+    .map_err(|e| Failure::new("invalid_request", e))?;
+    let optimizer =
+        OptimizerKind::parse(&cfg.optimizer).map_err(|e| Failure::new("invalid_request", e))?;
+    Ok(TrainParams {
+        architecture,
+        optimizer,
+        epochs: cfg.epochs,
+        batch_size: cfg.batch_size,
+        learning_rate: cfg.learning_rate,
+        weight_decay: cfg.weight_decay,
+        target_accuracy: model.target_accuracy,
+        seed: cfg.seed,
+    })
+}
+
+/// Writes the final status of the job and the model.
+async fn finish(
+    state: &AppState,
+    tracker: &Tracker,
+    ending: Ending,
+    budget: Duration,
+) -> Result<Outcome, WorkerError> {
+    let job = tracker.snapshot();
+    match ending {
+        Ending::Interrupted(Interrupt::Lost(why)) => {
+            tracing::warn!(job_id = %job.id, why, "job taken from this worker; not writing");
+            Ok(Outcome::AlreadyHandled(why))
+        }
+        Ending::Interrupted(Interrupt::StopRequested) => {
+            end(state, tracker, JobStatus::Stopped, None, None, None).await
+        }
+        Ending::Interrupted(Interrupt::Store(e)) => {
+            end(
+                state,
+                tracker,
+                JobStatus::Failed,
+                Some(Failure::new("store_error", e)),
+                None,
+                None,
+            )
+            .await
+        }
+        Ending::Failed(failure) => {
+            end(state, tracker, JobStatus::Failed, Some(failure), None, None).await
+        }
+        Ending::Trained(trained, report) => {
+            tracker.update(|j| j.enhancements = report);
+            if trained.stopped == Some(StopReason::Deadline) {
+                let failure = Failure::new(
+                    "max_runtime_exceeded",
+                    format!(
+                        "stopped after {} of {} epochs when the time budget of {:.0} s ran out",
+                        trained.history.len(),
+                        job.training_config.epochs,
+                        budget.as_secs_f64()
+                    ),
+                );
+                return end(state, tracker, JobStatus::Failed, Some(failure), None, None).await;
+            }
+            let status = if trained.stopped.is_some() {
+                JobStatus::Stopped
+            } else {
+                JobStatus::Completed
+            };
+            // A stop request while saving still ends `stopped`; the weights are kept either
+            // way, so a stopped model can predict with what it learned.
+            let _ = tracker
+                .step(secondary::SAVING, Some("saving the weights".into()))
+                .await;
+            let artifact = match save_artifact(state, &job.model_id, &trained).await {
+                Ok(a) => a,
+                Err(f) => return end(state, tracker, JobStatus::Failed, Some(f), None, None).await,
+            };
+            let metrics = json!({
+                "validation": trained.validation,
+                "training": trained.training,
+                "epochs_run": trained.history.len(),
+                "reached_target_accuracy": trained.reached_target,
+                "stopped": trained.stopped,
+            });
+            let accuracy = trained.validation.accuracy;
+            end(
+                state,
+                tracker,
+                status,
+                None,
+                Some(metrics),
+                Some((accuracy, artifact)),
+            )
+            .await
+        }
+    }
+}
+
+async fn save_artifact(
+    state: &AppState,
+    model_id: &str,
+    trained: &Trained,
+) -> Result<ArtifactInfo, Failure> {
+    let bytes = trained
+        .artifact
+        .to_bytes()
+        .map_err(|e| Failure::new("artifact_error", e))?;
+    let key = format!("models/{model_id}.safetensors");
+    let dir = state.config.scratch_dir.clone();
+    tokio::fs::create_dir_all(&dir)
+        .await
+        .map_err(|e| Failure::new("artifact_error", e))?;
+    let path = dir.join(format!("{model_id}.safetensors"));
+    tokio::fs::write(&path, &bytes)
+        .await
+        .map_err(|e| Failure::new("artifact_error", e))?;
+    let put = state
+        .blobs
+        .put_file(&key, &path, "application/octet-stream")
+        .await;
+    let _ = tokio::fs::remove_file(&path).await;
+    put.map_err(|e| Failure::new("artifact_error", e))?;
+    Ok(ArtifactInfo {
+        key,
+        bytes: bytes.len() as u64,
+        parameters: trained.artifact.parameter_count() as u64,
+        features: trained.artifact.encoder.feature_names(),
+        classes: trained.artifact.classes.clone(),
+        saved_at: clock::now(),
+    })
+}
+
+/// The final write: compare-and-set from `in_progress`, or from `stopping` when a stop
+/// request came in meanwhile (which turns a completion into `stopped`).
+async fn end(
+    state: &AppState,
+    tracker: &Tracker,
+    mut status: JobStatus,
+    failure: Option<Failure>,
+    metrics: Option<serde_json::Value>,
+    model_result: Option<(f64, ArtifactInfo)>,
+) -> Result<Outcome, WorkerError> {
+    let mut job = tracker.snapshot();
+    let now = clock::now();
+    let finalize = |job: &mut JobRecord, status: JobStatus| {
+        job.failure_reason = failure.as_ref().map(|f| f.0.clone());
+        job.final_metrics = metrics.clone();
+        job.transition(status, now, job.failure_reason.clone());
+        job.step(status.as_str(), now, None);
+    };
+    let mut attempt = job.clone();
+    finalize(&mut attempt, status);
+    match state
+        .store
+        .put_job_if(&attempt, JobStatus::InProgress)
+        .await
+    {
+        Ok(()) => {}
+        Err(StoreError::ConditionFailed(_)) => {
+            let current = state.store.get_job(&job.id).await?;
+            match current {
+                Some(c) if c.status == JobStatus::Stopping => {
+                    if status == JobStatus::Completed {
+                        status = JobStatus::Stopped;
+                    }
+                    job.status = JobStatus::Stopping;
+                    let mut attempt = job.clone();
+                    finalize(&mut attempt, status);
+                    state
+                        .store
+                        .put_job_if(&attempt, JobStatus::Stopping)
+                        .await?;
+                }
+                other => {
+                    let now_status = other.map_or("missing", |c| c.status.as_str());
+                    return Ok(Outcome::AlreadyHandled(format!("job is {now_status}")));
+                }
+            }
+        }
+        Err(e) => return Err(e.into()),
+    }
+    let model_status = match status {
+        JobStatus::Completed => ModelStatus::Completed,
+        JobStatus::Stopped => ModelStatus::Stopped,
+        _ => ModelStatus::Failed,
+    };
+    let (accuracy, artifact) = match model_result {
+        Some((a, art)) => (Some(a), Some(art)),
+        None => (None, None),
+    };
+    set_model_status(state, &job.model_id, model_status, accuracy, artifact).await;
+    tracing::info!(job_id = %job.id, status = status.as_str(), "job finished");
+    Ok(Outcome::Finished(status))
+}
+
+/// Best effort: the job record is the source of truth for the job; a failed model update is
+/// logged (the status route shows the job either way).
+async fn set_model_status(
+    state: &AppState,
+    model_id: &str,
+    status: ModelStatus,
+    accuracy: Option<f64>,
+    artifact: Option<ArtifactInfo>,
+) {
+    let result = async {
+        if let Some(mut model) = state.store.get_model(model_id).await? {
+            model.status = status;
+            if accuracy.is_some() {
+                model.accuracy = accuracy;
+            }
+            if artifact.is_some() {
+                model.artifact = artifact;
+            }
+            model.updated_at = clock::now();
+            state.store.put_model(&model).await?;
+        }
+        Ok::<(), StoreError>(())
+    }
+    .await;
+    if let Err(e) = result {
+        tracing::error!(model_id, error = %e, "could not update the model record");
+    }
+}
+
+/// A running job whose heartbeat is older than the limit has lost its worker (the Lambda
+/// was killed, the process died): it is marked `failed` with `worker_lost`, so no job stays
+/// `in_progress` for good. Returns the job as it is now.
+pub async fn reap_if_lost(state: &AppState, job: JobRecord) -> Result<JobRecord, StoreError> {
+    if !matches!(job.status, JobStatus::InProgress | JobStatus::Stopping) {
+        return Ok(job);
+    }
+    let limit = state.config.worker.heartbeat_timeout;
+    let last = job.heartbeat_at.unwrap_or(job.updated_at);
+    let silent = clock::now().signed_duration_since(last);
+    if silent.to_std().unwrap_or_default() <= limit {
+        return Ok(job);
+    }
+    let mut lost = job.clone();
+    let now = clock::now();
+    lost.failure_reason = Some(format!(
+        "worker_lost: no heartbeat since {} (limit {} s)",
+        clock::rfc3339(last),
+        limit.as_secs()
+    ));
+    lost.transition(JobStatus::Failed, now, lost.failure_reason.clone());
+    lost.step(JobStatus::Failed.as_str(), now, None);
+    match state.store.put_job_if(&lost, job.status).await {
+        Ok(()) => {
+            set_model_status(state, &job.model_id, ModelStatus::Failed, None, None).await;
+            tracing::warn!(job_id = %job.id, "job declared lost: heartbeat too old");
+            Ok(lost)
+        }
+        // It moved meanwhile: whatever it is now is the answer.
+        Err(StoreError::ConditionFailed(_)) => {
+            Ok(state.store.get_job(&job.id).await?.unwrap_or(job))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Ends a queued job that could not be handed to a worker.
+pub async fn fail_queued(state: &AppState, job: &JobRecord, reason: String) {
+    let mut failed = job.clone();
+    failed.failure_reason = Some(reason);
+    failed.transition(
+        JobStatus::Failed,
+        clock::now(),
+        failed.failure_reason.clone(),
+    );
+    match state.store.put_job_if(&failed, JobStatus::Queued).await {
+        Ok(()) => set_model_status(state, &job.model_id, ModelStatus::Failed, None, None).await,
+        Err(e) => tracing::warn!(job_id = %job.id, error = %e, "could not mark the job failed"),
+    }
+}
