@@ -2,15 +2,15 @@
 //! these only move records between the request, the store and the response.
 
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
 use shared::http::JsonBody;
 use shared::http::QueryPairs;
-use shared::records::{JobRecord, JobStatus, ModelRecord, ModelStatus};
-use shared::store::ModelQuery;
-use shared::{clock, ids, ApiError, ApiResult, AppState};
+use shared::records::{DatasetRecord, JobRecord, JobStatus, ModelRecord, ModelStatus};
+use shared::store::{ModelQuery, StoreError};
+use shared::{clock, ids, worker, ApiError, ApiResult, AppState};
 
 use crate::estimate;
 use crate::request::TrainRequest;
@@ -87,9 +87,39 @@ pub async fn list(
     })))
 }
 
-/// `POST /v1/models/train`: stores a model and its queued job, answers 202.
+/// The dataset a request names, which must exist and have a target to learn.
+async fn trainable_dataset(state: &AppState, id: &str) -> ApiResult<DatasetRecord> {
+    let missing = || {
+        ApiError::NotFound(format!(
+            "dataset {id} does not exist: create one with POST /v1/ai/synthetic-data or upload \
+             a CSV with POST /v1/datasets, then pass its dataset_id as model_config.dataset"
+        ))
+    };
+    if !ids::is_valid(id, ids::DATASET_PREFIX) {
+        return Err(missing());
+    }
+    let dataset = state.store.get_dataset(id).await?.ok_or_else(missing)?;
+    if dataset.target.is_none() {
+        return Err(ApiError::validation(
+            "model_config.dataset",
+            json!(id),
+            "a dataset with a target column",
+            format!(
+                "dataset {id} has no target column to learn; upload it again naming the target"
+            ),
+        ));
+    }
+    Ok(dataset)
+}
+
+/// `POST /v1/models/train`: stores a model and its queued job, hands the job to the worker,
+/// answers 202.
 pub async fn train(State(state): State<AppState>, JsonBody(body): JsonBody) -> ApiResult<Response> {
-    let req = TrainRequest::parse(&body)?;
+    let req = TrainRequest::parse(&body, rand::random::<u64> as fn() -> u64).map(|mut r| {
+        r.training.seed &= (1 << 53) - 1;
+        r
+    })?;
+    let dataset = trainable_dataset(&state, &req.model.dataset).await?;
     let now = clock::now();
     let model_id = ids::new_model_id();
     let job_id = ids::new_job_id();
@@ -110,37 +140,50 @@ pub async fn train(State(state): State<AppState>, JsonBody(body): JsonBody) -> A
         })
         .cloned()
         .collect();
-    let estimated = estimate::completion(now, &req.training);
+    let estimated = estimate::completion(
+        now,
+        &req.training,
+        &estimate::Shape {
+            rows: dataset.rows,
+            columns: dataset.columns.len() as u64,
+            hidden: req.model.hidden_layers.clone().unwrap_or_else(|| {
+                if req.model.architecture == "mlp" {
+                    estimate::DEFAULT_HIDDEN.to_vec()
+                } else {
+                    Vec::new()
+                }
+            }),
+        },
+    );
 
     let model = ModelRecord {
         id: model_id.clone(),
         name: req.model.name,
         model_type: req.model.model_type,
-        architecture: req.model.architecture,
-        dataset: req.model.dataset,
+        architecture: Some(req.model.architecture),
+        dataset: Some(req.model.dataset),
         target_accuracy: req.model.target_accuracy,
         status: ModelStatus::Queued,
         accuracy: None,
         training_job_id: job_id.clone(),
         training_config: req.training.clone(),
+        hidden_layers: req.model.hidden_layers,
+        artifact: None,
         created_at: now,
         updated_at: now,
     };
-    let mut job = JobRecord {
-        id: job_id.clone(),
-        model_id: model_id.clone(),
-        status: JobStatus::Queued,
-        status_transitions: Vec::new(),
-        training_config: req.training,
-        ai_enhancements_scheduled: scheduled.clone(),
-        estimated_completion: estimated,
-        failure_reason: None,
-        created_at: now,
-        updated_at: now,
-    };
+    let mut job = JobRecord::queued(
+        job_id.clone(),
+        model_id.clone(),
+        req.training,
+        scheduled.clone(),
+        estimated,
+        now,
+    );
     job.transition(JobStatus::Queued, now, Some("job accepted".into()));
     state.store.create_training(&model, &job).await?;
     tracing::info!(model_id = %model_id, job_id = %job_id, "training job queued");
+    worker::dispatch::dispatch(&state, &job);
 
     let body = json!({
         "status": "training_started",
@@ -150,16 +193,26 @@ pub async fn train(State(state): State<AppState>, JsonBody(body): JsonBody) -> A
         "ai_enhancements_scheduled": scheduled,
         "monitoring_url": monitoring_url(&model_id),
         "providers_not_configured": not_configured,
+        "dataset": {"id": dataset.id, "rows": dataset.rows, "target": dataset.target},
     });
     Ok((StatusCode::ACCEPTED, Json(body)).into_response())
 }
 
-async fn load_model(state: &AppState, id: &str) -> ApiResult<ModelRecord> {
+pub(crate) async fn load_model(state: &AppState, id: &str) -> ApiResult<ModelRecord> {
     let not_found = || ApiError::NotFound(format!("model {id} does not exist"));
     if !ids::is_valid(id, ids::MODEL_PREFIX) {
         return Err(not_found());
     }
     state.store.get_model(id).await?.ok_or_else(not_found)
+}
+
+fn links(model_id: &str) -> Value {
+    json!({
+        "status": monitoring_url(model_id),
+        "metrics_svg": format!("/v1/models/{model_id}/metrics.svg"),
+        "predict": format!("/v1/models/{model_id}/predict"),
+        "stop": format!("/v1/models/{model_id}/stop"),
+    })
 }
 
 /// `GET /v1/models/{id}`: the whole record.
@@ -170,34 +223,162 @@ pub async fn get_model(
     let model = load_model(&state, &id).await?;
     let mut body = serde_json::to_value(&model).map_err(ApiError::internal)?;
     body["monitoring_url"] = json!(monitoring_url(&model.id));
+    body["links"] = links(&model.id);
     Ok(Json(body))
 }
 
-/// `GET /v1/models/{id}/status`: the job's status with every transition's time.
-pub async fn status(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-) -> ApiResult<Json<Value>> {
-    let model = load_model(&state, &id).await?;
+/// The model's job, after declaring it lost if its worker stopped beating.
+pub async fn load_job(state: &AppState, model: &ModelRecord) -> ApiResult<JobRecord> {
     let job = state
         .store
         .get_job(&model.training_job_id)
         .await?
         .ok_or_else(|| {
             tracing::error!(model_id = %model.id, job_id = %model.training_job_id, "job record missing");
-            ApiError::NotFound(format!("training job of model {id} does not exist"))
+            ApiError::NotFound(format!("training job of model {} does not exist", model.id))
         })?;
+    Ok(worker::reap_if_lost(state, job).await?)
+}
+
+/// `GET /v1/models/{id}/status`: SageMaker-style: the primary status with its transitions,
+/// the secondary status with its own, progress, per-epoch history, final metrics, the
+/// enhancement reports and the failure reason.
+pub async fn status(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let model = load_model(&state, &id).await?;
+    let job = load_job(&state, &model).await?;
+    // Re-read the model when the job just ended, so both agree.
+    let model = if job.status.is_final() && !model_is_final(&model) {
+        load_model(&state, &id).await?
+    } else {
+        model
+    };
+    let heartbeat_age = job
+        .heartbeat_at
+        .map(|t| (clock::now() - t).num_milliseconds() as f64 / 1000.0);
     Ok(Json(json!({
         "model_id": model.id,
         "model_status": model.status,
+        "accuracy": model.accuracy,
         "training_job_id": job.id,
         "status": job.status,
         "status_transitions": job.status_transitions,
-        "training_config": job.training_config,
+        "secondary_status": job.secondary_status,
+        "secondary_transitions": job.secondary_transitions,
+        "progress": job.progress,
+        "history": job.history,
+        "final_metrics": job.final_metrics,
         "ai_enhancements_scheduled": job.ai_enhancements_scheduled,
+        "ai_enhancements": job.enhancements,
+        "training_config": job.training_config,
+        "architecture": model.architecture,
+        "hidden_layers": model.hidden_layers,
+        "dataset": model.dataset,
+        "artifact": model.artifact,
         "estimated_completion": clock::rfc3339(job.estimated_completion),
         "failure_reason": job.failure_reason,
+        "heartbeat_at": job.heartbeat_at.map(clock::rfc3339),
+        "heartbeat_age_seconds": heartbeat_age,
+        "heartbeat_timeout_seconds": state.config.worker.heartbeat_timeout.as_secs(),
         "created_at": clock::rfc3339(job.created_at),
         "updated_at": clock::rfc3339(job.updated_at),
+        "links": links(&model.id),
     })))
+}
+
+fn model_is_final(m: &ModelRecord) -> bool {
+    matches!(
+        m.status,
+        ModelStatus::Completed | ModelStatus::Failed | ModelStatus::Stopped
+    )
+}
+
+/// `POST /v1/models/{id}/stop`: a queued job stops at once; a running one is marked
+/// `stopping` and its worker ends it `stopped` at its next write (within the heartbeat
+/// interval), keeping the weights learned so far.
+pub async fn stop(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Response> {
+    let model = load_model(&state, &id).await?;
+    for _ in 0..3 {
+        let job = load_job(&state, &model).await?;
+        let now = clock::now();
+        let (next, code) = match job.status {
+            JobStatus::Queued => (JobStatus::Stopped, StatusCode::OK),
+            JobStatus::InProgress => (JobStatus::Stopping, StatusCode::ACCEPTED),
+            JobStatus::Stopping => {
+                return Ok(stop_answer(&model, &job, StatusCode::ACCEPTED));
+            }
+            done => {
+                return Err(ApiError::Conflict(format!(
+                    "the training job of model {id} is already {}; nothing to stop",
+                    done.as_str()
+                )))
+            }
+        };
+        let mut updated = job.clone();
+        updated.transition(next, now, Some("stop requested".into()));
+        match state.store.put_job_if(&updated, job.status).await {
+            Ok(()) => {
+                if next == JobStatus::Stopped {
+                    let mut m = model.clone();
+                    m.status = ModelStatus::Stopped;
+                    m.updated_at = now;
+                    state.store.put_model(&m).await?;
+                }
+                return Ok(stop_answer(&model, &updated, code));
+            }
+            // The worker moved it meanwhile: look again.
+            Err(StoreError::ConditionFailed(_)) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(ApiError::Conflict(format!(
+        "the training job of model {id} kept changing; try again"
+    )))
+}
+
+fn stop_answer(model: &ModelRecord, job: &JobRecord, code: StatusCode) -> Response {
+    (
+        code,
+        Json(json!({
+            "model_id": model.id,
+            "training_job_id": job.id,
+            "status": job.status,
+            "monitoring_url": monitoring_url(&model.id),
+        })),
+    )
+        .into_response()
+}
+
+/// `GET /v1/models/{id}/metrics.svg`: loss and accuracy per epoch, drawn from the job's
+/// history.
+pub async fn metrics_svg(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    let model = load_model(&state, &id).await?;
+    let job = load_job(&state, &model).await?;
+    let history: Vec<shared::training::EpochStats> = job
+        .history
+        .iter()
+        .map(|e| shared::training::EpochStats {
+            epoch: e.epoch,
+            loss: e.loss,
+            val_loss: e.val_loss,
+            accuracy: e.accuracy,
+            val_accuracy: e.val_accuracy,
+            seconds: e.seconds,
+        })
+        .collect();
+    let title = format!("{} ({})", model.name, job.status.as_str());
+    let svg = shared::training::history_svg(&title, &history);
+    Ok((
+        [
+            (header::CONTENT_TYPE, "image/svg+xml; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        svg,
+    )
+        .into_response())
 }

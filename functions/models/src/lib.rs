@@ -2,6 +2,7 @@
 
 mod estimate;
 mod handlers;
+mod predict;
 pub mod request;
 
 use axum::routing::{get, post};
@@ -15,6 +16,9 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/models/train", post(handlers::train))
         .route("/v1/models/{id}", get(handlers::get_model))
         .route("/v1/models/{id}/status", get(handlers::status))
+        .route("/v1/models/{id}/stop", post(handlers::stop))
+        .route("/v1/models/{id}/predict", post(predict::predict))
+        .route("/v1/models/{id}/metrics.svg", get(handlers::metrics_svg))
         .with_state(state);
     shared::http::serve(routes, &shared_state)
 }

@@ -1,8 +1,9 @@
 //! `POST /v1/models/train` parsed at the edge: every field checked, the first bad one named.
 
-use serde_json::Value;
+use serde_json::{json, Value};
 use shared::providers::Provider;
-use shared::records::TrainingConfig;
+use shared::records::{TrainingConfig, DEFAULT_OPTIMIZER, DEFAULT_VALIDATION_SPLIT};
+use shared::training::{Architecture, OptimizerKind};
 use shared::validate::Fields;
 use shared::ApiError;
 
@@ -10,9 +11,32 @@ use shared::ApiError;
 pub struct ModelConfig {
     pub name: String,
     pub model_type: String,
-    pub architecture: Option<String>,
-    pub dataset: Option<String>,
+    /// The canonical name (`logistic_regression` or `mlp`).
+    pub architecture: String,
+    pub hidden_layers: Option<Vec<usize>>,
+    pub dataset: String,
     pub target_accuracy: Option<f64>,
+}
+
+/// Model types the worker trains: classification of tabular rows.
+pub const SUPPORTED_TYPES: [&str; 4] = [
+    "classification",
+    "binary_classification",
+    "multiclass_classification",
+    "tabular_classification",
+];
+pub const DEFAULT_ARCHITECTURE: &str = "mlp";
+
+fn unsupported(field: &str, got: &str, supported: &[&str], what: &str) -> ApiError {
+    ApiError::validation(
+        field,
+        json!(got),
+        format!("one of: {}", supported.join(", ")),
+        format!(
+            "{what} {got:?} cannot be trained here; supported: {} (tabular classification on a stored dataset)",
+            supported.join(", ")
+        ),
+    )
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -26,17 +50,85 @@ pub const DEFAULT_BATCH_SIZE: u32 = 32;
 pub const DEFAULT_LEARNING_RATE: f64 = 0.001;
 
 impl TrainRequest {
-    pub fn parse(body: &Value) -> Result<TrainRequest, ApiError> {
+    /// Parses and checks the request; `draw_seed` supplies the seed when none is given, so
+    /// every job records the seed that reproduces it.
+    pub fn parse(body: &Value, draw_seed: impl FnOnce() -> u64) -> Result<TrainRequest, ApiError> {
         let root = Fields::new("", body)?;
         root.only(&["model_config", "training_config"])?;
 
         let m = root.required_object("model_config")?;
-        m.only(&["name", "type", "architecture", "dataset", "target_accuracy"])?;
+        m.only(&[
+            "name",
+            "type",
+            "architecture",
+            "hidden_layers",
+            "dataset",
+            "target_accuracy",
+        ])?;
+        let name = m.required_string("name", 200)?;
+        let model_type = m.required_string("type", 100)?;
+        if !SUPPORTED_TYPES.contains(&model_type.as_str()) {
+            return Err(unsupported(
+                "model_config.type",
+                &model_type,
+                &SUPPORTED_TYPES,
+                "model type",
+            ));
+        }
+        let written = m
+            .string("architecture", 100)?
+            .unwrap_or_else(|| DEFAULT_ARCHITECTURE.to_string());
+        let hidden_layers = m
+            .integer_list("hidden_layers", 1, 4096, 8)?
+            .map(|v| v.into_iter().map(|n| n as usize).collect::<Vec<_>>());
+        // The name first, so an unknown architecture is named as such.
+        let architecture = match Architecture::parse(&written, None) {
+            Ok(Architecture::LogisticRegression) => {
+                if hidden_layers.is_some() {
+                    return Err(ApiError::validation(
+                        "model_config.hidden_layers",
+                        json!(hidden_layers),
+                        "absent for logistic_regression",
+                        "hidden_layers apply to an mlp, not to logistic_regression",
+                    ));
+                }
+                "logistic_regression"
+            }
+            Ok(Architecture::Mlp { .. }) => {
+                if let Err(e) = Architecture::parse(&written, hidden_layers.clone()) {
+                    return Err(ApiError::validation(
+                        "model_config.hidden_layers",
+                        json!(hidden_layers),
+                        "1 to 8 layer sizes, each from 1 to 4096",
+                        e.to_string(),
+                    ));
+                }
+                "mlp"
+            }
+            Err(_) => {
+                return Err(unsupported(
+                    "model_config.architecture",
+                    &written,
+                    &Architecture::SUPPORTED,
+                    "architecture",
+                ))
+            }
+        };
+        let dataset = m.string("dataset", 200)?.ok_or_else(|| {
+            ApiError::validation(
+                "model_config.dataset",
+                Value::Null,
+                "a dataset id (ds_...)",
+                "model_config.dataset is required: the id of a stored dataset; create one with \
+                 POST /v1/ai/synthetic-data or upload a CSV with POST /v1/datasets",
+            )
+        })?;
         let model = ModelConfig {
-            name: m.required_string("name", 200)?,
-            model_type: m.required_string("type", 100)?,
-            architecture: m.string("architecture", 100)?,
-            dataset: m.string("dataset", 200)?,
+            name,
+            model_type,
+            architecture: architecture.to_string(),
+            hidden_layers,
+            dataset,
             target_accuracy: m.number_above("target_accuracy", 0.0, 1.0)?,
         };
 
@@ -47,6 +139,10 @@ impl TrainRequest {
                 learning_rate: DEFAULT_LEARNING_RATE,
                 ai_enhancement: false,
                 providers: Vec::new(),
+                optimizer: DEFAULT_OPTIMIZER.to_string(),
+                validation_split: DEFAULT_VALIDATION_SPLIT,
+                seed: draw_seed(),
+                weight_decay: 0.0,
             },
             Some(t) => {
                 t.only(&[
@@ -55,8 +151,55 @@ impl TrainRequest {
                     "learning_rate",
                     "ai_enhancement",
                     "providers",
+                    "optimizer",
+                    "validation_split",
+                    "seed",
+                    "weight_decay",
                 ])?;
+                let optimizer = t
+                    .string("optimizer", 20)?
+                    .unwrap_or_else(|| DEFAULT_OPTIMIZER.to_string());
+                if OptimizerKind::parse(&optimizer).is_err() {
+                    return Err(unsupported(
+                        "training_config.optimizer",
+                        &optimizer,
+                        &OptimizerKind::SUPPORTED,
+                        "optimizer",
+                    ));
+                }
+                let validation_split = t.number_above("validation_split", 0.0, 0.5)?;
+                if validation_split.is_some_and(|v| v < 0.05) {
+                    return Err(ApiError::validation(
+                        "training_config.validation_split",
+                        json!(validation_split),
+                        "number from 0.05 to 0.5",
+                        "training_config.validation_split must be from 0.05 to 0.5",
+                    ));
+                }
+                let weight_decay = match t.get("weight_decay") {
+                    None => 0.0,
+                    Some(v) => match v.as_f64() {
+                        Some(w) if w.is_finite() && (0.0..1.0).contains(&w) => w,
+                        _ => {
+                            return Err(ApiError::validation(
+                                "training_config.weight_decay",
+                                v.clone(),
+                                "number from 0 (inclusive) to 1 (exclusive)",
+                                "training_config.weight_decay must be from 0 up to 1",
+                            ))
+                        }
+                    },
+                };
                 TrainingConfig {
+                    optimizer: OptimizerKind::parse(&optimizer)
+                        .map(|o| o.name().to_string())
+                        .unwrap_or(optimizer),
+                    validation_split: validation_split.unwrap_or(DEFAULT_VALIDATION_SPLIT),
+                    seed: match t.integer("seed", 0, (1 << 53) - 1)? {
+                        Some(s) => s as u64,
+                        None => draw_seed(),
+                    },
+                    weight_decay,
                     epochs: t
                         .integer("epochs", 1, 1000)?
                         .map_or(DEFAULT_EPOCHS, |v| v as u32),
@@ -101,8 +244,26 @@ mod tests {
         })
     }
 
+    /// The spec's request, made trainable: a tabular classifier on a stored dataset.
+    fn tabular_example() -> Value {
+        let mut body = spec_example();
+        body["model_config"] = json!({
+            "name": "Fraud classifier",
+            "type": "classification",
+            "architecture": "mlp",
+            "hidden_layers": [32, 16],
+            "dataset": "ds_01KB0000000000000000000000",
+            "target_accuracy": 0.92
+        });
+        body
+    }
+
+    fn parse(body: &Value) -> Result<TrainRequest, ApiError> {
+        TrainRequest::parse(body, || 7)
+    }
+
     fn bad_field(body: Value) -> String {
-        let err = TrainRequest::parse(&body).unwrap_err();
+        let err = parse(&body).unwrap_err();
         err.envelope()["error"]["details"]["field"]
             .as_str()
             .unwrap()
@@ -110,12 +271,38 @@ mod tests {
     }
 
     #[test]
-    fn parses_the_spec_example() {
-        let r = TrainRequest::parse(&spec_example()).unwrap();
-        assert_eq!(r.model.name, "Enhanced Image Classifier");
+    fn parses_a_tabular_request() {
+        let r = parse(&tabular_example()).unwrap();
+        assert_eq!(r.model.name, "Fraud classifier");
+        assert_eq!(r.model.architecture, "mlp");
+        assert_eq!(r.model.hidden_layers, Some(vec![32, 16]));
         assert_eq!(r.training.epochs, 50);
         assert_eq!(r.training.providers.len(), 3);
         assert!(r.training.ai_enhancement);
+        assert_eq!(r.training.seed, 7, "a drawn seed is recorded");
+        assert_eq!(r.training.optimizer, "adam");
+    }
+
+    #[test]
+    fn the_spec_example_is_refused_with_what_is_supported() {
+        let err = parse(&spec_example()).unwrap_err();
+        let env = err.envelope();
+        assert_eq!(env["error"]["code"], "VALIDATION_ERROR");
+        assert_eq!(env["error"]["details"]["field"], "model_config.type");
+        let expected = env["error"]["details"]["expected"].as_str().unwrap();
+        assert!(expected.contains("classification"), "{expected}");
+        let mut body = spec_example();
+        body["model_config"]["type"] = json!("classification");
+        let env = parse(&body).unwrap_err().envelope();
+        assert_eq!(
+            env["error"]["details"]["field"],
+            "model_config.architecture"
+        );
+        let message = env["error"]["message"].as_str().unwrap();
+        assert!(
+            message.contains("logistic_regression") && message.contains("mlp"),
+            "{message}"
+        );
     }
 
     #[test]
@@ -173,12 +360,55 @@ mod tests {
             ),
             ("/model_config/name", json!(""), "model_config.name"),
             ("/model_config/name", json!(7), "model_config.name"),
+            (
+                "/model_config/hidden_layers",
+                json!([]),
+                "model_config.hidden_layers",
+            ),
+            (
+                "/model_config/hidden_layers",
+                json!([8, 0]),
+                "model_config.hidden_layers[1]",
+            ),
+            (
+                "/model_config/architecture",
+                json!("resnet50"),
+                "model_config.architecture",
+            ),
+            (
+                "/model_config/type",
+                json!("computer_vision"),
+                "model_config.type",
+            ),
         ];
         for (pointer, value, field) in cases {
-            let mut body = spec_example();
+            let mut body = tabular_example();
             *body.pointer_mut(pointer).unwrap() = value;
             assert_eq!(bad_field(body), field, "{pointer}");
         }
+        let extra = [
+            ("optimizer", json!("rmsprop"), "training_config.optimizer"),
+            (
+                "validation_split",
+                json!(0.9),
+                "training_config.validation_split",
+            ),
+            (
+                "validation_split",
+                json!(0.01),
+                "training_config.validation_split",
+            ),
+            ("seed", json!(-1), "training_config.seed"),
+            ("weight_decay", json!(1), "training_config.weight_decay"),
+        ];
+        for (key, value, field) in extra {
+            let mut body = tabular_example();
+            body["training_config"][key] = value;
+            assert_eq!(bad_field(body), field, "{key}");
+        }
+        let mut body = tabular_example();
+        body["model_config"]["architecture"] = json!("logistic_regression");
+        assert_eq!(bad_field(body), "model_config.hidden_layers");
     }
 
     #[test]
@@ -188,16 +418,25 @@ mod tests {
             bad_field(json!({"model_config": {"type": "x"}})),
             "model_config.name"
         );
-        let mut body = spec_example();
+        assert_eq!(
+            bad_field(json!({"model_config": {"name": "n", "type": "classification"}})),
+            "model_config.dataset"
+        );
+        let mut body = tabular_example();
         body["training_config"]["epoch"] = json!(3);
         assert_eq!(bad_field(body), "training_config.epoch");
     }
 
     #[test]
-    fn training_config_defaults() {
-        let r = TrainRequest::parse(&json!({"model_config": {"name": "n", "type": "t"}})).unwrap();
+    fn defaults() {
+        let r = parse(
+            &json!({"model_config": {"name": "n", "type": "classification", "dataset": "ds_x"}}),
+        )
+        .unwrap();
+        assert_eq!(r.model.architecture, DEFAULT_ARCHITECTURE);
         assert_eq!(r.training.epochs, DEFAULT_EPOCHS);
         assert_eq!(r.training.batch_size, DEFAULT_BATCH_SIZE);
+        assert_eq!(r.training.validation_split, DEFAULT_VALIDATION_SPLIT);
         assert!(!r.training.ai_enhancement);
     }
 }
