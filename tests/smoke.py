@@ -74,6 +74,8 @@ status, body, _ = call("GET", "/v1/ai/status")
 check("GET /v1/ai/status", status == 200 and body["total_services"] == 5, body)
 check("status lists five providers", list(body["service_status"]) == ["openai", "anthropic", "perplexity", "gemini", "grok"])
 
+import time
+
 train = {
     "model_config": {"name": "Enhanced Image Classifier", "type": "computer_vision",
                      "architecture": "resnet50", "dataset": "custom_images", "target_accuracy": 0.92},
@@ -81,14 +83,47 @@ train = {
                         "ai_enhancement": True, "providers": ["openai", "anthropic", "perplexity"]},
 }
 status, body, _ = call("POST", "/v1/models/train", train)
+envelope("the spec's image model is refused", status, body, 400, "VALIDATION_ERROR")
+check("the refusal lists what is supported", "classification" in body.get("error", {}).get("details", {}).get("expected", ""), body)
+
+# A trainable request: a dataset made by the spec's synthetic-data request, trained by the
+# worker through the emulator's Invoke API, polled to the end, then used.
+status, body, _ = call("POST", "/v1/ai/synthetic-data", {
+    "model_description": "Binary classification model for fraud detection",
+    "existing_data": "Transaction data with features: amount, merchant, time, location",
+    "target_count": 2000, "seed": 11})
+check("a dataset to train on", status == 200, body)
+train_dataset = body.get("synthetic_data", {}).get("dataset_id", "")
+preview = body.get("synthetic_data", {}).get("preview", [{}])
+tabular = {
+    "model_config": {"name": "Fraud classifier", "type": "classification", "architecture": "mlp",
+                     "hidden_layers": [16], "dataset": train_dataset},
+    "training_config": {"epochs": 8, "batch_size": 64, "learning_rate": 0.01, "seed": 3},
+}
+status, body, _ = call("POST", "/v1/models/train", tabular)
 check("POST /v1/models/train is 202", status == 202 and body["status"] == "training_started", body)
 model_id = body.get("model_id", "")
-status, st, _ = call("GET", body.get("monitoring_url", "/missing"))
-check("monitoring_url answers", status == 200 and st["status"] == "queued", st)
+monitoring = body.get("monitoring_url", "/missing")
+st = {}
+deadline = time.time() + 240
+while time.time() < deadline:
+    status, st, _ = call("GET", monitoring)
+    if status != 200 or st.get("status") in ("completed", "failed", "stopped"):
+        break
+    time.sleep(0.5)
+check("the job trains to completion through the emulator", st.get("status") == "completed", st)
+check("its history has every epoch", len(st.get("history", [])) == 8, st.get("history"))
+check("the model record has its validation accuracy",
+      isinstance(st.get("accuracy"), float) and 0 < st["accuracy"] <= 1, st.get("accuracy"))
 status, m, _ = call("GET", f"/v1/models/{model_id}")
-check("GET /v1/models/{id}", status == 200 and m["id"] == model_id, m)
+check("GET /v1/models/{id}", status == 200 and m["id"] == model_id and m["status"] == "completed", m)
 status, lst, _ = call("GET", "/v1/models")
 check("GET /v1/models lists it", status == 200 and lst["models"][0]["id"] == model_id and lst["total_models"] == 1, lst)
+row = {k: v for k, v in preview[0].items() if k != "is_fraudulent"}
+status, body, _ = call("POST", f"/v1/models/{model_id}/predict", {"rows": [row]})
+check("predict answers a class", status == 200 and body["predictions"][0]["label"] in body["classes"], body)
+status, body, headers = call("GET", f"/v1/models/{model_id}/metrics.svg")
+check("metrics.svg draws the curves", status == 200 and "polyline" in body.get("raw", ""), (status, headers))
 
 status, body, _ = call("GET", "/v1/nothing")
 envelope("unknown path is NOT_FOUND", status, body, 404, "NOT_FOUND")

@@ -207,6 +207,44 @@ pub fn sqlite_state() -> AppState {
     state_with(sqlite_store(), &[])
 }
 
+/// Uploads `csv` as a dataset with `target` through the synthetic-data function's route
+/// (sharing `state`'s store and blobs) and returns its id.
+pub async fn upload_csv(state: &AppState, csv: &str, target: &str) -> String {
+    let app = synthetic_data::router(state.clone());
+    let r = send(
+        &app,
+        Request::post(format!("/v1/datasets?name=test&target={target}"))
+            .header("content-type", "text/csv")
+            .body(Body::from(csv.to_string()))
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(r.status, 201, "upload: {}", r.text);
+    r.body["id"].as_str().expect("dataset id").to_string()
+}
+
+/// A small separable two-class table: `label` is `hi` exactly when x + y > 0.
+pub fn separable_csv(rows: usize, seed: u64) -> String {
+    let mut out = String::from("x,y,colour,label\n");
+    // A tiny LCG keeps the fixture reproducible without another dependency.
+    let mut state = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
+    let mut next = || {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        ((state >> 11) as f64 / (1u64 << 53) as f64) * 2.0 - 1.0
+    };
+    for i in 0..rows {
+        let (x, y) = (next(), next());
+        let colour = ["red", "green", "blue"][i % 3];
+        let label = if x + y > 0.0 { "hi" } else { "lo" };
+        out.push_str(&format!("{x:.4},{y:.4},{colour},{label}\n"));
+    }
+    out
+}
+
 pub struct Reply {
     pub status: StatusCode,
     pub headers: HeaderMap,

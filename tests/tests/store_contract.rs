@@ -19,6 +19,10 @@ fn records() -> (ModelRecord, JobRecord) {
         learning_rate: 0.01,
         ai_enhancement: false,
         providers: vec!["openai".into()],
+        optimizer: "adamw".into(),
+        validation_split: 0.25,
+        seed: 42,
+        weight_decay: 1e-4,
     };
     let (model_id, job_id) = (ids::new_model_id(), ids::new_job_id());
     let model = ModelRecord {
@@ -32,22 +36,40 @@ fn records() -> (ModelRecord, JobRecord) {
         accuracy: None,
         training_job_id: job_id.clone(),
         training_config: config.clone(),
+        hidden_layers: Some(vec![16, 8]),
+        artifact: Some(shared::records::ArtifactInfo {
+            key: format!("models/{model_id}.safetensors"),
+            bytes: 1234,
+            parameters: 99,
+            features: vec!["x".into(), "colour=red".into()],
+            classes: vec!["a".into(), "b".into()],
+            saved_at: now,
+        }),
         created_at: now,
         updated_at: now,
     };
-    let mut job = JobRecord {
-        id: job_id,
-        model_id,
-        status: JobStatus::Queued,
-        status_transitions: vec![],
-        training_config: config,
-        ai_enhancements_scheduled: vec![],
-        estimated_completion: now,
-        failure_reason: None,
-        created_at: now,
-        updated_at: now,
-    };
+    let mut job = JobRecord::queued(job_id, model_id, config, vec![], now, now);
     job.transition(JobStatus::Queued, now, Some("accepted".into()));
+    // Everything a worker writes, with whole-number floats (DynamoDB numbers carry no
+    // float/integer distinction) and nested JSON.
+    job.step("loading_data", now, Some("reading".into()));
+    job.history.push(shared::records::EpochRecord {
+        epoch: 1,
+        loss: 1.0,
+        val_loss: 0.5,
+        accuracy: 0.0,
+        val_accuracy: 1.0,
+        seconds: 2.0,
+    });
+    job.progress = Some(shared::records::Progress {
+        epoch: 1,
+        epochs: 5,
+        percent: 20.0,
+    });
+    job.final_metrics =
+        Some(serde_json::json!({"validation": {"accuracy": 1.0, "confusion": [[1, 0], [0, 1]]}}));
+    job.enhancements =
+        Some(serde_json::json!([{"step": "hyperparameter_tuning", "learning_rate": 0.01}]));
     (model, job)
 }
 
