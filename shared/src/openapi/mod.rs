@@ -71,6 +71,11 @@ enum Kind {
     Ai,
 }
 
+/// `(content type, schema)` pairs of a body.
+type Content = Vec<(&'static str, Value)>;
+/// `(status, description, content)` of a response.
+type Response = (u16, &'static str, Content);
+
 struct Op {
     method: &'static str,
     path: &'static str,
@@ -83,7 +88,7 @@ struct Op {
     /// `(content type, schema)` pairs; required when present.
     body: Vec<(&'static str, Value)>,
     /// `(status, description, [(content type, schema)])`.
-    responses: Vec<(u16, &'static str, Vec<(&'static str, Value)>)>,
+    responses: Vec<Response>,
 }
 
 fn json_content(schema: Value) -> Vec<(&'static str, Value)> {
@@ -545,7 +550,7 @@ fn operations(g: &mut Schemas) -> Vec<Op> {
     ]
 }
 
-fn common_errors(op: &Op) -> Vec<(u16, &'static str, Vec<(&'static str, Value)>)> {
+fn common_errors(op: &Op) -> Vec<Response> {
     let mut out = Vec::new();
     if op.kind != Kind::Open {
         out.push(error(
