@@ -13,6 +13,7 @@ pub mod error;
 pub mod http;
 pub mod ids;
 pub mod logging;
+pub mod openapi;
 pub mod orchestrator;
 pub mod paging;
 pub mod providers;

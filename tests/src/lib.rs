@@ -2,6 +2,7 @@
 //! fresh tables per test), and a one-call helper that drives a function's Router.
 
 pub mod mock_providers;
+pub mod openapi;
 
 use std::path::PathBuf;
 use std::sync::Arc;

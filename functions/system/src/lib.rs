@@ -1,6 +1,7 @@
-//! The `system` function: service health, provider status and usage, and the catch-all that answers
-//! every unknown path with `NOT_FOUND` in the envelope.
+//! The `system` function: service health, provider status and usage, the OpenAPI document and
+//! its docs page, and the catch-all that answers every unknown path with `NOT_FOUND` in the envelope.
 
+mod docs;
 mod health;
 mod status;
 mod usage;
@@ -15,6 +16,8 @@ pub fn router(state: AppState) -> Router {
         .route("/health", get(health::health))
         .route("/v1/ai/status", get(status::ai_status))
         .route("/v1/ai/usage", get(usage::usage))
+        .route("/openapi.json", get(docs::openapi))
+        .route("/docs", get(docs::docs))
         .with_state(state);
     shared::http::serve(routes, &shared_state)
 }

@@ -11,8 +11,9 @@ use axum::response::{IntoResponse, Response};
 use crate::auth::ClientKeys;
 use crate::error::ApiError;
 
-/// Paths open without a key: the load balancer's and the operator's health check.
-pub const OPEN_PATHS: [&str; 1] = ["/health"];
+/// Paths open without a key: the load balancer's and the operator's health check, and the
+/// API's public description (the OpenAPI document and its docs page reveal no data).
+pub const OPEN_PATHS: [&str; 3] = ["/health", "/openapi.json", "/docs"];
 
 /// The key a request presents, if any.
 pub fn presented_key(req: &Request) -> Option<&str> {

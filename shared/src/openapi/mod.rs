@@ -1,0 +1,703 @@
+//! The OpenAPI 3.1 document of the whole API, assembled from the Rust types in `schemas`
+//! (schemars generates their JSON Schema 2020-12, which is OpenAPI 3.1's schema dialect, so
+//! no translation is needed) and from the operation table below. `system` serves it at
+//! `GET /openapi.json` and renders it at `GET /docs`; the conformance tests validate real
+//! responses of every Router against it.
+
+pub mod docs;
+pub mod schemas;
+
+use std::sync::OnceLock;
+
+use schemars::generate::{SchemaGenerator, SchemaSettings};
+use schemars::JsonSchema;
+use serde_json::{json, Map, Value};
+
+use schemas as s;
+
+/// Where the component schemas live (and what `$ref`s point at).
+pub const COMPONENTS: &str = "#/components/schemas/";
+
+/// A parameter of an operation.
+struct Param {
+    name: &'static str,
+    location: &'static str,
+    required: bool,
+    description: &'static str,
+    schema: Value,
+}
+
+fn path_id(description: &'static str) -> Param {
+    Param {
+        name: "id",
+        location: "path",
+        required: true,
+        description,
+        schema: json!({"type": "string", "minLength": 1}),
+    }
+}
+
+fn query(name: &'static str, description: &'static str, schema: Value) -> Param {
+    Param {
+        name,
+        location: "query",
+        required: false,
+        description,
+        schema,
+    }
+}
+
+fn idempotency_key() -> Param {
+    Param {
+        name: "Idempotency-Key",
+        location: "header",
+        required: false,
+        description: "1-255 printable ASCII characters; the same key and request within 24 h \
+                      replays the stored answer (`Idempotent-Replayed: true`).",
+        schema: json!({"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[\\x21-\\x7e]+$"}),
+    }
+}
+
+/// How an operation may answer besides its success: the statuses each kind of route has.
+#[derive(Clone, Copy, PartialEq)]
+enum Kind {
+    /// No key needed (`/health`, the document, the docs page).
+    Open,
+    /// A read behind the key check and the rate limiter.
+    Read,
+    /// A POST: JSON body, idempotency keys.
+    Write,
+    /// A POST that calls providers: fails closed when limits cannot be counted, has a deadline.
+    Ai,
+}
+
+/// `(content type, schema)` pairs of a body.
+type Content = Vec<(&'static str, Value)>;
+/// `(status, description, content)` of a response.
+type Response = (u16, &'static str, Content);
+
+struct Op {
+    method: &'static str,
+    path: &'static str,
+    id: &'static str,
+    function: &'static str,
+    summary: &'static str,
+    description: &'static str,
+    kind: Kind,
+    params: Vec<Param>,
+    /// `(content type, schema)` pairs; required when present.
+    body: Vec<(&'static str, Value)>,
+    /// `(status, description, [(content type, schema)])`.
+    responses: Vec<Response>,
+}
+
+fn json_content(schema: Value) -> Vec<(&'static str, Value)> {
+    vec![("application/json", schema)]
+}
+
+fn error(
+    status: u16,
+    description: &'static str,
+) -> (u16, &'static str, Vec<(&'static str, Value)>) {
+    (status, description, json_content(error_ref()))
+}
+
+fn error_ref() -> Value {
+    json!({"$ref": format!("{COMPONENTS}Error")})
+}
+
+struct Schemas {
+    requests: SchemaGenerator,
+    responses: SchemaGenerator,
+}
+
+impl Schemas {
+    fn new() -> Self {
+        let settings = || {
+            SchemaSettings::draft2020_12().with(|s| {
+                s.definitions_path = "/components/schemas".into();
+                s.meta_schema = None;
+            })
+        };
+        Schemas {
+            requests: settings().for_deserialize().into_generator(),
+            responses: settings().for_serialize().into_generator(),
+        }
+    }
+    fn req<T: JsonSchema>(&mut self) -> Value {
+        self.requests.subschema_for::<T>().to_value()
+    }
+    fn res<T: JsonSchema>(&mut self) -> Value {
+        self.responses.subschema_for::<T>().to_value()
+    }
+    fn into_components(mut self) -> Map<String, Value> {
+        let mut all = self.requests.take_definitions(true);
+        for (name, schema) in self.responses.take_definitions(true) {
+            if let Some(existing) = all.get(&name) {
+                assert_eq!(
+                    existing, &schema,
+                    "schema {name} differs between request and response use"
+                );
+            }
+            all.insert(name, schema);
+        }
+        all.sort_keys();
+        all
+    }
+}
+
+fn operations(g: &mut Schemas) -> Vec<Op> {
+    let limit = || {
+        query(
+            "limit",
+            "page size, 1-100 (default 20)",
+            json!({"type": "integer", "minimum": 1, "maximum": 100}),
+        )
+    };
+    let next = || {
+        query(
+            "next_token",
+            "the `next_token` of the previous page",
+            json!({"type": "string"}),
+        )
+    };
+    let model_id = || path_id("a model id (`model_...`)");
+    let dataset_id = || path_id("a dataset id (`ds_...`)");
+    vec![
+        Op {
+            method: "get",
+            path: "/health",
+            id: "health",
+            function: "system",
+            summary: "Service health",
+            description: "Probes the store (2 s) and checks the configuration. 200 `healthy` or \
+                          `degraded`, 503 `unhealthy` (the store did not answer). No key needed.",
+            kind: Kind::Open,
+            params: vec![],
+            body: vec![],
+            responses: vec![
+                (
+                    200,
+                    "healthy or degraded",
+                    json_content(g.res::<s::Health>()),
+                ),
+                (
+                    503,
+                    "unhealthy: the store did not answer",
+                    json_content(g.res::<s::Health>()),
+                ),
+            ],
+        },
+        Op {
+            method: "get",
+            path: "/v1/ai/status",
+            id: "aiStatus",
+            function: "system",
+            summary: "Provider configuration",
+            description: "Which of the five providers are configured, their models and cooldowns.",
+            kind: Kind::Read,
+            params: vec![],
+            body: vec![],
+            responses: vec![(200, "provider status", json_content(g.res::<s::AiStatus>()))],
+        },
+        Op {
+            method: "get",
+            path: "/v1/ai/usage",
+            id: "aiUsage",
+            function: "system",
+            summary: "Provider usage and cost per UTC day",
+            description: "Calls, tokens and cost per provider for the last `days` UTC days.",
+            kind: Kind::Read,
+            params: vec![query(
+                "days",
+                "how many UTC days, 1-31 (default 7)",
+                json!({"type": "integer", "minimum": 1, "maximum": 31}),
+            )],
+            body: vec![],
+            responses: vec![
+                (
+                    200,
+                    "usage per day and totals",
+                    json_content(g.res::<s::Usage>()),
+                ),
+                error(400, "a bad or unknown query parameter"),
+            ],
+        },
+        Op {
+            method: "get",
+            path: "/openapi.json",
+            id: "openapi",
+            function: "system",
+            summary: "This document",
+            description: "The OpenAPI 3.1 document of the whole API. No key needed.",
+            kind: Kind::Open,
+            params: vec![],
+            body: vec![],
+            responses: vec![(200, "the document", json_content(json!({"type": "object"})))],
+        },
+        Op {
+            method: "get",
+            path: "/docs",
+            id: "docs",
+            function: "system",
+            summary: "Human-readable API reference",
+            description: "This document rendered as one self-contained HTML page. No key needed.",
+            kind: Kind::Open,
+            params: vec![],
+            body: vec![],
+            responses: vec![(
+                200,
+                "the page",
+                vec![("text/html", json!({"type": "string"}))],
+            )],
+        },
+        Op {
+            method: "get",
+            path: "/v1/models",
+            id: "listModels",
+            function: "models",
+            summary: "List models",
+            description: "Models newest first, with totals.",
+            kind: Kind::Read,
+            params: vec![
+                limit(),
+                query(
+                    "status",
+                    "only models with this status",
+                    g.res::<s::ModelStatus>(),
+                ),
+                next(),
+            ],
+            body: vec![],
+            responses: vec![
+                (
+                    200,
+                    "a page of models",
+                    json_content(g.res::<s::ModelList>()),
+                ),
+                error(400, "a bad or unknown query parameter"),
+            ],
+        },
+        Op {
+            method: "post",
+            path: "/v1/models/train",
+            id: "trainModel",
+            function: "models",
+            summary: "Start training",
+            description: "Validates the request (the first bad field is named), stores the model \
+                          and a `queued` job, and answers 202. The worker trains it.",
+            kind: Kind::Write,
+            params: vec![idempotency_key()],
+            body: json_content(g.req::<s::TrainRequest>()),
+            responses: vec![
+                (
+                    202,
+                    "the job is queued",
+                    json_content(g.res::<s::TrainAccepted>()),
+                ),
+                error(
+                    400,
+                    "a field is missing or invalid; an unsupported type or architecture",
+                ),
+                error(404, "the dataset does not exist"),
+            ],
+        },
+        Op {
+            method: "get",
+            path: "/v1/models/{id}",
+            id: "getModel",
+            function: "models",
+            summary: "A model record",
+            description: "The model, its training configuration, artifact and links.",
+            kind: Kind::Read,
+            params: vec![model_id()],
+            body: vec![],
+            responses: vec![
+                (200, "the model", json_content(g.res::<s::Model>())),
+                error(404, "no such model"),
+            ],
+        },
+        Op {
+            method: "get",
+            path: "/v1/models/{id}/status",
+            id: "getTrainingStatus",
+            function: "models",
+            summary: "Training status",
+            description: "The job's status with every transition's time, progress, the learning \
+                          curve, final metrics and the worker's heartbeat.",
+            kind: Kind::Read,
+            params: vec![model_id()],
+            body: vec![],
+            responses: vec![
+                (200, "the job", json_content(g.res::<s::TrainingStatus>())),
+                error(404, "no such model"),
+            ],
+        },
+        Op {
+            method: "post",
+            path: "/v1/models/{id}/stop",
+            id: "stopTraining",
+            function: "models",
+            summary: "Stop training",
+            description: "A queued job stops at once (200 `stopped`); a running one is asked to \
+                          stop (202 `stopping`). No body needed.",
+            kind: Kind::Write,
+            params: vec![model_id(), idempotency_key()],
+            body: vec![],
+            responses: vec![
+                (
+                    200,
+                    "the queued job is stopped",
+                    json_content(g.res::<s::StopAccepted>()),
+                ),
+                (
+                    202,
+                    "the running job is stopping",
+                    json_content(g.res::<s::StopAccepted>()),
+                ),
+                error(404, "no such model"),
+                error(
+                    409,
+                    "the job is already final (or an idempotency key clash)",
+                ),
+            ],
+        },
+        Op {
+            method: "post",
+            path: "/v1/models/{id}/predict",
+            id: "predict",
+            function: "models",
+            summary: "Predict with a trained model",
+            description: "Class probabilities for 1-1000 feature rows.",
+            kind: Kind::Write,
+            params: vec![model_id(), idempotency_key()],
+            body: json_content(g.req::<s::PredictRequest>()),
+            responses: vec![
+                (
+                    200,
+                    "one prediction per row",
+                    json_content(g.res::<s::Predictions>()),
+                ),
+                error(404, "no such model"),
+                error(
+                    409,
+                    "the model has no trained weights yet (or an idempotency key clash)",
+                ),
+            ],
+        },
+        Op {
+            method: "get",
+            path: "/v1/models/{id}/metrics.svg",
+            id: "metricsSvg",
+            function: "models",
+            summary: "Learning curves",
+            description: "Loss and accuracy per epoch as a self-contained SVG.",
+            kind: Kind::Read,
+            params: vec![model_id()],
+            body: vec![],
+            responses: vec![
+                (
+                    200,
+                    "the chart",
+                    vec![("image/svg+xml", json!({"type": "string"}))],
+                ),
+                error(404, "no such model"),
+            ],
+        },
+        Op {
+            method: "post",
+            path: "/v1/ai/synthetic-data",
+            id: "syntheticData",
+            function: "synthetic-data",
+            summary: "Generate a synthetic tabular dataset",
+            description: "Designs a schema (explicit, fitted to `sample_rows`, by the \
+                          `synthetic_data` provider or builtin), generates `target_count` rows \
+                          with a Gaussian copula, stores the dataset and measures its quality.",
+            kind: Kind::Ai,
+            params: vec![idempotency_key()],
+            body: json_content(g.req::<s::SyntheticDataRequest>()),
+            responses: vec![(
+                200,
+                "the dataset and its quality",
+                json_content(g.res::<s::SyntheticDataResponse>()),
+            )],
+        },
+        Op {
+            method: "get",
+            path: "/v1/datasets",
+            id: "listDatasets",
+            function: "synthetic-data",
+            summary: "List datasets",
+            description: "Datasets newest first.",
+            kind: Kind::Read,
+            params: vec![limit(), next()],
+            body: vec![],
+            responses: vec![
+                (
+                    200,
+                    "a page of datasets",
+                    json_content(g.res::<s::DatasetList>()),
+                ),
+                error(400, "a bad or unknown query parameter"),
+            ],
+        },
+        Op {
+            method: "post",
+            path: "/v1/datasets",
+            id: "uploadDataset",
+            function: "synthetic-data",
+            summary: "Upload a CSV",
+            description: "A table as `text/csv` (name and target in the query) or JSON with `csv` \
+                          text or `rows`; 6 MiB at most. Its schema is fitted on upload.",
+            kind: Kind::Write,
+            params: vec![
+                query("name", "the dataset's name", json!({"type": "string"})),
+                query("target", "the target column", json!({"type": "string"})),
+                idempotency_key(),
+            ],
+            body: vec![
+                ("text/csv", json!({"type": "string"})),
+                ("application/json", g.req::<s::DatasetUpload>()),
+            ],
+            responses: vec![(
+                201,
+                "the stored dataset",
+                json_content(g.res::<s::DatasetCreated>()),
+            )],
+        },
+        Op {
+            method: "get",
+            path: "/v1/datasets/{id}",
+            id: "getDataset",
+            function: "synthetic-data",
+            summary: "A dataset record",
+            description: "The record, its schema and quality.",
+            kind: Kind::Read,
+            params: vec![dataset_id()],
+            body: vec![],
+            responses: vec![
+                (200, "the dataset", json_content(g.res::<s::Dataset>())),
+                error(404, "no such dataset"),
+            ],
+        },
+        Op {
+            method: "get",
+            path: "/v1/datasets/{id}/download",
+            id: "downloadDataset",
+            function: "synthetic-data",
+            summary: "Download a dataset",
+            description:
+                "The body as CSV or JSON Lines; in AWS a presigned S3 redirect above 5 MB.",
+            kind: Kind::Read,
+            params: vec![
+                dataset_id(),
+                query(
+                    "format",
+                    "`csv` (default) or `jsonl`",
+                    json!({"type": "string", "enum": ["csv", "jsonl"]}),
+                ),
+            ],
+            body: vec![],
+            responses: vec![
+                (
+                    200,
+                    "the body",
+                    vec![
+                        ("text/csv", json!({"type": "string"})),
+                        ("application/x-ndjson", json!({"type": "string"})),
+                    ],
+                ),
+                (
+                    302,
+                    "a presigned S3 URL in `Location` (large bodies in AWS)",
+                    vec![],
+                ),
+                error(400, "a bad or unknown query parameter"),
+                error(404, "no such dataset"),
+            ],
+        },
+        Op {
+            method: "post",
+            path: "/v1/ai/analyze",
+            id: "analyzeModel",
+            function: "analyze",
+            summary: "Analyze a model",
+            description: "Shapes, parameters, findings, performance against references and a \
+                          score, computed by the builtin analyzer and reviewed by the `analysis` \
+                          provider when one answers.",
+            kind: Kind::Ai,
+            params: vec![idempotency_key()],
+            body: json_content(g.req::<s::AnalyzeRequest>()),
+            responses: vec![(
+                200,
+                "the analysis",
+                json_content(g.res::<s::AnalyzeResponse>()),
+            )],
+        },
+        Op {
+            method: "post",
+            path: "/v1/ai/enhance",
+            id: "enhanceModel",
+            function: "enhance",
+            summary: "Plan model enhancements",
+            description: "Augmentation, architecture and research parts concurrently under one \
+                          deadline, with a roadmap.",
+            kind: Kind::Ai,
+            params: vec![idempotency_key()],
+            body: json_content(g.req::<s::EnhanceRequest>()),
+            responses: vec![(200, "the plan", json_content(g.res::<s::EnhanceResponse>()))],
+        },
+    ]
+}
+
+fn common_errors(op: &Op) -> Vec<Response> {
+    let mut out = Vec::new();
+    if op.kind != Kind::Open {
+        out.push(error(
+            401,
+            "client authentication is on and no valid key was sent",
+        ));
+    }
+    if matches!(op.kind, Kind::Write | Kind::Ai) {
+        out.push(error(
+            400,
+            "the body is not valid JSON, has the wrong content type, or a field is invalid",
+        ));
+        out.push(error(
+            409,
+            "the Idempotency-Key was used with another request, or is still in flight",
+        ));
+        out.push(error(413, "the body is over the size limit"));
+        out.push(error(
+            503,
+            "the idempotency store (or, on AI routes, the rate limiter) is unavailable",
+        ));
+    }
+    if op.kind == Kind::Ai {
+        out.push(error(
+            400,
+            "a named provider is not configured (MISSING_API_KEY)",
+        ));
+        out.push(error(504, "the request deadline passed"));
+    }
+    if op.path != "/openapi.json" && op.path != "/docs" {
+        out.push(error(429, "over the rate limit; see Retry-After"));
+    }
+    out.push(error(
+        500,
+        "an internal error (logged; shown only as \"internal error\")",
+    ));
+    out
+}
+
+fn operation_json(op: Op) -> Value {
+    let mut responses = Map::new();
+    let extra = common_errors(&op);
+    for (status, description, content) in op.responses.into_iter().chain(extra) {
+        let key = status.to_string();
+        if responses.contains_key(&key) {
+            continue;
+        }
+        let mut r = Map::new();
+        r.insert("description".into(), json!(description));
+        if !content.is_empty() {
+            let c: Map<String, Value> = content
+                .into_iter()
+                .map(|(ct, schema)| (ct.to_string(), json!({ "schema": schema })))
+                .collect();
+            r.insert("content".into(), Value::Object(c));
+        }
+        responses.insert(key, Value::Object(r));
+    }
+    let mut sorted: Vec<(String, Value)> = responses.into_iter().collect();
+    sorted.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut o = json!({
+        "operationId": op.id,
+        "summary": op.summary,
+        "description": op.description,
+        "tags": [op.function],
+        "x-function": op.function,
+        "responses": Value::Object(sorted.into_iter().collect()),
+    });
+    if !op.params.is_empty() {
+        o["parameters"] = op
+            .params
+            .into_iter()
+            .map(|p| {
+                json!({
+                    "name": p.name,
+                    "in": p.location,
+                    "required": p.required,
+                    "description": p.description,
+                    "schema": p.schema,
+                })
+            })
+            .collect();
+    }
+    if !op.body.is_empty() {
+        let c: Map<String, Value> = op
+            .body
+            .into_iter()
+            .map(|(ct, schema)| (ct.to_string(), json!({ "schema": schema })))
+            .collect();
+        o["requestBody"] = json!({"required": true, "content": c});
+    }
+    if op.kind == Kind::Open {
+        o["security"] = json!([]);
+    }
+    o
+}
+
+fn build() -> Value {
+    let mut g = Schemas::new();
+    let ops = operations(&mut g);
+    // The envelope is referenced by name from every error response.
+    g.res::<s::Error>();
+    let mut paths = Map::new();
+    for op in ops {
+        let (path, method) = (op.path, op.method);
+        let entry = paths.entry(path).or_insert_with(|| json!({}));
+        entry[method] = operation_json(op);
+    }
+    json!({
+        "openapi": "3.1.0",
+        "jsonSchemaDialect": "https://json-schema.org/draft/2020-12/schema",
+        "info": {
+            "title": "ML Training API",
+            "version": crate::VERSION,
+            "description": "AI-enhanced model development: synthetic data, model analysis, \
+                            enhancement plans, datasets and training. Every error is the envelope \
+                            `{\"error\": {\"code\", \"message\", \"details\"}, \"timestamp\", \"request_id\"}`. \
+                            Generated from the Rust types in `shared/src/openapi/schemas.rs`.",
+        },
+        "servers": [{"url": "http://localhost:5000", "description": "local emulator (`scripts/dev`)"}],
+        "security": [{"bearer": []}, {"apiKey": []}],
+        "paths": paths,
+        "components": {
+            "schemas": g.into_components(),
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer",
+                           "description": "one of MLAAS_API_KEYS, when client authentication is on"},
+                "apiKey": {"type": "apiKey", "in": "header", "name": "x-api-key"},
+            },
+        },
+    })
+}
+
+/// The document (built once per process).
+pub fn document() -> &'static Value {
+    static DOC: OnceLock<Value> = OnceLock::new();
+    DOC.get_or_init(build)
+}
+
+/// The response schema of `method path` for `status` and `content_type`, with `$ref`s
+/// resolvable against the document root (`components` included), for validators.
+pub fn response_schema(method: &str, path: &str, status: u16, content_type: &str) -> Option<Value> {
+    let doc = document();
+    let op = doc["paths"].get(path)?.get(method.to_ascii_lowercase())?;
+    let response = op["responses"].get(status.to_string())?;
+    let schema = response["content"].get(content_type)?.get("schema")?;
+    let mut root = schema.clone();
+    root["components"] = doc["components"].clone();
+    Some(root)
+}

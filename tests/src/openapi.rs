@@ -1,0 +1,87 @@
+//! Conformance of real responses to the OpenAPI document (`shared::openapi`): the answer's
+//! status and content type must be documented for the operation, and a JSON body must
+//! validate against the documented schema, with every documented object closed (a field the
+//! code sends but the document does not name fails the test, so the two cannot drift).
+
+use serde_json::Value;
+
+use crate::Reply;
+
+/// `additionalProperties: false` on every object schema that lists its properties and does
+/// not say otherwise.
+fn close_objects(v: &mut Value) {
+    match v {
+        Value::Object(map) => {
+            if map.contains_key("properties") && !map.contains_key("additionalProperties") {
+                map.insert("additionalProperties".into(), Value::Bool(false));
+            }
+            for (_, child) in map.iter_mut() {
+                close_objects(child);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(close_objects),
+        _ => {}
+    }
+}
+
+/// The media type of a reply, without parameters.
+pub fn content_type(reply: &Reply) -> String {
+    reply
+        .headers
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase()
+}
+
+/// Asserts `reply` to `method template` (the path as written in the document, e.g.
+/// `/v1/models/{id}`) is documented and conforms. Returns the reply's body for chaining.
+pub fn assert_conforms(method: &str, template: &str, reply: &Reply) {
+    let doc = shared::openapi::document();
+    let op = &doc["paths"][template][method.to_ascii_lowercase()];
+    assert!(op.is_object(), "{method} {template} is not in the document");
+    let status = reply.status.as_u16();
+    let response = &op["responses"][status.to_string()];
+    assert!(
+        response.is_object(),
+        "{method} {template}: status {status} is not documented; body: {}",
+        reply.text
+    );
+    let Some(content) = response.get("content").and_then(Value::as_object) else {
+        return;
+    };
+    let ct = content_type(reply);
+    assert!(
+        content.contains_key(&ct),
+        "{method} {template} {status}: content type {ct:?} is not documented (documented: {:?})",
+        content.keys().collect::<Vec<_>>()
+    );
+    if ct != "application/json" {
+        return;
+    }
+    let mut schema = shared::openapi::response_schema(method, template, status, &ct)
+        .expect("schema of a documented response");
+    close_objects(&mut schema);
+    let validator = jsonschema::draft202012::new(&schema)
+        .unwrap_or_else(|e| panic!("{method} {template} {status}: bad schema: {e}"));
+    let body: Value = serde_json::from_str(&reply.text).unwrap_or_else(|e| {
+        panic!(
+            "{method} {template} {status}: body is not JSON ({e}): {}",
+            reply.text
+        )
+    });
+    let errors: Vec<String> = validator
+        .iter_errors(&body)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "{method} {template} {status} does not conform:\n  {}\nbody: {}",
+        errors.join("\n  "),
+        reply.text
+    );
+}

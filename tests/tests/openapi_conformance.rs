@@ -1,0 +1,507 @@
+//! Every route's answers, sent through the real Routers, conform to the OpenAPI document:
+//! successes and error envelopes, status, content type and body (objects closed, so a field
+//! the code adds without documenting it fails here). The models routes being reshaped by the
+//! training work are in `openapi_models.rs`.
+
+use api_tests::openapi::assert_conforms;
+use api_tests::{get, post_json, send, sqlite_state, sqlite_store, state_with, Reply};
+use axum::body::Body;
+use axum::Router;
+use http::Request;
+use serde_json::{json, Value};
+
+fn check(method: &str, template: &str, reply: &Reply, status: u16) {
+    assert_eq!(
+        reply.status.as_u16(),
+        status,
+        "{method} {template}: {}",
+        reply.text
+    );
+    assert_conforms(method, template, reply);
+}
+
+#[test]
+fn the_document_lists_every_operation() {
+    let doc = shared::openapi::document();
+    assert_eq!(doc["openapi"], "3.1.0");
+    let mut ops: Vec<String> = doc["paths"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .flat_map(|(path, item)| {
+            item.as_object()
+                .unwrap()
+                .keys()
+                .map(move |m| format!("{} {path}", m.to_uppercase()))
+        })
+        .collect();
+    ops.sort();
+    let mut want = vec![
+        "GET /health",
+        "GET /v1/ai/status",
+        "GET /v1/ai/usage",
+        "GET /openapi.json",
+        "GET /docs",
+        "GET /v1/models",
+        "POST /v1/models/train",
+        "GET /v1/models/{id}",
+        "GET /v1/models/{id}/status",
+        "POST /v1/models/{id}/stop",
+        "POST /v1/models/{id}/predict",
+        "GET /v1/models/{id}/metrics.svg",
+        "POST /v1/ai/synthetic-data",
+        "GET /v1/datasets",
+        "POST /v1/datasets",
+        "GET /v1/datasets/{id}",
+        "GET /v1/datasets/{id}/download",
+        "POST /v1/ai/analyze",
+        "POST /v1/ai/enhance",
+    ];
+    want.sort();
+    assert_eq!(ops, want);
+    // Every $ref resolves.
+    let text = doc.to_string();
+    for part in text.split("\"$ref\":\"").skip(1) {
+        let target = part.split('"').next().unwrap();
+        let name = target.strip_prefix(shared::openapi::COMPONENTS).unwrap();
+        assert!(
+            doc["components"]["schemas"].get(name).is_some(),
+            "dangling $ref {target}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn system_routes_conform() {
+    let app = system::router(sqlite_state());
+    check("GET", "/health", &get(&app, "/health").await, 200);
+    check(
+        "GET",
+        "/v1/ai/status",
+        &get(&app, "/v1/ai/status").await,
+        200,
+    );
+    check("GET", "/v1/ai/usage", &get(&app, "/v1/ai/usage").await, 200);
+    check(
+        "GET",
+        "/v1/ai/usage",
+        &get(&app, "/v1/ai/usage?days=0").await,
+        400,
+    );
+    check(
+        "GET",
+        "/v1/ai/usage",
+        &get(&app, "/v1/ai/usage?x=1").await,
+        400,
+    );
+
+    let doc = get(&app, "/openapi.json").await;
+    check("GET", "/openapi.json", &doc, 200);
+    assert_eq!(&doc.body, shared::openapi::document());
+
+    let page = get(&app, "/docs").await;
+    check("GET", "/docs", &page, 200);
+    assert!(page.text.starts_with("<!doctype html>"));
+    for op in [
+        "trainModel",
+        "syntheticData",
+        "getTrainingStatus",
+        "predict",
+    ] {
+        assert!(page.text.contains(&format!("id=\"op-{op}\"")), "{op}");
+    }
+    assert!(page.text.contains("id=\"schema-Error\""));
+    assert!(
+        !page.text.contains("<script") && !page.text.contains("src="),
+        "the page fetches nothing"
+    );
+
+    let down = state_with(
+        std::sync::Arc::new(shared::state::UnavailableStore::new("gone")),
+        &[],
+    );
+    check(
+        "GET",
+        "/health",
+        &get(&system::router(down), "/health").await,
+        503,
+    );
+}
+
+#[tokio::test]
+async fn client_authentication_and_rate_limits_conform() {
+    let state = state_with(
+        sqlite_store(),
+        &[
+            ("MLAAS_API_KEYS", "k1"),
+            ("MLAAS_RATE_LIMITS", "/v1/ai/status=1"),
+        ],
+    );
+    let app = system::router(state);
+    check(
+        "GET",
+        "/v1/ai/status",
+        &get(&app, "/v1/ai/status").await,
+        401,
+    );
+    // The description of the API is public, like /health.
+    check(
+        "GET",
+        "/openapi.json",
+        &get(&app, "/openapi.json").await,
+        200,
+    );
+    check("GET", "/docs", &get(&app, "/docs").await, 200);
+    let with_key = || {
+        Request::get("/v1/ai/status")
+            .header("x-api-key", "k1")
+            .body(Body::empty())
+            .unwrap()
+    };
+    check("GET", "/v1/ai/status", &send(&app, with_key()).await, 200);
+    check("GET", "/v1/ai/status", &send(&app, with_key()).await, 429);
+}
+
+async fn post_with(app: &Router, path: &str, content_type: &str, body: &str, key: &str) -> Reply {
+    let mut req = Request::post(path).header("content-type", content_type);
+    if !key.is_empty() {
+        req = req.header("idempotency-key", key);
+    }
+    send(app, req.body(Body::from(body.to_string())).unwrap()).await
+}
+
+#[tokio::test]
+async fn synthetic_data_and_dataset_routes_conform() {
+    let app = synthetic_data::router(sqlite_state());
+    let spec = json!({
+        "model_description": "Binary classification model for fraud detection",
+        "existing_data": "Transaction data with features: amount, merchant, time, location",
+        "target_count": 500,
+        "data_format": "tabular",
+        "quality_requirements": {"diversity": "high", "realism": "production_ready", "balance": "stratified"}
+    });
+    let r = post_json(&app, "/v1/ai/synthetic-data", &spec).await;
+    check("POST", "/v1/ai/synthetic-data", &r, 200);
+    let id = r.body["synthetic_data"]["dataset_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    let fitted = json!({
+        "sample_rows": "a,b,label\n1,2.5,x\n2,3.5,y\n3,1.5,x\n4,0.5,y\n5,2.0,x\n6,2.2,y\n",
+        "target": "label", "target_count": 20, "include_data": true, "seed": 7
+    });
+    check(
+        "POST",
+        "/v1/ai/synthetic-data",
+        &post_json(&app, "/v1/ai/synthetic-data", &fitted).await,
+        200,
+    );
+    for bad in [
+        json!({}),
+        json!({"model_description": "x", "target_count": 0}),
+        json!({"model_description": "x", "data_format": "image"}),
+        json!({"model_description": "x", "surprise": 1}),
+        json!({"model_description": "x", "providers": ["openai"]}),
+    ] {
+        let r = post_json(&app, "/v1/ai/synthetic-data", &bad).await;
+        assert_eq!(r.status, 400, "{bad}: {}", r.text);
+        assert_conforms("POST", "/v1/ai/synthetic-data", &r);
+    }
+    check(
+        "POST",
+        "/v1/ai/synthetic-data",
+        &post_with(&app, "/v1/ai/synthetic-data", "application/json", "{", "").await,
+        400,
+    );
+    check(
+        "POST",
+        "/v1/ai/synthetic-data",
+        &post_with(&app, "/v1/ai/synthetic-data", "text/plain", "{}", "").await,
+        400,
+    );
+    // Idempotency: replay (200) and a clash (409).
+    let body = json!({"model_description": "spam classifier", "target_count": 50, "seed": 1});
+    let first = post_with(
+        &app,
+        "/v1/ai/synthetic-data",
+        "application/json",
+        &body.to_string(),
+        "key-1",
+    )
+    .await;
+    check("POST", "/v1/ai/synthetic-data", &first, 200);
+    let again = post_with(
+        &app,
+        "/v1/ai/synthetic-data",
+        "application/json",
+        &body.to_string(),
+        "key-1",
+    )
+    .await;
+    check("POST", "/v1/ai/synthetic-data", &again, 200);
+    let clash = post_with(
+        &app,
+        "/v1/ai/synthetic-data",
+        "application/json",
+        "{\"model_description\":\"other\"}",
+        "key-1",
+    )
+    .await;
+    check("POST", "/v1/ai/synthetic-data", &clash, 409);
+    let bad_key = post_with(
+        &app,
+        "/v1/ai/synthetic-data",
+        "application/json",
+        &body.to_string(),
+        &"k".repeat(300),
+    )
+    .await;
+    check("POST", "/v1/ai/synthetic-data", &bad_key, 400);
+
+    check("GET", "/v1/datasets", &get(&app, "/v1/datasets").await, 200);
+    check(
+        "GET",
+        "/v1/datasets",
+        &get(&app, "/v1/datasets?limit=1").await,
+        200,
+    );
+    check(
+        "GET",
+        "/v1/datasets",
+        &get(&app, "/v1/datasets?limit=0").await,
+        400,
+    );
+    check(
+        "GET",
+        "/v1/datasets",
+        &get(&app, "/v1/datasets?next_token=zz").await,
+        400,
+    );
+    check(
+        "GET",
+        "/v1/datasets/{id}",
+        &get(&app, &format!("/v1/datasets/{id}")).await,
+        200,
+    );
+    check(
+        "GET",
+        "/v1/datasets/{id}",
+        &get(&app, "/v1/datasets/ds_nope").await,
+        404,
+    );
+    let dl = |q: &str| format!("/v1/datasets/{id}/download{q}");
+    check(
+        "GET",
+        "/v1/datasets/{id}/download",
+        &get(&app, &dl("")).await,
+        200,
+    );
+    check(
+        "GET",
+        "/v1/datasets/{id}/download",
+        &get(&app, &dl("?format=jsonl")).await,
+        200,
+    );
+    check(
+        "GET",
+        "/v1/datasets/{id}/download",
+        &get(&app, &dl("?format=xml")).await,
+        400,
+    );
+    check(
+        "GET",
+        "/v1/datasets/{id}/download",
+        &get(&app, "/v1/datasets/nope/download").await,
+        404,
+    );
+
+    let csv = "x,y,label\n1,2,a\n2,3,b\n3,4,a\n4,5,b\n";
+    check(
+        "POST",
+        "/v1/datasets",
+        &post_with(
+            &app,
+            "/v1/datasets?name=up&target=label",
+            "text/csv",
+            csv,
+            "",
+        )
+        .await,
+        201,
+    );
+    let json_upload = json!({"name": "rows", "rows": [{"x": 1, "c": "a"}, {"x": 2, "c": "b"}]});
+    check(
+        "POST",
+        "/v1/datasets",
+        &post_json(&app, "/v1/datasets", &json_upload).await,
+        201,
+    );
+    check(
+        "POST",
+        "/v1/datasets",
+        &post_json(&app, "/v1/datasets", &json!({})).await,
+        400,
+    );
+    check(
+        "POST",
+        "/v1/datasets",
+        &post_with(&app, "/v1/datasets", "image/png", "x", "").await,
+        400,
+    );
+    check(
+        "POST",
+        "/v1/datasets",
+        &post_with(&app, "/v1/datasets", "text/csv", "x,y\n", "").await,
+        400,
+    );
+}
+
+#[tokio::test]
+async fn analyze_conforms() {
+    let app = analyze::router(sqlite_state());
+    let spec = json!({
+        "model_description": "Convolutional Neural Network for image classification",
+        "architecture": {"layers": [
+            {"type": "conv2d", "filters": 32, "kernel_size": 3},
+            {"type": "maxpool", "pool_size": 2},
+            {"type": "conv2d", "filters": 64, "kernel_size": 3},
+            {"type": "dense", "units": 128},
+            {"type": "output", "units": 10, "activation": "softmax"}
+        ]},
+        "data_sample": "CIFAR-10 dataset, 32x32 RGB images, 10 classes",
+        "performance_metrics": {"accuracy": 0.847, "loss": 0.423, "training_time": "2.3 hours", "inference_latency": "12ms"}
+    });
+    check(
+        "POST",
+        "/v1/ai/analyze",
+        &post_json(&app, "/v1/ai/analyze", &spec).await,
+        200,
+    );
+    let bare = json!({"model_description": "LSTM for time series forecasting"});
+    check(
+        "POST",
+        "/v1/ai/analyze",
+        &post_json(&app, "/v1/ai/analyze", &bare).await,
+        200,
+    );
+    for bad in [
+        json!({}),
+        json!({"model_description": "x", "architecture": []}),
+        json!({"model_description": "x", "architecture": {"layers": [{"type": "warp"}]}}),
+    ] {
+        check(
+            "POST",
+            "/v1/ai/analyze",
+            &post_json(&app, "/v1/ai/analyze", &bad).await,
+            400,
+        );
+    }
+}
+
+#[tokio::test]
+async fn enhance_conforms() {
+    let app = enhance::router(sqlite_state());
+    let spec = json!({
+        "model_description": "Transformer model for natural language processing",
+        "training_data": "Text classification dataset, 50K samples, 5 categories",
+        "performance_metrics": {"accuracy": 0.823, "f1_score": 0.801, "training_loss": 0.387, "validation_loss": 0.421},
+        "config": {
+            "optimization_focus": "accuracy",
+            "performance_constraints": {"max_inference_latency": "100ms", "max_model_size": "500MB"},
+            "enhancement_scope": ["architecture", "training", "data"]
+        }
+    });
+    check(
+        "POST",
+        "/v1/ai/enhance",
+        &post_json(&app, "/v1/ai/enhance", &spec).await,
+        200,
+    );
+    let tabular = json!({
+        "model_description": "Gradient boosting for churn on tabular customer data",
+        "training_data": "tabular customer records, 2000 rows",
+        "config": {"enhancement_scope": ["data"]}
+    });
+    check(
+        "POST",
+        "/v1/ai/enhance",
+        &post_json(&app, "/v1/ai/enhance", &tabular).await,
+        200,
+    );
+    for bad in [
+        json!({}),
+        json!({"model_description": "x", "config": {"enhancement_scope": []}}),
+        json!({"model_description": "x", "config": {"performance_constraints": {"max_model_size": "huge"}}}),
+    ] {
+        check(
+            "POST",
+            "/v1/ai/enhance",
+            &post_json(&app, "/v1/ai/enhance", &bad).await,
+            400,
+        );
+    }
+}
+
+#[tokio::test]
+async fn model_list_conforms() {
+    let app = models::router(sqlite_state());
+    check("GET", "/v1/models", &get(&app, "/v1/models").await, 200);
+    check(
+        "GET",
+        "/v1/models",
+        &get(&app, "/v1/models?status=queued&limit=5").await,
+        200,
+    );
+    check(
+        "GET",
+        "/v1/models",
+        &get(&app, "/v1/models?status=lost").await,
+        400,
+    );
+    check(
+        "GET",
+        "/v1/models",
+        &get(&app, "/v1/models?limit=101").await,
+        400,
+    );
+}
+
+#[tokio::test]
+async fn oversized_bodies_conform() {
+    let app = analyze::router(sqlite_state());
+    let big = json!({"model_description": "x".repeat(2 * 1024 * 1024)});
+    let r = post_json(&app, "/v1/ai/analyze", &big).await;
+    check("POST", "/v1/ai/analyze", &r, 413);
+    let _: Value = r.body;
+}
+
+/// The check itself bites: an undocumented field, a missing one, a wrong type.
+#[test]
+fn an_undocumented_field_fails_the_check() {
+    let reply = |body: Value| Reply {
+        status: http::StatusCode::OK,
+        headers: {
+            let mut h = http::HeaderMap::new();
+            h.insert("content-type", "application/json".parse().unwrap());
+            h
+        },
+        text: body.to_string(),
+        body,
+    };
+    let good = json!({"models": [], "total_models": 0, "active_training": 0, "next_token": null});
+    assert_conforms("GET", "/v1/models", &reply(good.clone()));
+    for bad in [
+        {
+            let mut b = good.clone();
+            b["surprise"] = json!(1);
+            b
+        },
+        json!({"models": [], "total_models": 0, "active_training": 0}),
+        json!({"models": {}, "total_models": 0, "active_training": 0, "next_token": null}),
+    ] {
+        let r = reply(bad.clone());
+        let failed = std::panic::catch_unwind(|| assert_conforms("GET", "/v1/models", &r));
+        assert!(failed.is_err(), "{bad} passed");
+    }
+}
