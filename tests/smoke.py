@@ -133,7 +133,7 @@ status, body, _ = call("POST", "/v1/models/train", raw=b"{not json")
 envelope("malformed JSON is VALIDATION_ERROR", status, body, 400, "VALIDATION_ERROR")
 status, body, _ = call("POST", "/v1/models/train", raw=json.dumps(train).encode(), content_type="text/plain")
 envelope("wrong content type is VALIDATION_ERROR", status, body, 400, "VALIDATION_ERROR")
-bad = json.loads(json.dumps(train))
+bad = json.loads(json.dumps(tabular))
 bad["training_config"]["epochs"] = 0
 status, body, _ = call("POST", "/v1/models/train", bad)
 envelope("epochs 0 is VALIDATION_ERROR", status, body, 400, "VALIDATION_ERROR")

@@ -4,6 +4,7 @@
 
 use std::time::{Duration, Instant};
 
+use api_tests::openapi::assert_conforms;
 use api_tests::{assert_envelope, get, post_json, send, separable_csv, state_with, upload_csv};
 use axum::body::Body;
 use axum::Router;
@@ -98,6 +99,11 @@ async fn trains_and_predicts(state: AppState) {
             "{step} missing from {secondary:?}"
         );
     }
+    // The trained shapes conform to the OpenAPI document too.
+    let r = get(&app, &format!("/v1/models/{model_id}/status")).await;
+    assert_conforms("GET", "/v1/models/{id}/status", &r);
+    let r = get(&app, &format!("/v1/models/{model_id}")).await;
+    assert_conforms("GET", "/v1/models/{id}", &r);
     let history = status["history"].as_array().unwrap();
     assert!(!history.is_empty());
     assert_eq!(status["progress"]["epoch"], history.len());
@@ -129,6 +135,7 @@ async fn trains_and_predicts(state: AppState) {
     )
     .await;
     assert_eq!(r.status, 200, "{}", r.text);
+    assert_conforms("POST", "/v1/models/{id}/predict", &r);
     let labels: Vec<&str> = r.body["predictions"]
         .as_array()
         .unwrap()

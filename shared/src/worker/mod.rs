@@ -25,12 +25,21 @@ pub use run::{reap_if_lost, run_job};
 pub const SAVE_MARGIN: Duration = Duration::from_secs(30);
 
 /// The Lambda's deadline (milliseconds since the epoch, from the invocation context) as an
-/// instant on this process's clock.
+/// instant on this process's clock. cargo-lambda's emulator sends its timeout as a duration
+/// in milliseconds instead (e.g. `600000`); a value too small to be a date this century is
+/// read that way.
 pub fn deadline_from_epoch_ms(deadline_ms: u64) -> Instant {
+    /// 2001-09-09 in epoch milliseconds: anything below is a duration, not a date.
+    const EPOCH_MS_FLOOR: u64 = 1_000_000_000_000;
     let now_ms = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as u64);
-    Instant::now() + Duration::from_millis(deadline_ms.saturating_sub(now_ms))
+    let left_ms = if deadline_ms < EPOCH_MS_FLOOR {
+        deadline_ms
+    } else {
+        deadline_ms.saturating_sub(now_ms)
+    };
+    Instant::now() + Duration::from_millis(left_ms)
 }
 
 /// What became of one job event.
@@ -61,6 +70,13 @@ pub async fn handle_batch(
     deadline: Instant,
 ) -> DynamoDbEventResponse {
     let mut response = DynamoDbEventResponse::default();
+    tracing::info!(
+        records = batch.records.len(),
+        seconds_left = deadline
+            .saturating_duration_since(Instant::now())
+            .as_secs_f64(),
+        "stream batch received"
+    );
     for raw in &batch.records {
         let event = match read_record(raw) {
             Ok(e) => e,
@@ -86,4 +102,23 @@ pub async fn handle_batch(
         }
     }
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deadlines_from_lambda_and_from_the_emulator() {
+        let now_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as u64;
+        let left = |d: Instant| d.saturating_duration_since(Instant::now()).as_secs_f64();
+        let real = left(deadline_from_epoch_ms(now_ms + 60_000));
+        assert!((59.0..=60.0).contains(&real), "{real}");
+        let emulator = left(deadline_from_epoch_ms(600_000));
+        assert!((599.0..=600.0).contains(&emulator), "{emulator}");
+        assert_eq!(left(deadline_from_epoch_ms(now_ms - 5_000)), 0.0);
+    }
 }

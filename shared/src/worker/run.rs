@@ -73,8 +73,11 @@ pub async fn run_job(
     }
     let started = Instant::now();
     let limits = state.config.worker;
-    let deadline = (started + limits.max_runtime)
-        .min(lambda_deadline.checked_sub(SAVE_MARGIN).unwrap_or(started));
+    // Keep back time to save and write the end: SAVE_MARGIN, or a tenth of what is left
+    // under a short invocation timeout.
+    let left = lambda_deadline.saturating_duration_since(started);
+    let margin = SAVE_MARGIN.min(left / 10);
+    let deadline = (started + limits.max_runtime).min(started + left - margin);
     let budget = deadline.saturating_duration_since(started);
     tracing::info!(job_id, budget_seconds = budget.as_secs_f64(), "job claimed");
     set_model_status(state, &job.model_id, ModelStatus::Training, None, None).await;
