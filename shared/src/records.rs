@@ -2,11 +2,12 @@
 //! SQLite (JSON) and DynamoDB (serde_dynamo), rendered as-is by the API.
 
 use chrono::{DateTime, Utc};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::clock::serde_millis;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ModelStatus {
     Queued,
@@ -42,7 +43,7 @@ impl ModelStatus {
 
 /// SageMaker-style primary job status. `stopping` is a running job asked to stop: the worker
 /// sees it at its next write and ends the job `stopped`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum JobStatus {
     Queued,
@@ -117,7 +118,7 @@ fn default_validation_split() -> f64 {
 }
 
 /// Where a trained model's weights are and what they expect.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ArtifactInfo {
     /// Blob key of the safetensors file (weights, with the encoder and classes as metadata).
     pub key: String,
@@ -126,11 +127,12 @@ pub struct ArtifactInfo {
     pub features: Vec<String>,
     pub classes: Vec<String>,
     #[serde(with = "serde_millis")]
+    #[schemars(with = "String")]
     pub saved_at: DateTime<Utc>,
 }
 
 /// Training progress.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Progress {
     pub epoch: u32,
     pub epochs: u32,
@@ -139,7 +141,7 @@ pub struct Progress {
 }
 
 /// One epoch of the training history.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct EpochRecord {
     pub epoch: u32,
     pub loss: f64,
@@ -176,10 +178,11 @@ pub struct ModelRecord {
 }
 
 /// One step of the job's life, with when it began.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct StatusTransition {
     pub status: String,
     #[serde(with = "serde_millis")]
+    #[schemars(with = "String")]
     pub at: DateTime<Utc>,
     pub message: Option<String>,
 }
@@ -276,14 +279,14 @@ impl JobRecord {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum DatasetOrigin {
     Generated,
     Uploaded,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct DatasetColumn {
     pub name: String,
     /// numeric, integer, categorical, boolean or datetime.

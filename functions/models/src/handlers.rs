@@ -115,10 +115,8 @@ async fn trainable_dataset(state: &AppState, id: &str) -> ApiResult<DatasetRecor
 /// `POST /v1/models/train`: stores a model and its queued job, hands the job to the worker,
 /// answers 202.
 pub async fn train(State(state): State<AppState>, JsonBody(body): JsonBody) -> ApiResult<Response> {
-    let req = TrainRequest::parse(&body, rand::random::<u64> as fn() -> u64).map(|mut r| {
-        r.training.seed &= (1 << 53) - 1;
-        r
-    })?;
+    // Seeds stay below 2^53 so they survive a round trip through JSON numbers.
+    let req = TrainRequest::parse(&body, || rand::random::<u64>() & ((1 << 53) - 1))?;
     let dataset = trainable_dataset(&state, &req.model.dataset).await?;
     let now = clock::now();
     let model_id = ids::new_model_id();

@@ -15,6 +15,12 @@ use serde_json::{Map, Value};
 
 use crate::synth::DataSchema;
 
+// The records' own types, so what the store keeps and what the document says cannot part.
+pub use crate::records::{
+    ArtifactInfo, DatasetColumn, DatasetOrigin, EpochRecord, JobStatus, ModelStatus, Progress,
+    StatusTransition,
+};
+
 /// Any JSON object (its keys are described in the README).
 pub type Object = Map<String, Value>;
 
@@ -221,27 +227,6 @@ pub struct Usage {
 
 #[derive(JsonSchema)]
 #[serde(rename_all = "snake_case")]
-pub enum ModelStatus {
-    Queued,
-    Training,
-    Completed,
-    Failed,
-    Stopped,
-}
-
-#[derive(JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum JobStatus {
-    Queued,
-    InProgress,
-    Stopping,
-    Completed,
-    Failed,
-    Stopped,
-}
-
-#[derive(JsonSchema)]
-#[serde(rename_all = "snake_case")]
 pub enum ModelType {
     Classification,
     BinaryClassification,
@@ -391,17 +376,6 @@ pub struct ModelLinks {
     pub stop: String,
 }
 
-/// The trained weights.
-#[derive(JsonSchema)]
-pub struct Artifact {
-    pub key: String,
-    pub bytes: u64,
-    pub parameters: u64,
-    pub features: Vec<String>,
-    pub classes: Vec<String>,
-    pub saved_at: String,
-}
-
 /// `GET /v1/models/{id}`: the model record.
 #[derive(JsonSchema)]
 pub struct Model {
@@ -417,37 +391,11 @@ pub struct Model {
     pub accuracy: Option<f64>,
     pub training_job_id: String,
     pub training_config: StoredTrainingConfig,
-    pub artifact: Option<Artifact>,
+    pub artifact: Option<ArtifactInfo>,
     pub created_at: String,
     pub updated_at: String,
     pub monitoring_url: String,
     pub links: ModelLinks,
-}
-
-/// One status change of a job.
-#[derive(JsonSchema)]
-pub struct StatusTransition {
-    pub status: String,
-    pub at: String,
-    pub message: Option<String>,
-}
-
-#[derive(JsonSchema)]
-pub struct Progress {
-    pub epoch: u32,
-    pub epochs: u32,
-    pub percent: f64,
-}
-
-/// One epoch of the learning curve.
-#[derive(JsonSchema)]
-pub struct EpochRecord {
-    pub epoch: u32,
-    pub loss: f64,
-    pub val_loss: f64,
-    pub accuracy: f64,
-    pub val_accuracy: f64,
-    pub seconds: f64,
 }
 
 /// `GET /v1/models/{id}/status`: the job, its transitions, progress and learning curve.
@@ -470,7 +418,7 @@ pub struct TrainingStatus {
     pub architecture: Option<String>,
     pub hidden_layers: Option<Vec<u32>>,
     pub dataset: Option<Value>,
-    pub artifact: Option<Artifact>,
+    pub artifact: Option<ArtifactInfo>,
     pub estimated_completion: String,
     pub failure_reason: Option<String>,
     pub heartbeat_at: Option<String>,
@@ -664,19 +612,6 @@ pub struct SyntheticDataResponse {
     pub usage: UsageBlock,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cached: Option<CacheHit>,
-}
-
-#[derive(JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum DatasetOrigin {
-    Generated,
-    Uploaded,
-}
-
-#[derive(JsonSchema)]
-pub struct DatasetColumn {
-    pub name: String,
-    pub kind: String,
 }
 
 /// A dataset record (as listed).
