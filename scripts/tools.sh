@@ -4,7 +4,7 @@
 #   tools.sh lambda   -> cargo-lambda            (.venv/tools)
 #   tools.sh moto     -> moto[server]            (.venv/tools)
 #   tools.sh sam      -> aws-sam-cli             (.venv/sam, kept apart: heavy, pinned deps)
-#   tools.sh fuzz     -> schemathesis            (.venv/fuzz)
+#   tools.sh fuzz     -> schemathesis 4.32.5     (.venv/fuzz; pinned: its CLI flags change between releases)
 # Prints nothing on success but what pip says when it has work to do.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -34,7 +34,7 @@ for want in "$@"; do
       ;;
     fuzz)
       ensure_venv fuzz
-      [ -x "$root/.venv/fuzz/bin/schemathesis" ] || "$root/.venv/fuzz/bin/pip" install --quiet 'schemathesis>=3.30'
+      [ -x "$root/.venv/fuzz/bin/schemathesis" ] || "$root/.venv/fuzz/bin/pip" install --quiet 'schemathesis==4.32.5'
       ;;
     *) echo "tools.sh: unknown tool '$want'" >&2; exit 2 ;;
   esac

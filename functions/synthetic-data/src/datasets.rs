@@ -18,8 +18,9 @@ use shared::{clock, ids, paging, ApiError, ApiResult, AppState};
 
 use shared::datasets::{self, column_kinds, download_urls, synth_error};
 
-/// A Lambda response stops at 6 MB: larger bodies are handed out as a presigned S3 URL.
-pub const INLINE_DOWNLOAD_LIMIT: u64 = 5 * 1024 * 1024;
+/// A Lambda response stops at 6 MB, and a body that is not text travels base64-encoded (4/3
+/// of its size): bodies above 4 MiB are handed out as a presigned S3 URL.
+pub const INLINE_DOWNLOAD_LIMIT: u64 = 4 * 1024 * 1024;
 pub const PRESIGNED_TTL: Duration = Duration::from_secs(900);
 
 fn summary(d: &DatasetRecord) -> Value {
