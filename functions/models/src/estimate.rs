@@ -4,7 +4,8 @@
 //! ```text
 //! train_rows  = rows × (1 − validation_split)
 //! params      = Σ (fan_in + 1) × fan_out over the layers (features → hidden… → classes)
-//! epoch       = train_rows × params × ROW_PARAM_SECONDS + ceil(train_rows / batch) × STEP_SECONDS
+//! epoch       = train_rows × (ROW_SECONDS + params × ROW_PARAM_SECONDS)
+//!             + ceil(train_rows / batch) × layers × STEP_LAYER_SECONDS
 //! seconds     = STARTUP + epochs × epoch + (ai_enhancement ? ENHANCEMENT_SHARE × epochs × epoch + ENHANCEMENT_FIXED : 0)
 //! ```
 //!
@@ -17,10 +18,12 @@ use shared::records::TrainingConfig;
 
 /// Worker cold start, claiming the job and loading its data.
 pub const STARTUP_SECONDS: f64 = 2.0;
+/// Per row: batching, shuffling, the validation pass.
+pub const ROW_SECONDS: f64 = 2.0e-7;
 /// Forward and backward work per row and parameter.
-pub const ROW_PARAM_SECONDS: f64 = 6.0e-9;
-/// Fixed cost of one optimizer step (tensor set-up, update).
-pub const STEP_SECONDS: f64 = 1.5e-4;
+pub const ROW_PARAM_SECONDS: f64 = 4.5e-10;
+/// Fixed cost of one optimizer step per linear layer (tensor set-up, update).
+pub const STEP_LAYER_SECONDS: f64 = 1.1e-4;
 /// Encoded features per dataset column.
 pub const FEATURES_PER_COLUMN: f64 = 1.5;
 /// Enhancement probes and the tuning search, as a share of the training time, plus a fixed
@@ -48,7 +51,9 @@ pub fn parameters(shape: &Shape) -> f64 {
 pub fn duration_seconds(cfg: &TrainingConfig, shape: &Shape) -> f64 {
     let train_rows = (shape.rows as f64 * (1.0 - cfg.validation_split)).max(1.0);
     let steps = (train_rows / f64::from(cfg.batch_size.max(1))).ceil();
-    let epoch = train_rows * parameters(shape) * ROW_PARAM_SECONDS + steps * STEP_SECONDS;
+    let layers = (shape.hidden.len() + 1) as f64;
+    let epoch = train_rows * (ROW_SECONDS + parameters(shape) * ROW_PARAM_SECONDS)
+        + steps * layers * STEP_LAYER_SECONDS;
     let training = f64::from(cfg.epochs) * epoch;
     let enhancement = if cfg.ai_enhancement {
         ENHANCEMENT_SHARE * training + ENHANCEMENT_FIXED
@@ -93,7 +98,7 @@ mod tests {
         // 4 feature columns × 1.5 = 6 features: (6+1)·64 + (64+1)·32 + (32+1)·2 = 2594 params.
         assert_eq!(parameters(&shape(0)), 2594.0);
         // 1000 rows → 800 training rows, 25 steps of 32.
-        let epoch = 800.0 * 2594.0 * ROW_PARAM_SECONDS + 25.0 * STEP_SECONDS;
+        let epoch = 800.0 * (ROW_SECONDS + 2594.0 * ROW_PARAM_SECONDS) + 25.0 * 3.0 * STEP_LAYER_SECONDS;
         let s = duration_seconds(&cfg(10, 32, false), &shape(1000));
         assert!((s - (STARTUP_SECONDS + 10.0 * epoch)).abs() < 1e-9, "{s}");
         let with = duration_seconds(&cfg(10, 32, true), &shape(1000));
