@@ -98,7 +98,8 @@ mod tests {
         // 4 feature columns × 1.5 = 6 features: (6+1)·64 + (64+1)·32 + (32+1)·2 = 2594 params.
         assert_eq!(parameters(&shape(0)), 2594.0);
         // 1000 rows → 800 training rows, 25 steps of 32.
-        let epoch = 800.0 * (ROW_SECONDS + 2594.0 * ROW_PARAM_SECONDS) + 25.0 * 3.0 * STEP_LAYER_SECONDS;
+        let epoch =
+            800.0 * (ROW_SECONDS + 2594.0 * ROW_PARAM_SECONDS) + 25.0 * 3.0 * STEP_LAYER_SECONDS;
         let s = duration_seconds(&cfg(10, 32, false), &shape(1000));
         assert!((s - (STARTUP_SECONDS + 10.0 * epoch)).abs() < 1e-9, "{s}");
         let with = duration_seconds(&cfg(10, 32, true), &shape(1000));
