@@ -20,6 +20,7 @@ pub use crate::records::{
     ArtifactInfo, DatasetColumn, DatasetOrigin, EpochRecord, JobStatus, ModelStatus, Progress,
     StatusTransition,
 };
+pub use crate::store::UsageRow;
 
 /// Any JSON object (its keys are described in the README).
 pub type Object = Map<String, Value>;
@@ -188,20 +189,6 @@ pub struct AiStatus {
     pub overall_health: OverallHealth,
     pub configured_services: u32,
     pub total_services: u32,
-}
-
-/// Provider calls, tokens and cost of one provider (one day, or the whole range).
-#[derive(JsonSchema)]
-pub struct UsageRow {
-    /// `YYYY-MM-DD`; empty in `totals`.
-    pub day: String,
-    pub provider: String,
-    pub calls: u64,
-    pub failed_calls: u64,
-    pub input_tokens: u64,
-    pub output_tokens: u64,
-    pub total_tokens: u64,
-    pub cost_usd: f64,
 }
 
 #[derive(JsonSchema)]

@@ -270,9 +270,12 @@ pub struct UsageDelta {
     pub cost_usd: f64,
 }
 
-/// A provider's totals for one day.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+/// A provider's totals for one day (or, in `/v1/ai/usage`'s `totals`, the whole range).
+#[derive(
+    Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 pub struct UsageRow {
+    /// `YYYY-MM-DD`; empty in `totals`.
     pub day: String,
     pub provider: String,
     pub calls: u64,

@@ -191,10 +191,12 @@ async fn train_claimed(
         let mut observer = JobObserver::new(&t, deadline, true);
         let trained = training::train(&train_m, &val_m, &encoder, &params, &mut observer)
             .map_err(|e| Failure::new("training_error", e))?;
-        if let Some(Interrupt::Lost(why)) = observer.interrupted.take() {
-            return Ok(Ending::Interrupted(Interrupt::Lost(why)));
+        // A stop request ends the run as `stopped` with the weights it has; losing the job or
+        // the store is not a stop request and must not be reported as one.
+        match observer.interrupted.take() {
+            Some(i @ (Interrupt::Lost(_) | Interrupt::Store(_))) => Ok(Ending::Interrupted(i)),
+            _ => Ok(Ending::Trained(Box::new(trained), report)),
         }
-        Ok(Ending::Trained(Box::new(trained), report))
     });
     match work.await {
         Ok(Ok(ending)) => ending,
