@@ -307,3 +307,27 @@ pub fn assert_envelope(reply: &Reply, status: u16, code: &str) -> Value {
     assert!(b["request_id"].as_str().is_some_and(|r| !r.is_empty()));
     b["error"]["details"].clone()
 }
+
+/// Runs each `async fn case(store: SharedStore)` named as a test on a fresh SQLite store
+/// (`mod sqlite`) and on a fresh DynamoDB store on moto_server (`mod dynamodb`).
+#[macro_export]
+macro_rules! on_both_stores {
+    ($($case:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $case() {
+                    super::$case($crate::sqlite_store()).await
+                }
+            )*
+        }
+        mod dynamodb {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $case() {
+                    super::$case($crate::dynamo_store().await).await
+                }
+            )*
+        }
+    };
+}

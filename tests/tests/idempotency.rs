@@ -159,28 +159,7 @@ async fn an_upload_creates_one_dataset(store: SharedStore) {
     );
 }
 
-macro_rules! both_stores {
-    ($($case:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $case() {
-                    super::$case(api_tests::sqlite_store()).await
-                }
-            )*
-        }
-        mod dynamodb {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $case() {
-                    super::$case(api_tests::dynamo_store().await).await
-                }
-            )*
-        }
-    };
-}
-
-both_stores!(
+api_tests::on_both_stores!(
     replay_does_no_second_provider_call,
     another_body_with_the_same_key_is_a_conflict,
     a_request_in_flight_holds_its_key,

@@ -117,28 +117,7 @@ async fn no_cache_bypasses_and_refreshes(store: SharedStore) {
     assert_eq!(mock.count(Provider::Anthropic), 2);
 }
 
-macro_rules! both_stores {
-    ($($case:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $case() {
-                    super::$case(api_tests::sqlite_store()).await
-                }
-            )*
-        }
-        mod dynamodb {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $case() {
-                    super::$case(api_tests::dynamo_store().await).await
-                }
-            )*
-        }
-    };
-}
-
-both_stores!(
+api_tests::on_both_stores!(
     miss_then_hit_without_provider_work,
     no_cache_bypasses_and_refreshes
 );

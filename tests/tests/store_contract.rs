@@ -575,28 +575,7 @@ async fn cache_put_get_expire(store: SharedStore) {
     assert_eq!(store.cache_get("k", now + 305).await.unwrap(), Some(newer));
 }
 
-macro_rules! contract {
-    ($($case:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $case() {
-                    super::$case(api_tests::sqlite_store()).await
-                }
-            )*
-        }
-        mod dynamodb {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $case() {
-                    super::$case(api_tests::dynamo_store().await).await
-                }
-            )*
-        }
-    };
-}
-
-contract!(
+api_tests::on_both_stores!(
     ping_answers,
     create_then_read_back,
     create_is_conditional,
