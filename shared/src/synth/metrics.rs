@@ -16,12 +16,20 @@
 //!   Column Shapes = mean over columns of KSComplement = 1 − D (two-sample Kolmogorov–Smirnov
 //!   statistic, numeric/integer/datetime) or TVComplement = 1 − ½Σ|p_real − p_synth|
 //!   (categorical/boolean/target);
-//!   Column Pair Trends = mean over column pairs of CorrelationSimilarity =
-//!   1 − |r_real − r_synth| / 2 (Pearson, both sides continuous) or ContingencySimilarity =
-//!   1 − ½Σ|P_real(a,b) − P_synth(a,b)| over the normalized contingency tables (a discrete side),
-//!   a continuous side cut into 10 equal-width bins over the real data's range with the outer
-//!   edges open, as SDMetrics' `discretize_column` does. Pairs whose correlation is undefined
-//!   (a constant side) are skipped, as SDMetrics skips NaN scores. Nulls are ignored.
+//!   Column Pair Trends (SDMetrics 0.32 `ColumnPairTrends` with the QualityReport's default
+//!   thresholds) = mean over the column pairs that show a trend in the real data of
+//!   CorrelationSimilarity = 1 − |r_real − r_synth| / 2 (Pearson on the rows where both are
+//!   non-null; both sides continuous; counted only when |r_real| > 0.5) or
+//!   ContingencySimilarity = 1 − ½Σ|P_real(a,b) − P_synth(a,b)| over the two contingency tables,
+//!   each normalized by its row count (a discrete side; counted only when the real table's
+//!   Cramér's V > 0.3). A continuous side in a contingency pair is discretized in each data set
+//!   separately, as ColumnPairTrends does: `np.digitize` over `np.histogram_bin_edges` of that
+//!   data set's own values (10 equal-width bins from its min to its max, left-closed, values
+//!   equal to the max in an 11th bin). Null is a category of its own (NaN falls in that 11th bin
+//!   of a discretized side); Column Shapes ignores nulls. Pairs whose score is undefined (a
+//!   constant side) are skipped, as SDMetrics skips NaN scores; with no pair left the property
+//!   is absent and realism is Column Shapes alone. (SDMetrics subsamples 50,000 rows for
+//!   ContingencySimilarity on larger tables; here every reservoir row counts.)
 //!   Against the schema (`Reference::Spec`): fidelity to the specified distributions, the mean over
 //!   columns of KSComplement against the marginal's theoretical CDF (rounding-aware: integers,
 //!   seconds and rounded decimals are compared with the CDF of the rounded variable) or
@@ -31,7 +39,7 @@
 //!   mixture Σ_c π_c·P(X | class c) of its exact class-conditional copula marginals, so asking for
 //!   stratified data is not scored as infidelity.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::hash::{Hash, Hasher};
 
 use rand::{Rng, SeedableRng};
@@ -58,8 +66,15 @@ const MAX_METRIC_CELLS: usize = 4_000_000;
 const MAX_PAIR_WORK: usize = 100_000_000;
 /// Equal-width bins for the diversity entropy of continuous columns.
 const ENTROPY_BINS: usize = 20;
-/// Equal-width bins for the continuous side of ContingencySimilarity (SDMetrics' default).
+/// Equal-width bins for the continuous side of ContingencySimilarity (numpy's
+/// `histogram_bin_edges` default, which SDMetrics' ColumnPairTrends uses).
 const CONTINGENCY_BINS: usize = 10;
+/// SDMetrics' QualityReport averages a continuous pair only when |r_real| exceeds this
+/// (`DEFAULT_REAL_CORRELATION_THRESHOLD`).
+const REAL_CORRELATION_THRESHOLD: f64 = 0.5;
+/// …and a contingency pair only when the real table's Cramér's V exceeds this
+/// (`DEFAULT_REAL_ASSOCIATION_THRESHOLD`).
+const REAL_ASSOCIATION_THRESHOLD: f64 = 0.3;
 
 /// What realism is measured against.
 pub enum Reference<'a> {
@@ -88,7 +103,8 @@ pub struct Quality {
     /// `sdmetrics_quality_report` or `fidelity_to_spec`.
     pub method: String,
     pub column_shapes: Vec<ColumnScore>,
-    /// The Column Pair Trends property (only against a sample, and only with ≥ 2 columns).
+    /// The Column Pair Trends property (only against a sample, and only when some column pair
+    /// meets SDMetrics' real-trend thresholds).
     pub column_pair_trends: Option<f64>,
     pub class_counts: Vec<(String, u64)>,
     pub distinct_rows: u64,
@@ -433,28 +449,48 @@ impl QualityAccumulator {
                 .map(|k| pairs[((offset + k as f64 * stride) as usize).min(pairs.len() - 1)])
                 .collect();
         }
+        // Category codes for ContingencySimilarity, once per column (not per pair): discrete
+        // columns always, continuous ones only when some pair mixes them with a discrete one.
+        let discrete: Vec<bool> = scored
+            .iter()
+            .map(|(j, _, _)| self.models[*j].levels().is_some())
+            .collect();
+        let any_discrete = discrete.iter().any(|&d| d);
+        let codes: Vec<Option<Codes>> = scored
+            .iter()
+            .zip(&discrete)
+            .map(|((j, real, levels), &is_discrete)| {
+                let synth = &synthetic[*j];
+                if is_discrete {
+                    Some(Codes::levels(real, synth, *levels))
+                } else if any_discrete {
+                    Codes::digitized(real, synth)
+                } else {
+                    None
+                }
+            })
+            .collect();
         let pair_scores: Vec<f64> = pairs
             .iter()
             .filter_map(|&(a, b)| {
-                let (ja, real_a, levels_a) = &scored[a];
-                let (jb, real_b, levels_b) = &scored[b];
-                let (syn_a, syn_b) = (&synthetic[*ja], &synthetic[*jb]);
-                let discrete_a = self.models[*ja].levels().is_some();
-                let discrete_b = self.models[*jb].levels().is_some();
-                if !discrete_a && !discrete_b {
-                    correlation_similarity(real_a, real_b, syn_a, syn_b)
+                if !discrete[a] && !discrete[b] {
+                    let (ja, real_a, _) = &scored[a];
+                    let (jb, real_b, _) = &scored[b];
+                    let r_real = pearson(real_a, real_b)?;
+                    // QualityReport's real_correlation_threshold: weakly correlated pairs don't
+                    // count.
+                    if r_real.abs() <= REAL_CORRELATION_THRESHOLD {
+                        return None;
+                    }
+                    let r_syn = pearson(&synthetic[*ja], &synthetic[*jb])?;
+                    Some(correlation_similarity(r_real, r_syn))
                 } else {
-                    let side = |real: &Vec<f64>, syn: &Vec<f64>, discrete: bool, levels: usize| {
-                        if discrete {
-                            (real.clone(), syn.clone(), levels.max(1))
-                        } else {
-                            let cut = Bins::over(real);
-                            (cut.apply(real), cut.apply(syn), CONTINGENCY_BINS)
-                        }
-                    };
-                    let (ra, sa, _) = side(real_a, syn_a, discrete_a, *levels_a);
-                    let (rb, sb, _) = side(real_b, syn_b, discrete_b, *levels_b);
-                    contingency_similarity(&ra, &rb, &sa, &sb)
+                    let table = Contingency::new(codes[a].as_ref()?, codes[b].as_ref()?);
+                    // QualityReport's real_association_threshold on Cramér's V of the real table.
+                    if table.real_association()? <= REAL_ASSOCIATION_THRESHOLD {
+                        return None;
+                    }
+                    table.similarity()
                 }
             })
             .collect();
@@ -636,100 +672,198 @@ fn column_entropy(model: &ColumnModel, values: &[f64]) -> f64 {
     normalized_entropy(&counts, possible.min(ENTROPY_BINS))
 }
 
-/// CorrelationSimilarity = 1 − |r_real − r_synth| / 2 (None when either r is undefined).
-fn correlation_similarity(
-    real_a: &[f64],
-    real_b: &[f64],
-    syn_a: &[f64],
-    syn_b: &[f64],
-) -> Option<f64> {
-    let r_real = pearson(real_a, real_b)?;
-    let r_syn = pearson(syn_a, syn_b)?;
-    Some(1.0 - (r_real - r_syn).abs() / 2.0)
+/// CorrelationSimilarity = 1 − |r_real − r_synth| / 2.
+fn correlation_similarity(r_real: f64, r_syn: f64) -> f64 {
+    1.0 - (r_real - r_syn).abs() / 2.0
 }
 
-/// ContingencySimilarity = 1 − ½ Σ |P_real(a,b) − P_synth(a,b)| over the union of observed
-/// cells; inputs are level indices or bin numbers, NaN rows dropped.
-fn contingency_similarity(
-    real_a: &[f64],
-    real_b: &[f64],
-    syn_a: &[f64],
-    syn_b: &[f64],
-) -> Option<f64> {
-    let table = |a: &[f64], b: &[f64]| {
-        // Ordered, so the sum below runs in the same order every time (bit-reproducible scores).
-        let mut cells: BTreeMap<(i64, i64), u64> = BTreeMap::new();
-        let mut n = 0u64;
-        for (&x, &y) in a.iter().zip(b) {
-            if x.is_finite() && y.is_finite() {
-                *cells.entry((x as i64, y as i64)).or_default() += 1;
-                n += 1;
+/// One column of a ContingencySimilarity pair as category codes `0..card`, real and synthetic.
+struct Codes {
+    real: Vec<u32>,
+    synth: Vec<u32>,
+    card: usize,
+}
+
+impl Codes {
+    /// A discrete column: level indices (unseen real values included) as they are; null (NaN)
+    /// is a category of its own, code `levels`, as pandas' `groupby(dropna=False)` keeps it.
+    fn levels(real: &[f64], synth: &[f64], levels: usize) -> Codes {
+        let code = |v: &f64| {
+            if v.is_finite() && *v >= 0.0 && (*v as usize) < levels {
+                *v as u32
+            } else {
+                levels as u32
+            }
+        };
+        Codes {
+            real: real.iter().map(code).collect(),
+            synth: synth.iter().map(code).collect(),
+            card: levels + 1,
+        }
+    }
+
+    /// A continuous column as ColumnPairTrends discretizes it: each data set on its own edges,
+    /// `np.digitize(x, np.histogram_bin_edges(x.dropna()))`. None when an infinite value makes
+    /// numpy's edges fail (SDMetrics then scores the pair NaN).
+    fn digitized(real: &[f64], synth: &[f64]) -> Option<Codes> {
+        let real_edges = histogram_edges(real)?;
+        let synth_edges = histogram_edges(synth)?;
+        Some(Codes {
+            real: real.iter().map(|&x| digitize(x, &real_edges)).collect(),
+            synth: synth.iter().map(|&x| digitize(x, &synth_edges)).collect(),
+            card: CONTINGENCY_BINS + 2,
+        })
+    }
+}
+
+/// `np.histogram_bin_edges(values.dropna(), bins=10)`: 10 equal-width bins from the minimum to
+/// the maximum, edge i = i·((max − min)/10) + min and the last edge exactly max (numpy's
+/// `linspace`); a constant column is widened to min − 0.5 .. max + 0.5, an empty one is 0 .. 1.
+/// None when a value is infinite.
+fn histogram_edges(values: &[f64]) -> Option<[f64; CONTINGENCY_BINS + 1]> {
+    let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+    for &x in values {
+        if x.is_infinite() {
+            return None;
+        }
+        if !x.is_nan() {
+            lo = lo.min(x);
+            hi = hi.max(x);
+        }
+    }
+    if lo > hi {
+        (lo, hi) = (0.0, 1.0);
+    } else if lo == hi {
+        (lo, hi) = (lo - 0.5, hi + 0.5);
+    }
+    let step = (hi - lo) / CONTINGENCY_BINS as f64;
+    let mut edges = [0.0; CONTINGENCY_BINS + 1];
+    for (i, e) in edges.iter_mut().enumerate() {
+        *e = i as f64 * step + lo;
+    }
+    edges[CONTINGENCY_BINS] = hi;
+    Some(edges)
+}
+
+/// `np.digitize(x, edges)` (right=False): the number of edges ≤ x, so the minimum is in bin 1,
+/// the maximum alone in bin 11 with any value equal to it, and NaN (which numpy sorts last) in
+/// bin 11 too.
+fn digitize(x: f64, edges: &[f64; CONTINGENCY_BINS + 1]) -> u32 {
+    if x.is_nan() {
+        return edges.len() as u32;
+    }
+    edges.partition_point(|&e| e <= x) as u32
+}
+
+/// The real and synthetic contingency tables of one pair: the observed cells in (a, b) order
+/// with their counts.
+struct Contingency {
+    /// (code a, code b, real count, synthetic count), at least one count positive.
+    cells: Vec<(u32, u32, u64, u64)>,
+    card_a: usize,
+    card_b: usize,
+    real_rows: u64,
+    synth_rows: u64,
+}
+
+/// Above this many possible cells a pair's tables are counted by sorting instead of densely.
+const DENSE_CELLS: usize = 1 << 16;
+
+impl Contingency {
+    fn new(a: &Codes, b: &Codes) -> Contingency {
+        let (card_a, card_b) = (a.card, b.card);
+        let mut cells = Vec::new();
+        if card_a * card_b <= DENSE_CELLS {
+            let mut counts = vec![(0u64, 0u64); card_a * card_b];
+            for (&x, &y) in a.real.iter().zip(&b.real) {
+                counts[x as usize * card_b + y as usize].0 += 1;
+            }
+            for (&x, &y) in a.synth.iter().zip(&b.synth) {
+                counts[x as usize * card_b + y as usize].1 += 1;
+            }
+            for (k, &(r, s)) in counts.iter().enumerate() {
+                if r + s > 0 {
+                    cells.push(((k / card_b) as u32, (k % card_b) as u32, r, s));
+                }
+            }
+        } else {
+            // Tag the key's lowest bit with the side, sort, and count runs.
+            let key =
+                |x: u32, y: u32, side: u64| ((x as u64 * card_b as u64 + y as u64) << 1) | side;
+            let mut keys: Vec<u64> = a
+                .real
+                .iter()
+                .zip(&b.real)
+                .map(|(&x, &y)| key(x, y, 0))
+                .chain(a.synth.iter().zip(&b.synth).map(|(&x, &y)| key(x, y, 1)))
+                .collect();
+            keys.sort_unstable();
+            for k in keys {
+                let cell = k >> 1;
+                let (x, y) = ((cell / card_b as u64) as u32, (cell % card_b as u64) as u32);
+                match cells.last_mut() {
+                    Some(last) if (last.0, last.1) == (x, y) => {}
+                    _ => cells.push((x, y, 0, 0)),
+                }
+                let last = cells.last_mut().expect("pushed above");
+                if k & 1 == 0 {
+                    last.2 += 1;
+                } else {
+                    last.3 += 1;
+                }
             }
         }
-        (cells, n)
-    };
-    let (real, nr) = table(real_a, real_b);
-    let (syn, ns) = table(syn_a, syn_b);
-    if nr == 0 || ns == 0 {
-        return None;
-    }
-    let mut tvd = 0.0;
-    for (key, &c) in &real {
-        let s = syn.get(key).copied().unwrap_or(0);
-        tvd += (c as f64 / nr as f64 - s as f64 / ns as f64).abs();
-    }
-    for (key, &s) in &syn {
-        if !real.contains_key(key) {
-            tvd += s as f64 / ns as f64;
-        }
-    }
-    Some(1.0 - tvd / 2.0)
-}
-
-/// SDMetrics' `discretize_column`: `pd.cut(real, 10)` (equal width over the real range,
-/// right-closed), then the outer edges opened to ±∞ so synthetic values outside the real range
-/// land in the end bins.
-struct Bins {
-    min: f64,
-    width: f64,
-}
-
-impl Bins {
-    fn over(real: &[f64]) -> Bins {
-        let finite = real.iter().copied().filter(|x| x.is_finite());
-        let (min, max) = finite.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), x| {
-            (lo.min(x), hi.max(x))
-        });
-        Bins {
-            min,
-            width: if max > min {
-                (max - min) / CONTINGENCY_BINS as f64
-            } else {
-                0.0
-            },
+        Contingency {
+            cells,
+            card_a,
+            card_b,
+            real_rows: a.real.len().min(b.real.len()) as u64,
+            synth_rows: a.synth.len().min(b.synth.len()) as u64,
         }
     }
 
-    fn bin(&self, x: f64) -> f64 {
-        if !x.is_finite() || !self.min.is_finite() {
-            return f64::NAN;
+    /// ContingencySimilarity = 1 − ½ Σ |P_real(a,b) − P_synth(a,b)|, each table normalized by
+    /// its row count (None when a side has no rows).
+    fn similarity(&self) -> Option<f64> {
+        if self.real_rows == 0 || self.synth_rows == 0 {
+            return None;
         }
-        if self.width == 0.0 {
-            // pd.cut widens a constant column by 0.1% on each side; the value sits in bin 4.
-            return if x < self.min {
-                0.0
-            } else if x > self.min {
-                (CONTINGENCY_BINS - 1) as f64
-            } else {
-                4.0
-            };
-        }
-        let k = ((x - self.min) / self.width).ceil() - 1.0;
-        k.clamp(0.0, (CONTINGENCY_BINS - 1) as f64)
+        let (nr, ns) = (self.real_rows as f64, self.synth_rows as f64);
+        let tvd: f64 = self
+            .cells
+            .iter()
+            .map(|&(_, _, r, s)| (r as f64 / nr - s as f64 / ns).abs())
+            .sum();
+        Some(1.0 - tvd / 2.0)
     }
 
-    fn apply(&self, values: &[f64]) -> Vec<f64> {
-        values.iter().map(|&x| self.bin(x)).collect()
+    /// Cramér's V of the real table (scipy's `association(method='cramer')`, no continuity
+    /// correction) over the rows and columns that occur in it: χ² = n·(Σ O²/(r_i·c_j) − 1),
+    /// V = √(χ²/n / min(R − 1, C − 1)). None with no real rows or fewer than 2 rows or columns
+    /// (SDMetrics scores such a pair NaN).
+    fn real_association(&self) -> Option<f64> {
+        let mut row_sums = vec![0u64; self.card_a];
+        let mut col_sums = vec![0u64; self.card_b];
+        for &(x, y, r, _) in &self.cells {
+            row_sums[x as usize] += r;
+            col_sums[y as usize] += r;
+        }
+        let rows = row_sums.iter().filter(|&&c| c > 0).count();
+        let cols = col_sums.iter().filter(|&&c| c > 0).count();
+        if self.real_rows == 0 || rows < 2 || cols < 2 {
+            return None;
+        }
+        let sum: f64 = self
+            .cells
+            .iter()
+            .filter(|c| c.2 > 0)
+            .map(|&(x, y, r, _)| {
+                let o = r as f64;
+                o * o / (row_sums[x as usize] as f64 * col_sums[y as usize] as f64)
+            })
+            .sum();
+        let phi2 = (sum - 1.0).max(0.0);
+        Some((phi2 / (rows.min(cols) - 1) as f64).sqrt())
     }
 }
 
@@ -883,7 +1017,14 @@ mod tests {
                     },
                 ),
                 numeric(
-                    "z",
+                    "y",
+                    Distribution::Normal {
+                        mean: 0.0,
+                        std: 1.0,
+                    },
+                ),
+                numeric(
+                    "w",
                     Distribution::Normal {
                         mean: 0.0,
                         std: 1.0,
@@ -895,63 +1036,245 @@ mod tests {
             correlations: vec![],
         };
         let real = Table::from_json_rows(&[
-            json!({"x": 1.0, "z": 1.0, "c": "a"}),
-            json!({"x": 2.0, "z": 2.0, "c": "a"}),
-            json!({"x": 3.0, "z": 3.0, "c": "b"}),
-            json!({"x": 4.0, "z": 4.0, "c": "b"}),
+            json!({"x": 1.0, "y": 1.0, "w": 1.0, "c": "a"}),
+            json!({"x": 2.0, "y": 3.0, "w": 4.0, "c": "a"}),
+            json!({"x": 3.0, "y": 2.0, "w": 3.0, "c": "b"}),
+            json!({"x": 4.0, "y": 4.0, "w": 2.0, "c": "b"}),
         ])
         .unwrap();
         let mut acc = QualityAccumulator::new(&schema, 1);
-        for (x, z, c) in [
-            (1.0, 1.0, "a"),
-            (2.0, 3.0, "a"),
-            (3.0, 2.0, "a"),
-            (4.0, 4.0, "b"),
+        for (x, y, w, c) in [
+            (10.0, 1.0, 4.0, "a"),
+            (20.0, 2.0, 3.0, "a"),
+            (30.0, 3.0, 2.0, "b"),
+            (40.0, 4.0, 1.0, "a"),
         ] {
-            acc.push(&vec![Cell::Num(x), Cell::Num(z), text(c)]);
+            acc.push(&vec![Cell::Num(x), Cell::Num(y), Cell::Num(w), text(c)]);
         }
         let q = acc.finish(Reference::Sample(&real));
         assert_eq!(q.method, "sdmetrics_quality_report");
-        // Shapes: x and z have identical marginals (KS 0); c: real ½/½ vs synth ¾/¼ → 0.75.
+        // Shapes: x is disjoint (KS 1 → 0), y and w have identical marginals (1); c: real ½/½
+        // vs synth ¾/¼ → 0.75.
         let shapes: Vec<f64> = q.column_shapes.iter().map(|s| s.score).collect();
-        assert_eq!(shapes.len(), 3);
-        assert!(close(shapes[0], 1.0) && close(shapes[1], 1.0) && close(shapes[2], 0.75));
-        // (x,z): r_real = 1, r_synth = 0.8 → 1 − 0.2/2 = 0.9.
-        // (x,c): bins of x over [1,4] (width 0.3): 1→0, 2→3, 3→6, 4→9.
-        //   real cells (0,a)(3,a)(6,b)(9,b), synth (0,a)(3,a)(6,a)(9,b): TVD = ½(¼+¼) → 0.75.
-        // (z,c): real same; synth (0,a)(6,a)(3,a)(9,b) → also 0.75.
+        assert_eq!(shapes, vec![0.0, 1.0, 1.0, 0.75]);
+        // Pair trends, by hand:
+        // (x,y): r_real = 0.8 (Σdxdy = 4, Σdx² = Σdy² = 5), r_synth = 1 → 1 − 0.2/2 = 0.9.
+        // (x,w): r_real = 0.2, (y,w): r_real = 0.4 — not above 0.5, left out.
+        // Contingency pairs, each side binned on its own range (real x over 1..4, synth x over
+        // 10..40: both land in bins 1, 4, 7, 11), every real table has Cramér's V = 1:
+        // (x,c): real (1a)(4a)(7b)(11b), synth (1a)(4a)(7b)(11a) → 1 − ½(¼+¼) = 0.75.
+        // (y,c): real (1a)(7a)(4b)(11b), synth (1a)(4a)(7b)(11a) → 1 − ½(6·¼) = 0.25.
+        // (w,c): real (1a)(11a)(7b)(4b), synth (11a)(7a)(4b)(1a) → 1 − ½(¼+¼) = 0.75.
+        // SDMetrics 0.32 QualityReport on the same frames (x,y,w numerical, c categorical):
+        // Column Shapes 0.6875, Column Pair Trends 0.6625, score 0.675, with the same per-pair
+        // details.
         let trends = q.column_pair_trends.unwrap();
-        assert!(close(trends, (0.9 + 0.75 + 0.75) / 3.0), "{trends}");
-        let shapes_mean = (1.0 + 1.0 + 0.75) / 3.0;
-        assert!(close(q.realism_score, (shapes_mean + trends) / 2.0));
+        assert!(close(trends, (0.9 + 0.75 + 0.25 + 0.75) / 4.0), "{trends}");
+        assert!(
+            close(trends, 0.6625) && close(q.realism_score, 0.675),
+            "{q:?}"
+        );
     }
 
     #[test]
-    fn correlation_and_contingency_similarity_helpers() {
-        assert!(close(
-            correlation_similarity(
-                &[1.0, 2.0, 3.0],
-                &[1.0, 2.0, 3.0],
-                &[1.0, 2.0, 3.0],
-                &[3.0, 2.0, 1.0]
-            )
-            .unwrap(),
-            0.0
-        ));
-        assert_eq!(
-            correlation_similarity(&[1.0, 1.0], &[1.0, 2.0], &[1.0, 2.0], &[1.0, 2.0]),
-            None
+    fn pair_trends_leave_out_pairs_without_a_real_trend() {
+        let schema = DataSchema {
+            columns: vec![
+                numeric(
+                    "x",
+                    Distribution::Normal {
+                        mean: 0.0,
+                        std: 1.0,
+                    },
+                ),
+                numeric(
+                    "w",
+                    Distribution::Normal {
+                        mean: 0.0,
+                        std: 1.0,
+                    },
+                ),
+            ],
+            target: None,
+            correlations: vec![],
+        };
+        let real = Table::from_json_rows(&[
+            json!({"x": 1.0, "w": 1.0}),
+            json!({"x": 2.0, "w": 4.0}),
+            json!({"x": 3.0, "w": 3.0}),
+            json!({"x": 4.0, "w": 2.0}),
+        ])
+        .unwrap();
+        let mut acc = QualityAccumulator::new(&schema, 1);
+        for (x, w) in [(1.0, 4.0), (2.0, 3.0), (3.0, 2.0), (4.0, 1.0)] {
+            acc.push(&vec![Cell::Num(x), Cell::Num(w)]);
+        }
+        let q = acc.finish(Reference::Sample(&real));
+        // r_real = 0.2 ≤ 0.5: the only pair doesn't count, the property is absent (SDMetrics:
+        // NaN) and realism is Column Shapes alone (x identical: 1; w identical: 1).
+        assert_eq!(q.column_pair_trends, None);
+        assert!(close(q.realism_score, 1.0));
+    }
+
+    #[test]
+    fn contingency_similarity_and_association_by_hand() {
+        // Categorical × categorical with a null (code 2 = null for 2 levels):
+        // real a = x x y y null, b = p q p p q; synth a = x y y null, b = p p q q.
+        let a = Codes::levels(
+            &[0.0, 0.0, 1.0, 1.0, f64::NAN],
+            &[0.0, 1.0, 1.0, f64::NAN],
+            2,
         );
-        // Disjoint contingency cells: TVD 1 → 0.
+        let b = Codes::levels(&[0.0, 1.0, 0.0, 0.0, 1.0], &[0.0, 0.0, 1.0, 1.0], 2);
+        let table = Contingency::new(&a, &b);
+        // Cells real/5 vs synth/4: (x,p) .2/.25, (x,q) .2/0, (y,p) .4/.25, (y,q) 0/.25,
+        // (null,q) .2/.25 → TVD ½·0.7 → 0.65. SDMetrics:
+        // ContingencySimilarity.compute(real, synth) = 0.65 (null kept as a category).
+        assert!(close(table.similarity().unwrap(), 0.65));
+        // Real rows x(2) y(2) null(1), columns p(3) q(2): Σ O²/(r·c) = 1/6 + 1/4 + 4/6 + 1/2
+        // = 19/12, φ² = 7/12, V = √(7/12) = 0.76376…; scipy's
+        // association([[1,1],[2,0],[0,1]], method='cramer') gives the same.
         assert!(close(
-            contingency_similarity(&[0.0, 0.0], &[0.0, 0.0], &[1.0, 1.0], &[1.0, 1.0]).unwrap(),
-            0.0
+            table.real_association().unwrap(),
+            (7.0f64 / 12.0).sqrt()
         ));
-        let bins = Bins::over(&[0.0, 10.0]);
+
+        // Numeric × categorical: each side discretized on its own range, so synthetic values
+        // ten times the real ones bin alike. ColumnPairTrends._discretize_column gives real
+        // [1,2,3,4] → [1,4,7,11] and synth [10,20,30,40] → [1,4,7,11];
+        // ContingencySimilarity.compute_breakdown → score 0.75, real_association 1.0.
+        let x = Codes::digitized(&[1.0, 2.0, 3.0, 4.0], &[10.0, 20.0, 30.0, 40.0]).unwrap();
         assert_eq!(
-            bins.apply(&[-5.0, 0.0, 1.0, 1.5, 10.0, 99.0]),
-            vec![0.0, 0.0, 0.0, 1.0, 9.0, 9.0]
+            (x.real.clone(), x.synth.clone()),
+            (vec![1, 4, 7, 11], vec![1, 4, 7, 11])
         );
+        let c = Codes::levels(&[0.0, 0.0, 1.0, 1.0], &[0.0, 0.0, 1.0, 0.0], 2);
+        let table = Contingency::new(&x, &c);
+        assert!(close(table.similarity().unwrap(), 0.75));
+        assert!(close(table.real_association().unwrap(), 1.0));
+        // A real side with one category has no association (SDMetrics: NaN, pair skipped).
+        let one = Codes::levels(&[0.0; 4], &[0.0; 4], 1);
+        assert_eq!(Contingency::new(&x, &one).real_association(), None);
+        // The dense and the sorted counting paths agree (600 × 600 possible cells → sorted).
+        let wide = |v: &[f64]| v.iter().map(|x| x * 100.0).collect::<Vec<f64>>();
+        let big = Codes::levels(
+            &wide(&[0.0, 0.0, 1.0, 1.0, f64::NAN]),
+            &wide(&[0.0, 1.0, 1.0, f64::NAN]),
+            599,
+        );
+        let big_b = Codes::levels(
+            &wide(&[0.0, 1.0, 0.0, 0.0, 1.0]),
+            &wide(&[0.0, 0.0, 1.0, 1.0]),
+            599,
+        );
+        let sparse = Contingency::new(&big, &big_b);
+        assert!(close(sparse.similarity().unwrap(), 0.65));
+        assert!(close(
+            sparse.real_association().unwrap(),
+            (7.0f64 / 12.0).sqrt()
+        ));
+    }
+
+    #[test]
+    fn correlation_similarity_and_numpy_binning() {
+        // CorrelationSimilarity.compute_breakdown(x=[1,2,3,4], y=[1,3,2,4] vs x=[10..40],
+        // y=[1..4]) → real 0.8, synthetic 1.0, score 0.9.
+        let r_real = pearson(&[1.0, 2.0, 3.0, 4.0], &[1.0, 3.0, 2.0, 4.0]).unwrap();
+        let r_syn = pearson(&[10.0, 20.0, 30.0, 40.0], &[1.0, 2.0, 3.0, 4.0]).unwrap();
+        assert!(close(r_real, 0.8) && close(r_syn, 1.0));
+        assert!(close(correlation_similarity(r_real, r_syn), 0.9));
+        assert!(close(correlation_similarity(1.0, -1.0), 0.0));
+        // np.digitize([-5, 0, 1, 1.5, 5, 10, 99, nan], np.histogram_bin_edges(values)):
+        // [0, 10] → edges 0, 1, …, 10 → [0, 1, 2, 2, 6, 11, 11, 11];
+        // constant [5, 5] → edges 4.5, 4.6, …, 5.5 → [0, 0, 0, 0, 6, 11, 11, 11];
+        // no values → edges 0, 0.1, …, 1 (0.30000000000000004 included) → [0, 1, 11, …].
+        let probe = [-5.0, 0.0, 1.0, 1.5, 5.0, 10.0, 99.0, f64::NAN];
+        let bins = |values: &[f64]| {
+            let edges = histogram_edges(values).unwrap();
+            probe
+                .iter()
+                .map(|&x| digitize(x, &edges))
+                .collect::<Vec<u32>>()
+        };
+        assert_eq!(
+            bins(&[0.0, 10.0, f64::NAN]),
+            vec![0, 1, 2, 2, 6, 11, 11, 11]
+        );
+        assert_eq!(bins(&[5.0, 5.0]), vec![0, 0, 0, 0, 6, 11, 11, 11]);
+        assert_eq!(bins(&[]), vec![0, 1, 11, 11, 11, 11, 11, 11]);
+        assert_eq!(histogram_edges(&[]).unwrap()[3], 0.30000000000000004);
+        // An infinite value makes numpy's edges fail: SDMetrics scores such pairs NaN.
+        assert_eq!(histogram_edges(&[1.0, f64::INFINITY]), None);
+    }
+
+    /// The project's score of a synthetic CSV against a real one, as `bench/src/bin/synth.rs`
+    /// `score` computes it (schema fitted on the real table).
+    fn score_csv(real: &str, synthetic: &str, target: &str) -> Quality {
+        let real = Table::from_csv(real).unwrap();
+        let synthetic = Table::from_csv(synthetic).unwrap();
+        let (schema, _) = crate::synth::fit(&real, Some(target)).unwrap();
+        let index: Vec<usize> = schema
+            .header()
+            .iter()
+            .map(|h| synthetic.column_index(h).unwrap())
+            .collect();
+        let mut acc = QualityAccumulator::new(&schema, 1);
+        for row in &synthetic.rows {
+            acc.push(&index.iter().map(|&i| Cell::from_json(&row[i])).collect());
+        }
+        acc.finish(Reference::Sample(&real))
+    }
+
+    /// 40 real and 30 synthetic rows (numpy seed 7; y correlated with x, z shifted by 1.5 in
+    /// the synthetic rows, c associated with x, nulls in real x, z and c).
+    const FIXTURE_REAL: &str = include_str!("testdata/pair_trends_real.csv");
+    const FIXTURE_SYNTH: &str = include_str!("testdata/pair_trends_synth.csv");
+
+    #[test]
+    fn pair_trends_match_sdmetrics_on_a_fixture() {
+        let q = score_csv(FIXTURE_REAL, FIXTURE_SYNTH, "target");
+        // sdmetrics 0.32 `reports.single_table.QualityReport().generate(real, synth, metadata)`
+        // with x, y, z numerical and c, target categorical: Column Shapes 0.6947435897435899,
+        // Column Pair Trends 0.6208567732860931 (7 of 10 pairs meet the thresholds: x–z and
+        // y–z have |r_real| ≤ 0.5, c–target has Cramér's V 0.261), score 0.6578001815148415.
+        let trends = q.column_pair_trends.unwrap();
+        assert!((trends - 0.6208567732860931).abs() < 1e-12, "{trends}");
+        let shapes =
+            q.column_shapes.iter().map(|s| s.score).sum::<f64>() / q.column_shapes.len() as f64;
+        assert!((shapes - 0.6947435897435899).abs() < 1e-12, "{shapes}");
+        assert!(
+            (q.realism_score - 0.6578001815148415).abs() < 1e-12,
+            "{}",
+            q.realism_score
+        );
+    }
+
+    /// End-to-end check against SDMetrics on any pair of CSVs, e.g. bench/sdv_compare.py's
+    /// breast-cancer table and a sample: set SDMETRICS_COMPARE to one or more directories
+    /// (`:`-separated), each holding real.csv, synth.csv and expected.json ({"column_shapes",
+    /// "column_pair_trends", "quality_score"} from SDMetrics' QualityReport, target column
+    /// `target`), and run with `--ignored`.
+    #[test]
+    #[ignore]
+    fn pair_trends_match_sdmetrics_on_files() {
+        let dirs = std::env::var("SDMETRICS_COMPARE").unwrap();
+        for dir in dirs.split(':').map(std::path::PathBuf::from) {
+            let read = |f: &str| std::fs::read_to_string(dir.join(f)).unwrap();
+            let expected: Value = serde_json::from_str(&read("expected.json")).unwrap();
+            let q = score_csv(&read("real.csv"), &read("synth.csv"), "target");
+            let shapes =
+                q.column_shapes.iter().map(|s| s.score).sum::<f64>() / q.column_shapes.len() as f64;
+            let got = json!({"column_shapes": shapes, "column_pair_trends": q.column_pair_trends,
+                "quality_score": q.realism_score});
+            eprintln!(
+                "{}\n  project   {got}\n  sdmetrics {expected}",
+                dir.display()
+            );
+            for key in ["column_shapes", "column_pair_trends", "quality_score"] {
+                let (a, b) = (got[key].as_f64().unwrap(), expected[key].as_f64().unwrap());
+                assert!((a - b).abs() < 1e-9, "{key}: project {a}, sdmetrics {b}");
+            }
+        }
     }
 
     #[test]
