@@ -83,6 +83,8 @@ pub struct Config {
     pub dispatch: Dispatch,
     /// The worker's own limits.
     pub worker: WorkerLimits,
+    /// Which certificates the AWS clients trust (`MLAAS_TLS_ROOTS`).
+    pub tls_roots: crate::aws::TlsRoots,
     /// Configuration mistakes found while loading; `/health` reports them.
     pub problems: Vec<String>,
 }
@@ -306,9 +308,20 @@ impl Config {
             }
         }
 
+        let tls_roots = match get("MLAAS_TLS_ROOTS") {
+            None => crate::aws::TlsRoots::default(),
+            Some(v) => crate::aws::TlsRoots::parse(&v).unwrap_or_else(|| {
+                problems.push(format!(
+                    "MLAAS_TLS_ROOTS must be bundled or native, got {v:?}"
+                ));
+                crate::aws::TlsRoots::default()
+            }),
+        };
+
         Config {
             dispatch,
             worker,
+            tls_roots,
             rate_limits,
             client_keys,
             cache_ttl,

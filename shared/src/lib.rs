@@ -5,6 +5,7 @@
 
 pub mod analysis;
 pub mod auth;
+pub mod aws;
 pub mod blobs;
 pub mod clock;
 pub mod config;

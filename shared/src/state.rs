@@ -69,7 +69,7 @@ impl AppState {
         let blobs: SharedBlobs = match &config.blobs {
             BlobConfig::Local { root } => Arc::new(LocalBlobs::new(root)),
             BlobConfig::S3 { bucket } => {
-                let sdk = aws_config::load_from_env().await;
+                let sdk = crate::aws::sdk_config(config.tls_roots).await;
                 Arc::new(S3Blobs::new(aws_sdk_s3::Client::new(&sdk), bucket.clone()))
             }
         };

@@ -297,7 +297,7 @@ pub async fn open(config: &Config) -> Result<SharedStore, StoreError> {
             jobs_table,
             meta_table,
         } => {
-            let sdk = aws_config::load_from_env().await;
+            let sdk = crate::aws::sdk_config(config.tls_roots).await;
             let client = aws_sdk_dynamodb::Client::new(&sdk);
             Ok(Arc::new(dynamodb::DynamoStore::new(
                 client,
