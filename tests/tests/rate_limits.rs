@@ -92,3 +92,51 @@ async fn store_down_fails_open_for_health_and_closed_for_ai() {
     let details = assert_envelope(&r, 503, "SERVICE_UNAVAILABLE");
     assert_eq!(details["component"], "rate_limiter");
 }
+
+/// Reads run while they are counted, writes only once admitted: a refused read still
+/// answers 429 with the headers, and a refused write leaves nothing behind.
+#[tokio::test]
+async fn refused_reads_answer_429_and_refused_writes_do_nothing() {
+    let state = state_with(
+        api_tests::sqlite_store(),
+        &[
+            ("MLAAS_RATE_LIMITS", "/v1/models=1,/v1/models/train=1"),
+            ("MLAAS_WORKER_DISPATCH", "off"),
+        ],
+    );
+    let dataset = api_tests::upload_csv(&state, &api_tests::separable_csv(200, 1), "label").await;
+    let app = models::router(state);
+    let list = || {
+        Request::get("/v1/models")
+            .header("x-forwarded-for", "203.0.113.7")
+            .body(Body::empty())
+            .unwrap()
+    };
+    let train = || {
+        let body = json!({
+            "model_config": {"name": "m", "type": "classification", "architecture": "mlp",
+                             "dataset": dataset, "target_accuracy": 0.9},
+            "training_config": {"epochs": 1, "batch_size": 32, "learning_rate": 0.01}
+        });
+        Request::post("/v1/models/train")
+            .header("content-type", "application/json")
+            .header("x-forwarded-for", "203.0.113.7")
+            .body(Body::from(body.to_string()))
+            .unwrap()
+    };
+    let r = send(&app, list()).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.headers["x-ratelimit-remaining"], "0");
+    let r = send(&app, list()).await;
+    assert_envelope(&r, 429, "RATE_LIMIT_EXCEEDED");
+    assert_eq!(r.headers["x-ratelimit-limit"], "1");
+    assert!(r.headers.contains_key("retry-after"));
+
+    assert_eq!(send(&app, train()).await.status, 202);
+    let r = send(&app, train()).await;
+    assert_envelope(&r, 429, "RATE_LIMIT_EXCEEDED");
+    // Another client lists: exactly one model was created.
+    let r = api_tests::get(&app, "/v1/models").await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["total_models"], 1, "{}", r.text);
+}

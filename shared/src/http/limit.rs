@@ -1,10 +1,11 @@
 //! The rate-limit check, after routing (it needs the route template) and after the key
 //! check (unauthenticated requests are not counted). Every limited response carries
 //! `X-RateLimit-Limit`, `X-RateLimit-Remaining` and `X-RateLimit-Reset` (unix seconds when
-//! the window ends); over the limit: `429 RATE_LIMIT_EXCEEDED` with `Retry-After`.
+//! the window ends); over the limit: `429 RATE_LIMIT_EXCEEDED` with `Retry-After`. A read
+//! (GET, HEAD) runs while it is counted; a write runs only once it is admitted.
 
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::HeaderValue;
+use axum::http::{HeaderValue, Method};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use lambda_http::request::RequestContext;
@@ -47,6 +48,21 @@ fn set(response: &mut Response, name: &'static str, value: i64) {
     }
 }
 
+/// The handler's answer: already produced (a read ran while it was counted) or still to run.
+enum Handler {
+    Ran(Response),
+    Pending(Request, Next),
+}
+
+impl Handler {
+    async fn response(self) -> Response {
+        match self {
+            Handler::Ran(response) => response,
+            Handler::Pending(req, next) => next.run(req).await,
+        }
+    }
+}
+
 pub async fn rate_limit(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let Some(route) = req
         .extensions()
@@ -64,10 +80,19 @@ pub async fn rate_limit(State(state): State<AppState>, req: Request, next: Next)
     let (start, end) = ratelimit::window(now);
     let key = format!("{method} {route}#{client}");
     // Records outlive their window by one more, then DynamoDB's TTL removes them.
-    let hit = state
+    let counting = state
         .store
-        .hit_window(&key, start, limit, end + ratelimit::WINDOW_SECONDS)
-        .await;
+        .hit_window(&key, start, limit, end + ratelimit::WINDOW_SECONDS);
+    // A read changes nothing, so it runs while its window is counted: a request then waits
+    // for one store round trip instead of two in a row (on DynamoDB a few ms, most of a cold
+    // start's budget). A read that turns out to be over the limit is answered 429 and its
+    // result dropped. Writes are counted first, so a refused write never runs.
+    let (hit, handler) = if matches!(*req.method(), Method::GET | Method::HEAD) {
+        let (hit, response) = tokio::join!(counting, next.run(req));
+        (hit, Handler::Ran(response))
+    } else {
+        (counting.await, Handler::Pending(req, next))
+    };
     let hit = match hit {
         Ok(hit) => hit,
         Err(e) => {
@@ -80,11 +105,11 @@ pub async fn rate_limit(State(state): State<AppState>, req: Request, next: Next)
                 }
                 .into_response();
             }
-            return next.run(req).await;
+            return handler.response().await;
         }
     };
     let mut response = if hit.allowed {
-        next.run(req).await
+        handler.response().await
     } else {
         ApiError::RateLimited {
             limit,
