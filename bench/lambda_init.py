@@ -5,6 +5,10 @@ function binary, hands it one API Gateway v2 event from events/, and stops the c
 function posts its response. Repeated per function, with the embedded SQLite store and with
 DynamoDB (moto_server on loopback, tables as template.yaml declares them).
 
+Also measured, to read the rows against: the floor (`hello`, a hello-world function on the
+same runtime crates and profile, bench/src/bin/hello_lambda.rs) and moto_server's own time per
+call (GetItem, and the rate limiter's conditional UpdateItem, warm, from boto3).
+
 usage: lambda_init.py <directory with the release binaries> [runs]
 """
 import json
@@ -28,7 +32,9 @@ EVENTS = {
     "synthetic-data": "events/http-list-datasets.json",
     "analyze": "events/http-analyze.json",
     "enhance": "events/http-enhance.json",
+    "hello": "events/http-health.json",
 }
+BINARIES = {"hello": "hello_lambda"}
 
 
 def free_port():
@@ -121,7 +127,7 @@ def one_run(function, env):
         "RUST_LOG": "info",
     })
     started = time.perf_counter()
-    proc = subprocess.Popen([os.path.join(BIN_DIR, function)], env=full_env,
+    proc = subprocess.Popen([os.path.join(BIN_DIR, BINARIES.get(function, function))], env=full_env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     ok = inv.answered.wait(30)
     inv.stop.set()
@@ -179,17 +185,47 @@ def start_moto():
     return proc, url
 
 
+def moto_call_times(url):
+    """moto_server's latency per call, warm, from boto3 (whose own share is well under 1 ms)."""
+    import boto3
+    ddb = boto3.client("dynamodb", endpoint_url=url, region_name="us-east-1",
+                       aws_access_key_id="testing", aws_secret_access_key="testing")
+    key = {"pk": {"S": "bench"}, "sk": {"S": "moto"}}
+    ddb.put_item(TableName="meta", Item=key)
+    calls = {
+        "GetItem": lambda: ddb.get_item(TableName="meta", Key=key),
+        "UpdateItem (conditional ADD)": lambda: ddb.update_item(
+            TableName="meta", Key=key, UpdateExpression="ADD n :one",
+            ConditionExpression="attribute_not_exists(n) OR n < :limit",
+            ExpressionAttributeValues={":one": {"N": "1"}, ":limit": {"N": "1000000000"}}),
+    }
+    for name, call in calls.items():
+        for _ in range(20):
+            call()
+        times = []
+        for _ in range(200):
+            t = time.perf_counter()
+            call()
+            times.append((time.perf_counter() - t) * 1000.0)
+        times.sort()
+        print(json.dumps({"moto_server_call": name, "runs": 200,
+                          "ms": {"p50": round(statistics.median(times), 2), "min": round(times[0], 2)}}),
+              flush=True)
+
+
 def main():
     with tempfile.TemporaryDirectory() as data:
         for function in EVENTS:
-            measure(function, "sqlite", {"MLAAS_DATA_DIR": data})
+            measure(function, "sqlite" if function != "hello" else "none", {"MLAAS_DATA_DIR": data})
     moto, url = start_moto()
     try:
+        moto_call_times(url)
         env = {"MLAAS_MODELS_TABLE": "models", "MLAAS_JOBS_TABLE": "jobs", "MLAAS_META_TABLE": "meta",
                "AWS_ENDPOINT_URL_DYNAMODB": url, "AWS_ACCESS_KEY_ID": "testing",
                "AWS_SECRET_ACCESS_KEY": "testing"}
         for function in EVENTS:
-            measure(function, "dynamodb", env)
+            if function != "hello":
+                measure(function, "dynamodb", env)
     finally:
         moto.kill()
         moto.wait()
