@@ -140,3 +140,30 @@ async fn refused_reads_answer_429_and_refused_writes_do_nothing() {
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.body["total_models"], 1, "{}", r.text);
 }
+
+/// A write runs while it is counted up to its handler. A refused one with an
+/// `Idempotency-Key` must leave the key free: admitted later, it runs (no 409 `in_flight`).
+#[tokio::test]
+async fn a_refused_write_leaves_its_idempotency_key_free() {
+    let store = api_tests::sqlite_store();
+    let with_key = |key: &str| {
+        let mut req = analyze_from("203.0.113.9");
+        req.headers_mut()
+            .insert("idempotency-key", key.parse().unwrap());
+        req
+    };
+    let strict = analyze::router(state_with(
+        store.clone(),
+        &[("MLAAS_RATE_LIMITS", "/v1/ai/analyze=1")],
+    ));
+    assert_eq!(send(&strict, analyze_from("203.0.113.9")).await.status, 200);
+    let r = send(&strict, with_key("retry-me")).await;
+    assert_envelope(&r, 429, "RATE_LIMIT_EXCEEDED");
+    let relaxed = analyze::router(state_with(
+        store,
+        &[("MLAAS_RATE_LIMITS", "/v1/ai/analyze=100")],
+    ));
+    let r = send(&relaxed, with_key("retry-me")).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert!(!r.headers.contains_key("idempotent-replayed"));
+}

@@ -1,16 +1,17 @@
 //! The rate-limit check, after routing (it needs the route template) and after the key
 //! check (unauthenticated requests are not counted). Every limited response carries
 //! `X-RateLimit-Limit`, `X-RateLimit-Remaining` and `X-RateLimit-Reset` (unix seconds when
-//! the window ends); over the limit: `429 RATE_LIMIT_EXCEEDED` with `Retry-After`. A read
-//! (GET, HEAD) runs while it is counted; a write runs only once it is admitted.
+//! the window ends); over the limit: `429 RATE_LIMIT_EXCEEDED` with `Retry-After`. A request
+//! runs while it is counted; a write's handler waits at [`admitted`] until it is let in.
 
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::{HeaderValue, Method};
+use axum::http::{HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use lambda_http::request::RequestContext;
 use lambda_http::RequestExt;
 use serde_json::json;
+use tokio::sync::watch;
 
 use super::auth::presented_key;
 use crate::auth::ClientKeys;
@@ -48,22 +49,29 @@ fn set(response: &mut Response, name: &'static str, value: i64) {
     }
 }
 
-/// The handler's answer: already produced (a read ran while it was counted) or still to run.
-enum Handler {
-    Ran(Response),
-    Pending(Request, Next),
-}
+/// A write's admission, decided by [`rate_limit`] while the layers inside it run: `None`
+/// until the window is counted.
+#[derive(Clone)]
+pub struct Admission(watch::Receiver<Option<bool>>);
 
-impl Handler {
-    async fn response(self) -> Response {
-        match self {
-            Handler::Ran(response) => response,
-            Handler::Pending(req, next) => next.run(req).await,
+/// The innermost layer: a write waits here until it is admitted, so the layers outside it
+/// (the idempotency claim, the cache read) overlap the count while the handler never runs for
+/// a refused request. A refused request gets a bare 429 here, which the idempotency layer
+/// does not store and [`rate_limit`] replaces with the full answer.
+pub async fn admitted(req: Request, next: Next) -> Response {
+    if let Some(Admission(mut verdict)) = req.extensions().get::<Admission>().cloned() {
+        let admitted = verdict
+            .wait_for(Option::is_some)
+            .await
+            .is_ok_and(|v| *v == Some(true));
+        if !admitted {
+            return StatusCode::TOO_MANY_REQUESTS.into_response();
         }
     }
+    next.run(req).await
 }
 
-pub async fn rate_limit(State(state): State<AppState>, req: Request, next: Next) -> Response {
+pub async fn rate_limit(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     let Some(route) = req
         .extensions()
         .get::<MatchedPath>()
@@ -79,25 +87,35 @@ pub async fn rate_limit(State(state): State<AppState>, req: Request, next: Next)
     let now = chrono::Utc::now().timestamp();
     let (start, end) = ratelimit::window(now);
     let key = format!("{method} {route}#{client}");
-    // Records outlive their window by one more, then DynamoDB's TTL removes them.
-    let counting = state
-        .store
-        .hit_window(&key, start, limit, end + ratelimit::WINDOW_SECONDS);
-    // A read changes nothing, so it runs while its window is counted: a request then waits
-    // for one store round trip instead of two in a row (on DynamoDB a few ms, most of a cold
-    // start's budget). A read that turns out to be over the limit is answered 429 and its
-    // result dropped. Writes are counted first, so a refused write never runs.
-    let (hit, handler) = if matches!(*req.method(), Method::GET | Method::HEAD) {
-        let (hit, response) = tokio::join!(counting, next.run(req));
-        (hit, Handler::Ran(response))
-    } else {
-        (counting.await, Handler::Pending(req, next))
+    let fails_closed = ratelimit::fails_closed(&route);
+    // The request runs while its window is counted, so it waits for its store calls side by
+    // side instead of one after another (on DynamoDB a round trip each: most of a cold
+    // start's budget). A read changes nothing and runs through; a write stops at
+    // [`admitted`] until the count is in. Either way an answer over the limit is dropped.
+    let (verdict, admission) = watch::channel(None);
+    if !matches!(*req.method(), Method::GET | Method::HEAD) {
+        req.extensions_mut().insert(Admission(admission));
+    }
+    let counting = async {
+        // Records outlive their window by one more, then DynamoDB's TTL removes them.
+        let hit = state
+            .store
+            .hit_window(&key, start, limit, end + ratelimit::WINDOW_SECONDS)
+            .await;
+        let admit = match &hit {
+            Ok(hit) => hit.allowed,
+            Err(_) => !fails_closed,
+        };
+        // Nobody is waiting when the request finished without reaching the handler.
+        let _ = verdict.send(Some(admit));
+        hit
     };
+    let (hit, response) = tokio::join!(counting, next.run(req));
     let hit = match hit {
         Ok(hit) => hit,
         Err(e) => {
             tracing::error!(error = %e, route = %route, "rate limiter could not count");
-            if ratelimit::fails_closed(&route) {
+            if fails_closed {
                 return ApiError::ServiceUnavailable {
                     message: "the rate limiter cannot count requests right now; retry shortly"
                         .into(),
@@ -105,11 +123,11 @@ pub async fn rate_limit(State(state): State<AppState>, req: Request, next: Next)
                 }
                 .into_response();
             }
-            return handler.response().await;
+            return response;
         }
     };
     let mut response = if hit.allowed {
-        handler.response().await
+        response
     } else {
         ApiError::RateLimited {
             limit,

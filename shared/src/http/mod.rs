@@ -73,6 +73,7 @@ pub fn serve(routes: Router, state: &crate::state::AppState) -> Router {
             cache::HEADER.parse().expect("static header name"),
         ]);
     routes
+        .route_layer(axum::middleware::from_fn(limit::admitted))
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             cache::cache,
