@@ -107,6 +107,14 @@ impl Store for UnavailableStore {
     async fn get_model(&self, _: &str) -> Result<Option<ModelRecord>, StoreError> {
         self.fail()
     }
+    async fn finish_job(
+        &self,
+        _: &JobRecord,
+        _: JobStatus,
+        _: &ModelRecord,
+    ) -> Result<(), StoreError> {
+        self.fail()
+    }
     async fn get_job(&self, _: &str) -> Result<Option<JobRecord>, StoreError> {
         self.fail()
     }

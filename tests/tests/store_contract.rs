@@ -158,6 +158,50 @@ async fn put_model_needs_an_existing_model(store: SharedStore) {
     assert_eq!(stored.accuracy, Some(0.93));
 }
 
+/// The job's last transition and the model's record land together or not at all.
+async fn finishing_a_job_writes_job_and_model_at_once(store: SharedStore) {
+    let (mut model, mut job) = records();
+    store.create_training(&model, &job).await.unwrap();
+    job.transition(JobStatus::InProgress, Utc::now(), None);
+    store.put_job_if(&job, JobStatus::Queued).await.unwrap();
+    job.transition(JobStatus::Completed, Utc::now(), None);
+    model.status = ModelStatus::Completed;
+    model.accuracy = Some(0.97);
+
+    // The wrong expected status: neither record changes.
+    let err = store
+        .finish_job(&job, JobStatus::Queued, &model)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::ConditionFailed(_)), "{err:?}");
+    let stored_job = store.get_job(&job.id).await.unwrap().unwrap();
+    let stored_model = store.get_model(&model.id).await.unwrap().unwrap();
+    assert_eq!(stored_job.status, JobStatus::InProgress);
+    assert_ne!(stored_model.status, ModelStatus::Completed);
+    assert_eq!(stored_model.accuracy, None);
+
+    // A model that does not exist: the job does not change either.
+    let mut stranger = model.clone();
+    stranger.id = format!("{}x", model.id);
+    let err = store
+        .finish_job(&job, JobStatus::InProgress, &stranger)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::ConditionFailed(_)), "{err:?}");
+    let stored_job = store.get_job(&job.id).await.unwrap().unwrap();
+    assert_eq!(stored_job.status, JobStatus::InProgress);
+
+    store
+        .finish_job(&job, JobStatus::InProgress, &model)
+        .await
+        .unwrap();
+    let stored_job = store.get_job(&job.id).await.unwrap().unwrap();
+    let stored_model = store.get_model(&model.id).await.unwrap().unwrap();
+    assert_eq!(stored_job.status, JobStatus::Completed);
+    assert_eq!(stored_model.status, ModelStatus::Completed);
+    assert_eq!(stored_model.accuracy, Some(0.97));
+}
+
 async fn pages_newest_first_without_gaps(store: SharedStore) {
     let mut ids = Vec::new();
     for _ in 0..7 {
@@ -582,6 +626,7 @@ api_tests::on_both_stores!(
     job_updates_are_compare_and_set,
     concurrent_claims_have_one_winner,
     put_model_needs_an_existing_model,
+    finishing_a_job_writes_job_and_model_at_once,
     pages_newest_first_without_gaps,
     status_filter_and_counts,
     concurrent_writers_all_land,

@@ -326,6 +326,52 @@ impl Store for DynamoStore {
         })
     }
 
+    async fn finish_job(
+        &self,
+        job: &JobRecord,
+        expected: JobStatus,
+        model: &ModelRecord,
+    ) -> Result<(), StoreError> {
+        let build = |e: aws_sdk_dynamodb::error::BuildError| StoreError::Backend(e.to_string());
+        let job_put = Put::builder()
+            .table_name(&self.tables.jobs)
+            .set_item(Some(to_item(job)?))
+            .condition_expression("#s = :expected")
+            .expression_attribute_names("#s", "status")
+            .expression_attribute_values(":expected", s(expected.as_str()))
+            .build()
+            .map_err(build)?;
+        let model_put = Put::builder()
+            .table_name(&self.tables.models)
+            .set_item(Some(model_item(model)?))
+            .condition_expression("attribute_exists(id)")
+            .build()
+            .map_err(build)?;
+        let result = self
+            .client
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().put(job_put).build())
+            .transact_items(TransactWriteItem::builder().put(model_put).build())
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) => {
+                let e = e.into_service_error();
+                if e.is_transaction_canceled_exception() {
+                    Err(StoreError::ConditionFailed(format!(
+                        "job {} is not {} or model {} does not exist",
+                        job.id,
+                        expected.as_str(),
+                        model.id
+                    )))
+                } else {
+                    Err(backend(e))
+                }
+            }
+        }
+    }
+
     async fn list_models(&self, query: &ModelQuery) -> Result<ModelPage, StoreError> {
         let limit = query.limit.max(1);
         let mut models: Vec<ModelRecord> = Vec::with_capacity(limit);

@@ -69,6 +69,17 @@ pub trait Store: Send + Sync {
     /// (`queued → in_progress`) and every later transition are compare-and-set.
     async fn put_job_if(&self, job: &JobRecord, expected: JobStatus) -> Result<(), StoreError>;
 
+    /// A job's last transition and its model's record in one atomic write: the job only if
+    /// its stored status is still `expected`, the model only if it exists. A reader never
+    /// sees a finished job beside a model that still says `training` (a client that polls
+    /// the job to `completed` can predict at once).
+    async fn finish_job(
+        &self,
+        job: &JobRecord,
+        expected: JobStatus,
+        model: &ModelRecord,
+    ) -> Result<(), StoreError>;
+
     async fn list_models(&self, query: &ModelQuery) -> Result<ModelPage, StoreError>;
 
     /// How many models are in each status, read in one pass (the list endpoint needs both

@@ -260,6 +260,50 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn finish_job(
+        &self,
+        job: &JobRecord,
+        expected: JobStatus,
+        model: &ModelRecord,
+    ) -> Result<(), StoreError> {
+        let (jid, jstatus, jbody) = (job.id.clone(), status_text(&job.status)?, encode(job)?);
+        let expected = status_text(&expected)?;
+        let (mid, mstatus, mbody) = (
+            model.id.clone(),
+            status_text(&model.status)?,
+            encode(model)?,
+        );
+        self.with(move |c| {
+            let tx = c
+                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+                .map_err(backend)?;
+            let job_updated = tx
+                .execute(
+                    "UPDATE jobs SET status = ?2, body = ?3 WHERE id = ?1 AND status = ?4",
+                    params![jid, jstatus, jbody, expected],
+                )
+                .map_err(backend)?;
+            if job_updated != 1 {
+                return Err(StoreError::ConditionFailed(format!(
+                    "job {jid} is not {expected}"
+                )));
+            }
+            let model_updated = tx
+                .execute(
+                    "UPDATE models SET status = ?2, body = ?3 WHERE id = ?1",
+                    params![mid, mstatus, mbody],
+                )
+                .map_err(backend)?;
+            if model_updated != 1 {
+                return Err(StoreError::ConditionFailed(format!(
+                    "model {mid} does not exist"
+                )));
+            }
+            tx.commit().map_err(backend)
+        })
+        .await
+    }
+
     async fn list_models(&self, query: &ModelQuery) -> Result<ModelPage, StoreError> {
         let status = query.status.map(|s| s.as_str().to_string());
         let after = query.after.clone();

@@ -385,13 +385,45 @@ async fn end(
         job.transition(status, now, job.failure_reason.clone());
         job.step(status.as_str(), now, None);
     };
+    let (accuracy, artifact) = match model_result {
+        Some((a, art)) => (Some(a), Some(art)),
+        None => (None, None),
+    };
+    // The model record as it reads once the job has ended, written in the same transaction.
+    // Without it (unreadable just now, or gone) the job is written alone and the model
+    // updated after it, best effort, as the job record is the source of truth.
+    let model = match state.store.get_model(&job.model_id).await {
+        Ok(model) => model,
+        Err(e) => {
+            tracing::error!(model_id = %job.model_id, error = %e, "could not read the model record");
+            None
+        }
+    };
+    let ended_model = |status: JobStatus| {
+        model.clone().map(|mut m| {
+            m.status = model_status_for(status);
+            if accuracy.is_some() {
+                m.accuracy = accuracy;
+            }
+            if artifact.is_some() {
+                m.artifact = artifact.clone();
+            }
+            m.updated_at = now;
+            m
+        })
+    };
+    let write = |attempt: JobRecord, expected: JobStatus, status: JobStatus| {
+        let model = ended_model(status);
+        async move {
+            match &model {
+                Some(model) => state.store.finish_job(&attempt, expected, model).await,
+                None => state.store.put_job_if(&attempt, expected).await,
+            }
+        }
+    };
     let mut attempt = job.clone();
     finalize(&mut attempt, status);
-    match state
-        .store
-        .put_job_if(&attempt, JobStatus::InProgress)
-        .await
-    {
+    match write(attempt, JobStatus::InProgress, status).await {
         Ok(()) => {}
         Err(StoreError::ConditionFailed(_)) => {
             let current = state.store.get_job(&job.id).await?;
@@ -403,10 +435,7 @@ async fn end(
                     job.status = JobStatus::Stopping;
                     let mut attempt = job.clone();
                     finalize(&mut attempt, status);
-                    state
-                        .store
-                        .put_job_if(&attempt, JobStatus::Stopping)
-                        .await?;
+                    write(attempt, JobStatus::Stopping, status).await?;
                 }
                 other => {
                     let now_status = other.map_or("missing", |c| c.status.as_str());
@@ -416,18 +445,26 @@ async fn end(
         }
         Err(e) => return Err(e.into()),
     }
-    let model_status = match status {
+    if model.is_none() {
+        set_model_status(
+            state,
+            &job.model_id,
+            model_status_for(status),
+            accuracy,
+            artifact,
+        )
+        .await;
+    }
+    tracing::info!(job_id = %job.id, status = status.as_str(), "job finished");
+    Ok(Outcome::Finished(status))
+}
+
+fn model_status_for(status: JobStatus) -> ModelStatus {
+    match status {
         JobStatus::Completed => ModelStatus::Completed,
         JobStatus::Stopped => ModelStatus::Stopped,
         _ => ModelStatus::Failed,
-    };
-    let (accuracy, artifact) = match model_result {
-        Some((a, art)) => (Some(a), Some(art)),
-        None => (None, None),
-    };
-    set_model_status(state, &job.model_id, model_status, accuracy, artifact).await;
-    tracing::info!(job_id = %job.id, status = status.as_str(), "job finished");
-    Ok(Outcome::Finished(status))
+    }
 }
 
 /// Best effort: the job record is the source of truth for the job; a failed model update is
