@@ -241,6 +241,50 @@ impl DynamoStore {
     }
 }
 
+/// A transaction's put of `item` into `table`, with the condition already on `put`.
+fn conditional_put(
+    table: &str,
+    item: Item,
+    put: aws_sdk_dynamodb::types::builders::PutBuilder,
+) -> Result<TransactWriteItem, StoreError> {
+    let put = put
+        .table_name(table)
+        .set_item(Some(item))
+        .build()
+        .map_err(|e| StoreError::Backend(e.to_string()))?;
+    Ok(TransactWriteItem::builder().put(put).build())
+}
+
+/// The condition of a put that creates a record.
+const NEW_ID: &str = "attribute_not_exists(id)";
+
+impl DynamoStore {
+    /// Writes `items` atomically; a failed condition is `ConditionFailed(conflict())`.
+    async fn transact(
+        &self,
+        items: Vec<TransactWriteItem>,
+        conflict: impl FnOnce() -> String,
+    ) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) => {
+                let e = e.into_service_error();
+                if e.is_transaction_canceled_exception() {
+                    Err(StoreError::ConditionFailed(conflict()))
+                } else {
+                    Err(backend(e))
+                }
+            }
+        }
+    }
+}
+
 #[async_trait]
 impl Store for DynamoStore {
     fn backend(&self) -> &'static str {
@@ -258,36 +302,17 @@ impl Store for DynamoStore {
         model: &ModelRecord,
         job: &JobRecord,
     ) -> Result<(), StoreError> {
-        let put = |table: &str, item: Item| -> Result<TransactWriteItem, StoreError> {
-            let put = Put::builder()
-                .table_name(table)
-                .set_item(Some(item))
-                .condition_expression("attribute_not_exists(id)")
-                .build()
-                .map_err(|e| StoreError::Backend(e.to_string()))?;
-            Ok(TransactWriteItem::builder().put(put).build())
+        let new = |table: &str, item: Item| {
+            conditional_put(table, item, Put::builder().condition_expression(NEW_ID))
         };
-        let result = self
-            .client
-            .transact_write_items()
-            .transact_items(put(&self.tables.models, model_item(model)?)?)
-            .transact_items(put(&self.tables.jobs, to_item(job)?)?)
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(e) => {
-                let e = e.into_service_error();
-                if e.is_transaction_canceled_exception() {
-                    Err(StoreError::ConditionFailed(format!(
-                        "model {} or job {} already exists",
-                        model.id, job.id
-                    )))
-                } else {
-                    Err(backend(e))
-                }
-            }
-        }
+        self.transact(
+            vec![
+                new(&self.tables.models, model_item(model)?)?,
+                new(&self.tables.jobs, to_item(job)?)?,
+            ],
+            || format!("model {} or job {} already exists", model.id, job.id),
+        )
+        .await
     }
 
     async fn get_model(&self, id: &str) -> Result<Option<ModelRecord>, StoreError> {
@@ -332,44 +357,26 @@ impl Store for DynamoStore {
         expected: JobStatus,
         model: &ModelRecord,
     ) -> Result<(), StoreError> {
-        let build = |e: aws_sdk_dynamodb::error::BuildError| StoreError::Backend(e.to_string());
         let job_put = Put::builder()
-            .table_name(&self.tables.jobs)
-            .set_item(Some(to_item(job)?))
             .condition_expression("#s = :expected")
             .expression_attribute_names("#s", "status")
-            .expression_attribute_values(":expected", s(expected.as_str()))
-            .build()
-            .map_err(build)?;
-        let model_put = Put::builder()
-            .table_name(&self.tables.models)
-            .set_item(Some(model_item(model)?))
-            .condition_expression("attribute_exists(id)")
-            .build()
-            .map_err(build)?;
-        let result = self
-            .client
-            .transact_write_items()
-            .transact_items(TransactWriteItem::builder().put(job_put).build())
-            .transact_items(TransactWriteItem::builder().put(model_put).build())
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(e) => {
-                let e = e.into_service_error();
-                if e.is_transaction_canceled_exception() {
-                    Err(StoreError::ConditionFailed(format!(
-                        "job {} is not {} or model {} does not exist",
-                        job.id,
-                        expected.as_str(),
-                        model.id
-                    )))
-                } else {
-                    Err(backend(e))
-                }
-            }
-        }
+            .expression_attribute_values(":expected", s(expected.as_str()));
+        let model_put = Put::builder().condition_expression("attribute_exists(id)");
+        self.transact(
+            vec![
+                conditional_put(&self.tables.jobs, to_item(job)?, job_put)?,
+                conditional_put(&self.tables.models, model_item(model)?, model_put)?,
+            ],
+            || {
+                format!(
+                    "job {} is not {} or model {} does not exist",
+                    job.id,
+                    expected.as_str(),
+                    model.id
+                )
+            },
+        )
+        .await
     }
 
     async fn list_models(&self, query: &ModelQuery) -> Result<ModelPage, StoreError> {

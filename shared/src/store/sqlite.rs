@@ -133,6 +133,60 @@ impl SqliteStore {
     }
 }
 
+/// A model or job record as its table stores it, for the updates that replace one.
+struct Row {
+    table: &'static str,
+    /// What the record is, for error messages.
+    kind: &'static str,
+    id: String,
+    status: String,
+    body: String,
+}
+
+impl Row {
+    fn model(model: &ModelRecord) -> Result<Row, StoreError> {
+        Ok(Row {
+            table: "models",
+            kind: "model",
+            id: model.id.clone(),
+            status: status_text(&model.status)?,
+            body: encode(model)?,
+        })
+    }
+
+    fn job(job: &JobRecord) -> Result<Row, StoreError> {
+        Ok(Row {
+            table: "jobs",
+            kind: "job",
+            id: job.id.clone(),
+            status: status_text(&job.status)?,
+            body: encode(job)?,
+        })
+    }
+
+    /// Replaces the stored record, which must exist and, with `expected`, have that status.
+    fn update(&self, c: &Connection, expected: Option<&str>) -> Result<(), StoreError> {
+        let sql = format!(
+            "UPDATE {} SET status = ?2, body = ?3 WHERE id = ?1 AND (?4 IS NULL OR status = ?4)",
+            self.table
+        );
+        let n = c
+            .execute(&sql, params![self.id, self.status, self.body, expected])
+            .map_err(backend)?;
+        match (n, expected) {
+            (1, _) => Ok(()),
+            (_, Some(expected)) => Err(StoreError::ConditionFailed(format!(
+                "{} {} is not {expected}",
+                self.kind, self.id
+            ))),
+            (_, None) => Err(StoreError::ConditionFailed(format!(
+                "{} {} does not exist",
+                self.kind, self.id
+            ))),
+        }
+    }
+}
+
 #[async_trait]
 impl Store for SqliteStore {
     fn backend(&self) -> &'static str {
@@ -216,48 +270,14 @@ impl Store for SqliteStore {
     }
 
     async fn put_model(&self, model: &ModelRecord) -> Result<(), StoreError> {
-        let (id, status, body) = (
-            model.id.clone(),
-            status_text(&model.status)?,
-            encode(model)?,
-        );
-        self.with(move |c| {
-            let n = c
-                .execute(
-                    "UPDATE models SET status = ?2, body = ?3 WHERE id = ?1",
-                    params![id, status, body],
-                )
-                .map_err(backend)?;
-            if n == 1 {
-                Ok(())
-            } else {
-                Err(StoreError::ConditionFailed(format!(
-                    "model {id} does not exist"
-                )))
-            }
-        })
-        .await
+        let model = Row::model(model)?;
+        self.with(move |c| model.update(c, None)).await
     }
 
     async fn put_job_if(&self, job: &JobRecord, expected: JobStatus) -> Result<(), StoreError> {
-        let (id, status, body) = (job.id.clone(), status_text(&job.status)?, encode(job)?);
+        let job = Row::job(job)?;
         let expected = status_text(&expected)?;
-        self.with(move |c| {
-            let n = c
-                .execute(
-                    "UPDATE jobs SET status = ?2, body = ?3 WHERE id = ?1 AND status = ?4",
-                    params![id, status, body, expected],
-                )
-                .map_err(backend)?;
-            if n == 1 {
-                Ok(())
-            } else {
-                Err(StoreError::ConditionFailed(format!(
-                    "job {id} is not {expected}"
-                )))
-            }
-        })
-        .await
+        self.with(move |c| job.update(c, Some(&expected))).await
     }
 
     async fn finish_job(
@@ -266,39 +286,15 @@ impl Store for SqliteStore {
         expected: JobStatus,
         model: &ModelRecord,
     ) -> Result<(), StoreError> {
-        let (jid, jstatus, jbody) = (job.id.clone(), status_text(&job.status)?, encode(job)?);
+        let (job, model) = (Row::job(job)?, Row::model(model)?);
         let expected = status_text(&expected)?;
-        let (mid, mstatus, mbody) = (
-            model.id.clone(),
-            status_text(&model.status)?,
-            encode(model)?,
-        );
         self.with(move |c| {
             let tx = c
                 .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
                 .map_err(backend)?;
-            let job_updated = tx
-                .execute(
-                    "UPDATE jobs SET status = ?2, body = ?3 WHERE id = ?1 AND status = ?4",
-                    params![jid, jstatus, jbody, expected],
-                )
-                .map_err(backend)?;
-            if job_updated != 1 {
-                return Err(StoreError::ConditionFailed(format!(
-                    "job {jid} is not {expected}"
-                )));
-            }
-            let model_updated = tx
-                .execute(
-                    "UPDATE models SET status = ?2, body = ?3 WHERE id = ?1",
-                    params![mid, mstatus, mbody],
-                )
-                .map_err(backend)?;
-            if model_updated != 1 {
-                return Err(StoreError::ConditionFailed(format!(
-                    "model {mid} does not exist"
-                )));
-            }
+            // An error returns before commit: the transaction rolls back when dropped.
+            job.update(&tx, Some(&expected))?;
+            model.update(&tx, None)?;
             tx.commit().map_err(backend)
         })
         .await
