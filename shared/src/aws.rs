@@ -2,7 +2,7 @@
 //!
 //! Why not `aws_config::load_from_env()` alone: its default HTTPS client reads the system
 //! certificate store when the first client is built (the bundle file, and every file under
-//! `SSL_CERT_DIR` when that is set), 1.5-4 ms of each cold start (BENCHMARKS.md). Here the
+//! `SSL_CERT_DIR` when that is set), 2-4 ms of each cold start (BENCHMARKS.md). Here the
 //! trust anchors are Mozilla's root program compiled into the binary (`webpki-root-certs`,
 //! the list Amazon Linux's `ca-certificates` is built from too), so a cold start reads no
 //! files. `MLAAS_TLS_ROOTS=native` uses the system store instead, for a private CA or a
