@@ -19,7 +19,6 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::config::http::HttpResponse;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata};
-use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, GlobalSecondaryIndex, KeySchemaElement,
     KeyType, Projection, ProjectionType, Put, ScalarAttributeType, StreamSpecification,
@@ -108,16 +107,20 @@ fn model_item(model: &ModelRecord) -> Result<Item, StoreError> {
     Ok(item)
 }
 
-/// A conditional PutItem's outcome: a failed condition is `ConditionFailed(what)`.
-fn put_outcome<R>(
-    result: Result<R, aws_sdk_dynamodb::error::SdkError<PutItemError, HttpResponse>>,
+/// A conditional write's outcome (PutItem, UpdateItem, DeleteItem): a failed condition is
+/// `ConditionFailed(what)`.
+fn conditional_outcome<R, E>(
+    result: Result<R, aws_sdk_dynamodb::error::SdkError<E, HttpResponse>>,
     what: impl FnOnce() -> String,
-) -> Result<(), StoreError> {
+) -> Result<(), StoreError>
+where
+    E: std::error::Error + ProvideErrorMetadata + Send + Sync + 'static,
+{
     match result {
         Ok(_) => Ok(()),
         Err(e) => {
-            let e = e.into_service_error();
-            if e.is_conditional_check_failed_exception() {
+            let code = e.as_service_error().and_then(|se| se.code());
+            if code == Some("ConditionalCheckFailedException") {
                 Err(StoreError::ConditionFailed(what()))
             } else {
                 Err(backend(e))
@@ -332,7 +335,7 @@ impl Store for DynamoStore {
             .condition_expression("attribute_exists(id)")
             .send()
             .await;
-        put_outcome(result, || format!("model {} does not exist", model.id))
+        conditional_outcome(result, || format!("model {} does not exist", model.id))
     }
 
     async fn put_job_if(&self, job: &JobRecord, expected: JobStatus) -> Result<(), StoreError> {
@@ -346,7 +349,7 @@ impl Store for DynamoStore {
             .expression_attribute_values(":expected", s(expected.as_str()))
             .send()
             .await;
-        put_outcome(result, || {
+        conditional_outcome(result, || {
             format!("job {} is not {}", job.id, expected.as_str())
         })
     }
@@ -543,7 +546,7 @@ impl Store for DynamoStore {
             .condition_expression("attribute_not_exists(pk)")
             .send()
             .await;
-        put_outcome(result, || format!("dataset {} already exists", dataset.id))
+        conditional_outcome(result, || format!("dataset {} already exists", dataset.id))
     }
 
     async fn get_dataset(&self, id: &str) -> Result<Option<DatasetRecord>, StoreError> {
@@ -666,7 +669,7 @@ impl Store for DynamoStore {
                 .expression_attribute_values(":stale", n(claim.stale_before))
                 .send()
                 .await;
-            match put_outcome(result, String::new) {
+            match conditional_outcome(result, String::new) {
                 Ok(()) => return Ok(Claim::New),
                 Err(StoreError::ConditionFailed(_)) => {}
                 Err(e) => return Err(e),
@@ -728,19 +731,9 @@ impl Store for DynamoStore {
             .expression_attribute_values(":response", s(&response.encode()?))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(e) => {
-                let e = e.into_service_error();
-                if e.is_conditional_check_failed_exception() {
-                    Err(StoreError::ConditionFailed(format!(
-                        "idempotency key {key} is not held by this request"
-                    )))
-                } else {
-                    Err(backend(e))
-                }
-            }
-        }
+        conditional_outcome(result, || {
+            format!("idempotency key {key} is not held by this request")
+        })
     }
 
     async fn release_idempotency(&self, key: &str, token: &str) -> Result<(), StoreError> {
@@ -757,17 +750,10 @@ impl Store for DynamoStore {
             .expression_attribute_values(":token", s(token))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(e) => {
-                let e = e.into_service_error();
-                if e.is_conditional_check_failed_exception() {
-                    // Someone else holds it now (or it is gone): nothing of ours to release.
-                    Ok(())
-                } else {
-                    Err(backend(e))
-                }
-            }
+        match conditional_outcome(result, String::new) {
+            // Someone else holds it now (or it is gone): nothing of ours to release.
+            Err(StoreError::ConditionFailed(_)) => Ok(()),
+            other => other,
         }
     }
 
