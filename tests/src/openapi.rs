@@ -85,3 +85,29 @@ pub fn assert_conforms(method: &str, template: &str, reply: &Reply) {
         reply.text
     );
 }
+
+/// The reply has `status` and conforms to the document's operation `method template`.
+pub fn check(method: &str, template: &str, reply: &Reply, status: u16) {
+    assert_eq!(
+        reply.status.as_u16(),
+        status,
+        "{method} {template}: {}",
+        reply.text
+    );
+    assert_conforms(method, template, reply);
+}
+
+/// GET `path` (the route `template` filled in) answers `status` and conforms.
+pub async fn check_get(app: &axum::Router, template: &str, path: &str, status: u16) {
+    check("GET", template, &crate::get(app, path).await, status);
+}
+
+/// POST `body` to `path` (a route without parameters) answers `status` and conforms.
+pub async fn check_post(app: &axum::Router, path: &str, body: &Value, status: u16) {
+    check(
+        "POST",
+        path,
+        &crate::post_json(app, path, body).await,
+        status,
+    );
+}

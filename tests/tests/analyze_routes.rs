@@ -7,18 +7,7 @@ use serde_json::{json, Value};
 use shared::providers::Provider;
 
 fn spec_request() -> Value {
-    json!({
-        "model_description": "Convolutional Neural Network for image classification",
-        "architecture": {"layers": [
-            {"type": "conv2d", "filters": 32, "kernel_size": 3},
-            {"type": "maxpool", "pool_size": 2},
-            {"type": "conv2d", "filters": 64, "kernel_size": 3},
-            {"type": "dense", "units": 128},
-            {"type": "output", "units": 10, "activation": "softmax"}
-        ]},
-        "data_sample": "CIFAR-10 dataset, 32x32 RGB images, 10 classes",
-        "performance_metrics": {"accuracy": 0.847, "loss": 0.423, "training_time": "2.3 hours", "inference_latency": "12ms"}
-    })
+    api_tests::spec_analyze_request()
 }
 
 fn review() -> Value {

@@ -9,16 +9,7 @@ use serde_json::{json, Value};
 use shared::providers::Provider;
 
 fn spec_request() -> Value {
-    json!({
-        "model_description": "Transformer model for natural language processing",
-        "training_data": "Text classification dataset, 50K samples, 5 categories",
-        "performance_metrics": {"accuracy": 0.823, "f1_score": 0.801, "training_loss": 0.387, "validation_loss": 0.421},
-        "config": {
-            "optimization_focus": "accuracy",
-            "performance_constraints": {"max_inference_latency": "100ms", "max_model_size": "500MB"},
-            "enhancement_scope": ["architecture", "training", "data"]
-        }
-    })
+    api_tests::spec_enhance_request()
 }
 
 #[tokio::test]
@@ -169,13 +160,7 @@ async fn scope_constraints_and_errors() {
     let body = json!({
         "model_description": "CNN for image classification",
         "training_data": "CIFAR-10, 50000 images, 10 classes",
-        "architecture": {"layers": [
-            {"type": "conv2d", "filters": 32, "kernel_size": 3},
-            {"type": "maxpool", "pool_size": 2},
-            {"type": "conv2d", "filters": 64, "kernel_size": 3},
-            {"type": "dense", "units": 128},
-            {"type": "output", "units": 10, "activation": "softmax"}
-        ], "input_shape": [32, 32, 3]},
+        "architecture": {"layers": api_tests::spec_cnn_layers(), "input_shape": [32, 32, 3]},
         "performance_metrics": {"accuracy": 0.847, "inference_latency": "12ms"},
         "config": {"enhancement_scope": ["architecture"], "performance_constraints": {"max_model_size": "5MB", "max_inference_latency": "10ms"}}
     });

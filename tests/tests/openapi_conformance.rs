@@ -3,22 +3,12 @@
 //! the code adds without documenting it fails here). The models routes being reshaped by the
 //! training work are in `openapi_models.rs`.
 
-use api_tests::openapi::assert_conforms;
+use api_tests::openapi::{assert_conforms, check, check_get, check_post};
 use api_tests::{get, post_json, send, sqlite_state, sqlite_store, state_with, Reply};
 use axum::body::Body;
 use axum::Router;
 use http::Request;
 use serde_json::{json, Value};
-
-fn check(method: &str, template: &str, reply: &Reply, status: u16) {
-    assert_eq!(
-        reply.status.as_u16(),
-        status,
-        "{method} {template}: {}",
-        reply.text
-    );
-    assert_conforms(method, template, reply);
-}
 
 #[test]
 fn the_document_lists_every_operation() {
@@ -74,26 +64,11 @@ fn the_document_lists_every_operation() {
 #[tokio::test]
 async fn system_routes_conform() {
     let app = system::router(sqlite_state());
-    check("GET", "/health", &get(&app, "/health").await, 200);
-    check(
-        "GET",
-        "/v1/ai/status",
-        &get(&app, "/v1/ai/status").await,
-        200,
-    );
-    check("GET", "/v1/ai/usage", &get(&app, "/v1/ai/usage").await, 200);
-    check(
-        "GET",
-        "/v1/ai/usage",
-        &get(&app, "/v1/ai/usage?days=0").await,
-        400,
-    );
-    check(
-        "GET",
-        "/v1/ai/usage",
-        &get(&app, "/v1/ai/usage?x=1").await,
-        400,
-    );
+    check_get(&app, "/health", "/health", 200).await;
+    check_get(&app, "/v1/ai/status", "/v1/ai/status", 200).await;
+    check_get(&app, "/v1/ai/usage", "/v1/ai/usage", 200).await;
+    check_get(&app, "/v1/ai/usage", "/v1/ai/usage?days=0", 400).await;
+    check_get(&app, "/v1/ai/usage", "/v1/ai/usage?x=1", 400).await;
 
     let doc = get(&app, "/openapi.json").await;
     check("GET", "/openapi.json", &doc, 200);
@@ -138,20 +113,10 @@ async fn client_authentication_and_rate_limits_conform() {
         ],
     );
     let app = system::router(state);
-    check(
-        "GET",
-        "/v1/ai/status",
-        &get(&app, "/v1/ai/status").await,
-        401,
-    );
+    check_get(&app, "/v1/ai/status", "/v1/ai/status", 401).await;
     // The description of the API is public, like /health.
-    check(
-        "GET",
-        "/openapi.json",
-        &get(&app, "/openapi.json").await,
-        200,
-    );
-    check("GET", "/docs", &get(&app, "/docs").await, 200);
+    check_get(&app, "/openapi.json", "/openapi.json", 200).await;
+    check_get(&app, "/docs", "/docs", 200).await;
     let with_key = || {
         Request::get("/v1/ai/status")
             .header("x-api-key", "k1")
@@ -191,12 +156,7 @@ async fn synthetic_data_and_dataset_routes_conform() {
         "sample_rows": "a,b,label\n1,2.5,x\n2,3.5,y\n3,1.5,x\n4,0.5,y\n5,2.0,x\n6,2.2,y\n",
         "target": "label", "target_count": 20, "include_data": true, "seed": 7
     });
-    check(
-        "POST",
-        "/v1/ai/synthetic-data",
-        &post_json(&app, "/v1/ai/synthetic-data", &fitted).await,
-        200,
-    );
+    check_post(&app, "/v1/ai/synthetic-data", &fitted, 200).await;
     for bad in [
         json!({}),
         json!({"model_description": "x", "target_count": 0}),
@@ -208,113 +168,57 @@ async fn synthetic_data_and_dataset_routes_conform() {
         assert_eq!(r.status, 400, "{bad}: {}", r.text);
         assert_conforms("POST", "/v1/ai/synthetic-data", &r);
     }
-    check(
-        "POST",
-        "/v1/ai/synthetic-data",
-        &post_with(&app, "/v1/ai/synthetic-data", "application/json", "{", "").await,
-        400,
-    );
-    check(
-        "POST",
-        "/v1/ai/synthetic-data",
-        &post_with(&app, "/v1/ai/synthetic-data", "text/plain", "{}", "").await,
-        400,
-    );
-    // Idempotency: replay (200) and a clash (409).
-    let body = json!({"model_description": "spam classifier", "target_count": 50, "seed": 1});
-    let first = post_with(
-        &app,
-        "/v1/ai/synthetic-data",
-        "application/json",
-        &body.to_string(),
-        "key-1",
-    )
-    .await;
-    check("POST", "/v1/ai/synthetic-data", &first, 200);
-    let again = post_with(
-        &app,
-        "/v1/ai/synthetic-data",
-        "application/json",
-        &body.to_string(),
-        "key-1",
-    )
-    .await;
-    check("POST", "/v1/ai/synthetic-data", &again, 200);
-    let clash = post_with(
-        &app,
-        "/v1/ai/synthetic-data",
-        "application/json",
-        "{\"model_description\":\"other\"}",
-        "key-1",
-    )
-    .await;
-    check("POST", "/v1/ai/synthetic-data", &clash, 409);
-    let bad_key = post_with(
-        &app,
-        "/v1/ai/synthetic-data",
-        "application/json",
-        &body.to_string(),
-        &"k".repeat(300),
-    )
-    .await;
-    check("POST", "/v1/ai/synthetic-data", &bad_key, 400);
+    // Bad JSON, a wrong content type; then idempotency: the first run (200), its replay
+    // (200), the same key on another body (409), an overlong key (400).
+    let body =
+        json!({"model_description": "spam classifier", "target_count": 50, "seed": 1}).to_string();
+    let long_key = "k".repeat(300);
+    for (content_type, sent, key, status) in [
+        ("application/json", "{", "", 400),
+        ("text/plain", "{}", "", 400),
+        ("application/json", body.as_str(), "key-1", 200),
+        ("application/json", body.as_str(), "key-1", 200),
+        (
+            "application/json",
+            "{\"model_description\":\"other\"}",
+            "key-1",
+            409,
+        ),
+        ("application/json", body.as_str(), long_key.as_str(), 400),
+    ] {
+        let r = post_with(&app, "/v1/ai/synthetic-data", content_type, sent, key).await;
+        check("POST", "/v1/ai/synthetic-data", &r, status);
+    }
 
-    check("GET", "/v1/datasets", &get(&app, "/v1/datasets").await, 200);
-    check(
-        "GET",
-        "/v1/datasets",
-        &get(&app, "/v1/datasets?limit=1").await,
-        200,
-    );
-    check(
-        "GET",
-        "/v1/datasets",
-        &get(&app, "/v1/datasets?limit=0").await,
-        400,
-    );
-    check(
-        "GET",
-        "/v1/datasets",
-        &get(&app, "/v1/datasets?next_token=zz").await,
-        400,
-    );
-    check(
-        "GET",
+    check_get(&app, "/v1/datasets", "/v1/datasets", 200).await;
+    check_get(&app, "/v1/datasets", "/v1/datasets?limit=1", 200).await;
+    check_get(&app, "/v1/datasets", "/v1/datasets?limit=0", 400).await;
+    check_get(&app, "/v1/datasets", "/v1/datasets?next_token=zz", 400).await;
+    check_get(
+        &app,
         "/v1/datasets/{id}",
-        &get(&app, &format!("/v1/datasets/{id}")).await,
+        &format!("/v1/datasets/{id}"),
         200,
-    );
-    check(
-        "GET",
-        "/v1/datasets/{id}",
-        &get(&app, "/v1/datasets/ds_nope").await,
-        404,
-    );
+    )
+    .await;
+    check_get(&app, "/v1/datasets/{id}", "/v1/datasets/ds_nope", 404).await;
     let dl = |q: &str| format!("/v1/datasets/{id}/download{q}");
-    check(
-        "GET",
+    check_get(&app, "/v1/datasets/{id}/download", &dl(""), 200).await;
+    check_get(
+        &app,
         "/v1/datasets/{id}/download",
-        &get(&app, &dl("")).await,
+        &dl("?format=jsonl"),
         200,
-    );
-    check(
-        "GET",
+    )
+    .await;
+    check_get(&app, "/v1/datasets/{id}/download", &dl("?format=xml"), 400).await;
+    check_get(
+        &app,
         "/v1/datasets/{id}/download",
-        &get(&app, &dl("?format=jsonl")).await,
-        200,
-    );
-    check(
-        "GET",
-        "/v1/datasets/{id}/download",
-        &get(&app, &dl("?format=xml")).await,
-        400,
-    );
-    check(
-        "GET",
-        "/v1/datasets/{id}/download",
-        &get(&app, "/v1/datasets/nope/download").await,
+        "/v1/datasets/nope/download",
         404,
-    );
+    )
+    .await;
 
     let csv = "x,y,label\n1,2,a\n2,3,b\n3,4,a\n4,5,b\n";
     check(
@@ -331,18 +235,8 @@ async fn synthetic_data_and_dataset_routes_conform() {
         201,
     );
     let json_upload = json!({"name": "rows", "rows": [{"x": 1, "c": "a"}, {"x": 2, "c": "b"}]});
-    check(
-        "POST",
-        "/v1/datasets",
-        &post_json(&app, "/v1/datasets", &json_upload).await,
-        201,
-    );
-    check(
-        "POST",
-        "/v1/datasets",
-        &post_json(&app, "/v1/datasets", &json!({})).await,
-        400,
-    );
+    check_post(&app, "/v1/datasets", &json_upload, 201).await;
+    check_post(&app, "/v1/datasets", &json!({}), 400).await;
     check(
         "POST",
         "/v1/datasets",
@@ -360,111 +254,46 @@ async fn synthetic_data_and_dataset_routes_conform() {
 #[tokio::test]
 async fn analyze_conforms() {
     let app = analyze::router(sqlite_state());
-    let spec = json!({
-        "model_description": "Convolutional Neural Network for image classification",
-        "architecture": {"layers": [
-            {"type": "conv2d", "filters": 32, "kernel_size": 3},
-            {"type": "maxpool", "pool_size": 2},
-            {"type": "conv2d", "filters": 64, "kernel_size": 3},
-            {"type": "dense", "units": 128},
-            {"type": "output", "units": 10, "activation": "softmax"}
-        ]},
-        "data_sample": "CIFAR-10 dataset, 32x32 RGB images, 10 classes",
-        "performance_metrics": {"accuracy": 0.847, "loss": 0.423, "training_time": "2.3 hours", "inference_latency": "12ms"}
-    });
-    check(
-        "POST",
-        "/v1/ai/analyze",
-        &post_json(&app, "/v1/ai/analyze", &spec).await,
-        200,
-    );
+    let spec = api_tests::spec_analyze_request();
+    check_post(&app, "/v1/ai/analyze", &spec, 200).await;
     let bare = json!({"model_description": "LSTM for time series forecasting"});
-    check(
-        "POST",
-        "/v1/ai/analyze",
-        &post_json(&app, "/v1/ai/analyze", &bare).await,
-        200,
-    );
+    check_post(&app, "/v1/ai/analyze", &bare, 200).await;
     for bad in [
         json!({}),
         json!({"model_description": "x", "architecture": []}),
         json!({"model_description": "x", "architecture": {"layers": [{"type": "warp"}]}}),
     ] {
-        check(
-            "POST",
-            "/v1/ai/analyze",
-            &post_json(&app, "/v1/ai/analyze", &bad).await,
-            400,
-        );
+        check_post(&app, "/v1/ai/analyze", &bad, 400).await;
     }
 }
 
 #[tokio::test]
 async fn enhance_conforms() {
     let app = enhance::router(sqlite_state());
-    let spec = json!({
-        "model_description": "Transformer model for natural language processing",
-        "training_data": "Text classification dataset, 50K samples, 5 categories",
-        "performance_metrics": {"accuracy": 0.823, "f1_score": 0.801, "training_loss": 0.387, "validation_loss": 0.421},
-        "config": {
-            "optimization_focus": "accuracy",
-            "performance_constraints": {"max_inference_latency": "100ms", "max_model_size": "500MB"},
-            "enhancement_scope": ["architecture", "training", "data"]
-        }
-    });
-    check(
-        "POST",
-        "/v1/ai/enhance",
-        &post_json(&app, "/v1/ai/enhance", &spec).await,
-        200,
-    );
+    let spec = api_tests::spec_enhance_request();
+    check_post(&app, "/v1/ai/enhance", &spec, 200).await;
     let tabular = json!({
         "model_description": "Gradient boosting for churn on tabular customer data",
         "training_data": "tabular customer records, 2000 rows",
         "config": {"enhancement_scope": ["data"]}
     });
-    check(
-        "POST",
-        "/v1/ai/enhance",
-        &post_json(&app, "/v1/ai/enhance", &tabular).await,
-        200,
-    );
+    check_post(&app, "/v1/ai/enhance", &tabular, 200).await;
     for bad in [
         json!({}),
         json!({"model_description": "x", "config": {"enhancement_scope": []}}),
         json!({"model_description": "x", "config": {"performance_constraints": {"max_model_size": "huge"}}}),
     ] {
-        check(
-            "POST",
-            "/v1/ai/enhance",
-            &post_json(&app, "/v1/ai/enhance", &bad).await,
-            400,
-        );
+        check_post(&app, "/v1/ai/enhance", &bad, 400).await;
     }
 }
 
 #[tokio::test]
 async fn model_list_conforms() {
     let app = models::router(sqlite_state());
-    check("GET", "/v1/models", &get(&app, "/v1/models").await, 200);
-    check(
-        "GET",
-        "/v1/models",
-        &get(&app, "/v1/models?status=queued&limit=5").await,
-        200,
-    );
-    check(
-        "GET",
-        "/v1/models",
-        &get(&app, "/v1/models?status=lost").await,
-        400,
-    );
-    check(
-        "GET",
-        "/v1/models",
-        &get(&app, "/v1/models?limit=101").await,
-        400,
-    );
+    check_get(&app, "/v1/models", "/v1/models", 200).await;
+    check_get(&app, "/v1/models", "/v1/models?status=queued&limit=5", 200).await;
+    check_get(&app, "/v1/models", "/v1/models?status=lost", 400).await;
+    check_get(&app, "/v1/models", "/v1/models?limit=101", 400).await;
 }
 
 #[tokio::test]

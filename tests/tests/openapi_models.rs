@@ -3,20 +3,10 @@
 //! the queued shapes are checked; `training.rs` checks the trained ones against the same
 //! document.
 
-use api_tests::openapi::assert_conforms;
-use api_tests::{get, post_json, sqlite_state, Reply};
+use api_tests::openapi::{assert_conforms, check, check_get, check_post};
+use api_tests::{get, post_json, sqlite_state};
 use serde_json::json;
 use shared::AppState;
-
-fn check(method: &str, template: &str, reply: &Reply, status: u16) {
-    assert_eq!(
-        reply.status.as_u16(),
-        status,
-        "{method} {template}: {}",
-        reply.text
-    );
-    assert_conforms(method, template, reply);
-}
 
 /// A small tabular dataset with a binary target, stored in `state`.
 async fn dataset(state: &AppState) -> String {
@@ -62,19 +52,15 @@ async fn train_get_status_stop_predict_conform() {
     check("POST", "/v1/models/train", &r, 202);
     let id = r.body["model_id"].as_str().unwrap().to_string();
 
-    check("GET", "/v1/models", &get(&app, "/v1/models").await, 200);
-    check(
-        "GET",
-        "/v1/models/{id}",
-        &get(&app, &format!("/v1/models/{id}")).await,
-        200,
-    );
-    check(
-        "GET",
+    check_get(&app, "/v1/models", "/v1/models", 200).await;
+    check_get(&app, "/v1/models/{id}", &format!("/v1/models/{id}"), 200).await;
+    check_get(
+        &app,
         "/v1/models/{id}/status",
-        &get(&app, &format!("/v1/models/{id}/status")).await,
+        &format!("/v1/models/{id}/status"),
         200,
-    );
+    )
+    .await;
     // No weights yet: predict is a conflict.
     let rows = json!({"rows": [{"amount": 12.5}]});
     check(
@@ -101,12 +87,13 @@ async fn train_get_status_stop_predict_conform() {
         &post_json(&app, &stop, &json!({})).await,
         409,
     );
-    check(
-        "GET",
+    check_get(
+        &app,
         "/v1/models/{id}/status",
-        &get(&app, &format!("/v1/models/{id}/status")).await,
+        &format!("/v1/models/{id}/status"),
         200,
-    );
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -116,42 +103,17 @@ async fn model_errors_conform() {
     let app = models::router(state);
 
     let mut missing = train_body("ds_01jz0000000000000000000000");
-    check(
-        "POST",
-        "/v1/models/train",
-        &post_json(&app, "/v1/models/train", &missing).await,
-        404,
-    );
+    check_post(&app, "/v1/models/train", &missing, 404).await;
     missing["model_config"]["dataset"] = json!(ds);
     missing["model_config"]["type"] = json!("computer_vision");
-    check(
-        "POST",
-        "/v1/models/train",
-        &post_json(&app, "/v1/models/train", &missing).await,
-        400,
-    );
+    check_post(&app, "/v1/models/train", &missing, 400).await;
     let mut arch = train_body(&ds);
     arch["model_config"]["architecture"] = json!("resnet50");
-    check(
-        "POST",
-        "/v1/models/train",
-        &post_json(&app, "/v1/models/train", &arch).await,
-        400,
-    );
+    check_post(&app, "/v1/models/train", &arch, 400).await;
     let mut split = train_body(&ds);
     split["training_config"]["validation_split"] = json!(0.9);
-    check(
-        "POST",
-        "/v1/models/train",
-        &post_json(&app, "/v1/models/train", &split).await,
-        400,
-    );
-    check(
-        "POST",
-        "/v1/models/train",
-        &post_json(&app, "/v1/models/train", &json!({})).await,
-        400,
-    );
+    check_post(&app, "/v1/models/train", &split, 400).await;
+    check_post(&app, "/v1/models/train", &json!({}), 400).await;
 
     let nope = "model_01jz0000000000000000000000";
     for (method, template, path) in [
