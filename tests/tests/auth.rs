@@ -66,6 +66,17 @@ async fn valid_keys_in_either_header_pass() {
     )
     .await;
     assert_eq!(r.status, 200, "{}", r.text);
+    // The scheme is case-insensitive (RFC 9110 §11.1).
+    for scheme in ["bearer", "BEARER", "BeArEr"] {
+        let r = with_header(
+            &app,
+            "/v1/models",
+            "authorization",
+            &format!("{scheme} {KEY}"),
+        )
+        .await;
+        assert_eq!(r.status, 200, "{scheme}: {}", r.text);
+    }
     let r = with_header(&app, "/v1/models", "x-api-key", OTHER).await;
     assert_eq!(r.status, 200, "a key configured by its sha256 digest");
     let r = with_header(&app, "/v1/nowhere", "x-api-key", KEY).await;

@@ -21,17 +21,22 @@ pub fn presented_key(req: &Request) -> Option<&str> {
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
-        })
-        .map(str::trim);
+        .and_then(bearer_token);
     bearer.or_else(|| {
         req.headers()
             .get("x-api-key")
             .and_then(|v| v.to_str().ok())
             .map(str::trim)
     })
+}
+
+/// The credentials of a `Bearer` authorization: the scheme is case-insensitive (RFC 9110
+/// §11.1), separated from the token by spaces or tabs.
+fn bearer_token(value: &str) -> Option<&str> {
+    let value = value.trim_start();
+    let (scheme, rest) = value.split_at(value.find([' ', '\t'])?);
+    let token = rest.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
 }
 
 pub async fn require_key(
@@ -51,4 +56,19 @@ pub async fn require_key(
         HeaderValue::from_static("Bearer realm=\"ml-training-api\""),
     );
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::bearer_token;
+
+    #[test]
+    fn the_bearer_scheme_is_case_insensitive() {
+        for v in ["Bearer k1", "bearer k1", "BEARER k1", "BeArEr \t k1 "] {
+            assert_eq!(bearer_token(v), Some("k1"), "{v:?}");
+        }
+        for v in ["Basic k1", "Bearer", "Bearer ", "Bearerk1", ""] {
+            assert_eq!(bearer_token(v), None, "{v:?}");
+        }
+    }
 }
