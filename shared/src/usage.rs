@@ -40,9 +40,15 @@ pub async fn record(store: &dyn Store, usage: &[Usage]) {
     }
 }
 
+/// A sum of costs that is `0.0` for no terms: `Iterator::sum` of no floats is `-0.0`, which
+/// JSON shows as `-0.0`.
+pub fn sum_cost(costs: impl IntoIterator<Item = f64>) -> f64 {
+    costs.into_iter().fold(0.0, |total, c| total + c)
+}
+
 /// The response's `usage` block: one entry per provider called, and the summed known cost.
 pub fn block(usage: &[Usage]) -> Value {
-    let total: f64 = usage.iter().filter_map(|u| u.cost_usd).sum();
+    let total = sum_cost(usage.iter().filter_map(|u| u.cost_usd));
     json!({
         "providers": usage,
         "total_cost_usd": total,

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use api_tests::{assert_envelope, get, send, sqlite_state, sqlite_store, state_with};
+use api_tests::{assert_envelope, get, post_json, send, sqlite_state, sqlite_store, state_with};
 use axum::body::Body;
 use http::Request;
 use shared::state::UnavailableStore;
@@ -247,4 +247,62 @@ async fn usage_reports_what_the_orchestrator_recorded_per_day() {
         let r = get(&app, &format!("/v1/ai/usage?{query}")).await;
         assert_eq!(assert_envelope(&r, 400, "VALIDATION_ERROR")["field"], field);
     }
+}
+
+/// An id that does not percent-decode to UTF-8 is answered in the envelope on every `{id}`
+/// route, not with axum's plain-text rejection.
+#[tokio::test]
+async fn undecodable_ids_answer_in_the_envelope_on_every_id_route() {
+    let state = sqlite_state();
+    let models = models::router(state.clone());
+    let datasets = synthetic_data::router(state);
+    for (app, method, path) in [
+        (&models, "GET", "/v1/models/%ff"),
+        (&models, "GET", "/v1/models/%ff/status"),
+        (&models, "POST", "/v1/models/%ff/stop"),
+        (&models, "POST", "/v1/models/%ff/predict"),
+        (&models, "GET", "/v1/models/%ff/metrics.svg"),
+        (&datasets, "GET", "/v1/datasets/%ff"),
+        (&datasets, "GET", "/v1/datasets/%ff/download"),
+    ] {
+        let body = if method == "POST" {
+            r#"{"rows": [{"a": 1}]}"#
+        } else {
+            ""
+        };
+        let r = send(
+            app,
+            Request::builder()
+                .method(method)
+                .uri(path)
+                .header("content-type", "application/json")
+                .body(Body::from(body))
+                .unwrap(),
+        )
+        .await;
+        let details = assert_envelope(&r, 400, "VALIDATION_ERROR");
+        assert_eq!(details["field"], "id", "{method} {path}");
+        assert!(r.headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/json"));
+    }
+}
+
+/// With no provider there is no cost: `0.0`, never `-0.0` (an empty float sum).
+#[tokio::test]
+async fn costs_with_no_provider_are_zero_not_negative_zero() {
+    let state = sqlite_state();
+    let r = get(&system::router(state.clone()), "/v1/ai/usage").await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert!(r.text.contains(r#""total_cost_usd":0.0"#), "{}", r.text);
+    let r = post_json(
+        &analyze::router(state),
+        "/v1/ai/analyze",
+        &api_tests::spec_analyze_request(),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert!(!r.text.contains("-0.0"), "{}", r.text);
+    assert_eq!(r.body["usage"]["total_cost_usd"].to_string(), "0.0");
 }

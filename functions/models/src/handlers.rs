@@ -1,13 +1,12 @@
 //! Handlers for the model routes. Parsing lives in `request`, arithmetic in `estimate`;
 //! these only move records between the request, the store and the response.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
-use shared::http::JsonBody;
-use shared::http::QueryPairs;
+use shared::http::{JsonBody, PathId, QueryPairs};
 use shared::records::{DatasetRecord, JobRecord, JobStatus, ModelRecord, ModelStatus};
 use shared::store::{ModelQuery, StoreError};
 use shared::{clock, ids, worker, ApiError, ApiResult, AppState};
@@ -216,7 +215,7 @@ fn links(model_id: &str) -> Value {
 /// `GET /v1/models/{id}`: the whole record.
 pub async fn get_model(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    PathId(id): PathId,
 ) -> ApiResult<Json<Value>> {
     let model = load_model(&state, &id).await?;
     let mut body = serde_json::to_value(&model).map_err(ApiError::internal)?;
@@ -241,10 +240,7 @@ pub async fn load_job(state: &AppState, model: &ModelRecord) -> ApiResult<JobRec
 /// `GET /v1/models/{id}/status`: SageMaker-style: the primary status with its transitions,
 /// the secondary status with its own, progress, per-epoch history, final metrics, the
 /// enhancement reports and the failure reason.
-pub async fn status(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-) -> ApiResult<Json<Value>> {
+pub async fn status(State(state): State<AppState>, PathId(id): PathId) -> ApiResult<Json<Value>> {
     let model = load_model(&state, &id).await?;
     let job = load_job(&state, &model).await?;
     // Re-read the model when the job just ended, so both agree.
@@ -296,7 +292,7 @@ fn model_is_final(m: &ModelRecord) -> bool {
 /// `POST /v1/models/{id}/stop`: a queued job stops at once; a running one is marked
 /// `stopping` and its worker ends it `stopped` at its next write (within the heartbeat
 /// interval), keeping the weights learned so far.
-pub async fn stop(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Response> {
+pub async fn stop(State(state): State<AppState>, PathId(id): PathId) -> ApiResult<Response> {
     let model = load_model(&state, &id).await?;
     for _ in 0..3 {
         let job = load_job(&state, &model).await?;
@@ -351,10 +347,7 @@ fn stop_answer(model: &ModelRecord, job: &JobRecord, code: StatusCode) -> Respon
 
 /// `GET /v1/models/{id}/metrics.svg`: loss and accuracy per epoch, drawn from the job's
 /// history.
-pub async fn metrics_svg(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-) -> ApiResult<Response> {
+pub async fn metrics_svg(State(state): State<AppState>, PathId(id): PathId) -> ApiResult<Response> {
     let model = load_model(&state, &id).await?;
     let job = load_job(&state, &model).await?;
     let history: Vec<shared::training::EpochStats> = job

@@ -3,10 +3,10 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::Json;
 use serde_json::{json, Value};
-use shared::http::JsonBody;
+use shared::http::{JsonBody, PathId};
 use shared::records::ArtifactInfo;
 use shared::training::{Artifact, TrainingError};
 use shared::validate::Fields;
@@ -56,7 +56,7 @@ async fn load(state: &AppState, info: &ArtifactInfo) -> ApiResult<Arc<Artifact>>
 
 pub async fn predict(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    PathId(id): PathId,
     JsonBody(body): JsonBody,
 ) -> ApiResult<Json<Value>> {
     let fields = Fields::new("", &body)?;

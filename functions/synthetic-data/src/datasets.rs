@@ -5,12 +5,12 @@ use std::time::Duration;
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
-use shared::http::QueryPairs;
+use shared::http::{PathId, QueryPairs};
 use shared::records::{DatasetOrigin, DatasetRecord};
 use shared::synth::{self, Table};
 use shared::validate::Fields;
@@ -73,7 +73,7 @@ async fn load(state: &AppState, id: &str) -> ApiResult<DatasetRecord> {
 
 pub async fn get_dataset(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    PathId(id): PathId,
 ) -> ApiResult<Json<Value>> {
     let record = load(&state, &id).await?;
     let schema: Option<Value> = state
@@ -89,7 +89,7 @@ pub async fn get_dataset(
 
 pub async fn download(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    PathId(id): PathId,
     QueryPairs(params): QueryPairs,
 ) -> ApiResult<Response> {
     let mut format = "csv".to_string();

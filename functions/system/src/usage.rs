@@ -44,7 +44,7 @@ pub async fn usage(
         })
         .collect();
     let totals = usage::totals(&rows);
-    let total_cost: f64 = totals.iter().map(|t| t.cost_usd).sum();
+    let total_cost = usage::sum_cost(totals.iter().map(|t| t.cost_usd));
     Ok(Json(json!({
         "from": range.first(),
         "to": range.last(),

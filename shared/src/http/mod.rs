@@ -6,6 +6,7 @@ pub mod cache;
 pub mod idempotency;
 pub mod json;
 pub mod limit;
+pub mod path;
 pub mod query;
 pub mod request_id;
 
@@ -21,6 +22,7 @@ use tower_http::cors::{Any as AnyOrigin, CorsLayer};
 use crate::error::ApiError;
 
 pub use json::{BodyLimit, JsonBody};
+pub use path::PathId;
 pub use query::QueryPairs;
 
 async fn not_found(req: Request) -> ApiError {
