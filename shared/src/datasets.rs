@@ -2,7 +2,7 @@
 //! while measuring their quality, then store the files, the schema and the record. Used by
 //! `POST /v1/ai/synthetic-data`, dataset uploads, and `enhance`'s augmentation plan.
 
-use std::io::BufWriter;
+use std::io::{BufWriter, Write as _};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -12,8 +12,8 @@ use crate::error::{ApiError, ApiResult};
 use crate::records::{DatasetColumn, DatasetRecord};
 use crate::state::AppState;
 use crate::synth::{
-    Balance, CsvSink, DataSchema, Generator, JsonlSink, Quality, QualityAccumulator, Reference,
-    Row, SynthError, Table,
+    Balance, CsvSink, DataSchema, FitReport, Generator, JsonlSink, Quality, QualityAccumulator,
+    Reference, Row, SynthError, Table,
 };
 
 /// Rows shown in a response's `preview`.
@@ -138,35 +138,160 @@ pub fn generate(plan: &Plan<'_>, dir: &Path, id: &str) -> ApiResult<Generated> {
     })
 }
 
-/// Writes a parsed table as the same CSV and JSONL a generated dataset has, in the schema's
-/// column order (target last). Blocking.
-pub fn write_table(
+/// How JSON Lines spells one uploaded column: as its cells were typed when read.
+#[derive(Clone, Copy, PartialEq)]
+enum JsonType {
+    Number,
+    Boolean,
+    Text,
+}
+
+fn json_type(table: &Table, j: usize) -> JsonType {
+    let mut cells = table
+        .rows
+        .iter()
+        .filter_map(|r| r.get(j))
+        .filter(|v| !v.is_null())
+        .peekable();
+    if cells.peek().is_none() {
+        return JsonType::Text;
+    }
+    let cells: Vec<&Value> = cells.collect();
+    if cells.iter().all(|v| v.is_number()) {
+        JsonType::Number
+    } else if cells.iter().all(|v| v.is_boolean()) {
+        JsonType::Boolean
+    } else {
+        JsonType::Text
+    }
+}
+
+/// Stores an upload: the CSV exactly as sent (every cell byte for byte: leading zeros, long
+/// integers, `1.50`, `TRUE`, header spaces, empty columns), and JSON Lines of the same cells,
+/// each column spelled as it was typed when read (`table`, parsed from `csv`): numbers as the
+/// numerals written (copied when they are JSON numerals, so no digit is lost), booleans as
+/// `true`/`false`, anything else as the text written; an empty cell is `null`. Blocking.
+pub fn write_upload(
+    csv: &str,
     table: &Table,
-    schema: &DataSchema,
     dir: &Path,
     id: &str,
 ) -> ApiResult<(PathBuf, PathBuf, u64, u64)> {
-    let header = schema.header();
-    let index: Vec<Option<usize>> = header.iter().map(|h| table.column_index(h)).collect();
-    let (mut csv, mut jsonl, csv_path, jsonl_path) = sinks(dir, id, &header)?;
-    for row in &table.rows {
-        let cells: Row = index
-            .iter()
-            .map(|i| {
-                crate::synth::Cell::from_json(i.and_then(|i| row.get(i)).unwrap_or(&Value::Null))
-            })
-            .collect();
-        csv.write_row(&cells).map_err(synth_error)?;
-        jsonl.write_row(&cells).map_err(synth_error)?;
+    std::fs::create_dir_all(dir).map_err(io_err)?;
+    let csv_path = dir.join(format!("{id}.csv"));
+    let jsonl_path = dir.join(format!("{id}.jsonl"));
+    std::fs::write(&csv_path, csv).map_err(io_err)?;
+    let types: Vec<JsonType> = (0..table.columns.len())
+        .map(|j| json_type(table, j))
+        .collect();
+    let keys: Vec<String> = table
+        .columns
+        .iter()
+        .map(|c| serde_json::to_string(c).map_err(ApiError::internal))
+        .collect::<ApiResult<_>>()?;
+    let mut out = BufWriter::new(std::fs::File::create(&jsonl_path).map_err(io_err)?);
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .from_reader(csv.as_bytes());
+    let mut line = Vec::new();
+    for record in reader.records() {
+        let record = record.map_err(ApiError::internal)?;
+        line.clear();
+        line.push(b'{');
+        for (j, key) in keys.iter().enumerate() {
+            if j > 0 {
+                line.push(b',');
+            }
+            line.extend_from_slice(key.as_bytes());
+            line.push(b':');
+            let cell = record.get(j).unwrap_or("");
+            let t = cell.trim();
+            match types[j] {
+                _ if t.is_empty() => line.extend_from_slice(b"null"),
+                JsonType::Number if crate::synth::table::is_json_number(t) => {
+                    line.extend_from_slice(t.as_bytes())
+                }
+                JsonType::Number => match crate::synth::table::typed_field(t) {
+                    Value::Number(n) => line.extend_from_slice(n.to_string().as_bytes()),
+                    _ => serde_json::to_writer(&mut line, cell).map_err(ApiError::internal)?,
+                },
+                JsonType::Boolean => line.extend_from_slice(if t.eq_ignore_ascii_case("true") {
+                    b"true"
+                } else {
+                    b"false"
+                }),
+                JsonType::Text => {
+                    serde_json::to_writer(&mut line, cell).map_err(ApiError::internal)?
+                }
+            }
+        }
+        line.extend_from_slice(b"}\n");
+        out.write_all(&line).map_err(io_err)?;
     }
-    csv.finish().map_err(synth_error)?;
-    jsonl.finish().map_err(synth_error)?;
+    out.flush().map_err(io_err)?;
+    drop(out);
     Ok((
         csv_path.clone(),
         jsonl_path.clone(),
         size(&csv_path)?,
         size(&jsonl_path)?,
     ))
+}
+
+/// An upload's columns in the order sent, each with how it was read and why (from the
+/// fit's report and the cells themselves).
+pub fn upload_columns(table: &Table, report: &FitReport) -> Vec<DatasetColumn> {
+    table
+        .columns
+        .iter()
+        .enumerate()
+        .map(|(j, name)| {
+            let fitted = report.columns.iter().find(|c| &c.name == name);
+            let padded = table.rows.iter().find_map(|r| match r.get(j) {
+                Some(Value::String(s)) if crate::synth::table::is_zero_padded(s.trim()) => {
+                    Some(s.clone())
+                }
+                _ => None,
+            });
+            let (kind, reason) = match fitted.map(|c| c.kind.as_str()) {
+                _ if report.target.as_deref() == Some(name.as_str()) => (
+                    "target".to_string(),
+                    "the target column: its distinct values are the classes".to_string(),
+                ),
+                Some("skipped") | None => (
+                    "empty".to_string(),
+                    "every cell is empty: kept in the data, not used for training".to_string(),
+                ),
+                Some("numeric") => ("numeric".into(), "every non-empty cell is a number".into()),
+                Some("integer") => (
+                    "integer".into(),
+                    "every non-empty cell is an integer".into(),
+                ),
+                Some("boolean") => (
+                    "boolean".into(),
+                    "every non-empty cell is true or false (any case)".into(),
+                ),
+                Some("datetime") => (
+                    "datetime".into(),
+                    "every non-empty cell is an RFC 3339 instant or a YYYY-MM-DD date".into(),
+                ),
+                Some(kind) => (
+                    kind.to_string(),
+                    match padded {
+                        Some(example) => format!(
+                            "numerals padded with leading zeros ({example:?}) are identifiers such as codes: read as text categories"
+                        ),
+                        None => "some cells are neither numbers, booleans nor dates: read as text categories".into(),
+                    },
+                ),
+            };
+            DatasetColumn {
+                name: name.clone(),
+                kind,
+                reason: Some(reason),
+            }
+        })
+        .collect()
 }
 
 pub fn column_kinds(schema: &DataSchema) -> Vec<DatasetColumn> {
@@ -176,12 +301,14 @@ pub fn column_kinds(schema: &DataSchema) -> Vec<DatasetColumn> {
         .map(|c| DatasetColumn {
             name: c.name.clone(),
             kind: c.kind.kind_name().to_string(),
+            reason: None,
         })
         .collect();
     if let Some(t) = &schema.target {
         out.push(DatasetColumn {
             name: t.name.clone(),
             kind: "target".into(),
+            reason: None,
         });
     }
     out

@@ -289,8 +289,12 @@ pub enum DatasetOrigin {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct DatasetColumn {
     pub name: String,
-    /// numeric, integer, categorical, boolean or datetime.
+    /// numeric, integer, categorical, boolean, datetime, target, or empty (every cell empty:
+    /// kept in the data, not used for training).
     pub kind: String,
+    /// Why an uploaded column was read as `kind` (uploads only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 /// A stored tabular dataset. The body lives in the blob store (CSV and JSONL side by side)

@@ -360,6 +360,7 @@ fn dataset() -> DatasetRecord {
         columns: vec![DatasetColumn {
             name: "amount".into(),
             kind: "numeric".into(),
+            reason: None,
         }],
         target: Some("is_fraudulent".into()),
         schema_source: "builtin".into(),

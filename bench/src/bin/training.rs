@@ -30,6 +30,7 @@ fn columns_of(table: &Table, target: &str) -> Vec<DatasetColumn> {
                 "numeric"
             }
             .into(),
+            reason: None,
         })
         .collect()
 }

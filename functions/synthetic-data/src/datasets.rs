@@ -16,7 +16,7 @@ use shared::synth::{self, Table};
 use shared::validate::Fields;
 use shared::{clock, ids, paging, ApiError, ApiResult, AppState};
 
-use shared::datasets::{self, column_kinds, download_urls, synth_error};
+use shared::datasets::{self, download_urls, synth_error};
 
 /// A Lambda response stops at 6 MB, and a body that is not text travels base64-encoded (4/3
 /// of its size): bodies above 4 MiB are handed out as a presigned S3 URL.
@@ -186,10 +186,15 @@ pub async fn upload(
             )
         })
     };
-    let table = match content_type.as_str() {
-        "text/csv" | "text/plain" | "application/csv" => Table::from_csv(&text(&body)?),
+    let (csv, table) = match content_type.as_str() {
+        "text/csv" | "text/plain" | "application/csv" => {
+            let csv = text(&body)?;
+            let table = Table::from_csv(&csv);
+            (csv, table)
+        }
         "application/json" => {
-            let value: Value = serde_json::from_slice(&body).map_err(|e| {
+            // Strict: a key sent twice is refused, as on every other JSON route.
+            let value: Value = shared::http::json::parse_strict(&body).map_err(|e| {
                 ApiError::validation(
                     "body",
                     Value::Null,
@@ -202,8 +207,12 @@ pub async fn upload(
             name = f.string("name", 200)?.or(name);
             target = f.string("target", 200)?.or(target);
             match (f.get("csv"), f.get("rows")) {
-                (Some(Value::String(csv)), None) => Table::from_csv(csv),
-                (None, Some(Value::Array(rows))) => Table::from_json_rows(rows),
+                (Some(Value::String(csv)), None) => (csv.clone(), Table::from_csv(csv)),
+                (None, Some(Value::Array(_))) => {
+                    let csv = csv_of_json_rows(&body)?;
+                    let table = Table::from_csv(&csv);
+                    (csv, table)
+                }
                 _ => {
                     return Err(ApiError::validation(
                         "csv",
@@ -222,8 +231,8 @@ pub async fn upload(
                 "upload a CSV as text/csv, or JSON with csv or rows",
             ))
         }
-    }
-    .map_err(synth_error)?;
+    };
+    let table = table.map_err(synth_error)?;
     if table.rows.is_empty() {
         return Err(ApiError::validation(
             "body",
@@ -235,8 +244,9 @@ pub async fn upload(
 
     let rows = table.rows.len() as u64;
     let target_for_fit = target.clone();
-    let (schema, table) = tokio::task::spawn_blocking(move || {
-        synth::fit(&table, target_for_fit.as_deref()).map(|(schema, _)| (schema, table))
+    let (schema, report, table) = tokio::task::spawn_blocking(move || {
+        synth::fit(&table, target_for_fit.as_deref())
+            .map(|(schema, report)| (schema, report, table))
     })
     .await
     .map_err(ApiError::internal)?
@@ -244,9 +254,10 @@ pub async fn upload(
 
     let id = ids::new_dataset_id();
     let dir = state.config.scratch_dir.join("mlaas-upload");
+    let columns = datasets::upload_columns(&table, &report);
     let (csv, jsonl, csv_bytes, jsonl_bytes) = {
-        let (id, schema) = (id.clone(), schema.clone());
-        tokio::task::spawn_blocking(move || datasets::write_table(&table, &schema, &dir, &id))
+        let id = id.clone();
+        tokio::task::spawn_blocking(move || datasets::write_upload(&csv, &table, &dir, &id))
             .await
             .map_err(ApiError::internal)??
     };
@@ -255,7 +266,7 @@ pub async fn upload(
         name,
         origin: DatasetOrigin::Uploaded,
         rows,
-        columns: column_kinds(&schema),
+        columns,
         target: schema.target.as_ref().map(|t| t.name.clone()),
         schema_source: "uploaded".into(),
         seed: None,
@@ -268,4 +279,90 @@ pub async fn upload(
     let mut body = summary(&record);
     body["schema"] = json!(schema);
     Ok((StatusCode::CREATED, Json(body)).into_response())
+}
+
+/// The CSV that JSON `rows` spell: columns are the union of keys in first-seen order, and a
+/// cell is the value's own text (a number's numeral as written, so `1.50` stays `1.50`; a
+/// string's characters; `true`/`false`; null and a missing key are empty). Nested arrays and
+/// objects are refused, naming `rows[i].key`.
+fn csv_of_json_rows(body: &[u8]) -> ApiResult<String> {
+    #[derive(serde::Deserialize)]
+    struct Body<'a> {
+        #[serde(borrow)]
+        rows: Vec<RawRow<'a>>,
+    }
+    struct RawRow<'a>(Vec<(String, &'a serde_json::value::RawValue)>);
+    impl<'de: 'a, 'a> serde::Deserialize<'de> for RawRow<'a> {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            struct Visit<'a>(std::marker::PhantomData<&'a ()>);
+            impl<'de: 'a, 'a> serde::de::Visitor<'de> for Visit<'a> {
+                type Value = RawRow<'a>;
+                fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                    f.write_str("an object of column name to value")
+                }
+                fn visit_map<A: serde::de::MapAccess<'de>>(
+                    self,
+                    mut map: A,
+                ) -> Result<RawRow<'a>, A::Error> {
+                    let mut cells = Vec::new();
+                    while let Some(key) = map.next_key::<String>()? {
+                        cells.push((key, map.next_value()?));
+                    }
+                    Ok(RawRow(cells))
+                }
+            }
+            d.deserialize_map(Visit(std::marker::PhantomData))
+        }
+    }
+    let invalid = |field: String, message: String| {
+        ApiError::validation(field, Value::Null, "rows of scalar values", message)
+    };
+    let parsed: Body<'_> = serde_json::from_slice(body).map_err(|e| {
+        invalid(
+            "rows".into(),
+            format!("rows must be an array of objects: {e}"),
+        )
+    })?;
+    let mut header: Vec<String> = Vec::new();
+    let mut index = std::collections::HashMap::new();
+    for row in &parsed.rows {
+        for (key, _) in &row.0 {
+            if !index.contains_key(key) {
+                index.insert(key.clone(), header.len());
+                header.push(key.clone());
+            }
+        }
+    }
+    let mut writer = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(Vec::new());
+    let csv_error = |e: csv::Error| ApiError::internal(e);
+    writer.write_record(&header).map_err(csv_error)?;
+    let mut cells = vec![String::new(); header.len()];
+    for (i, row) in parsed.rows.iter().enumerate() {
+        cells.iter_mut().for_each(String::clear);
+        for (key, raw) in &row.0 {
+            let text = raw.get().trim();
+            let cell = &mut cells[index[key]];
+            match text.as_bytes().first() {
+                Some(b'"') => {
+                    *cell = serde_json::from_str::<String>(text)
+                        .map_err(|e| invalid(format!("rows[{i}].{key}"), e.to_string()))?
+                }
+                Some(b'[' | b'{') => {
+                    return Err(invalid(
+                        format!("rows[{i}].{key}"),
+                        format!("rows[{i}].{key}: nested arrays and objects are not supported; use scalar values"),
+                    ))
+                }
+                _ if text == "null" => {}
+                _ => cell.push_str(text),
+            }
+        }
+        writer.write_record(&cells).map_err(csv_error)?;
+    }
+    let bytes = writer
+        .into_inner()
+        .map_err(|e| ApiError::internal(e.into_error()))?;
+    String::from_utf8(bytes).map_err(ApiError::internal)
 }

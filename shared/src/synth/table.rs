@@ -220,13 +220,18 @@ impl Table {
                 }
             }
         }
+        // An empty (or blank) string is null, as the same cell is in CSV.
         let rows = rows
             .iter()
             .map(|row| {
                 let object: &Map<String, Value> = row.as_object().expect("checked above");
                 columns
                     .iter()
-                    .map(|c| object.get(c).cloned().unwrap_or(Value::Null))
+                    .map(|c| match object.get(c) {
+                        Some(Value::String(s)) if s.trim().is_empty() => Value::Null,
+                        Some(v) => v.clone(),
+                        None => Value::Null,
+                    })
                     .collect()
             })
             .collect();
@@ -243,7 +248,9 @@ impl Table {
             .headers()
             .map_err(|e| SynthError::invalid("sample_csv", format!("bad header: {e}")))?
             .iter()
-            .map(|h| h.trim().to_string())
+            // As written: pandas keeps a header's spaces too, and a stored upload is read back
+            // under the names it was sent with.
+            .map(str::to_string)
             .collect();
         let mut seen = std::collections::HashSet::new();
         for (i, name) in columns.iter().enumerate() {
@@ -271,11 +278,16 @@ impl Table {
     }
 }
 
-/// Types one CSV field the way pandas would: integer, float, boolean, null or string.
-fn typed_field(field: &str) -> Value {
+/// Types one CSV field the way pandas would: integer, float, boolean, null or string. A
+/// numeral padded with leading zeros (`007`, `00501`) is an identifier such as a zip code,
+/// not a number: it stays text, so no digit is lost.
+pub fn typed_field(field: &str) -> Value {
     let t = field.trim();
     if t.is_empty() {
         return Value::Null;
+    }
+    if is_zero_padded(t) {
+        return Value::String(field.to_string());
     }
     if t.eq_ignore_ascii_case("true") {
         return Value::Bool(true);
@@ -297,6 +309,49 @@ fn typed_field(field: &str) -> Value {
         }
     }
     Value::String(field.to_string())
+}
+
+/// `007`, `-00.5`, `00501`: a numeral whose integer part has a leading zero and more digits.
+pub fn is_zero_padded(text: &str) -> bool {
+    let digits = text.strip_prefix(['+', '-']).unwrap_or(text).as_bytes();
+    digits.len() > 1 && digits[0] == b'0' && digits[1].is_ascii_digit()
+}
+
+/// Whether `text` is a number exactly as JSON spells one (RFC 8259 §6), so it can be copied
+/// into JSON as is, every digit kept: `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`.
+pub fn is_json_number(text: &str) -> bool {
+    let b = text.as_bytes();
+    let mut i = usize::from(b.first() == Some(&b'-'));
+    let digits = |i: &mut usize| {
+        let start = *i;
+        while *i < b.len() && b[*i].is_ascii_digit() {
+            *i += 1;
+        }
+        *i - start
+    };
+    match b.get(i) {
+        Some(b'0') => i += 1,
+        Some(c) if c.is_ascii_digit() => {
+            digits(&mut i);
+        }
+        _ => return false,
+    }
+    if b.get(i) == Some(&b'.') {
+        i += 1;
+        if digits(&mut i) == 0 {
+            return false;
+        }
+    }
+    if matches!(b.get(i), Some(b'e' | b'E')) {
+        i += 1;
+        if matches!(b.get(i), Some(b'+' | b'-')) {
+            i += 1;
+        }
+        if digits(&mut i) == 0 {
+            return false;
+        }
+    }
+    i == b.len()
 }
 
 /// A JSON scalar as a category key: strings as is, numbers and booleans in their JSON spelling.
@@ -452,6 +507,55 @@ mod tests {
         assert!(
             matches!(err, SynthError::Invalid { ref field, .. } if field == "sample_rows[0].a")
         );
+    }
+
+    #[test]
+    fn zero_padded_numerals_stay_text_and_headers_keep_their_spaces() {
+        let t = Table::from_csv(" id,zip\n1,00501\n2,007\n3,0\n4,0.5\n").unwrap();
+        assert_eq!(t.columns, vec![" id", "zip"]);
+        let zips: Vec<&Value> = t.rows.iter().map(|r| &r[1]).collect();
+        assert_eq!(
+            zips,
+            [&json!("00501"), &json!("007"), &json!(0), &json!(0.5)]
+        );
+        for (text, padded) in [
+            ("007", true),
+            ("-01", true),
+            ("00.5", true),
+            ("0", false),
+            ("0.7", false),
+            ("10", false),
+            ("-0", false),
+        ] {
+            assert_eq!(is_zero_padded(text), padded, "{text}");
+        }
+    }
+
+    #[test]
+    fn json_number_grammar() {
+        for ok in [
+            "0",
+            "-0",
+            "1.50",
+            "1e3",
+            "123456789012345678901",
+            "-2.5E-7",
+            "0.0",
+        ] {
+            assert!(is_json_number(ok), "{ok}");
+        }
+        for bad in [
+            "", "+1", "01", ".5", "1.", "1e", "1e+", "--1", "0x10", "1_000", "inf", " 1",
+        ] {
+            assert!(!is_json_number(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn empty_strings_in_json_rows_are_null_as_in_csv() {
+        let t = Table::from_json_rows(&[json!({"a": "", "b": " "}), json!({"a": "x", "b": 1})])
+            .unwrap();
+        assert_eq!(t.rows[0], vec![Value::Null, Value::Null]);
     }
 
     #[test]

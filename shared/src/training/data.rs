@@ -228,7 +228,8 @@ impl Encoder {
         }
         let mut features = Vec::new();
         for (c, column) in columns.iter().enumerate() {
-            if column.name == target {
+            // An uploaded column with no value at all carries nothing to learn from.
+            if column.name == target || column.kind == "empty" {
                 continue;
             }
             let i = train.column_index(&column.name).ok_or_else(|| {
@@ -400,6 +401,7 @@ mod tests {
         DatasetColumn {
             name: name.into(),
             kind: kind.into(),
+            reason: None,
         }
     }
 

@@ -75,6 +75,7 @@ pub fn columns(table: &Table) -> Vec<DatasetColumn> {
             } else {
                 "categorical".into()
             },
+            reason: None,
         })
         .collect()
 }
