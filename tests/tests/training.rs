@@ -546,3 +546,98 @@ async fn unknown_models_on_the_new_routes_are_404() {
     .await;
     assert_envelope(&r, 405, "METHOD_NOT_ALLOWED");
 }
+
+/// Zip codes with leading zeros are categories and an all-empty column is kept but unused:
+/// the job trains, and a prediction by zip code finds the category it was trained on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn identifier_and_empty_columns_train_as_typed() {
+    let state = state_with(api_tests::sqlite_store(), &[]);
+    let mut csv = String::from("zip,amount,empty,label\n");
+    for i in 0..200 {
+        let (zip, label) = if i % 2 == 0 {
+            ("00501", "a")
+        } else {
+            ("0501", "b")
+        };
+        csv.push_str(&format!("{zip},{}.5,,{label}\n", i % 7));
+    }
+    let dataset = upload_csv(&state, &csv, "label").await;
+    let app = models::router(state);
+    let (model_id, _) = submit(&app, &request(&dataset, "logistic_regression", 20)).await;
+    let status = wait_for(&app, &model_id, None, Duration::from_secs(120)).await;
+    assert_eq!(status["status"], "completed", "{status}");
+    let features: Vec<&str> = status["artifact"]["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f.as_str().unwrap())
+        .collect();
+    assert_eq!(
+        features,
+        ["zip=00501", "zip=0501", "amount"],
+        "no feature from the empty column"
+    );
+    let r = post_json(
+        &app,
+        &format!("/v1/models/{model_id}/predict"),
+        &json!({"rows": [{"zip": "00501", "amount": 1.5}, {"zip": "0501", "amount": 1.5}]}),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["predictions"][0]["label"], "a", "{}", r.text);
+    assert_eq!(r.body["predictions"][1]["label"], "b", "{}", r.text);
+
+    // A value the network cannot compute with is refused, naming the row and the feature.
+    for huge in [json!(1e100), json!(-1e300), json!(f64::MAX)] {
+        let r = post_json(
+            &app,
+            &format!("/v1/models/{model_id}/predict"),
+            &json!({"rows": [{"zip": "00501", "amount": 1.0}, {"zip": "0501", "amount": huge}]}),
+        )
+        .await;
+        let details = assert_envelope(&r, 400, "VALIDATION_ERROR");
+        assert_eq!(details["field"], "rows[1].amount", "{}", r.text);
+    }
+}
+
+/// The documented maximum, 1,000 rows, fits the body limit with 64 features.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn predict_takes_its_documented_maximum() {
+    let state = state_with(api_tests::sqlite_store(), &[]);
+    let names: Vec<String> = (0..64).map(|i| format!("feature_{i:02}")).collect();
+    let mut csv = names.join(",") + ",label\n";
+    for r in 0..100 {
+        let cells: Vec<String> = (0..64)
+            .map(|c| format!("{:.6}", ((r * 64 + c) % 97) as f64 / 97.0))
+            .collect();
+        csv.push_str(&format!(
+            "{},{}\n",
+            cells.join(","),
+            if r % 2 == 0 { "x" } else { "y" }
+        ));
+    }
+    let dataset = upload_csv(&state, &csv, "label").await;
+    let app = models::router(state);
+    let (model_id, _) = submit(&app, &request(&dataset, "logistic_regression", 1)).await;
+    let status = wait_for(&app, &model_id, None, Duration::from_secs(120)).await;
+    assert_eq!(status["status"], "completed", "{status}");
+    let row: serde_json::Map<String, Value> = names
+        .iter()
+        .map(|n| (n.clone(), json!(0.123_456_789_012_f64)))
+        .collect();
+    let body = json!({"rows": vec![Value::Object(row); 1000]});
+    assert!(
+        body.to_string().len() > 1024 * 1024,
+        "more than the JSON routes' 1 MiB"
+    );
+    let r = post_json(&app, &format!("/v1/models/{model_id}/predict"), &body).await;
+    assert_eq!(r.status, 200, "{}", &r.text[..r.text.len().min(300)]);
+    assert_eq!(r.body["count"], 1000);
+    let r = post_json(
+        &app,
+        &format!("/v1/models/{model_id}/predict"),
+        &json!({"rows": vec![json!({"feature_00": 1.0}); 1001]}),
+    )
+    .await;
+    assert_envelope(&r, 400, "VALIDATION_ERROR");
+}

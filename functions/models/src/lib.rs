@@ -6,7 +6,8 @@ mod predict;
 pub mod request;
 
 use axum::routing::{get, post};
-use axum::Router;
+use axum::{Extension, Router};
+use shared::http::BodyLimit;
 use shared::AppState;
 
 pub fn router(state: AppState) -> Router {
@@ -17,7 +18,10 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/models/{id}", get(handlers::get_model))
         .route("/v1/models/{id}/status", get(handlers::status))
         .route("/v1/models/{id}/stop", post(handlers::stop))
-        .route("/v1/models/{id}/predict", post(predict::predict))
+        .route(
+            "/v1/models/{id}/predict",
+            post(predict::predict).layer(Extension(BodyLimit(predict::BODY_LIMIT_BYTES))),
+        )
         .route("/v1/models/{id}/metrics.svg", get(handlers::metrics_svg))
         .with_state(state);
     shared::http::serve(routes, &shared_state)

@@ -14,6 +14,10 @@ use shared::{ApiError, ApiResult, AppState};
 
 /// Rows per request: a prediction answer stays well under API Gateway's 6 MB.
 pub const MAX_ROWS: usize = 1000;
+/// The request body limit: a Lambda invocation carries at most 6 MB, the event's envelope
+/// included, so 5 MiB of rows. 1,000 rows of 64 numeric features are about 1.2 MB; the
+/// limit holds 1,000 rows of about 250 such features.
+pub const BODY_LIMIT_BYTES: usize = 5 * 1024 * 1024;
 /// Loaded models kept in this instance; a warm Lambda answers without reading S3 again.
 const CACHED_MODELS: usize = 8;
 

@@ -221,10 +221,30 @@ impl Artifact {
         if rows.is_empty() {
             return Ok(Vec::new());
         }
-        let x = self.encoder.encode_rows(rows)?;
+        let xs = self.encoder.encode_rows(rows)?;
         let width = self.encoder.width();
-        let x = Tensor::from_vec(x, (rows.len(), width), &Device::Cpu)?;
+        let x = Tensor::from_vec(xs.clone(), (rows.len(), width), &Device::Cpu)?;
         let log_p = log_softmax_rows(&self.network()?.forward(&x, None)?)?;
+        // Finite inputs can still overflow inside the network: name the row and its most
+        // extreme feature rather than answer NaN probabilities.
+        for (r, row) in log_p.iter().enumerate() {
+            if row.iter().all(|lp| lp.is_finite()) {
+                continue;
+            }
+            let features = &xs[r * width..(r + 1) * width];
+            let (worst, z) = features
+                .iter()
+                .enumerate()
+                .max_by(|a, b| a.1.abs().total_cmp(&b.1.abs()))
+                .map_or((0, 0.0), |(i, z)| (i, *z));
+            let column = self.encoder.column_of_feature(worst).unwrap_or("?");
+            return Err(TrainingError::invalid(
+                format!("rows[{r}].{column}"),
+                format!(
+                    "the model's output is not finite for this row; its most extreme feature is {column} (standardized {z:e})"
+                ),
+            ));
+        }
         Ok(log_p
             .iter()
             .map(|row| Prediction {

@@ -154,7 +154,15 @@ impl FeatureEncoding {
                     None if value.is_null() || !strict => *mean,
                     None => return Err(format!("expected a {kind} value, got {value}")),
                 };
-                out[0] = ((x - mean) / std) as f32;
+                let z = ((x - mean) / std) as f32;
+                // The network computes in f32: a value it cannot represent standardized
+                // would turn every output into NaN.
+                if strict && !z.is_finite() {
+                    return Err(format!(
+                        "{x} is beyond what the model computes with: standardized ((x - {mean}) / {std}) it exceeds f32's range"
+                    ));
+                }
+                out[0] = z;
             }
             FeatureEncoding::OneHot {
                 kind, categories, ..
@@ -357,6 +365,17 @@ impl Encoder {
             m.rows += 1;
         }
         Ok(m)
+    }
+
+    /// The column feature `i` (an index into a row of `width()` features) comes from.
+    pub fn column_of_feature(&self, mut i: usize) -> Option<&str> {
+        for f in &self.features {
+            if i < f.width() {
+                return Some(f.column());
+            }
+            i -= f.width();
+        }
+        None
     }
 
     /// Encodes prediction rows (JSON objects keyed by column name) into `rows.len() × width()`
