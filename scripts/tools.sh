@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Installs the Python-packaged tools the project needs into virtual environments
-# under .venv/ (ignored by git), so a fresh machine needs only cargo and python3.
-#   tools.sh lambda   -> cargo-lambda            (.venv/tools)
-#   tools.sh moto     -> moto[server]            (.venv/tools)
-#   tools.sh sam      -> aws-sam-cli             (.venv/sam, kept apart: heavy, pinned deps)
-#   tools.sh fuzz     -> schemathesis 4.32.5     (.venv/fuzz; pinned: its CLI flags change between releases)
-# Prints nothing on success but what pip says when it has work to do.
+# under .venv/ (ignored by git), so a fresh machine needs only cargo and python3. Every tool
+# is pinned to the version the suite passes with: a new release must not break a fresh
+# machine's quick start. Raise a pin deliberately, after a green run.
+#   tools.sh lambda   -> cargo-lambda 1.9.2         (.venv/tools)
+#   tools.sh moto     -> moto[server] 5.2.5         (.venv/tools)
+#   tools.sh sam      -> aws-sam-cli 1.170.0        (.venv/sam, kept apart: heavy, pinned deps)
+#   tools.sh fuzz     -> schemathesis 4.32.5        (.venv/fuzz; its CLI flags change between releases)
+# A venv whose tool is at another version is brought to the pin. Prints nothing on success
+# but what pip says when it has work to do.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 py="${PYTHON:-python3}"
@@ -18,24 +21,23 @@ ensure_venv() {
   fi
 }
 
+# install VENV COMMAND SPEC: installs SPEC into .venv/VENV unless its stamp says it is there.
+install() {
+  local venv="$1" command="$2" spec="$3"
+  local stamp="$root/.venv/$venv/.pinned-$command"
+  ensure_venv "$venv"
+  if [ ! -x "$root/.venv/$venv/bin/$command" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$spec" ]; then
+    "$root/.venv/$venv/bin/pip" install --quiet "$spec"
+    echo "$spec" >"$stamp"
+  fi
+}
+
 for want in "$@"; do
   case "$want" in
-    lambda)
-      ensure_venv tools
-      [ -x "$root/.venv/tools/bin/cargo-lambda" ] || "$root/.venv/tools/bin/pip" install --quiet 'cargo-lambda>=1.8'
-      ;;
-    moto)
-      ensure_venv tools
-      [ -x "$root/.venv/tools/bin/moto_server" ] || "$root/.venv/tools/bin/pip" install --quiet 'moto[server]>=5.0'
-      ;;
-    sam)
-      ensure_venv sam
-      [ -x "$root/.venv/sam/bin/sam" ] || "$root/.venv/sam/bin/pip" install --quiet 'aws-sam-cli>=1.120'
-      ;;
-    fuzz)
-      ensure_venv fuzz
-      [ -x "$root/.venv/fuzz/bin/schemathesis" ] || "$root/.venv/fuzz/bin/pip" install --quiet 'schemathesis==4.32.5'
-      ;;
+    lambda) install tools cargo-lambda 'cargo-lambda==1.9.2' ;;
+    moto) install tools moto_server 'moto[server]==5.2.5' ;;
+    sam) install sam sam 'aws-sam-cli==1.170.0' ;;
+    fuzz) install fuzz schemathesis 'schemathesis==4.32.5' ;;
     *) echo "tools.sh: unknown tool '$want'" >&2; exit 2 ;;
   esac
 done
