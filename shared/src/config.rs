@@ -112,6 +112,9 @@ pub struct WorkerLimits {
     pub heartbeat_interval: Duration,
     /// A running job whose heartbeat is older than this has lost its worker.
     pub heartbeat_timeout: Duration,
+    /// Test hook: the training loop sleeps this long between batches, standing for a batch
+    /// that computes for long. Never read from the environment.
+    pub test_batch_pause: Option<Duration>,
 }
 
 impl Default for WorkerLimits {
@@ -120,6 +123,7 @@ impl Default for WorkerLimits {
             max_runtime: Duration::from_secs(840),
             heartbeat_interval: Duration::from_secs(5),
             heartbeat_timeout: Duration::from_secs(120),
+            test_batch_pause: None,
         }
     }
 }

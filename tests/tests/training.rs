@@ -641,3 +641,23 @@ async fn predict_takes_its_documented_maximum() {
     .await;
     assert_envelope(&r, 400, "VALIDATION_ERROR");
 }
+
+/// The heartbeat beats on its own timer: a batch that computes for longer than the
+/// heartbeat timeout does not get a live job declared lost (the status route reaps silent
+/// jobs on every poll).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_batch_keeps_its_heartbeat() {
+    let mut config = api_tests::config(&[]);
+    config.worker.heartbeat_interval = Duration::from_millis(100);
+    config.worker.heartbeat_timeout = Duration::from_millis(1000);
+    config.worker.test_batch_pause = Some(Duration::from_millis(1500));
+    let state = AppState::new(config, api_tests::sqlite_store());
+    let dataset = upload_csv(&state, &separable_csv(40, 5), "label").await;
+    let app = models::router(state);
+    let mut body = request(&dataset, "logistic_regression", 2);
+    body["training_config"]["batch_size"] = json!(64);
+    let (model_id, _) = submit(&app, &body).await;
+    let status = wait_for(&app, &model_id, None, Duration::from_secs(60)).await;
+    assert_eq!(status["status"], "completed", "{status}");
+    assert!(status["failure_reason"].is_null(), "{status}");
+}

@@ -29,6 +29,12 @@ pub struct Tracker {
     store: SharedStore,
     job: Mutex<JobRecord>,
     last_write: Mutex<Instant>,
+    /// Saves run one at a time, each writing the record as it is when it starts, so a
+    /// heartbeat never writes an older snapshot over a newer one.
+    saving: tokio::sync::Mutex<()>,
+    /// What a background heartbeat found (a stop request, a lost job): the training thread
+    /// acts on it at its next check.
+    interrupt: Mutex<Option<Interrupt>>,
     heartbeat_interval: Duration,
     runtime: tokio::runtime::Handle,
 }
@@ -39,6 +45,8 @@ impl Tracker {
             store,
             job: Mutex::new(job),
             last_write: Mutex::new(Instant::now()),
+            saving: tokio::sync::Mutex::new(()),
+            interrupt: Mutex::new(None),
             heartbeat_interval,
             runtime: tokio::runtime::Handle::current(),
         }
@@ -54,6 +62,7 @@ impl Tracker {
 
     /// Writes the record if the job is still `in_progress`.
     pub async fn save(&self) -> Result<(), Interrupt> {
+        let _one_at_a_time = self.saving.lock().await;
         let job = {
             let mut job = self.job.lock().expect("job lock");
             job.heartbeat_at = Some(clock::now());
@@ -75,6 +84,34 @@ impl Tracker {
         }
     }
 
+    /// Beats on a timer of its own while the training thread computes, however long one
+    /// batch takes: a live job is never declared lost between two batches. It stops at the
+    /// first interrupt, leaving it for the training thread; drop the handle's task with
+    /// `abort` when training ends.
+    pub fn spawn_heartbeat(self: &std::sync::Arc<Self>) -> tokio::task::JoinHandle<()> {
+        let tracker = self.clone();
+        tokio::spawn(async move {
+            loop {
+                let due = tracker
+                    .heartbeat_interval
+                    .saturating_sub(tracker.since_write());
+                tokio::time::sleep(due).await;
+                if tracker.since_write() < tracker.heartbeat_interval {
+                    continue;
+                }
+                if let Err(i) = tracker.save().await {
+                    *tracker.interrupt.lock().expect("interrupt lock") = Some(i);
+                    return;
+                }
+            }
+        })
+    }
+
+    /// What the heartbeat found, taken once.
+    fn take_interrupt(&self) -> Option<Interrupt> {
+        self.interrupt.lock().expect("interrupt lock").take()
+    }
+
     /// A new secondary status, written at once.
     pub async fn step(&self, status: &str, message: Option<String>) -> Result<(), Interrupt> {
         self.update(|j| j.step(status, clock::now(), message));
@@ -88,6 +125,9 @@ impl Tracker {
 
     /// `step` from the training thread.
     pub fn runtime_step(&self, status: &str, message: &str) -> Result<(), Interrupt> {
+        if let Some(i) = self.take_interrupt() {
+            return Err(i);
+        }
         self.runtime
             .block_on(self.step(status, Some(message.to_string())))
     }
@@ -104,6 +144,8 @@ pub struct JobObserver<'a> {
     deadline: Instant,
     /// Record epochs in the job's history (the tuning search's short runs do not).
     record_history: bool,
+    /// The test hook `WorkerLimits::test_batch_pause`.
+    pause: Option<Duration>,
     pub interrupted: Option<Interrupt>,
 }
 
@@ -113,8 +155,14 @@ impl<'a> JobObserver<'a> {
             tracker,
             deadline,
             record_history,
+            pause: None,
             interrupted: None,
         }
+    }
+
+    pub fn with_pause(mut self, pause: Option<Duration>) -> Self {
+        self.pause = pause;
+        self
     }
 
     fn write(&mut self) -> Control {
@@ -130,11 +178,17 @@ impl<'a> JobObserver<'a> {
 
 impl Observer for JobObserver<'_> {
     fn between_batches(&mut self) -> Control {
+        if let Some(pause) = self.pause {
+            std::thread::sleep(pause);
+        }
         if Instant::now() >= self.deadline {
             return Control::Stop(StopReason::Deadline);
         }
-        if self.tracker.since_write() >= self.tracker.heartbeat_interval {
-            return self.write();
+        // The heartbeat itself is written by `Tracker::spawn_heartbeat`; here only what it
+        // found is acted on.
+        if let Some(i) = self.tracker.take_interrupt() {
+            self.interrupted = Some(i);
+            return Control::Stop(StopReason::Requested);
         }
         Control::Continue
     }

@@ -87,7 +87,9 @@ pub async fn run_job(
         job,
         limits.heartbeat_interval,
     ));
+    let heartbeat = tracker.spawn_heartbeat();
     let ending = train_claimed(state, tracker.clone(), deadline, budget).await;
+    heartbeat.abort();
     finish(state, &tracker, ending, budget).await
 }
 
@@ -121,6 +123,7 @@ async fn train_claimed(
     let steps = job.ai_enhancements_scheduled.clone();
     let validation_split = model.training_config.validation_split;
     let seed = model.training_config.seed;
+    let pause = state.config.worker.test_batch_pause;
 
     let t = tracker.clone();
     let work = tokio::task::spawn_blocking(move || -> Result<Ending, Failure> {
@@ -162,7 +165,7 @@ async fn train_claimed(
             ) {
                 return Ok(Ending::Interrupted(i));
             }
-            let mut observer = JobObserver::new(&t, deadline, false);
+            let mut observer = JobObserver::new(&t, deadline, false).with_pause(pause);
             let enhanced = enhance::run(
                 &enhance::Inputs {
                     steps: &steps,
@@ -188,7 +191,7 @@ async fn train_claimed(
         if let Err(i) = t.runtime_step(secondary::TRAINING, "training") {
             return Ok(Ending::Interrupted(i));
         }
-        let mut observer = JobObserver::new(&t, deadline, true);
+        let mut observer = JobObserver::new(&t, deadline, true).with_pause(pause);
         let trained = training::train(&train_m, &val_m, &encoder, &params, &mut observer)
             .map_err(|e| Failure::new("training_error", e))?;
         // A stop request ends the run as `stopped` with the weights it has; losing the job or
