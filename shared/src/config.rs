@@ -112,6 +112,9 @@ pub struct WorkerLimits {
     pub heartbeat_interval: Duration,
     /// A running job whose heartbeat is older than this has lost its worker.
     pub heartbeat_timeout: Duration,
+    /// A job still `queued` this long after it was submitted was never claimed (its stream
+    /// record was dropped after its retries): it is ended `failed` (`dispatch_lost`).
+    pub queued_timeout: Duration,
     /// Test hook: the training loop sleeps this long between batches, standing for a batch
     /// that computes for long. Never read from the environment.
     pub test_batch_pause: Option<Duration>,
@@ -123,6 +126,7 @@ impl Default for WorkerLimits {
             max_runtime: Duration::from_secs(840),
             heartbeat_interval: Duration::from_secs(5),
             heartbeat_timeout: Duration::from_secs(120),
+            queued_timeout: Duration::from_secs(3600),
             test_batch_pause: None,
         }
     }
@@ -298,6 +302,11 @@ impl Config {
                 "MLAAS_HEARTBEAT_TIMEOUT_SECONDS",
                 &mut worker.heartbeat_timeout,
                 10..=3600,
+            ),
+            (
+                "MLAAS_QUEUED_TIMEOUT_SECONDS",
+                &mut worker.queued_timeout,
+                60..=86_400,
             ),
         ] {
             if let Some(v) = get(var) {

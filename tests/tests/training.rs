@@ -661,3 +661,36 @@ async fn a_slow_batch_keeps_its_heartbeat() {
     assert_eq!(status["status"], "completed", "{status}");
     assert!(status["failure_reason"].is_null(), "{status}");
 }
+
+/// A job left queued (its stream record dropped after the retries) is ended after the
+/// queued limit, when anyone looks at it; a younger queued job is left to wait.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_never_claimed_is_ended_after_the_queued_limit() {
+    let state = state_with(
+        api_tests::sqlite_store(),
+        &[
+            ("MLAAS_WORKER_DISPATCH", "off"),
+            ("MLAAS_QUEUED_TIMEOUT_SECONDS", "600"),
+        ],
+    );
+    let dataset = upload_csv(&state, &separable_csv(100, 1), "label").await;
+    let app = models::router(state.clone());
+    let (young, _) = submit(&app, &request(&dataset, "mlp", 10)).await;
+    let (model_id, job_id) = submit(&app, &request(&dataset, "mlp", 10)).await;
+    let mut job = state.store.get_job(&job_id).await.unwrap().unwrap();
+    job.created_at = shared::clock::now() - chrono::Duration::seconds(601);
+    state
+        .store
+        .put_job_if(&job, JobStatus::Queued)
+        .await
+        .unwrap();
+    let r = get(&app, &format!("/v1/models/{model_id}/status")).await;
+    assert_eq!(r.body["status"], "failed", "{}", r.body);
+    let reason = r.body["failure_reason"].as_str().unwrap();
+    assert!(reason.starts_with("dispatch_lost"), "{reason}");
+    assert!(reason.contains("600 s"), "{reason}");
+    let r = get(&app, &format!("/v1/models/{model_id}")).await;
+    assert_eq!(r.body["status"], "failed");
+    let r = get(&app, &format!("/v1/models/{young}/status")).await;
+    assert_eq!(r.body["status"], "queued", "{}", r.body);
+}

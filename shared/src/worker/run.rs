@@ -499,32 +499,50 @@ async fn set_model_status(
     }
 }
 
-/// A running job whose heartbeat is older than the limit has lost its worker (the Lambda
-/// was killed, the process died): it is marked `failed` with `worker_lost`, so no job stays
-/// `in_progress` for good. Returns the job as it is now.
+/// Ends a job nobody is working on, so no job stays unfinished for good; returns the job as
+/// it is now:
+/// * running (or stopping) with a heartbeat older than `heartbeat_timeout`: its worker is
+///   gone (the Lambda was killed, the process died): `failed`, `worker_lost`;
+/// * still queued `queued_timeout` after submission: no worker ever claimed it (its stream
+///   record was dropped after its retries, to the on-failure queue): `failed`,
+///   `dispatch_lost`.
 pub async fn reap_if_lost(state: &AppState, job: JobRecord) -> Result<JobRecord, StoreError> {
-    if !matches!(job.status, JobStatus::InProgress | JobStatus::Stopping) {
-        return Ok(job);
-    }
-    let limit = state.config.worker.heartbeat_timeout;
-    let last = job.heartbeat_at.unwrap_or(job.updated_at);
-    let silent = clock::now().signed_duration_since(last);
+    let limits = state.config.worker;
+    let (since, limit, reason) = match job.status {
+        JobStatus::InProgress | JobStatus::Stopping => {
+            let last = job.heartbeat_at.unwrap_or(job.updated_at);
+            let limit = limits.heartbeat_timeout;
+            let why = format!(
+                "worker_lost: no heartbeat since {} (limit {} s)",
+                clock::rfc3339(last),
+                limit.as_secs()
+            );
+            (last, limit, why)
+        }
+        JobStatus::Queued => {
+            let limit = limits.queued_timeout;
+            let why = format!(
+                "dispatch_lost: queued since {} and not claimed by a worker within {} s (MLAAS_QUEUED_TIMEOUT_SECONDS)",
+                clock::rfc3339(job.created_at),
+                limit.as_secs()
+            );
+            (job.created_at, limit, why)
+        }
+        _ => return Ok(job),
+    };
+    let silent = clock::now().signed_duration_since(since);
     if silent.to_std().unwrap_or_default() <= limit {
         return Ok(job);
     }
     let mut lost = job.clone();
     let now = clock::now();
-    lost.failure_reason = Some(format!(
-        "worker_lost: no heartbeat since {} (limit {} s)",
-        clock::rfc3339(last),
-        limit.as_secs()
-    ));
+    lost.failure_reason = Some(reason);
     lost.transition(JobStatus::Failed, now, lost.failure_reason.clone());
     lost.step(JobStatus::Failed.as_str(), now, None);
     match state.store.put_job_if(&lost, job.status).await {
         Ok(()) => {
             set_model_status(state, &job.model_id, ModelStatus::Failed, None, None).await;
-            tracing::warn!(job_id = %job.id, "job declared lost: heartbeat too old");
+            tracing::warn!(job_id = %job.id, reason = ?lost.failure_reason, "job ended: nobody works on it");
             Ok(lost)
         }
         // It moved meanwhile: whatever it is now is the answer.
