@@ -9,8 +9,8 @@ use crate::config::{BlobConfig, Config};
 use crate::orchestrator::Orchestrator;
 use crate::records::{DatasetRecord, JobRecord, JobStatus, ModelRecord};
 use crate::store::{
-    self, DatasetPage, ModelCounts, ModelPage, ModelQuery, SharedStore, Store, StoreError,
-    UsageDelta, UsageRow, WindowHit,
+    self, DatasetPage, ModelCounts, ModelPage, ModelQuery, ProviderFailure, ProviderHealth,
+    SharedStore, Store, StoreError, UsageDelta, UsageRow, WindowHit,
 };
 use crate::store::{CachedResponse, Claim, IdempotencyClaim, StoredResponse};
 
@@ -36,7 +36,7 @@ impl AppState {
     }
 
     pub fn with_blobs(config: Config, store: SharedStore, blobs: SharedBlobs) -> Self {
-        let ai = Arc::new(Orchestrator::from_config(&config));
+        let ai = Arc::new(Orchestrator::from_config(&config).with_shared_health(store.clone()));
         AppState {
             config: Arc::new(config),
             store,
@@ -47,7 +47,7 @@ impl AppState {
 
     /// Replaces the orchestrator (tests use a faster retry policy).
     pub fn with_orchestrator(mut self, ai: Orchestrator) -> Self {
-        self.ai = Arc::new(ai);
+        self.ai = Arc::new(ai.with_shared_health(self.store.clone()));
         self
     }
 
@@ -166,6 +166,15 @@ impl Store for UnavailableStore {
         self.fail()
     }
     async fn cache_put(&self, _: &str, _: &CachedResponse, _: i64) -> Result<(), StoreError> {
+        self.fail()
+    }
+    async fn provider_health(&self) -> Result<Vec<ProviderHealth>, StoreError> {
+        self.fail()
+    }
+    async fn provider_failed(&self, _: &ProviderFailure) -> Result<ProviderHealth, StoreError> {
+        self.fail()
+    }
+    async fn provider_succeeded(&self, _: &str) -> Result<(), StoreError> {
         self.fail()
     }
 }

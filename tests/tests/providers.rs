@@ -358,7 +358,7 @@ async fn exhausted_quota_cools_the_provider_down_for_later_requests() {
     orch.ask::<Review>(ask("research", Duration::from_secs(5)))
         .await
         .unwrap();
-    let cooling = orch.cooling_down();
+    let cooling = orch.cooling_down().await;
     assert_eq!(cooling.len(), 1);
     assert_eq!(cooling[0].0, Provider::Perplexity);
     let a = orch
@@ -591,3 +591,84 @@ async fn a_key_never_reaches_a_log_line_or_a_response() {
         );
     }
 }
+
+/// Provider health lives in the store: a key refused in one instance makes every instance
+/// on the same store skip the provider, and `/v1/ai/status` in another instance shows it.
+async fn a_refused_key_cools_the_provider_for_every_instance(store: shared::store::SharedStore) {
+    let mock = MockProviders::start().await;
+    for p in ALL {
+        mock.answer(p, review(p.name()));
+    }
+    let both = [Provider::Anthropic, Provider::Openai];
+    let a = api_tests::state_with_mock_on(store.clone(), &mock, &both, &[]);
+    let b = api_tests::state_with_mock_on(store, &mock, &both, &[]);
+    mock.script(Provider::Anthropic, vec![Step::Status(401)]);
+    let answered =
+        a.ai.ask::<Review>(ask("analysis", Duration::from_secs(5)))
+            .await
+            .unwrap();
+    assert_eq!(answered_by(&answered.source), Provider::Openai);
+    assert_eq!(mock.count(Provider::Anthropic), 1);
+
+    // Instance B has never called Anthropic itself, yet skips it.
+    let answered =
+        b.ai.ask::<Review>(ask("analysis", Duration::from_secs(5)))
+            .await
+            .unwrap();
+    assert_eq!(answered_by(&answered.source), Provider::Openai);
+    assert_eq!(answered.attempts[0].outcome, "cooling_down");
+    assert_eq!(
+        mock.count(Provider::Anthropic),
+        1,
+        "B sent nothing to Anthropic"
+    );
+    let r = api_tests::get(&system::router(b.clone()), "/v1/ai/status").await;
+    assert_eq!(
+        r.body["service_status"]["anthropic"]["cooling_down"], true,
+        "{}",
+        r.text
+    );
+    assert!(
+        r.body["service_status"]["anthropic"]["cooldown_seconds_left"]
+            .as_u64()
+            .unwrap()
+            > 200
+    );
+    assert_eq!(r.body["service_status"]["openai"]["cooling_down"], false);
+}
+
+/// Three failures in a row, counted across instances, cool a provider for everyone; an
+/// answer clears the count.
+async fn consecutive_failures_count_across_instances(store: shared::store::SharedStore) {
+    let mock = MockProviders::start().await;
+    for p in ALL {
+        mock.answer(p, review(p.name()));
+    }
+    let both = [Provider::Anthropic, Provider::Openai];
+    let states: Vec<_> = (0..3)
+        .map(|_| api_tests::state_with_mock_on(store.clone(), &mock, &both, &[]))
+        .collect();
+    // Each instance sees one 400 (not retried) from Anthropic: no instance alone reaches 3.
+    mock.script(Provider::Anthropic, vec![Step::Status(400); 3]);
+    for s in &states {
+        s.ai.ask::<Review>(ask("analysis", Duration::from_secs(5)))
+            .await
+            .unwrap();
+    }
+    assert_eq!(mock.count(Provider::Anthropic), 3);
+    let cooling = states[0].ai.cooling_down().await;
+    assert_eq!(cooling.len(), 1, "{cooling:?}");
+    assert_eq!(cooling[0].0, Provider::Anthropic);
+    assert!(cooling[0].1 <= Duration::from_secs(30));
+    let answered = states[1]
+        .ai
+        .ask::<Review>(ask("analysis", Duration::from_secs(5)))
+        .await
+        .unwrap();
+    assert_eq!(answered.attempts[0].outcome, "cooling_down");
+}
+
+api_tests::on_both_stores!(
+    a_refused_key_cools_the_provider_for_every_instance,
+    consecutive_failures_count_across_instances
+);

@@ -1,5 +1,6 @@
 //! `GET /v1/ai/status`: which providers are configured, from the environment, the model each
-//! uses, and whether this instance is skipping it for a cooldown. Never the key.
+//! uses, and whether it is being skipped for a cooldown (by any instance: provider health
+//! is kept in the store). Never the key.
 
 use axum::extract::State;
 use axum::Json;
@@ -8,7 +9,7 @@ use shared::providers::ALL;
 use shared::AppState;
 
 pub async fn ai_status(State(state): State<AppState>) -> Json<Value> {
-    let cooling = state.ai.cooling_down();
+    let cooling = state.ai.cooling_down().await;
     let mut services = Map::new();
     for provider in ALL {
         let cfg = state.config.provider(provider);

@@ -209,7 +209,20 @@ pub struct Orchestrator {
     clients: OnceLock<Vec<Arc<dyn ProviderClient>>>,
     policy: Policy,
     health: Mutex<HashMap<Provider, Health>>,
+    /// Where every instance keeps provider health, so a provider one instance saw refuse a
+    /// key is skipped by all, and `/v1/ai/status` tells the truth. This instance's own
+    /// `health` stands in when the store cannot be read.
+    shared_health: Option<crate::store::SharedStore>,
     default_deadline: Duration,
+}
+
+/// How long a provider-health read may take before the request goes on without it.
+const SHARED_HEALTH_TIMEOUT: Duration = Duration::from_secs(1);
+
+fn unix_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
 }
 
 /// The provider that owns `capability` in the spec's table.
@@ -249,7 +262,32 @@ impl Orchestrator {
             clients: OnceLock::new(),
             policy: Policy::default(),
             health: Mutex::new(HashMap::new()),
+            shared_health: None,
             default_deadline: config.request_deadline,
+        }
+    }
+
+    /// Keeps provider health in `store`, shared by every instance on it.
+    pub fn with_shared_health(mut self, store: crate::store::SharedStore) -> Self {
+        self.shared_health = Some(store);
+        self
+    }
+
+    /// The shared health rows, or none when there is no store or it does not answer in time.
+    async fn read_shared_health(&self) -> Vec<crate::store::ProviderHealth> {
+        let Some(store) = &self.shared_health else {
+            return Vec::new();
+        };
+        match tokio::time::timeout(SHARED_HEALTH_TIMEOUT, store.provider_health()).await {
+            Ok(Ok(rows)) => rows,
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "provider health unreadable; using this instance's");
+                Vec::new()
+            }
+            Err(_) => {
+                tracing::warn!("provider health read timed out; using this instance's");
+                Vec::new()
+            }
         }
     }
 
@@ -272,6 +310,7 @@ impl Orchestrator {
             clients: cell,
             policy,
             health: Mutex::new(HashMap::new()),
+            shared_health: None,
             default_deadline,
         }
     }
@@ -319,16 +358,42 @@ impl Orchestrator {
         Ok(())
     }
 
-    /// Providers this instance is currently skipping, with the time left.
-    pub fn cooling_down(&self) -> Vec<(Provider, Duration)> {
-        let now = Instant::now();
-        let health = self.health.lock().unwrap_or_else(|p| p.into_inner());
-        let mut out: Vec<(Provider, Duration)> = health
-            .iter()
-            .filter_map(|(p, h)| h.cooling_left(now).map(|d| (*p, d)))
+    /// Providers being skipped for a cooldown, by any instance on the shared store or by
+    /// this one, with the time left.
+    pub async fn cooling_down(&self) -> Vec<(Provider, Duration)> {
+        // With no provider configured nothing can cool: no store read.
+        let any = self.clients.get().map_or_else(
+            || self.configs.iter().any(|c| c.configured()),
+            |clients| !clients.is_empty(),
+        );
+        let shared = if any {
+            self.read_shared_health().await
+        } else {
+            Vec::new()
+        };
+        let mut out: Vec<(Provider, Duration)> = ALL
+            .into_iter()
+            .filter_map(|p| self.cooling_left(p, &shared).map(|d| (p, d)))
             .collect();
         out.sort_by_key(|(p, _)| *p);
         out
+    }
+
+    /// How long `p` is still skipped: the later of this instance's cooldown and the shared one.
+    fn cooling_left(
+        &self,
+        p: Provider,
+        shared: &[crate::store::ProviderHealth],
+    ) -> Option<Duration> {
+        let local = self.health_of(p, |h| h.cooling_left(Instant::now()));
+        let now_ms = unix_ms();
+        let remote = shared
+            .iter()
+            .find(|h| h.provider == p.name())
+            .and_then(|h| h.cooling_until_ms)
+            .filter(|until| *until > now_ms)
+            .map(|until| Duration::from_millis((until - now_ms) as u64));
+        local.max(remote)
     }
 
     /// The candidates for `ask`, in order.
@@ -401,13 +466,18 @@ impl Orchestrator {
         let mut usage: Vec<Usage> = Vec::new();
         let mut timed_out = false;
         let total = route.len();
+        let shared = if route.is_empty() {
+            Vec::new()
+        } else {
+            self.read_shared_health().await
+        };
         for (i, provider) in route.into_iter().enumerate() {
             let client = self
                 .client(provider)
                 .expect("routed providers have clients")
                 .clone();
             let now = Instant::now();
-            if let Some(left) = self.health_of(provider, |h| h.cooling_left(now)) {
+            if let Some(left) = self.cooling_left(provider, &shared) {
                 attempts.push(Attempt {
                     provider,
                     model: client.model().to_string(),
@@ -443,6 +513,9 @@ impl Orchestrator {
             match result {
                 Ok((value, model, citations, retries)) => {
                     self.update_health(provider, None);
+                    if shared.iter().any(|h| h.provider == provider.name()) {
+                        self.share_success(provider).await;
+                    }
                     tracing::info!(provider = provider.name(), model = %model, retries, latency_ms, capability = ask.capability, "provider answered");
                     attempts.push(Attempt {
                         provider,
@@ -465,6 +538,7 @@ impl Orchestrator {
                 Err((error, retries)) => {
                     tracing::warn!(provider = provider.name(), reason = error.reason(), error = %error, retries, latency_ms, capability = ask.capability, "provider failed");
                     self.update_health(provider, Some(&error));
+                    self.share_failure(provider, &error).await;
                     if matches!(error, CallError::Timeout) && Instant::now() >= deadline {
                         timed_out = true;
                     }
@@ -546,6 +620,35 @@ impl Orchestrator {
                 continue;
             }
             return Err((error, retries));
+        }
+    }
+
+    /// Records a failed call in the shared health (best effort: this instance's own health
+    /// already has it).
+    async fn share_failure(&self, p: Provider, error: &CallError) {
+        let Some(store) = &self.shared_health else {
+            return;
+        };
+        let now = unix_ms();
+        let failure = crate::store::ProviderFailure {
+            provider: p.name().to_string(),
+            cool_at_once: error
+                .disables_provider()
+                .then(|| now + self.policy.disabled_for.as_millis() as i64),
+            threshold: self.policy.failures_before_cooldown,
+            cool_until_ms: now + self.policy.cooldown.as_millis() as i64,
+            reason: error.reason().to_string(),
+        };
+        if let Err(e) = store.provider_failed(&failure).await {
+            tracing::warn!(provider = p.name(), error = %e, "provider failure not shared");
+        }
+    }
+
+    async fn share_success(&self, p: Provider) {
+        if let Some(store) = &self.shared_health {
+            if let Err(e) = store.provider_succeeded(p.name()).await {
+                tracing::warn!(provider = p.name(), error = %e, "provider recovery not shared");
+            }
         }
     }
 

@@ -29,7 +29,8 @@ use serde::de::DeserializeOwned;
 
 use super::{
     CachedResponse, Claim, DatasetPage, IdempotencyClaim, ModelCounts, ModelPage, ModelQuery,
-    Store, StoreError, StoredResponse, UsageDelta, UsageRow, WindowHit,
+    ProviderFailure, ProviderHealth, Store, StoreError, StoredResponse, UsageDelta, UsageRow,
+    WindowHit,
 };
 use crate::records::{DatasetRecord, JobRecord, JobStatus, ModelRecord, ModelStatus};
 
@@ -39,8 +40,19 @@ const LIST_VALUE: &str = "model";
 const DATASET_PK: &str = "dataset";
 const IDEM_SK: &str = "idem";
 const CACHE_SK: &str = "cache";
+/// Provider health rows share one partition, so one Query reads them all.
+const HEALTH_PK: &str = "provider_health";
 const IN_FLIGHT: &str = "in_flight";
 const DONE: &str = "done";
+
+fn health_of(item: &Item) -> Option<ProviderHealth> {
+    Some(ProviderHealth {
+        provider: str_attr(item, "sk")?.to_string(),
+        consecutive_failures: num_attr(item, "consecutive_failures").unwrap_or(0) as u32,
+        cooling_until_ms: num_attr(item, "cooling_until_ms"),
+        reason: str_attr(item, "reason").map(str::to_string),
+    })
+}
 
 fn n(v: i64) -> AttributeValue {
     AttributeValue::N(v.to_string())
@@ -794,6 +806,96 @@ impl Store for DynamoStore {
             .item("stored_at", n(entry.stored_at))
             .item("expires_at", n(expires_at))
             .item("response", s(&entry.response.encode()?))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| backend(e.into_service_error()))
+    }
+
+    async fn provider_health(&self) -> Result<Vec<ProviderHealth>, StoreError> {
+        let page = self
+            .client
+            .query()
+            .table_name(&self.tables.meta)
+            .key_condition_expression("pk = :pk")
+            .expression_attribute_values(":pk", s(HEALTH_PK))
+            .send()
+            .await
+            .map_err(|e| backend(e.into_service_error()))?;
+        Ok(page.items().iter().filter_map(health_of).collect())
+    }
+
+    async fn provider_failed(
+        &self,
+        failure: &ProviderFailure,
+    ) -> Result<ProviderHealth, StoreError> {
+        let update = || {
+            self.client
+                .update_item()
+                .table_name(&self.tables.meta)
+                .key("pk", s(HEALTH_PK))
+                .key("sk", s(&failure.provider))
+                .return_values(aws_sdk_dynamodb::types::ReturnValue::AllNew)
+        };
+        let cool = |until: i64| {
+            update()
+                .update_expression(
+                    "SET consecutive_failures = :zero, cooling_until_ms = :until, reason = :why",
+                )
+                .expression_attribute_values(":zero", n(0))
+                .expression_attribute_values(":until", n(until))
+                .expression_attribute_values(":why", s(&failure.reason))
+        };
+        let read = |item: Option<&Item>| {
+            item.and_then(health_of).ok_or_else(|| StoreError::Corrupt {
+                id: failure.provider.clone(),
+                reason: "provider health row without its attributes".into(),
+            })
+        };
+        if let Some(until) = failure.cool_at_once {
+            let out = cool(until)
+                .send()
+                .await
+                .map_err(|e| backend(e.into_service_error()))?;
+            return read(out.attributes.as_ref());
+        }
+        // One more failure, atomically; the call that reaches the threshold (and only it,
+        // by the condition) starts the cooldown and restarts the count.
+        let out = update()
+            .update_expression("ADD consecutive_failures :one")
+            .expression_attribute_values(":one", n(1))
+            .send()
+            .await
+            .map_err(|e| backend(e.into_service_error()))?;
+        let counted = read(out.attributes.as_ref())?;
+        if counted.consecutive_failures < failure.threshold {
+            return Ok(counted);
+        }
+        let result = cool(failure.cool_until_ms)
+            .condition_expression("consecutive_failures >= :t")
+            .expression_attribute_values(":t", n(i64::from(failure.threshold)))
+            .send()
+            .await;
+        match result {
+            Ok(out) => read(out.attributes.as_ref()),
+            Err(e) => {
+                conditional_outcome(Err::<(), _>(e), || "cooled elsewhere".into()).or_else(
+                    |e| match e {
+                        StoreError::ConditionFailed(_) => Ok(()),
+                        other => Err(other),
+                    },
+                )?;
+                Ok(counted)
+            }
+        }
+    }
+
+    async fn provider_succeeded(&self, provider: &str) -> Result<(), StoreError> {
+        self.client
+            .delete_item()
+            .table_name(&self.tables.meta)
+            .key("pk", s(HEALTH_PK))
+            .key("sk", s(provider))
             .send()
             .await
             .map(|_| ())

@@ -144,6 +144,41 @@ pub trait Store: Send + Sync {
         entry: &CachedResponse,
         expires_at: i64,
     ) -> Result<(), StoreError>;
+
+    /// Every provider's shared health (only providers that ever failed have a row).
+    async fn provider_health(&self) -> Result<Vec<ProviderHealth>, StoreError>;
+
+    /// Counts a failed call, atomically across instances (see `ProviderFailure`), and
+    /// returns the provider's health after it.
+    async fn provider_failed(
+        &self,
+        failure: &ProviderFailure,
+    ) -> Result<ProviderHealth, StoreError>;
+
+    /// A call answered: the consecutive failures and any cooldown are cleared.
+    async fn provider_succeeded(&self, provider: &str) -> Result<(), StoreError>;
+}
+
+/// A provider's health as every instance sees it: its consecutive failed calls and, while
+/// it is skipped, until when (unix milliseconds) and why.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProviderHealth {
+    pub provider: String,
+    pub consecutive_failures: u32,
+    pub cooling_until_ms: Option<i64>,
+    pub reason: Option<String>,
+}
+
+/// One failed call. With `cool_at_once` (a refused key, an exhausted quota) the provider
+/// cools until then and its count restarts; otherwise the count goes up by one, and the
+/// call that brings it to `threshold` cools it until `cool_until_ms` and restarts the count.
+#[derive(Debug, Clone)]
+pub struct ProviderFailure {
+    pub provider: String,
+    pub cool_at_once: Option<i64>,
+    pub threshold: u32,
+    pub cool_until_ms: i64,
+    pub reason: String,
 }
 
 /// A request's claim of an idempotency key (see `Store::claim_idempotency`).

@@ -11,7 +11,8 @@ use serde::de::DeserializeOwned;
 
 use super::{
     CachedResponse, Claim, DatasetPage, IdempotencyClaim, ModelCounts, ModelPage, ModelQuery,
-    Store, StoreError, StoredResponse, UsageDelta, UsageRow, WindowHit,
+    ProviderFailure, ProviderHealth, Store, StoreError, StoredResponse, UsageDelta, UsageRow,
+    WindowHit,
 };
 use crate::records::{DatasetRecord, JobRecord, JobStatus, ModelRecord, ModelStatus};
 
@@ -32,6 +33,12 @@ CREATE TABLE IF NOT EXISTS rate_windows (
     hits         INTEGER NOT NULL,
     expires_at   INTEGER NOT NULL,
     PRIMARY KEY (key, window_start)
+);
+CREATE TABLE IF NOT EXISTS provider_health (
+    provider             TEXT PRIMARY KEY,
+    consecutive_failures INTEGER NOT NULL,
+    cooling_until_ms     INTEGER,
+    reason               TEXT
 );
 CREATE TABLE IF NOT EXISTS usage (
     day           TEXT NOT NULL,
@@ -673,6 +680,88 @@ impl Store for SqliteStore {
             )
             .map_err(backend)?;
             tx.commit().map_err(backend)
+        })
+        .await
+    }
+
+    async fn provider_health(&self) -> Result<Vec<ProviderHealth>, StoreError> {
+        self.with(|c| {
+            let mut stmt = c
+                .prepare(
+                    "SELECT provider, consecutive_failures, cooling_until_ms, reason
+                     FROM provider_health ORDER BY provider",
+                )
+                .map_err(backend)?;
+            let rows = stmt
+                .query_map([], |r| {
+                    Ok(ProviderHealth {
+                        provider: r.get(0)?,
+                        consecutive_failures: r.get::<_, i64>(1)? as u32,
+                        cooling_until_ms: r.get(2)?,
+                        reason: r.get(3)?,
+                    })
+                })
+                .map_err(backend)?;
+            rows.collect::<Result<Vec<_>, _>>().map_err(backend)
+        })
+        .await
+    }
+
+    async fn provider_failed(
+        &self,
+        failure: &ProviderFailure,
+    ) -> Result<ProviderHealth, StoreError> {
+        let f = failure.clone();
+        self.with(move |c| {
+            let tx = c
+                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+                .map_err(backend)?;
+            let before: Option<(i64, Option<i64>, Option<String>)> = tx
+                .query_row(
+                    "SELECT consecutive_failures, cooling_until_ms, reason FROM provider_health WHERE provider = ?1",
+                    params![f.provider],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )
+                .optional()
+                .map_err(backend)?;
+            let (count, until, reason) = before.unwrap_or((0, None, None));
+            let after = match f.cool_at_once {
+                Some(at) => (0, Some(at), Some(f.reason.clone())),
+                None if count + 1 >= i64::from(f.threshold) => {
+                    (0, Some(f.cool_until_ms), Some(f.reason.clone()))
+                }
+                None => (count + 1, until, reason),
+            };
+            tx.execute(
+                "INSERT INTO provider_health (provider, consecutive_failures, cooling_until_ms, reason)
+                 VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (provider) DO UPDATE SET
+                   consecutive_failures = excluded.consecutive_failures,
+                   cooling_until_ms = excluded.cooling_until_ms,
+                   reason = excluded.reason",
+                params![f.provider, after.0, after.1, after.2],
+            )
+            .map_err(backend)?;
+            tx.commit().map_err(backend)?;
+            Ok(ProviderHealth {
+                provider: f.provider,
+                consecutive_failures: after.0 as u32,
+                cooling_until_ms: after.1,
+                reason: after.2,
+            })
+        })
+        .await
+    }
+
+    async fn provider_succeeded(&self, provider: &str) -> Result<(), StoreError> {
+        let provider = provider.to_string();
+        self.with(move |c| {
+            c.execute(
+                "DELETE FROM provider_health WHERE provider = ?1",
+                params![provider],
+            )
+            .map(|_| ())
+            .map_err(backend)
         })
         .await
     }
