@@ -37,7 +37,20 @@ pub trait BlobStore: Send + Sync {
 
     /// A time-limited URL a client can download from directly, where the backend has one.
     async fn presigned_get(&self, key: &str, ttl: Duration) -> Result<Option<String>, BlobError>;
+
+    /// The largest body worth answering inline; larger ones go by `presigned_get` when the
+    /// backend has it.
+    fn inline_limit(&self) -> u64;
 }
+
+/// S3: a Lambda response stops at 6 MB, and a body that is not text travels base64-encoded
+/// (4/3 of its size): bodies above 4 MiB are handed out as a presigned URL.
+pub const S3_INLINE_LIMIT: u64 = 4 * 1024 * 1024;
+
+/// Locally the emulator loses large responses now and then (a 4 MB JSONL, a 5 MB CSV; see
+/// the README): bodies above 1 MiB go by a signed URL of the dev server, which carries them
+/// every time (BENCHMARKS.md has the measurement).
+pub const LOCAL_INLINE_LIMIT: u64 = 1024 * 1024;
 
 pub type SharedBlobs = Arc<dyn BlobStore>;
 
@@ -61,11 +74,21 @@ fn check_key(key: &str) -> Result<(), BlobError> {
 
 pub struct LocalBlobs {
     root: PathBuf,
+    urls: Option<crate::config::LocalBlobUrls>,
 }
 
 impl LocalBlobs {
     pub fn new(root: impl Into<PathBuf>) -> Self {
-        LocalBlobs { root: root.into() }
+        LocalBlobs {
+            root: root.into(),
+            urls: None,
+        }
+    }
+
+    /// Hands out signed URLs of the dev server's blob route (see `LocalBlobUrls`).
+    pub fn with_urls(mut self, urls: Option<crate::config::LocalBlobUrls>) -> Self {
+        self.urls = urls;
+        self
     }
 
     pub fn path_of(&self, key: &str) -> Result<PathBuf, BlobError> {
@@ -103,9 +126,44 @@ impl BlobStore for LocalBlobs {
         }
     }
 
-    async fn presigned_get(&self, _key: &str, _ttl: Duration) -> Result<Option<String>, BlobError> {
-        Ok(None)
+    async fn presigned_get(&self, key: &str, ttl: Duration) -> Result<Option<String>, BlobError> {
+        let Some(urls) = &self.urls else {
+            return Ok(None);
+        };
+        check_key(key)?;
+        let expires = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_err(|e| BlobError::Backend(e.to_string()))?
+            .as_secs()
+            + ttl.as_secs();
+        let signature = local_signature(&urls.key, key, expires)?;
+        Ok(Some(format!(
+            "{}/{key}?expires={expires}&signature={signature}",
+            urls.base
+        )))
     }
+
+    fn inline_limit(&self) -> u64 {
+        if self.urls.is_some() {
+            LOCAL_INLINE_LIMIT
+        } else {
+            u64::MAX
+        }
+    }
+}
+
+/// hex(HMAC-SHA256(key, "{blob key}\n{expires}")), as `scripts/devserver.py` checks it.
+fn local_signature(
+    secret: &crate::config::Secret,
+    key: &str,
+    expires: u64,
+) -> Result<String, BlobError> {
+    use hmac::{KeyInit, Mac};
+    let secret = hex::decode(secret.expose()).map_err(|e| BlobError::Backend(e.to_string()))?;
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(&secret)
+        .map_err(|e| BlobError::Backend(e.to_string()))?;
+    mac.update(format!("{key}\n{expires}").as_bytes());
+    Ok(hex::encode(mac.finalize().into_bytes()))
 }
 
 pub struct S3Blobs {
@@ -192,6 +250,10 @@ impl BlobStore for S3Blobs {
             .map_err(|e| s3(e.into_service_error()))?;
         Ok(Some(req.uri().to_string()))
     }
+
+    fn inline_limit(&self) -> u64 {
+        S3_INLINE_LIMIT
+    }
 }
 
 #[cfg(test)]
@@ -204,6 +266,53 @@ mod tests {
         for bad in ["", "../etc/passwd", "a//b", "a/../b", "/abs", "a b"] {
             assert!(check_key(bad).is_err(), "{bad}");
         }
+    }
+
+    #[tokio::test]
+    async fn local_urls_are_signed_as_the_dev_server_checks() {
+        let urls = crate::config::LocalBlobUrls {
+            base: "http://127.0.0.1:9/blobs".into(),
+            key: crate::config::Secret::new("00112233445566778899aabbccddeeff"),
+        };
+        let blobs = LocalBlobs::new("/nowhere").with_urls(Some(urls));
+        let url = blobs
+            .presigned_get("datasets/ds_1.csv", Duration::from_secs(60))
+            .await
+            .unwrap()
+            .unwrap();
+        let (path, query) = url.split_once('?').unwrap();
+        assert_eq!(path, "http://127.0.0.1:9/blobs/datasets/ds_1.csv");
+        let expires: u64 = query
+            .strip_prefix("expires=")
+            .unwrap()
+            .split('&')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
+        let expected = local_signature(
+            &crate::config::Secret::new("00112233445566778899aabbccddeeff"),
+            "datasets/ds_1.csv",
+            expires,
+        )
+        .unwrap();
+        assert!(query.ends_with(&format!("&signature={expected}")), "{url}");
+        assert_eq!(blobs.inline_limit(), LOCAL_INLINE_LIMIT);
+        assert!(blobs
+            .presigned_get("../etc/passwd", Duration::from_secs(60))
+            .await
+            .is_err());
+    }
+
+    /// The value Python's `hmac.new(bytes.fromhex(key), b"datasets/ds_1.csv\n1767225600",
+    /// hashlib.sha256).hexdigest()` gives, as `scripts/devserver.py` computes it.
+    #[test]
+    fn signatures_match_the_dev_servers() {
+        let key = crate::config::Secret::new("00112233445566778899aabbccddeeff");
+        assert_eq!(
+            local_signature(&key, "datasets/ds_1.csv", 1_767_225_600).unwrap(),
+            "d4900a8a5514b9073771b29a858973a5f37c3d717212e692ba304ac056db80c7"
+        );
     }
 
     #[tokio::test]

@@ -64,10 +64,22 @@ pub enum BlobConfig {
     S3 { bucket: String },
 }
 
+/// Signed download URLs for the local folder, served by `scripts/devserver.py` beside the
+/// emulator (the emulator loses large responses; S3 presigned URLs do this in AWS).
+#[derive(Debug, Clone)]
+pub struct LocalBlobUrls {
+    /// `http://host:port/blobs`; a key is appended after a `/`.
+    pub base: String,
+    /// The HMAC-SHA256 key the server checks signatures with.
+    pub key: Secret,
+}
+
 #[derive(Debug, Clone)]
 pub struct Config {
     pub store: StoreConfig,
     pub blobs: BlobConfig,
+    /// From `MLAAS_LOCAL_BLOB_URL` and `MLAAS_LOCAL_BLOB_SECRET` (hex), set by the dev server.
+    pub local_blob_urls: Option<LocalBlobUrls>,
     /// Scratch space for bodies being generated before upload (Lambda: /tmp).
     pub scratch_dir: PathBuf,
     pub providers: Vec<ProviderConfig>,
@@ -196,6 +208,24 @@ impl Config {
                 BlobConfig::Local {
                     root: data_dir.join("blobs"),
                 }
+            }
+        };
+        let local_blob_urls = match (get("MLAAS_LOCAL_BLOB_URL"), get("MLAAS_LOCAL_BLOB_SECRET")) {
+            (Some(base), Some(key))
+                if (base.starts_with("http://") || base.starts_with("https://"))
+                    && hex::decode(&key).is_ok_and(|k| k.len() >= 16) =>
+            {
+                Some(LocalBlobUrls {
+                    base: base.trim_end_matches('/').to_string(),
+                    key: Secret::new(key),
+                })
+            }
+            (None, None) => None,
+            _ => {
+                problems.push(
+                    "MLAAS_LOCAL_BLOB_URL must be an http(s) URL and MLAAS_LOCAL_BLOB_SECRET at least 16 hex-encoded bytes, both set or neither".to_string(),
+                );
+                None
             }
         };
         let scratch_dir = get("MLAAS_SCRATCH_DIR")
@@ -333,6 +363,7 @@ impl Config {
 
         Config {
             dispatch,
+            local_blob_urls,
             worker,
             tls_roots,
             rate_limits,

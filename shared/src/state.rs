@@ -26,7 +26,9 @@ impl AppState {
     /// With the blob store the configuration names, when it needs no AWS client (local).
     pub fn new(config: Config, store: SharedStore) -> Self {
         let blobs: SharedBlobs = match &config.blobs {
-            BlobConfig::Local { root } => Arc::new(LocalBlobs::new(root)),
+            BlobConfig::Local { root } => {
+                Arc::new(LocalBlobs::new(root).with_urls(config.local_blob_urls.clone()))
+            }
             // Only `from_env` builds S3 clients; tests pass their S3 store explicitly.
             BlobConfig::S3 { .. } => {
                 Arc::new(LocalBlobs::new(std::env::temp_dir().join("mlaas-blobs")))
@@ -67,7 +69,9 @@ impl AppState {
             }
         };
         let blobs: SharedBlobs = match &config.blobs {
-            BlobConfig::Local { root } => Arc::new(LocalBlobs::new(root)),
+            BlobConfig::Local { root } => {
+                Arc::new(LocalBlobs::new(root).with_urls(config.local_blob_urls.clone()))
+            }
             BlobConfig::S3 { bucket } => {
                 let sdk = crate::aws::sdk_config(config.tls_roots).await;
                 Arc::new(S3Blobs::new(aws_sdk_s3::Client::new(&sdk), bucket.clone()))

@@ -577,3 +577,48 @@ async fn json_rows_are_stored_as_the_csv_they_spell() {
         "rows[0].b"
     );
 }
+
+/// With the dev server's signed URLs configured, a body above 1 MiB is a redirect to one
+/// (the emulator loses large responses); a smaller one is inline, marked as text so
+/// lambda_http does not base64-encode JSON Lines.
+#[tokio::test]
+async fn large_local_downloads_redirect_to_a_signed_url() {
+    let state = api_tests::state_with(
+        api_tests::sqlite_store(),
+        &[
+            ("MLAAS_LOCAL_BLOB_URL", "http://127.0.0.1:9/blobs"),
+            (
+                "MLAAS_LOCAL_BLOB_SECRET",
+                "00112233445566778899aabbccddeeff",
+            ),
+        ],
+    );
+    let app = synthetic_data::router(state);
+    let small = generate(
+        &app,
+        &json!({"model_description": "fraud", "target_count": 100, "seed": 1}),
+    )
+    .await;
+    let id = small["synthetic_data"]["dataset_id"].as_str().unwrap();
+    let r = get(&app, &format!("/v1/datasets/{id}/download?format=jsonl")).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.headers["x-lambda-http-content-encoding"], "text");
+    let big = generate(
+        &app,
+        &json!({"model_description": "fraud", "target_count": 60000, "seed": 1}),
+    )
+    .await;
+    let id = big["synthetic_data"]["dataset_id"].as_str().unwrap();
+    for format in ["csv", "jsonl"] {
+        let r = get(&app, &format!("/v1/datasets/{id}/download?format={format}")).await;
+        assert_eq!(r.status, 302, "{format}: {}", r.text);
+        let location = r.headers["location"].to_str().unwrap();
+        assert!(
+            location.starts_with(&format!(
+                "http://127.0.0.1:9/blobs/datasets/{id}.{format}?expires="
+            )),
+            "{location}"
+        );
+        assert!(location.contains("&signature="), "{location}");
+    }
+}
