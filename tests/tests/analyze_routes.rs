@@ -31,6 +31,15 @@ async fn spec_example_builtin_only() {
     assert_eq!(r.body["provider"], "builtin");
     let a = &r.body["analysis"]["architecture_assessment"];
     assert_eq!(a["totals"]["params"], 1_405_258);
+    // Both MAC conventions: flop_counter's bias-free count and torchinfo's mult-adds.
+    assert_eq!(a["totals"]["macs"], 5_278_336);
+    assert_eq!(a["totals"]["torchinfo_mult_adds"], 5_318_090);
+    assert_eq!(a["layers"][0]["torchinfo_mult_adds"], 806_400);
+    assert_eq!(
+        a["memory"]["training"]["optimizer_state_bytes"],
+        8 * 1_405_258
+    );
+    assert_eq!(a["memory"]["inference"]["batch_size"], 1);
     assert_eq!(a["input_shape"], json!([32, 32, 3]));
     let score = a["overall_score"].as_f64().unwrap();
     assert!((0.0..=1.0).contains(&score));

@@ -94,6 +94,7 @@ pub fn merge(facts: &Value, review: Option<(&ProviderReview, &str)>) -> Value {
             "num_classes": facts["num_classes"],
             "layers": facts["layers"],
             "totals": facts["totals"],
+            "memory": facts["memory"],
             "assumptions": facts["assumptions"],
             "findings": findings,
         },

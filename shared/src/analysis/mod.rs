@@ -21,6 +21,7 @@ use serde_json::Value;
 mod findings;
 mod input;
 mod layers;
+pub mod memory;
 mod performance;
 mod score;
 mod shapes;
@@ -122,7 +123,10 @@ pub struct LayerRow {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub output_shape_partial: Option<Vec<Option<usize>>>,
     pub params: Option<u64>,
+    /// Bias-free multiply-accumulates: `torch.utils.flop_counter` FLOPs / 2 (see `shapes`).
     pub macs: Option<u64>,
+    /// torchinfo's mult-adds for the layer (see `shapes`).
+    pub torchinfo_mult_adds: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub activation: Option<String>,
     pub notes: Vec<String>,
@@ -142,8 +146,11 @@ pub struct Totals {
     /// Sum of the layers whose count is known.
     pub known_params: u64,
     pub layers_with_unknown_params: Vec<usize>,
-    /// Multiply-accumulates for one sample (`None` if any layer's count is unknown).
+    /// Bias-free multiply-accumulates for one sample, `torch.utils.flop_counter`'s FLOPs / 2
+    /// (`None` if any layer's count is unknown).
     pub macs: Option<u64>,
+    /// torchinfo's `total_mult_adds` for a batch of one.
+    pub torchinfo_mult_adds: Option<u64>,
     /// `params × 4 bytes / 10^6` (decimal megabytes, float32 weights, buffers excluded).
     pub model_size_mb_fp32: Option<f64>,
     /// Layers with learned weight matrices: conv, dense, output, LSTM, GRU, attention,
@@ -202,12 +209,32 @@ pub struct Analysis {
     pub task: String,
     pub layers: Vec<LayerRow>,
     pub totals: Totals,
+    /// Training and inference memory (`None` when a shape or count is unknown).
+    pub memory: Option<memory::MemoryEstimate>,
     pub assumptions: Vec<String>,
     pub findings: Vec<Finding>,
     pub strengths: Vec<Finding>,
     pub performance: PerformanceAnalysis,
     pub score: Score,
     pub suggestions: Vec<Suggestion>,
+}
+
+/// The memory breakdown when every layer's output shape and the parameter count are known.
+fn memory_of(
+    input_shape: Option<&[usize]>,
+    rows: &[LayerRow],
+    params: Option<u64>,
+) -> Option<memory::MemoryEstimate> {
+    let product = |dims: &[usize]| {
+        dims.iter()
+            .try_fold(1u64, |acc, &d| acc.checked_mul(d as u64))
+    };
+    let input = product(input_shape?)?;
+    let mut activations = 0u64;
+    for row in rows {
+        activations = activations.checked_add(product(row.output_shape.as_deref()?)?)?;
+    }
+    memory::estimate(params?, activations, input)
 }
 
 /// Analyzes one request. Errors name the first field that cannot be read.
@@ -234,6 +261,7 @@ pub fn analyze(input: &AnalysisInput) -> Result<Analysis, AnalysisError> {
         training_samples: ctx.samples,
         training_samples_source: ctx.samples_source.clone(),
         task: ctx.task.as_str().to_string(),
+        memory: memory_of(ctx.input_shape.as_deref(), &prop.rows, prop.totals.params),
         layers: prop.rows,
         totals: prop.totals,
         assumptions,

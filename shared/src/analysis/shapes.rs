@@ -1,4 +1,15 @@
-//! Shape propagation, parameter and MAC counts, by PyTorch/torchinfo conventions.
+//! Shape propagation, parameter and MAC counts.
+//!
+//! Two MAC conventions are reported, both checked layer by layer against the libraries
+//! (`tests/fixtures/torch_reference`, made with torch 2.15 and torchinfo 1.8):
+//! - `macs`: the multiply-accumulates of the layer's matrix products and convolutions,
+//!   without bias adds, norms, activations or pooling: exactly `torch.utils.flop_counter`'s
+//!   FLOPs / 2 (with oneDNN off, so an LSTM is counted as its matrix products).
+//! - `torchinfo_mult_adds`: what torchinfo's `summary` reports: for a conv every parameter
+//!   (bias included) once per output position; for a dense layer, norm or embedding its
+//!   parameters once (no sequence factor); for an LSTM/GRU every parameter once per time
+//!   step; attention 0 (torchinfo sums leaf modules only, and `nn.MultiheadAttention` has a
+//!   child); a transformer block its two linear layers and two norms.
 //!
 //! Shapes exclude the batch dimension: `[H, W, C]` for images, `[seq, d]` for sequences,
 //! `[features]` for flat vectors. A dimension that is not known is `None`, so a layer whose
@@ -132,6 +143,8 @@ struct Step {
     out: Option<Dims>,
     params: Option<u128>,
     macs: Option<u128>,
+    /// torchinfo's mult-adds (see the module docs).
+    mult_adds: Option<u128>,
     buffers: u128,
 }
 
@@ -141,6 +154,7 @@ impl Step {
             out: input.clone(),
             params: Some(0),
             macs: Some(0),
+            mult_adds: Some(0),
             buffers: 0,
         }
     }
@@ -402,10 +416,16 @@ impl Walk<'_> {
                 if stride.0 > 1 || stride.1 > 1 {
                     self.facts.strided_convs += 1;
                 }
+                // torchinfo counts a conv's weight and bias once per output position.
+                let mult_adds = match (params, calc.mul(&[ho, wo])?) {
+                    (Some(p), Some(hw)) => Some(p.checked_mul(hw).ok_or_else(|| calc.overflow())?),
+                    _ => None,
+                };
                 Step {
                     out: Some(vec![ho, wo, Some(*filters)]),
                     params,
                     macs,
+                    mult_adds,
                     buffers: 0,
                 }
             }
@@ -421,6 +441,7 @@ impl Walk<'_> {
                     out: Some(vec![ho, wo, d[2]]),
                     params: Some(0),
                     macs: Some(0),
+                    mult_adds: Some(0),
                     buffers: 0,
                 }
             }
@@ -444,6 +465,7 @@ impl Walk<'_> {
                     out: Some(out),
                     params: Some(0),
                     macs: Some(0),
+                    mult_adds: Some(0),
                     buffers: 0,
                 }
             }
@@ -464,6 +486,7 @@ impl Walk<'_> {
                     out: Some(out),
                     params: Some(0),
                     macs: Some(0),
+                    mult_adds: Some(0),
                     buffers: 0,
                 }
             }
@@ -537,10 +560,12 @@ impl Walk<'_> {
                         }
                     }
                 }
+                // torchinfo: a linear layer's own weight and bias, once (no sequence factor).
                 Step {
                     out: Some(out),
                     params,
                     macs,
+                    mult_adds: params,
                     buffers: 0,
                 }
             }
@@ -559,10 +584,12 @@ impl Walk<'_> {
                 } else {
                     0
                 };
+                // torchinfo counts the scale and shift (2·C), once.
                 Step {
                     out: input.clone(),
                     params,
                     macs: Some(0),
+                    mult_adds: params,
                     buffers,
                 }
             }
@@ -570,10 +597,13 @@ impl Walk<'_> {
                 self.facts.embedding_layers += 1;
                 self.facts.sequence_width = Some(*dim);
                 let d = self.expect_rank(spec, input, 1, "[seq] (token ids)");
+                let params = calc.mul(&[Some(*vocab), Some(*dim)])?;
+                // torchinfo counts the whole table as mult-adds (its weight, once).
                 Step {
                     out: Some(vec![d[0], Some(*dim)]),
-                    params: calc.mul(&[Some(*vocab), Some(*dim)])?,
+                    params,
                     macs: Some(0),
+                    mult_adds: params,
                     buffers: 0,
                 }
             }
@@ -615,6 +645,13 @@ impl Walk<'_> {
                 };
                 let width = Some(hidden * dirs);
                 self.facts.sequence_width = width;
+                // torchinfo: every parameter of an RNN once per time step (both biases).
+                let mult_adds = match (params, d[0]) {
+                    (Some(p), Some(seq)) => {
+                        Some(p.checked_mul(seq as u128).ok_or_else(|| calc.overflow())?)
+                    }
+                    _ => None,
+                };
                 Step {
                     out: Some(if *return_sequences {
                         vec![d[0], width]
@@ -623,6 +660,7 @@ impl Walk<'_> {
                     }),
                     params,
                     macs,
+                    mult_adds,
                     buffers: 0,
                 }
             }
@@ -633,10 +671,13 @@ impl Walk<'_> {
                 self.check_heads(spec, width, *heads);
                 self.facts.sequence_width = width.or(self.facts.sequence_width);
                 let (params, macs) = attention_counts(&calc, d[0], width)?;
+                // torchinfo leaves nn.MultiheadAttention out of its total: the module has a
+                // child (out_proj), and only leaf modules are summed.
                 Step {
                     out: Some(vec![d[0], width]),
                     params,
                     macs,
+                    mult_adds: Some(0),
                     buffers: 0,
                 }
             }
@@ -671,10 +712,13 @@ impl Walk<'_> {
                 ])?;
                 let params = calc.add(&[attn_params, norms, ffn])?;
                 let macs = calc.add(&[attn_macs, calc.mul(&[Some(2), d[0], width, ff])?])?;
+                // torchinfo: the two linear layers and two norms, once each; attention 0.
+                let mult_adds = calc.add(&[norms, ffn])?;
                 Step {
                     out: Some(vec![d[0], width]),
                     params,
                     macs,
+                    mult_adds,
                     buffers: 0,
                 }
             }
@@ -775,6 +819,7 @@ pub(crate) fn propagate(
     let mut total_params: Option<u128> = Some(0);
     let mut known_params: u128 = 0;
     let mut total_macs: Option<u128> = Some(0);
+    let mut total_mult_adds: Option<u128> = Some(0);
     let mut buffers: u128 = 0;
     let mut unknown_layers = Vec::new();
     let mut current = model_input;
@@ -811,6 +856,11 @@ pub(crate) fn propagate(
             (Some(t), Some(m)) => Some(t.checked_add(m).ok_or_else(|| calc.overflow())?),
             _ => None,
         };
+        let mult_adds = calc.to_u64(step.mult_adds)?;
+        total_mult_adds = match (total_mult_adds, step.mult_adds) {
+            (Some(t), Some(m)) => Some(t.checked_add(m).ok_or_else(|| calc.overflow())?),
+            _ => None,
+        };
         buffers = buffers
             .checked_add(step.buffers)
             .ok_or_else(|| calc.overflow())?;
@@ -832,6 +882,7 @@ pub(crate) fn propagate(
             output_shape_partial,
             params,
             macs,
+            torchinfo_mult_adds: mult_adds,
             activation: spec.activation.clone(),
             notes,
         });
@@ -879,6 +930,7 @@ pub(crate) fn propagate(
         known_params: last.to_u64(Some(known_params))?.unwrap_or(0),
         layers_with_unknown_params: unknown_layers,
         macs: last.to_u64(total_macs)?,
+        torchinfo_mult_adds: last.to_u64(total_mult_adds)?,
         model_size_mb_fp32: params.map(|p| p as f64 * 4.0 / 1e6),
         weight_layers: walk.facts.weight_layers,
     };
@@ -890,6 +942,7 @@ pub(crate) fn propagate(
                 params: None,
                 trainable_params: None,
                 macs: None,
+                torchinfo_mult_adds: None,
                 model_size_mb_fp32: None,
                 ..totals
             },

@@ -1588,3 +1588,104 @@ fn deep_mlp_fixture_analyzes_in_linear_time() {
         Some(200_960 + dense_hidden * 65_792 + blocks * 512 + 2_570)
     );
 }
+
+/// Every layer of the 19 reference architectures against PyTorch, torchinfo and
+/// `torch.utils.flop_counter` (`tests/fixtures/torch_reference`, with the script that made
+/// it): shapes, parameters, `macs` = flop_counter FLOPs / 2, `torchinfo_mult_adds` =
+/// torchinfo's per-layer mult-adds, and both totals.
+#[test]
+fn counts_match_torch_torchinfo_and_flop_counter_on_the_reference_architectures() {
+    let fixture: serde_json::Value = serde_json::from_str(include_str!(
+        "../../../tests/fixtures/torch_reference/layers.json"
+    ))
+    .unwrap();
+    let archs = fixture["architectures"].as_array().unwrap();
+    assert!(archs.len() >= 14);
+    for a in archs {
+        let name = a["name"].as_str().unwrap();
+        let analysis = analyze(&AnalysisInput {
+            model_description: Some(name.into()),
+            architecture: Some(a["architecture"].clone()),
+            ..Default::default()
+        })
+        .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let want = a["layers"].as_array().unwrap();
+        assert_eq!(analysis.layers.len(), want.len(), "{name}");
+        for (got, want) in analysis.layers.iter().zip(want) {
+            let at = format!("{name} layer {}", got.index);
+            let shape: Vec<usize> = serde_json::from_value(want["output_shape"].clone()).unwrap();
+            assert_eq!(got.output_shape.as_ref(), Some(&shape), "{at}: shape");
+            assert_eq!(got.params, want["params"].as_u64(), "{at}: params");
+            assert_eq!(
+                got.macs,
+                want["flop_counter_macs"].as_u64(),
+                "{at}: flop_counter MACs"
+            );
+            assert_eq!(
+                got.torchinfo_mult_adds,
+                want["torchinfo_mult_adds"].as_u64(),
+                "{at}: torchinfo mult-adds"
+            );
+        }
+        let t = &a["totals"];
+        assert_eq!(
+            analysis.totals.params,
+            t["torchinfo_total_params"].as_u64(),
+            "{name}"
+        );
+        assert_eq!(
+            analysis.totals.macs,
+            t["flop_counter_macs"].as_u64(),
+            "{name}"
+        );
+        assert_eq!(
+            analysis.totals.torchinfo_mult_adds,
+            t["torchinfo_total_mult_adds"].as_u64(),
+            "{name}"
+        );
+        assert_eq!(
+            analysis.totals.non_trainable_buffers,
+            t["batchnorm_running_stat_buffers"].as_u64().unwrap(),
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn the_spec_cnn_memory_breakdown() {
+    let a = run(&req(
+        json!({"input_shape": [32, 32, 3], "layers": [
+            {"type": "conv2d", "filters": 32, "kernel_size": 3},
+            {"type": "maxpool", "pool_size": 2},
+            {"type": "conv2d", "filters": 64, "kernel_size": 3},
+            {"type": "dense", "units": 128},
+            {"type": "output", "units": 10, "activation": "softmax"}
+        ]}),
+        None,
+        None,
+    ));
+    let m = a.memory.expect("every shape is known");
+    // Outputs per sample: 30·30·32 + 15·15·32 + 13·13·64 + 128 + 10.
+    assert_eq!(m.activations_per_sample, 28_800 + 7_200 + 10_816 + 128 + 10);
+    assert_eq!(m.input_values_per_sample, 3_072);
+    assert_eq!(m.parameters, 1_405_258);
+    let t = &m.training;
+    assert_eq!(t.parameters_bytes, 4 * 1_405_258);
+    assert_eq!(t.optimizer_state_bytes, 8 * 1_405_258);
+    assert_eq!(t.activations_bytes, 2 * 4 * 46_954 * 32);
+    assert_eq!(
+        t.total_bytes,
+        16 * 1_405_258 + 2 * 4 * 46_954 * 32 + 4 * 3_072 * 32
+    );
+    assert_eq!(
+        m.inference.total_bytes,
+        4 * 1_405_258 + 4 * 46_954 + 4 * 3_072
+    );
+    // Unknown input: no breakdown rather than a guess.
+    let unknown = run(&req(
+        json!({"layers": [{"type": "dense", "units": 4}]}),
+        None,
+        None,
+    ));
+    assert!(unknown.memory.is_none());
+}

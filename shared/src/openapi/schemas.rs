@@ -683,6 +683,10 @@ pub struct ArchitectureAssessment {
     pub num_classes: Value,
     pub layers: Value,
     pub totals: Value,
+    /// Training (Adam and SGD, batch 32) and inference (batch 1) memory in bytes:
+    /// parameters, gradients, optimizer state, activations, input; null when a shape is
+    /// unknown.
+    pub memory: Value,
     pub assumptions: Value,
     pub findings: Value,
 }
