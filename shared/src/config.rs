@@ -78,6 +78,9 @@ pub struct LocalBlobUrls {
 pub struct Config {
     pub store: StoreConfig,
     pub blobs: BlobConfig,
+    /// This function's memory (`AWS_LAMBDA_FUNCTION_MEMORY_SIZE`, MB; 512 when unset, the
+    /// models function's): bounds the prediction cache and what a model may need to serve.
+    pub function_memory_bytes: u64,
     /// From `MLAAS_LOCAL_BLOB_URL` and `MLAAS_LOCAL_BLOB_SECRET` (hex), set by the dev server.
     pub local_blob_urls: Option<LocalBlobUrls>,
     /// Scratch space for bodies being generated before upload (Lambda: /tmp).
@@ -124,6 +127,9 @@ pub struct WorkerLimits {
     pub heartbeat_interval: Duration,
     /// A running job whose heartbeat is older than this has lost its worker.
     pub heartbeat_timeout: Duration,
+    /// The worker's memory (`MLAAS_WORKER_MEMORY_MB`, the template's worker MemorySize): a
+    /// job whose estimated peak does not fit is refused at submission.
+    pub memory_bytes: u64,
     /// A job still `queued` this long after it was submitted was never claimed (its stream
     /// record was dropped after its retries): it is ended `failed` (`dispatch_lost`).
     pub queued_timeout: Duration,
@@ -139,10 +145,13 @@ impl Default for WorkerLimits {
             heartbeat_interval: Duration::from_secs(5),
             heartbeat_timeout: Duration::from_secs(120),
             queued_timeout: Duration::from_secs(3600),
+            memory_bytes: 2048 * MIB,
             test_batch_pause: None,
         }
     }
 }
+
+const MIB: u64 = 1024 * 1024;
 
 /// The emulator's function name for the worker.
 pub const WORKER_FUNCTION: &str = "training-worker";
@@ -351,6 +360,23 @@ impl Config {
             }
         }
 
+        // Lambda's memory range, 128 MB to 10,240 MB.
+        let megabytes = |var: &str, default: u64, problems: &mut Vec<String>| match get(var) {
+            None => default * MIB,
+            Some(v) => match v.trim().parse::<u64>() {
+                Ok(mb) if (128..=10_240).contains(&mb) => mb * MIB,
+                _ => {
+                    problems.push(format!(
+                        "{var} must be megabytes from 128 to 10240, got {v:?}"
+                    ));
+                    default * MIB
+                }
+            },
+        };
+        worker.memory_bytes = megabytes("MLAAS_WORKER_MEMORY_MB", 2048, &mut problems);
+        let function_memory_bytes =
+            megabytes("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", 512, &mut problems);
+
         let tls_roots = match get("MLAAS_TLS_ROOTS") {
             None => crate::aws::TlsRoots::default(),
             Some(v) => crate::aws::TlsRoots::parse(&v).unwrap_or_else(|| {
@@ -363,6 +389,7 @@ impl Config {
 
         Config {
             dispatch,
+            function_memory_bytes,
             local_blob_urls,
             worker,
             tls_roots,

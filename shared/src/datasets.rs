@@ -9,11 +9,11 @@ use std::time::Instant;
 use serde_json::{json, Value};
 
 use crate::error::{ApiError, ApiResult};
-use crate::records::{DatasetColumn, DatasetRecord};
+use crate::records::{ClassCount, DatasetColumn, DatasetRecord, TrainingShape};
 use crate::state::AppState;
 use crate::synth::{
-    Balance, CsvSink, DataSchema, FitReport, Generator, JsonlSink, Quality, QualityAccumulator,
-    Reference, Row, SynthError, Table,
+    Balance, ColumnKind, CsvSink, DataSchema, FitReport, Generator, JsonlSink, Quality,
+    QualityAccumulator, Reference, Row, SynthError, Table,
 };
 
 /// Rows shown in a response's `preview`.
@@ -292,6 +292,72 @@ pub fn upload_columns(table: &Table, report: &FitReport) -> Vec<DatasetColumn> {
             }
         })
         .collect()
+}
+
+/// A generated dataset's training shape: its schema's encoded width and the class counts
+/// its quality metrics counted.
+pub fn generated_shape(schema: &DataSchema, quality: &Quality) -> TrainingShape {
+    let feature_width = schema
+        .columns
+        .iter()
+        .map(|c| match &c.kind {
+            ColumnKind::Categorical { categories, .. } => categories.len() as u64,
+            ColumnKind::Boolean { .. } => 2,
+            _ => 1,
+        })
+        .sum();
+    let mut class_counts: Vec<ClassCount> = quality
+        .class_counts
+        .iter()
+        .filter(|(_, n)| *n > 0)
+        .map(|(class, rows)| ClassCount {
+            class: class.clone(),
+            rows: *rows,
+        })
+        .collect();
+    class_counts.sort_by(|a, b| a.class.cmp(&b.class));
+    TrainingShape {
+        feature_width,
+        class_counts,
+    }
+}
+
+/// An upload's training shape, counted over its rows as they were typed.
+pub fn upload_shape(table: &Table, columns: &[DatasetColumn]) -> TrainingShape {
+    let mut feature_width = 0;
+    let mut class_counts: std::collections::BTreeMap<String, u64> = Default::default();
+    for (j, column) in columns.iter().enumerate() {
+        let cells = table.rows.iter().filter_map(|r| r.get(j));
+        match column.kind.as_str() {
+            "target" => {
+                for key in cells.filter_map(crate::synth::table::value_key) {
+                    *class_counts.entry(key).or_default() += 1;
+                }
+            }
+            "categorical" | "boolean" => {
+                let distinct: std::collections::HashSet<String> = cells
+                    .filter_map(crate::synth::table::value_key)
+                    .map(|k| {
+                        if column.kind == "boolean" {
+                            k.to_ascii_lowercase()
+                        } else {
+                            k
+                        }
+                    })
+                    .collect();
+                feature_width += distinct.len() as u64;
+            }
+            "empty" => {}
+            _ => feature_width += 1,
+        }
+    }
+    TrainingShape {
+        feature_width,
+        class_counts: class_counts
+            .into_iter()
+            .map(|(class, rows)| ClassCount { class, rows })
+            .collect(),
+    }
 }
 
 pub fn column_kinds(schema: &DataSchema) -> Vec<DatasetColumn> {

@@ -318,6 +318,27 @@ pub struct DatasetRecord {
     pub quality: Option<serde_json::Value>,
     #[serde(with = "serde_millis")]
     pub created_at: DateTime<Utc>,
+    /// What a training request is checked against at submission (absent on records made
+    /// before it was kept).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub training_shape: Option<TrainingShape>,
+}
+
+/// A dataset's size as a model sees it, counted when the dataset is made.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct TrainingShape {
+    /// Features after encoding over every row: one per numeric, integer or datetime column,
+    /// one per category of a categorical or boolean column (the trainer encodes over the
+    /// train split, so at most this).
+    pub feature_width: u64,
+    /// Rows per class of the target (null targets left out), in class order.
+    pub class_counts: Vec<ClassCount>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ClassCount {
+    pub class: String,
+    pub rows: u64,
 }
 
 impl DatasetRecord {

@@ -369,6 +369,13 @@ fn dataset() -> DatasetRecord {
         jsonl_bytes: 23456,
         quality: Some(serde_json::json!({"balance_ratio": 1.0, "nested": {"scores": [0.5, 0.25]}})),
         created_at: Utc::now(),
+        training_shape: Some(shared::records::TrainingShape {
+            feature_width: 3,
+            class_counts: vec![shared::records::ClassCount {
+                class: "0".into(),
+                rows: 10,
+            }],
+        }),
     }
 }
 

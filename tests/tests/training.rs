@@ -694,3 +694,83 @@ async fn a_job_never_claimed_is_ended_after_the_queued_limit() {
     let r = get(&app, &format!("/v1/models/{young}/status")).await;
     assert_eq!(r.body["status"], "queued", "{}", r.body);
 }
+
+/// What the worker or the models function cannot hold is refused at submission, with the
+/// numbers, and creates nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_that_cannot_fit_are_refused_at_submission() {
+    let state = state_with(
+        api_tests::sqlite_store(),
+        &[("MLAAS_WORKER_DISPATCH", "off")],
+    );
+    let dataset = upload_csv(&state, &separable_csv(200, 2), "label").await;
+    let app = models::router(state.clone());
+    let with = |hidden: Value, batch: u32| {
+        let mut body = request(&dataset, "mlp", 1);
+        body["model_config"]["hidden_layers"] = hidden;
+        body["training_config"]["batch_size"] = json!(batch);
+        body
+    };
+
+    // 8 × 4096: 117 M parameters, about 2.8 GB to train in a 2,048 MB worker.
+    let r = post_json(&app, "/v1/models/train", &with(json!(vec![4096; 8]), 32)).await;
+    let details = assert_envelope(&r, 400, "VALIDATION_ERROR");
+    assert_eq!(details["field"], "model_config.hidden_layers", "{}", r.text);
+    assert!(details["received"]["parameters"].as_u64().unwrap() > 117_000_000);
+    let peak = details["received"]["estimated_peak_bytes"]["total_bytes"]
+        .as_u64()
+        .unwrap();
+    assert!(peak > 2_048 * 1024 * 1024, "{peak}");
+    let message = r.body["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("2147.5 MB"),
+        "the worker's memory in the message: {message}"
+    );
+
+    // Trainable, but too large for the models function (512 MB) to serve.
+    let r = post_json(&app, "/v1/models/train", &with(json!(vec![4096; 4]), 32)).await;
+    let details = assert_envelope(&r, 400, "VALIDATION_ERROR");
+    assert_eq!(details["field"], "model_config.hidden_layers");
+    assert!(r.text.contains("models function"), "{}", r.text);
+
+    // Activations of a huge batch through a wide layer.
+    let r = post_json(&app, "/v1/models/train", &with(json!([4096, 4096]), 65536)).await;
+    let details = assert_envelope(&r, 400, "VALIDATION_ERROR");
+    assert_eq!(details["field"], "training_config.batch_size", "{}", r.text);
+
+    // A worker with more memory takes the first one (SGD keeps no optimizer state).
+    let big = state_with(
+        state.store.clone(),
+        &[
+            ("MLAAS_WORKER_DISPATCH", "off"),
+            ("MLAAS_WORKER_MEMORY_MB", "4096"),
+            ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "2048"),
+        ],
+    );
+    let mut body = with(json!(vec![4096; 8]), 32);
+    body["training_config"]["optimizer"] = json!("sgd");
+    let r = post_json(&models::router(big), "/v1/models/train", &body).await;
+    assert_eq!(r.status, 202, "{}", r.text);
+    assert!(
+        r.body["resources"]["training"]["total_bytes"]
+            .as_u64()
+            .unwrap()
+            < 4096 * 1024 * 1024
+    );
+
+    // Data that cannot be split: one row per class.
+    let single = upload_csv(&state, "x,label\n1,a\n2,b\n3,c\n", "label").await;
+    let r = post_json(
+        &app,
+        "/v1/models/train",
+        &request(&single, "logistic_regression", 1),
+    )
+    .await;
+    let details = assert_envelope(&r, 400, "VALIDATION_ERROR");
+    assert_eq!(details["field"], "model_config.dataset");
+    assert!(r.text.contains("single row"), "{}", r.text);
+
+    // Nothing was created by the refusals: only the one accepted job exists.
+    let r = get(&app, "/v1/models").await;
+    assert_eq!(r.body["total_models"], 1, "{}", r.text);
+}

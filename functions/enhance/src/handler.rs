@@ -183,6 +183,7 @@ async fn tabular_dataset(state: &AppState, req: &EnhanceRequest) -> ApiResult<(S
         jsonl_bytes: generated.jsonl_bytes,
         quality: serde_json::to_value(&generated.quality).ok(),
         created_at: clock::now(),
+        training_shape: Some(datasets::generated_shape(&schema, &generated.quality)),
     };
     datasets::store(state, &record, &schema, &generated.csv, &generated.jsonl).await?;
     Ok((id, count, realism))

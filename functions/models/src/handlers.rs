@@ -9,6 +9,7 @@ use serde_json::{json, Value};
 use shared::http::{JsonBody, PathId, QueryPairs};
 use shared::records::{DatasetRecord, JobRecord, JobStatus, ModelRecord, ModelStatus};
 use shared::store::{ModelQuery, StoreError};
+use shared::training::{Architecture, OptimizerKind};
 use shared::{clock, ids, worker, ApiError, ApiResult, AppState};
 
 use crate::estimate;
@@ -117,6 +118,23 @@ pub async fn train(State(state): State<AppState>, JsonBody(body): JsonBody) -> A
     // Seeds stay below 2^53 so they survive a round trip through JSON numbers.
     let req = TrainRequest::parse(&body, || rand::random::<u64>() & ((1 << 53) - 1))?;
     let dataset = trainable_dataset(&state, &req.model.dataset).await?;
+    let architecture =
+        Architecture::parse(&req.model.architecture, req.model.hidden_layers.clone())
+            .map_err(ApiError::internal)?;
+    let optimizer = OptimizerKind::parse(&req.training.optimizer).map_err(ApiError::internal)?;
+    // The tuning search may double the batch: hold the worker to that.
+    let mut planned = req.training.clone();
+    if planned.ai_enhancement {
+        planned.batch_size = planned.batch_size.saturating_mul(2);
+    }
+    let capacity = crate::capacity::check(
+        &dataset,
+        &architecture,
+        &planned,
+        optimizer,
+        state.config.worker.memory_bytes,
+        state.config.function_memory_bytes,
+    )?;
     let now = clock::now();
     let model_id = ids::new_model_id();
     let job_id = ids::new_job_id();
@@ -191,6 +209,7 @@ pub async fn train(State(state): State<AppState>, JsonBody(body): JsonBody) -> A
         "monitoring_url": monitoring_url(&model_id),
         "providers_not_configured": not_configured,
         "dataset": {"id": dataset.id, "rows": dataset.rows, "target": dataset.target},
+        "resources": capacity,
     });
     Ok((StatusCode::ACCEPTED, Json(body)).into_response())
 }

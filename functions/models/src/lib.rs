@@ -1,5 +1,6 @@
 //! The `models` function: model records and the training jobs that build them.
 
+mod capacity;
 mod estimate;
 mod handlers;
 mod predict;

@@ -18,13 +18,67 @@ pub const MAX_ROWS: usize = 1000;
 /// included, so 5 MiB of rows. 1,000 rows of 64 numeric features are about 1.2 MB; the
 /// limit holds 1,000 rows of about 250 such features.
 pub const BODY_LIMIT_BYTES: usize = 5 * 1024 * 1024;
-/// Loaded models kept in this instance; a warm Lambda answers without reading S3 again.
-const CACHED_MODELS: usize = 8;
+/// Loaded models kept in this instance, bounded by bytes (a model's weights take about its
+/// artifact's size): a quarter of the function's memory, so a warm Lambda answers without
+/// reading S3 again and the cache never starves a prediction. Least recently used goes first.
+pub const CACHE_SHARE_OF_MEMORY: u64 = 4;
 
-type Cache = Mutex<HashMap<String, Arc<Artifact>>>;
+#[derive(Default)]
+struct Cache {
+    entries: HashMap<String, Entry>,
+    used_bytes: u64,
+    clock: u64,
+}
 
-fn cache() -> &'static Cache {
-    static CACHE: OnceLock<Cache> = OnceLock::new();
+struct Entry {
+    artifact: Arc<Artifact>,
+    bytes: u64,
+    last_used: u64,
+}
+
+impl Cache {
+    fn get(&mut self, key: &str) -> Option<Arc<Artifact>> {
+        self.clock += 1;
+        let now = self.clock;
+        self.entries.get_mut(key).map(|e| {
+            e.last_used = now;
+            e.artifact.clone()
+        })
+    }
+
+    /// Keeps `artifact` unless it alone exceeds the budget, evicting the least recently used.
+    fn insert(&mut self, key: String, artifact: Arc<Artifact>, bytes: u64, budget: u64) {
+        if bytes > budget || self.entries.contains_key(&key) {
+            return;
+        }
+        while self.used_bytes + bytes > budget {
+            let Some(oldest) = self
+                .entries
+                .iter()
+                .min_by_key(|(_, e)| e.last_used)
+                .map(|(k, _)| k.clone())
+            else {
+                break;
+            };
+            if let Some(e) = self.entries.remove(&oldest) {
+                self.used_bytes -= e.bytes;
+            }
+        }
+        self.clock += 1;
+        self.used_bytes += bytes;
+        self.entries.insert(
+            key,
+            Entry {
+                artifact,
+                bytes,
+                last_used: self.clock,
+            },
+        );
+    }
+}
+
+fn cache() -> &'static Mutex<Cache> {
+    static CACHE: OnceLock<Mutex<Cache>> = OnceLock::new();
     CACHE.get_or_init(Default::default)
 }
 
@@ -32,7 +86,7 @@ async fn load(state: &AppState, info: &ArtifactInfo) -> ApiResult<Arc<Artifact>>
     // The key plus the save time: a retrained model never serves stale weights.
     let cache_key = format!("{}@{}", info.key, info.saved_at.timestamp_millis());
     if let Some(a) = cache().lock().expect("cache lock").get(&cache_key) {
-        return Ok(a.clone());
+        return Ok(a);
     }
     let bytes = state
         .blobs
@@ -45,16 +99,17 @@ async fn load(state: &AppState, info: &ArtifactInfo) -> ApiResult<Arc<Artifact>>
                 info.key
             )))
         })?;
+    let size = bytes.len() as u64;
     let artifact = tokio::task::spawn_blocking(move || Artifact::from_bytes(&bytes))
         .await
         .map_err(ApiError::internal)?
         .map_err(ApiError::internal)?;
     let artifact = Arc::new(artifact);
-    let mut c = cache().lock().expect("cache lock");
-    if c.len() >= CACHED_MODELS {
-        c.clear();
-    }
-    c.insert(cache_key, artifact.clone());
+    let budget = state.config.function_memory_bytes / CACHE_SHARE_OF_MEMORY;
+    cache()
+        .lock()
+        .expect("cache lock")
+        .insert(cache_key, artifact.clone(), size, budget);
     Ok(artifact)
 }
 
@@ -104,4 +159,45 @@ pub async fn predict(
         "count": predictions.len(),
         "predictions": predictions,
     })))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn artifact() -> Arc<Artifact> {
+        let table = shared::training::fixtures::blobs(40, 1);
+        let (train, val, encoder) = shared::training::fixtures::encoded(&table, "label");
+        let params = shared::training::TrainParams {
+            architecture: shared::training::Architecture::LogisticRegression,
+            optimizer: shared::training::OptimizerKind::Adam,
+            epochs: 1,
+            batch_size: 8,
+            learning_rate: 0.01,
+            weight_decay: 0.0,
+            target_accuracy: None,
+            seed: 1,
+        };
+        let trained = shared::training::train(&train, &val, &encoder, &params, &mut ()).unwrap();
+        Arc::new(trained.artifact)
+    }
+
+    #[test]
+    fn the_cache_is_bounded_by_bytes_and_evicts_the_least_recently_used() {
+        let a = artifact();
+        let mut c = Cache::default();
+        c.insert("a".into(), a.clone(), 40, 100);
+        c.insert("b".into(), a.clone(), 40, 100);
+        assert!(c.get("a").is_some(), "a is now the most recent");
+        c.insert("c".into(), a.clone(), 40, 100);
+        assert!(c.get("b").is_none(), "b was least recently used");
+        assert!(c.get("a").is_some() && c.get("c").is_some());
+        assert_eq!(c.used_bytes, 80);
+        c.insert("huge".into(), a, 101, 100);
+        assert!(
+            c.get("huge").is_none(),
+            "larger than the whole budget: not kept"
+        );
+        assert_eq!(c.used_bytes, 80);
+    }
 }

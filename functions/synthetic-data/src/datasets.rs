@@ -33,6 +33,7 @@ fn summary(d: &DatasetRecord) -> Value {
         "csv_bytes": d.csv_bytes,
         "jsonl_bytes": d.jsonl_bytes,
         "created_at": clock::rfc3339(d.created_at),
+        "training_shape": d.training_shape,
         "download_urls": download_urls(&d.id),
     })
 }
@@ -260,6 +261,7 @@ pub async fn upload(
     let id = ids::new_dataset_id();
     let dir = state.config.scratch_dir.join("mlaas-upload");
     let columns = datasets::upload_columns(&table, &report);
+    let training_shape = datasets::upload_shape(&table, &columns);
     let (csv, jsonl, csv_bytes, jsonl_bytes) = {
         let id = id.clone();
         tokio::task::spawn_blocking(move || datasets::write_upload(&csv, &table, &dir, &id))
@@ -279,6 +281,7 @@ pub async fn upload(
         jsonl_bytes,
         quality: None,
         created_at: clock::now(),
+        training_shape: Some(training_shape),
     };
     datasets::store(&state, &record, &schema, &csv, &jsonl).await?;
     let mut body = summary(&record);

@@ -186,6 +186,10 @@ pub async fn synthetic_data(
         jsonl_bytes: generated.jsonl_bytes,
         quality: Some(quality_json.clone()),
         created_at: clock::now(),
+        training_shape: Some(shared::datasets::generated_shape(
+            &designed.schema,
+            &generated.quality,
+        )),
     };
     let storing = Instant::now();
     datasets::store(

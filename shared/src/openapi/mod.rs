@@ -284,8 +284,11 @@ fn operations(g: &mut Schemas) -> Vec<Op> {
             id: "trainModel",
             function: "models",
             summary: "Start training",
-            description: "Validates the request (the first bad field is named), stores the model \
-                          and a `queued` job, and answers 202. The worker trains it.",
+            description: "Validates the request (the first bad field is named), holds it against \
+                          the worker's and the models function's memory and the dataset's classes \
+                          (a request that cannot fit or be split is a 400 with the estimate), \
+                          stores the model and a `queued` job, and answers 202 with the \
+                          estimates in `resources`. The worker trains it.",
             kind: Kind::Write,
             params: vec![idempotency_key()],
             body: json_content(g.req::<s::TrainRequest>()),
@@ -297,7 +300,8 @@ fn operations(g: &mut Schemas) -> Vec<Op> {
                 ),
                 error(
                     400,
-                    "a field is missing or invalid; an unsupported type or architecture",
+                    "a field is missing or invalid; an unsupported type or architecture; more \
+                     memory than the worker or the models function has; data that cannot be split",
                 ),
                 error(404, "the dataset does not exist"),
             ],
@@ -368,7 +372,10 @@ fn operations(g: &mut Schemas) -> Vec<Op> {
             id: "predict",
             function: "models",
             summary: "Predict with a trained model",
-            description: "Class probabilities for 1-1000 feature rows.",
+            description: "Class probabilities for 1-1000 feature rows; the body may be up to \
+                          5 MiB (1,000 rows of about 250 numeric features). A value the model \
+                          cannot compute with (its standardized value or the output is not a \
+                          finite float32) is a 400 naming `rows[i].feature`.",
             kind: Kind::Write,
             params: vec![model_id(), idempotency_key()],
             body: json_content(g.req::<s::PredictRequest>()),
@@ -448,7 +455,9 @@ fn operations(g: &mut Schemas) -> Vec<Op> {
             function: "synthetic-data",
             summary: "Upload a CSV",
             description: "A table as `text/csv` (name and target in the query) or JSON with `csv` \
-                          text or `rows`; 6 MiB at most. Its schema is fitted on upload.",
+                          text or `rows`; 6 MiB at most. Stored byte for byte as sent (JSON rows \
+                          as the CSV they spell); its schema is fitted on upload, and `columns` \
+                          says how each column was read and why.",
             kind: Kind::Write,
             params: vec![
                 query("name", "the dataset's name", json!({"type": "string"})),
@@ -486,8 +495,9 @@ fn operations(g: &mut Schemas) -> Vec<Op> {
             id: "downloadDataset",
             function: "synthetic-data",
             summary: "Download a dataset",
-            description:
-                "The body as CSV or JSON Lines; in AWS a presigned S3 redirect above 5 MB.",
+            description: "The body as CSV or JSON Lines; above 4 MiB in AWS a presigned S3 \
+                          redirect, above 1 MiB locally a redirect to the dev server's signed \
+                          blob URL (the emulator loses large responses).",
             kind: Kind::Read,
             params: vec![
                 dataset_id(),
@@ -509,7 +519,7 @@ fn operations(g: &mut Schemas) -> Vec<Op> {
                 ),
                 (
                     302,
-                    "a presigned S3 URL in `Location` (large bodies in AWS)",
+                    "a presigned URL in `Location` (S3 in AWS, the dev server's blob route locally)",
                     vec![],
                 ),
                 error(400, "a bad or unknown query parameter"),

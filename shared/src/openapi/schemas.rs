@@ -18,7 +18,7 @@ use crate::synth::DataSchema;
 // The records' own types, so what the store keeps and what the document says cannot part.
 pub use crate::records::{
     ArtifactInfo, DatasetColumn, DatasetOrigin, EpochRecord, JobStatus, ModelStatus, Progress,
-    StatusTransition,
+    StatusTransition, TrainingShape,
 };
 pub use crate::store::UsageRow;
 
@@ -310,6 +310,10 @@ pub struct TrainAccepted {
     pub monitoring_url: String,
     pub providers_not_configured: Vec<String>,
     pub dataset: TrainDataset,
+    /// The memory estimates the job was accepted with (bytes): `parameters`, `training` and
+    /// `worker_memory_bytes`, `serving` and `models_function_memory_bytes`,
+    /// `feature_width_source`.
+    pub resources: Object,
 }
 
 /// The training configuration as stored (defaults filled in).
@@ -615,6 +619,7 @@ pub struct DatasetSummary {
     pub csv_bytes: u64,
     pub jsonl_bytes: u64,
     pub created_at: String,
+    pub training_shape: Option<TrainingShape>,
     pub download_urls: DownloadUrls,
 }
 

@@ -41,19 +41,19 @@ impl Matrix {
     }
 }
 
-/// Splits `table` into (train, validation), stratified by the target's class.
+/// The rows of (train, validation), stratified by the target's class, in table order.
 ///
 /// Rows with a null target are dropped. Within each class (classes in sorted order, so the
 /// result depends only on the data and the seed) the rows are shuffled with ChaCha8(seed) and
 /// `n_val = round(n · validation_fraction)` of them go to validation, clamped to `[1, n − 1]`
 /// when the class has n ≥ 2 rows (so it is on both sides); a class of one row stays in train.
 /// Each side keeps the table's row order.
-pub fn split(
+pub fn split_rows(
     table: &Table,
     target: &str,
     validation_fraction: f64,
     seed: u64,
-) -> Result<(Table, Table), TrainingError> {
+) -> Result<(Vec<usize>, Vec<usize>), TrainingError> {
     if !(validation_fraction > 0.0 && validation_fraction < 1.0) {
         return Err(TrainingError::invalid(
             "validation_fraction",
@@ -94,11 +94,57 @@ pub fn split(
     }
     train_idx.sort_unstable();
     val_idx.sort_unstable();
+    Ok((train_idx, val_idx))
+}
+
+/// Splits `table` into (train, validation), stratified by the target's class; see
+/// [`split_rows`] for the rule.
+pub fn split(
+    table: &Table,
+    target: &str,
+    validation_fraction: f64,
+    seed: u64,
+) -> Result<(Table, Table), TrainingError> {
+    let (train_idx, val_idx) = split_rows(table, target, validation_fraction, seed)?;
     let pick = |idx: &[usize]| Table {
         columns: table.columns.clone(),
         rows: idx.iter().map(|&i| table.rows[i].clone()).collect(),
     };
     Ok((pick(&train_idx), pick(&val_idx)))
+}
+
+/// As [`split`], moving the rows instead of copying them: the worker never holds the
+/// table twice.
+pub fn split_owned(
+    table: Table,
+    target: &str,
+    validation_fraction: f64,
+    seed: u64,
+) -> Result<(Table, Table), TrainingError> {
+    let (train_idx, val_idx) = split_rows(&table, target, validation_fraction, seed)?;
+    let mut side = vec![None; table.rows.len()];
+    for &i in &train_idx {
+        side[i] = Some(false);
+    }
+    for &i in &val_idx {
+        side[i] = Some(true);
+    }
+    let mut train = Table {
+        columns: table.columns.clone(),
+        rows: Vec::with_capacity(train_idx.len()),
+    };
+    let mut val = Table {
+        columns: table.columns,
+        rows: Vec::with_capacity(val_idx.len()),
+    };
+    for (row, side) in table.rows.into_iter().zip(side) {
+        match side {
+            Some(false) => train.rows.push(row),
+            Some(true) => val.rows.push(row),
+            None => {}
+        }
+    }
+    Ok((train, val))
 }
 
 fn target_index(table: &Table, target: &str) -> Result<usize, TrainingError> {
@@ -532,6 +578,11 @@ mod tests {
         text.push_str("100,\n");
         let t = Table::from_csv(&text).unwrap();
         let (train, val) = split(&t, "y", 0.25, 3).unwrap();
+        assert_eq!(
+            split_owned(t.clone(), "y", 0.25, 3).unwrap(),
+            (train.clone(), val.clone()),
+            "moving the rows splits them the same"
+        );
         assert_eq!(train.rows.len() + val.rows.len(), 100);
         let small = |t: &Table| t.rows.iter().filter(|r| r[1] == json!("small")).count();
         assert_eq!((small(&train), small(&val)), (15, 5));

@@ -14,6 +14,7 @@
 pub mod artifact;
 pub mod chart;
 pub mod data;
+pub mod memory;
 pub mod metrics;
 pub mod model;
 pub mod trainer;
@@ -21,7 +22,7 @@ pub mod tuning;
 
 pub use artifact::{Artifact, LayerWeights, Prediction};
 pub use chart::history_svg;
-pub use data::{split, Encoder, FeatureEncoding, Matrix};
+pub use data::{split, split_owned, split_rows, Encoder, FeatureEncoding, Matrix};
 pub use metrics::{ClassMetrics, Metrics};
 pub use model::{Activation, Architecture, OptimizerKind};
 pub use trainer::{train, Control, EpochStats, Observer, StopReason, TrainParams, Trained};
@@ -52,5 +53,5 @@ impl TrainingError {
     }
 }
 
-#[cfg(test)]
-pub(crate) mod fixtures;
+#[doc(hidden)]
+pub mod fixtures;

@@ -128,12 +128,16 @@ async fn train_claimed(
     let t = tracker.clone();
     let work = tokio::task::spawn_blocking(move || -> Result<Ending, Failure> {
         let table = Table::from_csv(&csv).map_err(|e| Failure::new("invalid_data", e))?;
+        // Memory: the text, the parsed table and its split are each larger than the
+        // matrices; keep only what the next step needs.
+        drop(csv);
         let target = dataset
             .target
             .clone()
             .ok_or_else(|| Failure::new("invalid_data", "the dataset has no target column"))?;
-        let (train_table, val_table) = training::split(&table, &target, validation_split, seed)
-            .map_err(|e| Failure::new("invalid_data", e))?;
+        let (train_table, val_table) =
+            training::split_owned(table, &target, validation_split, seed)
+                .map_err(|e| Failure::new("invalid_data", e))?;
         let encoder = Encoder::fit(&train_table, &dataset.columns, &target)
             .map_err(|e| Failure::new("invalid_data", e))?;
         let train_m = encoder
@@ -142,6 +146,7 @@ async fn train_claimed(
         let val_m = encoder
             .encode(&val_table)
             .map_err(|e| Failure::new("invalid_data", e))?;
+        drop(val_table);
         t.update(|j| {
             j.step(
                 secondary::LOADING_DATA,
@@ -188,6 +193,7 @@ async fn train_claimed(
             let enhanced = enhanced.map_err(|e| Failure::new("enhancement_error", e))?;
             (enhanced.train, enhanced.params, Some(enhanced.report))
         };
+        drop(train_table);
         if let Err(i) = t.runtime_step(secondary::TRAINING, "training") {
             return Ok(Ending::Interrupted(i));
         }
