@@ -7,7 +7,7 @@
 //!
 //! ```text
 //! training = BASE + CELL·C + PARAM·P + LARGEST·L + ACTIVATION·A·max(b, min(validation rows, 8192))
-//! serving  = BASE + SERVE_PARAM·P + SERVE_ACTIVATION·A·rows
+//! serving  = BASE + SERVE_PARAM·P + SERVE_ACTIVATION·A·rows + SERVE_INPUT·features·rows
 //! ```
 //!
 //! PARAM is what every parameter costs for as long as training runs (weights, gradients and,
@@ -40,6 +40,8 @@ pub const EVAL_CHUNK_ROWS: u64 = 8192;
 /// activation value per predicted row (the forward pass's tensors).
 pub const SERVE_PARAM_BYTES: u64 = 8;
 pub const SERVE_ACTIVATION_BYTES: u64 = 12;
+/// Serving: per input value of the request (its parsed JSON and the encoded features).
+pub const SERVE_INPUT_BYTES: u64 = 150;
 
 /// A network's sizes as the memory terms need them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,6 +49,8 @@ pub struct NetworkSize {
     pub parameters: u64,
     pub largest_layer: u64,
     pub activations_per_sample: u64,
+    /// Features per sample (the network's input width).
+    pub inputs_per_sample: u64,
 }
 
 impl NetworkSize {
@@ -65,6 +69,7 @@ impl NetworkSize {
             parameters: layers.iter().fold(0u64, |a, b| a.saturating_add(*b)),
             largest_layer: layers.iter().copied().max().unwrap_or(0),
             activations_per_sample: sizes[1..].iter().map(|&s| s as u64).sum(),
+            inputs_per_sample: width as u64,
         }
     }
 }
@@ -86,6 +91,7 @@ pub struct ServingMemory {
     pub base_bytes: u64,
     pub parameters_bytes: u64,
     pub activations_bytes: u64,
+    pub input_bytes: u64,
     pub total_bytes: u64,
 }
 
@@ -132,11 +138,15 @@ pub fn serving(net: NetworkSize, rows: u64) -> ServingMemory {
     let activations_bytes = SERVE_ACTIVATION_BYTES
         .saturating_mul(net.activations_per_sample)
         .saturating_mul(rows);
+    let input_bytes = SERVE_INPUT_BYTES
+        .saturating_mul(net.inputs_per_sample)
+        .saturating_mul(rows);
     ServingMemory {
         base_bytes: BASE_BYTES,
         parameters_bytes,
         activations_bytes,
-        total_bytes: [BASE_BYTES, parameters_bytes, activations_bytes]
+        input_bytes,
+        total_bytes: [BASE_BYTES, parameters_bytes, activations_bytes, input_bytes]
             .iter()
             .fold(0u64, |a, b| a.saturating_add(*b)),
     }
