@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 use crate::error::{ApiError, ApiResult};
 use crate::records::{ClassCount, DatasetColumn, DatasetRecord, TrainingShape};
 use crate::state::AppState;
-use crate::synth::{
+use synth::{
     Balance, ColumnKind, CsvSink, DataSchema, FitReport, Generator, JsonlSink, Quality,
     QualityAccumulator, Reference, Row, SynthError, Table,
 };
@@ -208,10 +208,10 @@ pub fn write_upload(
             let t = cell.trim();
             match types[j] {
                 _ if t.is_empty() => line.extend_from_slice(b"null"),
-                JsonType::Number if crate::synth::table::is_json_number(t) => {
+                JsonType::Number if synth::table::is_json_number(t) => {
                     line.extend_from_slice(t.as_bytes())
                 }
-                JsonType::Number => match crate::synth::table::typed_field(t) {
+                JsonType::Number => match synth::table::typed_field(t) {
                     Value::Number(n) => line.extend_from_slice(n.to_string().as_bytes()),
                     _ => serde_json::to_writer(&mut line, cell).map_err(ApiError::internal)?,
                 },
@@ -248,7 +248,7 @@ pub fn upload_columns(table: &Table, report: &FitReport) -> Vec<DatasetColumn> {
         .map(|(j, name)| {
             let fitted = report.columns.iter().find(|c| &c.name == name);
             let padded = table.rows.iter().find_map(|r| match r.get(j) {
-                Some(Value::String(s)) if crate::synth::table::is_zero_padded(s.trim()) => {
+                Some(Value::String(s)) if synth::table::is_zero_padded(s.trim()) => {
                     Some(s.clone())
                 }
                 _ => None,
@@ -330,13 +330,13 @@ pub fn upload_shape(table: &Table, columns: &[DatasetColumn]) -> TrainingShape {
         let cells = table.rows.iter().filter_map(|r| r.get(j));
         match column.kind.as_str() {
             "target" => {
-                for key in cells.filter_map(crate::synth::table::value_key) {
+                for key in cells.filter_map(synth::table::value_key) {
                     *class_counts.entry(key).or_default() += 1;
                 }
             }
             "categorical" | "boolean" => {
                 let distinct: std::collections::HashSet<String> = cells
-                    .filter_map(crate::synth::table::value_key)
+                    .filter_map(synth::table::value_key)
                     .map(|k| {
                         if column.kind == "boolean" {
                             k.to_ascii_lowercase()

@@ -181,8 +181,8 @@ impl IntoResponse for ApiError {
 pub type ApiResult<T> = Result<T, ApiError>;
 
 /// The analyzer names the bad field (`architecture.layers[2].kernel_size`).
-impl From<crate::analysis::AnalysisError> for ApiError {
-    fn from(e: crate::analysis::AnalysisError) -> Self {
+impl From<analysis::AnalysisError> for ApiError {
+    fn from(e: analysis::AnalysisError) -> Self {
         let field = e.field().to_string();
         ApiError::validation(field, Value::Null, "see message", e.to_string())
     }

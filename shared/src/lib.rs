@@ -1,9 +1,10 @@
-//! The orchestration crate every Lambda function shares.
+//! The orchestration crate every Lambda function shares: configuration, the error envelope,
+//! HTTP plumbing, stores and blobs, records, the providers and their orchestrator, datasets.
 //!
-//! Arrows point one way: functions → shared; inside, `http` and handlers' helpers → `store`,
-//! `providers`, `records`; `records` and `validate` import nothing of the others.
+//! Arrows point one way: functions → shared → engines (`synth`, `analysis`; never
+//! `training`, so a function that neither trains nor predicts builds no candle). See
+//! ARCHITECTURE.md.
 
-pub mod analysis;
 pub mod auth;
 pub mod aws;
 pub mod blobs;
@@ -22,11 +23,8 @@ pub mod ratelimit;
 pub mod records;
 pub mod state;
 pub mod store;
-pub mod synth;
-pub mod training;
 pub mod usage;
 pub mod validate;
-pub mod worker;
 
 pub use config::Config;
 pub use error::{ApiError, ApiResult};

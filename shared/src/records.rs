@@ -286,16 +286,9 @@ pub enum DatasetOrigin {
     Uploaded,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-pub struct DatasetColumn {
-    pub name: String,
-    /// numeric, integer, categorical, boolean, datetime, target, or empty (every cell empty:
-    /// kept in the data, not used for training).
-    pub kind: String,
-    /// Why an uploaded column was read as `kind` (uploads only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
-}
+/// A stored dataset's column, as it was read (defined by the synthetic-data engine, which
+/// types the columns).
+pub use synth::DatasetColumn;
 
 /// A stored tabular dataset. The body lives in the blob store (CSV and JSONL side by side)
 /// with its full schema as JSON; the record stays small (DynamoDB items stop at 400 KB).

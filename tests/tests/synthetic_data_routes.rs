@@ -100,7 +100,7 @@ async fn spec_example_without_providers_uses_the_builtin_designer() {
 async fn a_configured_provider_designs_the_schema_and_its_advice_is_marked() {
     let mock = MockProviders::start().await;
     let designed = json!({
-        "schema": shared::synth::design(
+        "schema": synth::design(
             "Binary classifier for email spam detection",
             Some("Email dataset with subject, body, sender features"),
         ),

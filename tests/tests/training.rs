@@ -11,8 +11,8 @@ use axum::Router;
 use http::Request;
 use serde_json::{json, Value};
 use shared::records::JobStatus;
-use shared::worker::{self, Outcome, StreamBatch};
 use shared::AppState;
+use training_worker::{self as worker, Outcome, StreamBatch};
 
 const BREAST_CANCER: &str = include_str!("../fixtures/breast_cancer.csv");
 

@@ -8,9 +8,9 @@
 
 use std::time::{Duration, Instant};
 
+use analysis::{self, fixtures};
 use api_tests::mock_providers::{MockProviders, Step};
 use serde_json::json;
-use shared::analysis::{self, fixtures};
 use shared::providers::Provider;
 
 fn median(v: &mut [f64]) -> f64 {

@@ -13,11 +13,9 @@
 
 use serde_json::{json, Value};
 use shared::records::DatasetColumn;
-use shared::synth::Table;
-use shared::training::memory::{self, NetworkSize};
-use shared::training::{
-    self, Activation, Architecture, Artifact, Encoder, OptimizerKind, TrainParams,
-};
+use synth::Table;
+use training::memory::{self, NetworkSize};
+use training::{self, Activation, Architecture, Artifact, Encoder, OptimizerKind, TrainParams};
 
 fn peak_rss_bytes() -> u64 {
     let status = std::fs::read_to_string("/proc/self/status").expect("/proc/self/status");

@@ -14,7 +14,7 @@
 use std::time::Instant;
 
 use serde_json::json;
-use shared::synth::{self, Balance, CsvSink, Generator, QualityAccumulator, Reference, Table};
+use synth::{self, Balance, CsvSink, Generator, QualityAccumulator, Reference, Table};
 
 fn run(
     schema: &synth::DataSchema,

@@ -11,10 +11,8 @@ use std::time::Instant;
 
 use serde_json::json;
 use shared::records::DatasetColumn;
-use shared::synth::Table;
-use shared::training::{
-    self, Activation, Architecture, Encoder, Matrix, OptimizerKind, TrainParams,
-};
+use synth::Table;
+use training::{self, Activation, Architecture, Encoder, Matrix, OptimizerKind, TrainParams};
 
 const BREAST_CANCER: &str = include_str!("../../../tests/fixtures/breast_cancer.csv");
 

@@ -1,7 +1,7 @@
 //! `POST /v1/ai/analyze` parsed at the edge.
 
+use analysis::AnalysisInput;
 use serde_json::Value;
-use shared::analysis::AnalysisInput;
 use shared::providers::Provider;
 use shared::validate::Fields;
 use shared::ApiError;

@@ -2,12 +2,12 @@
 
 use std::time::Instant;
 
+use analysis::{self, Analysis};
 use axum::extract::State;
 use axum::Json;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
-use shared::analysis::{self, Analysis};
 use shared::http::JsonBody;
 use shared::orchestrator::{Answer, Ask, Source};
 use shared::providers::Prompt;

@@ -5,17 +5,17 @@ use std::future::Future;
 use std::pin::Pin;
 use std::time::{Duration, Instant};
 
+use analysis::{self, AnalysisInput};
 use axum::extract::State;
 use axum::Json;
 use serde_json::{json, Value};
-use shared::analysis::{self, AnalysisInput};
 use shared::datasets::{self, Plan};
 use shared::http::JsonBody;
 use shared::orchestrator::{fan_out, Answer, Answered, Ask, Source, Unanswered};
 use shared::providers::Prompt;
 use shared::records::{DatasetOrigin, DatasetRecord};
-use shared::synth::{self, Balance};
 use shared::{clock, ids, usage, ApiError, ApiResult, AppState};
+use synth::{self, Balance};
 
 use crate::parts::{self, PartOutput};
 use crate::request::{DataKind, EnhanceRequest};

@@ -1,14 +1,14 @@
 //! What a training request needs, held against what the worker and this function have,
 //! before the job is accepted: data that cannot be split, a network whose training does not
 //! fit the worker's memory, a model too large to serve here. Each refusal is a 400 naming
-//! the field to change, with the numbers (`shared::training::memory` has the formulas).
+//! the field to change, with the numbers (`training::memory` has the formulas).
 
 use serde::Serialize;
 use serde_json::json;
 use shared::records::{DatasetRecord, TrainingConfig};
-use shared::training::memory::{self, NetworkSize, ServingMemory, TrainingMemory};
-use shared::training::{Architecture, OptimizerKind};
 use shared::ApiError;
+use training::memory::{self, NetworkSize, ServingMemory, TrainingMemory};
+use training::{Architecture, OptimizerKind};
 
 use crate::estimate::FEATURES_PER_COLUMN;
 use crate::predict::MAX_ROWS;
@@ -34,7 +34,7 @@ fn mb(bytes: u64) -> f64 {
     (bytes as f64 / 1e6 * 10.0).round() / 10.0
 }
 
-/// The split's rule (see `shared::training::split_rows`): two classes, and a class with two
+/// The split's rule (see `training::split_rows`): two classes, and a class with two
 /// rows so validation is not empty.
 fn check_split(dataset: &DatasetRecord) -> Result<(), ApiError> {
     let Some(shape) = &dataset.training_shape else {

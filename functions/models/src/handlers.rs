@@ -9,8 +9,9 @@ use serde_json::{json, Value};
 use shared::http::{JsonBody, PathId, QueryPairs};
 use shared::records::{DatasetRecord, JobRecord, JobStatus, ModelRecord, ModelStatus};
 use shared::store::{ModelQuery, StoreError};
-use shared::training::{Architecture, OptimizerKind};
-use shared::{clock, ids, worker, ApiError, ApiResult, AppState};
+use shared::{clock, ids, ApiError, ApiResult, AppState};
+use training::{Architecture, OptimizerKind};
+use training_worker as worker;
 
 use crate::estimate;
 use crate::request::TrainRequest;
@@ -369,10 +370,10 @@ fn stop_answer(model: &ModelRecord, job: &JobRecord, code: StatusCode) -> Respon
 pub async fn metrics_svg(State(state): State<AppState>, PathId(id): PathId) -> ApiResult<Response> {
     let model = load_model(&state, &id).await?;
     let job = load_job(&state, &model).await?;
-    let history: Vec<shared::training::EpochStats> = job
+    let history: Vec<training::EpochStats> = job
         .history
         .iter()
-        .map(|e| shared::training::EpochStats {
+        .map(|e| training::EpochStats {
             epoch: e.epoch,
             loss: e.loss,
             val_loss: e.val_loss,
@@ -382,7 +383,7 @@ pub async fn metrics_svg(State(state): State<AppState>, PathId(id): PathId) -> A
         })
         .collect();
     let title = format!("{} ({})", model.name, job.status.as_str());
-    let svg = shared::training::history_svg(&title, &history);
+    let svg = training::history_svg(&title, &history);
     Ok((
         [
             (header::CONTENT_TYPE, "image/svg+xml; charset=utf-8"),

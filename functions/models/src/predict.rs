@@ -8,9 +8,9 @@ use axum::Json;
 use serde_json::{json, Value};
 use shared::http::{JsonBody, PathId};
 use shared::records::ArtifactInfo;
-use shared::training::{Artifact, TrainingError};
 use shared::validate::Fields;
 use shared::{ApiError, ApiResult, AppState};
+use training::{Artifact, TrainingError};
 
 /// Rows per request: a prediction answer stays well under API Gateway's 6 MB.
 pub const MAX_ROWS: usize = 1000;
@@ -166,11 +166,11 @@ mod tests {
     use super::*;
 
     fn artifact() -> Arc<Artifact> {
-        let table = shared::training::fixtures::blobs(40, 1);
-        let (train, val, encoder) = shared::training::fixtures::encoded(&table, "label");
-        let params = shared::training::TrainParams {
-            architecture: shared::training::Architecture::LogisticRegression,
-            optimizer: shared::training::OptimizerKind::Adam,
+        let table = training::fixtures::blobs(40, 1);
+        let (train, val, encoder) = training::fixtures::encoded(&table, "label");
+        let params = training::TrainParams {
+            architecture: training::Architecture::LogisticRegression,
+            optimizer: training::OptimizerKind::Adam,
             epochs: 1,
             batch_size: 8,
             learning_rate: 0.01,
@@ -178,7 +178,7 @@ mod tests {
             target_accuracy: None,
             seed: 1,
         };
-        let trained = shared::training::train(&train, &val, &encoder, &params, &mut ()).unwrap();
+        let trained = training::train(&train, &val, &encoder, &params, &mut ()).unwrap();
         Arc::new(trained.artifact)
     }
 

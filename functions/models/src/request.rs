@@ -3,9 +3,9 @@
 use serde_json::{json, Value};
 use shared::providers::Provider;
 use shared::records::{TrainingConfig, DEFAULT_OPTIMIZER, DEFAULT_VALIDATION_SPLIT};
-use shared::training::{Architecture, OptimizerKind};
 use shared::validate::Fields;
 use shared::ApiError;
+use training::{Architecture, OptimizerKind};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct ModelConfig {

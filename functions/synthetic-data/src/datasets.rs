@@ -12,9 +12,9 @@ use axum::Json;
 use serde_json::{json, Value};
 use shared::http::{PathId, QueryPairs};
 use shared::records::{DatasetOrigin, DatasetRecord};
-use shared::synth::{self, Table};
 use shared::validate::Fields;
 use shared::{clock, ids, paging, ApiError, ApiResult, AppState};
+use synth::{self, Table};
 
 use shared::datasets::{self, download_urls, synth_error};
 

@@ -15,8 +15,8 @@ use shared::datasets::{self, column_kinds, download_urls, synth_error, Plan};
 use shared::orchestrator::{Answer, Ask, Source};
 use shared::providers::Prompt;
 use shared::records::{DatasetOrigin, DatasetRecord};
-use shared::synth::{self, DataSchema, FitReport, Table};
 use shared::{clock, ids, usage, ApiError, ApiResult, AppState};
+use synth::{self, DataSchema, FitReport, Table};
 
 use crate::recommend::{self, Recommendation};
 use crate::request::{SchemaInput, SyntheticRequest};

@@ -2,7 +2,7 @@
 //! behind it. Thresholds are stated here and in the README.
 
 use serde::Serialize;
-use shared::synth::{DataSchema, FitReport, Quality};
+use synth::{DataSchema, FitReport, Quality};
 
 use crate::request::SyntheticRequest;
 
@@ -88,7 +88,7 @@ pub fn derive(
         }
     }
     for c in &schema.columns {
-        if let shared::synth::ColumnKind::Categorical { categories, .. } = &c.kind {
+        if let synth::ColumnKind::Categorical { categories, .. } = &c.kind {
             let n = categories.len();
             if n > HIGH_CARDINALITY {
                 out.push(builtin(

@@ -4,9 +4,9 @@
 use serde_json::{json, Value};
 use shared::datasets::synth_error;
 use shared::providers::Provider;
-use shared::synth::{Balance, DataSchema, Table};
 use shared::validate::Fields;
 use shared::ApiError;
+use synth::{Balance, DataSchema, Table};
 
 pub const MAX_ROWS: i64 = 1_000_000;
 pub const DEFAULT_ROWS: u64 = 1_000;

@@ -1,5 +1,5 @@
 use lambda_runtime::{service_fn, LambdaEvent};
-use shared::worker::{self, StreamBatch};
+use training_worker::StreamBatch;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
@@ -8,9 +8,9 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     lambda_runtime::run(service_fn(|event: LambdaEvent<StreamBatch>| {
         let state = state.clone();
         async move {
-            let deadline = worker::deadline_from_epoch_ms(event.context.deadline);
+            let deadline = training_worker::deadline_from_epoch_ms(event.context.deadline);
             Ok::<_, lambda_runtime::Error>(
-                worker::handle_batch(&state, event.payload, deadline).await,
+                training_worker::handle_batch(&state, event.payload, deadline).await,
             )
         }
     }))

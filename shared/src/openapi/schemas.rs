@@ -13,7 +13,7 @@
 use schemars::JsonSchema;
 use serde_json::{Map, Value};
 
-use crate::synth::DataSchema;
+use synth::DataSchema;
 
 // The records' own types, so what the store keeps and what the document says cannot part.
 pub use crate::records::{

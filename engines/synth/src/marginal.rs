@@ -580,7 +580,7 @@ impl ColumnModel {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::synth::stats::{ks_one_sample, sorted_finite};
+    use crate::stats::{ks_one_sample, sorted_finite};
     use rand::{Rng, SeedableRng};
     use rand_chacha::ChaCha8Rng;
     use rand_distr::StandardNormal;

@@ -245,9 +245,9 @@ impl Iterator for Generator {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::synth::schema::{ColumnKind, ColumnSpec, Correlation, Distribution, TargetSpec};
-    use crate::synth::stats::{norm_cdf, pearson};
-    use crate::synth::table::Cell;
+    use crate::schema::{ColumnKind, ColumnSpec, Correlation, Distribution, TargetSpec};
+    use crate::stats::{norm_cdf, pearson};
+    use crate::table::Cell;
 
     fn num(name: &str, distribution: Distribution) -> ColumnSpec {
         ColumnSpec {

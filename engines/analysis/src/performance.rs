@@ -478,7 +478,7 @@ fn parse_metrics(
                 "performance_metrics",
                 format!(
                     "must be an object of metric names to values, got {}",
-                    crate::validate::type_name(other)
+                    crate::json_type(other)
                 ),
             ))
         }

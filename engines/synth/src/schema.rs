@@ -1,5 +1,5 @@
 //! The data schema: what a client sends as `schema`, what an LLM provider returns as its typed
-//! answer, and what [`crate::synth::fit`] produces from sample rows.
+//! answer, and what [`crate::fit`] produces from sample rows.
 //!
 //! Kept LLM-friendly on purpose: plain objects, internally tagged enums (`"type"` for a column's
 //! kind, `"name"` for a distribution), no maps with free keys, and only `f64`/`i64`/`u32` numbers.

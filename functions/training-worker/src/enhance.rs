@@ -14,10 +14,10 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use crate::analysis::{self, AnalysisInput};
-use crate::records::DatasetColumn;
-use crate::synth::{self, Balance, Generator, Table};
-use crate::training::{
+use analysis::{self, AnalysisInput};
+use shared::records::DatasetColumn;
+use synth::{self, Balance, Generator, Table};
+use training::{
     self, Architecture, Encoder, Matrix, Metrics, Observer, TrainParams, TrainingError,
 };
 

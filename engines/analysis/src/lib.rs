@@ -25,6 +25,7 @@ pub mod memory;
 mod performance;
 mod score;
 mod shapes;
+pub mod spec;
 mod suggestions;
 mod text;
 
@@ -39,6 +40,19 @@ pub use performance::{
     ComputeFacts, Convergence, GeneralizationGap, ParsedMetrics, PerformanceAnalysis,
     ReferenceComparison, ReferenceResult,
 };
+
+/// A JSON value's type as a request's error names it.
+pub(crate) fn json_type(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(n) if n.is_i64() || n.is_u64() => "integer",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}
 
 /// What `POST /v1/ai/analyze` says about the model; every field is optional.
 #[derive(Debug, Clone, Default, Deserialize)]

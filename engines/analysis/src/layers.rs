@@ -286,7 +286,7 @@ pub(crate) fn parse(arch: Option<&Value>) -> Result<Architecture, AnalysisError>
                     "architecture.layers",
                     format!(
                         "must be an array of layer objects, got {}",
-                        crate::validate::type_name(other)
+                        crate::json_type(other)
                     ),
                 ))
             }
@@ -296,7 +296,7 @@ pub(crate) fn parse(arch: Option<&Value>) -> Result<Architecture, AnalysisError>
                 "architecture",
                 format!(
                     "must be an object with a `layers` array, got {}",
-                    crate::validate::type_name(other)
+                    crate::json_type(other)
                 ),
             ))
         }
@@ -497,7 +497,7 @@ fn describe(v: &Value) -> String {
     match v {
         Value::String(s) => format!("the string {s:?}"),
         Value::Number(n) => n.to_string(),
-        other => crate::validate::type_name(other).to_string(),
+        other => crate::json_type(other).to_string(),
     }
 }
 
@@ -641,7 +641,7 @@ fn parse_layer(index: usize, v: &Value) -> Result<LayerSpec, AnalysisError> {
             format!("architecture.layers[{index}]"),
             format!(
                 "must be an object with a \"type\", got {}",
-                crate::validate::type_name(v)
+                crate::json_type(v)
             ),
         ));
     };

@@ -1,6 +1,6 @@
 //! The training engine (pure): tabular classifiers trained with candle on the CPU.
 //!
-//! A stored dataset becomes a [`Table`](crate::synth::Table); [`split`] cuts it into stratified
+//! A stored dataset becomes a [`Table`](synth::Table); [`split`] cuts it into stratified
 //! train/validation halves; an [`Encoder`] fitted on the train half alone turns rows into a
 //! standardized, one-hot [`Matrix`]; [`train`] fits a logistic regression or an MLP with softmax
 //! cross-entropy, reporting each epoch to an [`Observer`] (deadlines, cancellation, progress);
@@ -41,6 +41,17 @@ pub enum TrainingError {
     Tensor(#[from] candle_core::Error),
     #[error("artifact: {0}")]
     Artifact(String),
+}
+
+/// A bad architecture or optimizer, as the specification names it.
+impl From<analysis::AnalysisError> for TrainingError {
+    fn from(e: analysis::AnalysisError) -> Self {
+        match e {
+            analysis::AnalysisError::Invalid { field, message } => {
+                TrainingError::Invalid { field, message }
+            }
+        }
+    }
 }
 
 impl TrainingError {

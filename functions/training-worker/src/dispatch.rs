@@ -2,9 +2,9 @@
 
 use std::time::{Duration, Instant};
 
-use crate::config::Dispatch;
-use crate::records::JobRecord;
-use crate::state::AppState;
+use shared::config::Dispatch;
+use shared::records::JobRecord;
+use shared::state::AppState;
 
 /// The emulator answers the Invoke API only when the worker is done: bounded by the worker's
 /// own limit plus its start-up.

@@ -5,10 +5,10 @@
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use crate::clock;
-use crate::records::{EpochRecord, JobRecord, JobStatus, Progress};
-use crate::store::{SharedStore, StoreError};
-use crate::training::{Control, EpochStats, Observer, StopReason};
+use shared::clock;
+use shared::records::{EpochRecord, JobRecord, JobStatus, Progress};
+use shared::store::{SharedStore, StoreError};
+use training::{Control, EpochStats, Observer, StopReason};
 
 /// Progress is written at most this often (and always after the last epoch).
 const PROGRESS_INTERVAL: Duration = Duration::from_secs(1);

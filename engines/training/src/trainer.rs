@@ -310,7 +310,7 @@ pub(crate) fn evaluate(net: &Network, m: &Matrix) -> Result<(f64, Vec<u32>), Tra
 mod tests {
     use super::super::fixtures::*;
     use super::*;
-    use crate::training::model::Activation;
+    use crate::model::Activation;
 
     fn params(architecture: Architecture, epochs: u32) -> TrainParams {
         TrainParams {
@@ -551,7 +551,7 @@ mod tests {
         let big_enc = Encoder {
             target: "y".into(),
             features: (0..width)
-                .map(|i| crate::training::FeatureEncoding::Standardized {
+                .map(|i| crate::FeatureEncoding::Standardized {
                     column: format!("x{i}"),
                     kind: "numeric".into(),
                     mean: 0.0,

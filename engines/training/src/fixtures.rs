@@ -6,8 +6,8 @@ use rand_distr::{Distribution, Normal};
 use serde_json::{json, Value};
 
 use super::data::{split, Encoder, Matrix};
-use crate::records::DatasetColumn;
-use crate::synth::Table;
+use synth::DatasetColumn;
+use synth::Table;
 
 /// Two Gaussian blobs (σ = 1) centered at (−2, −2) and (2, 2), plus a categorical column that
 /// carries no signal. The Bayes error is Φ(−2√2) ≈ 0.2%.

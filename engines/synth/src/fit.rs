@@ -740,7 +740,7 @@ fn empirical_quantiles(sorted: &[f64], count: usize) -> Vec<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::synth::{Balance, Generator};
+    use crate::{Balance, Generator};
     use rand::{Rng, SeedableRng};
     use rand_chacha::ChaCha8Rng;
     use rand_distr::StandardNormal;
@@ -849,7 +849,7 @@ mod tests {
             .map(|row| {
                 row.iter()
                     .map(|c| match c {
-                        crate::synth::Cell::Num(x) => *x,
+                        crate::Cell::Num(x) => *x,
                         other => panic!("{other:?}"),
                     })
                     .collect()

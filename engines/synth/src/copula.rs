@@ -156,7 +156,7 @@ pub fn nearest_correlation(m: &DMatrix<f64>) -> DMatrix<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::synth::stats::pearson;
+    use crate::stats::pearson;
     use rand::{Rng, SeedableRng};
     use rand_chacha::ChaCha8Rng;
     use rand_distr::StandardNormal;

@@ -31,6 +31,18 @@ pub use metrics::{ColumnScore, Quality, QualityAccumulator, Reference};
 pub use schema::{ColumnKind, ColumnSpec, Correlation, DataSchema, Distribution, TargetSpec};
 pub use table::{Cell, CsvSink, JsonlSink, Row, Table};
 
+/// A stored dataset's column as it was read: its name, its kind and, for uploads, why.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+pub struct DatasetColumn {
+    pub name: String,
+    /// numeric, integer, categorical, boolean, datetime, target, or empty (every cell empty:
+    /// kept in the data, not used for training).
+    pub kind: String,
+    /// Why an uploaded column was read as `kind` (uploads only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
 /// Everything that can go wrong in the engine. `Invalid` names the offending field with a path
 /// (`schema.columns[2].distribution.std`, `sample_rows[3].amount`, `balance`) so the HTTP layer can
 /// return it as a validation error as is.

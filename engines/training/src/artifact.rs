@@ -289,7 +289,7 @@ mod tests {
     #[test]
     fn round_trip_predicts_identically_and_reproduces_validation_accuracy() {
         let table = blobs(300, 11);
-        let (_, val_t) = crate::training::split(&table, "label", 0.2, 7).unwrap();
+        let (_, val_t) = crate::split(&table, "label", 0.2, 7).unwrap();
         let (train_m, val_m, enc) = encoded(&table, "label");
         let params = TrainParams {
             architecture: Architecture::Mlp {

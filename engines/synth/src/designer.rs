@@ -763,7 +763,7 @@ fn map_feature(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::synth::{Balance, Generator};
+    use crate::{Balance, Generator};
 
     fn today() -> NaiveDate {
         NaiveDate::from_ymd_opt(2025, 6, 1).unwrap()
@@ -845,9 +845,9 @@ mod tests {
         let mean_amount = |class: i64| {
             let v: Vec<f64> = rows
                 .iter()
-                .filter(|r| r[4] == crate::synth::Cell::Int(class))
+                .filter(|r| r[4] == crate::Cell::Int(class))
                 .map(|r| match r[0] {
-                    crate::synth::Cell::Num(x) => x.ln(),
+                    crate::Cell::Num(x) => x.ln(),
                     _ => unreachable!(),
                 })
                 .collect();

@@ -15,8 +15,8 @@ use std::time::{Duration, Instant};
 
 use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
 
-use crate::state::AppState;
-use crate::store::StoreError;
+use shared::state::AppState;
+use shared::store::StoreError;
 
 pub use event::{insert_event, read_record, JobEvent, StreamBatch};
 pub use run::{reap_if_lost, run_job};
@@ -50,7 +50,7 @@ pub enum Outcome {
     /// Already claimed, finished or stopped: a duplicate delivery, nothing to do.
     AlreadyHandled(String),
     /// Trained and ended in this status.
-    Finished(crate::records::JobStatus),
+    Finished(shared::records::JobStatus),
 }
 
 /// Failures worth a retry of the record (the store could not be reached); everything about

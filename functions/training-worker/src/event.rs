@@ -5,7 +5,7 @@ use aws_lambda_events::event::dynamodb::{EventRecord, StreamRecord, StreamViewTy
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::records::JobRecord;
+use shared::records::JobRecord;
 
 /// The batch as delivered: records are kept as JSON and read one by one, so one malformed
 /// record is reported alone instead of failing the whole batch's deserialization.

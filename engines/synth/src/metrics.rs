@@ -870,8 +870,8 @@ impl Contingency {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::synth::schema::{ColumnKind, ColumnSpec, Distribution, TargetSpec};
-    use crate::synth::{Balance, Generator};
+    use crate::schema::{ColumnKind, ColumnSpec, Distribution, TargetSpec};
+    use crate::{Balance, Generator};
     use serde_json::json;
 
     fn categorical(name: &str, cats: &[&str]) -> ColumnSpec {
@@ -1212,7 +1212,7 @@ mod tests {
     fn score_csv(real: &str, synthetic: &str, target: &str) -> Quality {
         let real = Table::from_csv(real).unwrap();
         let synthetic = Table::from_csv(synthetic).unwrap();
-        let (schema, _) = crate::synth::fit(&real, Some(target)).unwrap();
+        let (schema, _) = crate::fit(&real, Some(target)).unwrap();
         let index: Vec<usize> = schema
             .header()
             .iter()

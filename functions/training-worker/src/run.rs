@@ -5,16 +5,14 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use crate::clock;
-use crate::records::{
+use shared::clock;
+use shared::records::{
     secondary, ArtifactInfo, DatasetRecord, JobRecord, JobStatus, ModelRecord, ModelStatus,
 };
-use crate::state::AppState;
-use crate::store::StoreError;
-use crate::synth::Table;
-use crate::training::{
-    self, Architecture, Encoder, OptimizerKind, StopReason, TrainParams, Trained,
-};
+use shared::state::AppState;
+use shared::store::StoreError;
+use synth::Table;
+use training::{self, Architecture, Encoder, OptimizerKind, StopReason, TrainParams, Trained};
 
 use super::enhance;
 use super::progress::{Interrupt, JobObserver, Tracker};

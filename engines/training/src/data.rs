@@ -20,10 +20,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::TrainingError;
-use crate::records::DatasetColumn;
-use crate::synth::schema::parse_instant;
-use crate::synth::table::value_key;
-use crate::synth::Table;
+use synth::schema::parse_instant;
+use synth::table::value_key;
+use synth::DatasetColumn;
+use synth::Table;
 
 /// Labeled rows as numbers, row-major: row `i` is `x[i * width .. (i + 1) * width]`.
 #[derive(Debug, Clone, PartialEq, Default)]

@@ -21,7 +21,7 @@ pub enum Cell {
     Null,
 }
 
-/// One generated row, in [`crate::synth::DataSchema::header`] order.
+/// One generated row, in [`crate::DataSchema::header`] order.
 pub type Row = Vec<Cell>;
 
 impl Cell {
@@ -355,7 +355,7 @@ pub fn is_json_number(text: &str) -> bool {
 }
 
 /// A JSON scalar as a category key: strings as is, numbers and booleans in their JSON spelling.
-pub(crate) fn value_key(value: &Value) -> Option<String> {
+pub fn value_key(value: &Value) -> Option<String> {
     match value {
         Value::Null => None,
         Value::String(s) => Some(s.clone()),
@@ -366,7 +366,7 @@ pub(crate) fn value_key(value: &Value) -> Option<String> {
 }
 
 /// A JSON scalar as a number: numbers, numeric strings, booleans as 0/1, instants as seconds.
-pub(crate) fn value_number(value: &Value) -> Option<f64> {
+pub fn value_number(value: &Value) -> Option<f64> {
     match value {
         Value::Number(n) => n.as_f64(),
         Value::Bool(b) => Some(f64::from(u8::from(*b))),

@@ -1,0 +1,232 @@
+//! What a network to train is: its architecture (a logistic regression or an MLP with its
+//! hidden layers, activation and dropout) and its optimizer. Parsed once at the edge and kept
+//! typed: the training request, the model record and the trainer hold these, and the
+//! analyzer's memory estimate reads them.
+
+use serde::{Deserialize, Serialize};
+
+use crate::AnalysisError;
+
+/// Hidden layers of an MLP when none are given.
+pub const DEFAULT_HIDDEN: [usize; 2] = [64, 32];
+/// Bounds on hidden layers, to keep a Lambda's memory and time predictable.
+pub const MAX_HIDDEN_LAYERS: usize = 8;
+pub const MAX_HIDDEN_UNITS: usize = 4096;
+
+/// What is trained.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(rename_all = "snake_case")]
+pub enum Architecture {
+    LogisticRegression,
+    Mlp {
+        hidden: Vec<usize>,
+        activation: Activation,
+        /// Probability of zeroing a hidden unit while training (inverted dropout), in [0, 1).
+        dropout: f32,
+    },
+}
+
+/// The nonlinearity between an MLP's hidden layers.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Activation {
+    Relu,
+    Tanh,
+    Gelu,
+}
+
+impl Activation {
+    pub const SUPPORTED: [&'static str; 3] = ["relu", "tanh", "gelu"];
+
+    pub fn parse(name: &str) -> Result<Activation, AnalysisError> {
+        match normalize(name).as_str() {
+            "relu" => Ok(Activation::Relu),
+            "tanh" => Ok(Activation::Tanh),
+            "gelu" => Ok(Activation::Gelu),
+            _ => Err(AnalysisError::invalid(
+                "activation",
+                format!(
+                    "unknown activation {name:?}; use one of {:?}",
+                    Self::SUPPORTED
+                ),
+            )),
+        }
+    }
+}
+
+fn normalize(name: &str) -> String {
+    name.trim().to_ascii_lowercase().replace(['-', ' '], "_")
+}
+
+impl Architecture {
+    pub const SUPPORTED: [&'static str; 2] = ["logistic_regression", "mlp"];
+
+    /// An architecture from its name (or an alias: logistic, logreg, linear; feedforward,
+    /// neural_network, dense). An MLP defaults to hidden [64, 32], relu, no dropout; hidden
+    /// layers for a logistic regression are an error rather than silently ignored.
+    pub fn parse(name: &str, hidden: Option<Vec<usize>>) -> Result<Architecture, AnalysisError> {
+        let arch = match normalize(name).as_str() {
+            "logistic_regression" | "logistic" | "logreg" | "linear" => {
+                if hidden.as_ref().is_some_and(|h| !h.is_empty()) {
+                    return Err(AnalysisError::invalid(
+                        "hidden",
+                        "logistic regression has no hidden layers",
+                    ));
+                }
+                Architecture::LogisticRegression
+            }
+            "mlp" | "feedforward" | "feed_forward" | "neural_network" | "dense" => {
+                Architecture::Mlp {
+                    hidden: hidden.unwrap_or_else(|| DEFAULT_HIDDEN.to_vec()),
+                    activation: Activation::Relu,
+                    dropout: 0.0,
+                }
+            }
+            _ => {
+                return Err(AnalysisError::invalid(
+                    "architecture",
+                    format!(
+                        "unknown architecture {name:?}; use one of {:?}",
+                        Self::SUPPORTED
+                    ),
+                ))
+            }
+        };
+        arch.validate()?;
+        Ok(arch)
+    }
+
+    /// The canonical name (one of [`Architecture::SUPPORTED`]).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Architecture::LogisticRegression => "logistic_regression",
+            Architecture::Mlp { .. } => "mlp",
+        }
+    }
+
+    /// Checks hidden sizes and dropout.
+    pub fn validate(&self) -> Result<(), AnalysisError> {
+        if let Architecture::Mlp {
+            hidden, dropout, ..
+        } = self
+        {
+            if hidden.is_empty() || hidden.len() > MAX_HIDDEN_LAYERS {
+                return Err(AnalysisError::invalid(
+                    "hidden",
+                    format!("an MLP needs 1 to {MAX_HIDDEN_LAYERS} hidden layers"),
+                ));
+            }
+            if let Some((i, h)) = hidden
+                .iter()
+                .enumerate()
+                .find(|(_, &h)| h == 0 || h > MAX_HIDDEN_UNITS)
+            {
+                return Err(AnalysisError::invalid(
+                    format!("hidden[{i}]"),
+                    format!("{h} units; use 1 to {MAX_HIDDEN_UNITS}"),
+                ));
+            }
+            if !(0.0..1.0).contains(dropout) {
+                return Err(AnalysisError::invalid(
+                    "dropout",
+                    format!("{dropout}; use a probability in [0, 1)"),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Layer sizes from input to logits: `[width, hidden..., classes]`.
+    pub fn layer_sizes(&self, width: usize, classes: usize) -> Vec<usize> {
+        let mut sizes = vec![width];
+        if let Architecture::Mlp { hidden, .. } = self {
+            sizes.extend(hidden);
+        }
+        sizes.push(classes);
+        sizes
+    }
+
+    /// Trainable parameters: `Σ (inputs · outputs + outputs)` over consecutive layer sizes.
+    pub fn parameter_count(&self, width: usize, classes: usize) -> usize {
+        self.layer_sizes(width, classes)
+            .windows(2)
+            .map(|w| w[0] * w[1] + w[1])
+            .sum()
+    }
+}
+
+/// How weights are updated.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum OptimizerKind {
+    /// candle's AdamW with decoupled decay 0; a weight decay is an L2 term in the gradient, as
+    /// PyTorch's `Adam(weight_decay=…)`.
+    Adam,
+    /// candle's AdamW: weight decay decoupled from the gradient (Loshchilov & Hutter).
+    AdamW,
+    /// candle's plain SGD (no momentum); a weight decay is an L2 term in the gradient.
+    Sgd,
+}
+
+impl OptimizerKind {
+    pub const SUPPORTED: [&'static str; 3] = ["adam", "adamw", "sgd"];
+
+    pub fn parse(name: &str) -> Result<OptimizerKind, AnalysisError> {
+        match normalize(name).replace('_', "").as_str() {
+            "adam" => Ok(OptimizerKind::Adam),
+            "adamw" => Ok(OptimizerKind::AdamW),
+            "sgd" => Ok(OptimizerKind::Sgd),
+            _ => Err(AnalysisError::invalid(
+                "optimizer",
+                format!(
+                    "unknown optimizer {name:?}; use one of {:?}",
+                    Self::SUPPORTED
+                ),
+            )),
+        }
+    }
+
+    pub fn name(&self) -> &'static str {
+        match self {
+            OptimizerKind::Adam => "adam",
+            OptimizerKind::AdamW => "adamw",
+            OptimizerKind::Sgd => "sgd",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parse_accepts_aliases_and_rejects_nonsense() {
+        assert_eq!(
+            Architecture::parse("LogReg", None).unwrap(),
+            Architecture::LogisticRegression
+        );
+        assert_eq!(
+            Architecture::parse("feed-forward", None).unwrap(),
+            Architecture::Mlp {
+                hidden: vec![64, 32],
+                activation: Activation::Relu,
+                dropout: 0.0
+            }
+        );
+        assert!(matches!(
+            Architecture::parse("mlp", Some(vec![8, 0])),
+            Err(AnalysisError::Invalid { ref field, .. }) if field == "hidden[1]"
+        ));
+        assert!(Architecture::parse("logistic", Some(vec![8])).is_err());
+        assert!(Architecture::parse("transformer", None).is_err());
+        assert_eq!(OptimizerKind::parse("AdamW").unwrap(), OptimizerKind::AdamW);
+        assert_eq!(OptimizerKind::parse("sgd").unwrap(), OptimizerKind::Sgd);
+        assert!(OptimizerKind::parse("lbfgs").is_err());
+        for name in Architecture::SUPPORTED {
+            assert_eq!(Architecture::parse(name, None).unwrap().name(), name);
+        }
+        for name in OptimizerKind::SUPPORTED {
+            assert_eq!(OptimizerKind::parse(name).unwrap().name(), name);
+        }
+    }
+}
