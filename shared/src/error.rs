@@ -18,6 +18,43 @@ pub struct FieldError {
     pub expected: String,
 }
 
+/// Every error code the API answers with: the spec's five and the HTTP ones. The OpenAPI
+/// document's `ErrorCode` is this type, and `ApiError::code` the only way to one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ErrorCode {
+    ValidationError,
+    NotFound,
+    MethodNotAllowed,
+    PayloadTooLarge,
+    MissingApiKey,
+    RateLimitExceeded,
+    ServiceUnavailable,
+    ProcessingTimeout,
+    Conflict,
+    Unauthorized,
+    InternalError,
+}
+
+impl ErrorCode {
+    /// As it appears in the envelope and in logs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::ValidationError => "VALIDATION_ERROR",
+            ErrorCode::NotFound => "NOT_FOUND",
+            ErrorCode::MethodNotAllowed => "METHOD_NOT_ALLOWED",
+            ErrorCode::PayloadTooLarge => "PAYLOAD_TOO_LARGE",
+            ErrorCode::MissingApiKey => "MISSING_API_KEY",
+            ErrorCode::RateLimitExceeded => "RATE_LIMIT_EXCEEDED",
+            ErrorCode::ServiceUnavailable => "SERVICE_UNAVAILABLE",
+            ErrorCode::ProcessingTimeout => "PROCESSING_TIMEOUT",
+            ErrorCode::Conflict => "CONFLICT",
+            ErrorCode::Unauthorized => "UNAUTHORIZED",
+            ErrorCode::InternalError => "INTERNAL_ERROR",
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     /// A request field is missing, has the wrong type, or is out of range.
@@ -73,19 +110,19 @@ impl ApiError {
         ApiError::Internal(Box::new(err))
     }
 
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            ApiError::Validation(_) => "VALIDATION_ERROR",
-            ApiError::NotFound(_) => "NOT_FOUND",
-            ApiError::MethodNotAllowed { .. } => "METHOD_NOT_ALLOWED",
-            ApiError::PayloadTooLarge { .. } => "PAYLOAD_TOO_LARGE",
-            ApiError::MissingApiKey { .. } => "MISSING_API_KEY",
-            ApiError::RateLimited { .. } => "RATE_LIMIT_EXCEEDED",
-            ApiError::ServiceUnavailable { .. } => "SERVICE_UNAVAILABLE",
-            ApiError::ProcessingTimeout { .. } => "PROCESSING_TIMEOUT",
-            ApiError::Conflict(_) | ApiError::IdempotencyConflict { .. } => "CONFLICT",
-            ApiError::Unauthorized => "UNAUTHORIZED",
-            ApiError::Internal(_) => "INTERNAL_ERROR",
+            ApiError::Validation(_) => ErrorCode::ValidationError,
+            ApiError::NotFound(_) => ErrorCode::NotFound,
+            ApiError::MethodNotAllowed { .. } => ErrorCode::MethodNotAllowed,
+            ApiError::PayloadTooLarge { .. } => ErrorCode::PayloadTooLarge,
+            ApiError::MissingApiKey { .. } => ErrorCode::MissingApiKey,
+            ApiError::RateLimited { .. } => ErrorCode::RateLimitExceeded,
+            ApiError::ServiceUnavailable { .. } => ErrorCode::ServiceUnavailable,
+            ApiError::ProcessingTimeout { .. } => ErrorCode::ProcessingTimeout,
+            ApiError::Conflict(_) | ApiError::IdempotencyConflict { .. } => ErrorCode::Conflict,
+            ApiError::Unauthorized => ErrorCode::Unauthorized,
+            ApiError::Internal(_) => ErrorCode::InternalError,
         }
     }
 
@@ -134,17 +171,22 @@ impl ApiError {
         }
     }
 
-    /// The envelope as JSON, with the current request's id.
-    pub fn envelope(&self) -> Value {
-        json!({
-            "error": {
-                "code": self.code(),
-                "message": self.to_string(),
-                "details": self.details(),
+    /// The envelope, with the current request's id.
+    pub fn wire(&self) -> crate::wire::Error {
+        crate::wire::Error {
+            error: crate::wire::ErrorBody {
+                code: self.code(),
+                message: self.to_string(),
+                details: self.details(),
             },
-            "timestamp": clock::now_rfc3339(),
-            "request_id": request_id::current(),
-        })
+            timestamp: clock::now_rfc3339(),
+            request_id: request_id::current(),
+        }
+    }
+
+    /// The envelope as JSON.
+    pub fn envelope(&self) -> Value {
+        serde_json::to_value(self.wire()).expect("the envelope serializes")
     }
 }
 
@@ -155,11 +197,13 @@ impl IntoResponse for ApiError {
                 tracing::error!(error = %source, detail = ?source, "internal error");
             }
             other if other.status().is_server_error() => {
-                tracing::warn!(code = other.code(), error = %other, "request failed");
+                tracing::warn!(code = other.code().as_str(), error = %other, "request failed");
             }
-            other => tracing::info!(code = other.code(), error = %other, "request rejected"),
+            other => {
+                tracing::info!(code = other.code().as_str(), error = %other, "request rejected")
+            }
         }
-        let mut response = (self.status(), axum::Json(self.envelope())).into_response();
+        let mut response = (self.status(), axum::Json(self.wire())).into_response();
         let retry_after = match self {
             ApiError::RateLimited {
                 retry_after_secs, ..
@@ -249,7 +293,12 @@ mod tests {
             (ApiError::Unauthorized, 401),
         ];
         for (err, status) in cases {
-            assert_eq!(err.status().as_u16(), status, "{}", err.code());
+            assert_eq!(err.status().as_u16(), status, "{}", err.code().as_str());
+            assert_eq!(
+                err.envelope()["error"]["code"],
+                err.code().as_str(),
+                "the envelope spells the code as as_str does"
+            );
         }
     }
 }

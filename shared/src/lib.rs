@@ -25,6 +25,7 @@ pub mod state;
 pub mod store;
 pub mod usage;
 pub mod validate;
+pub mod wire;
 
 pub use config::Config;
 pub use error::{ApiError, ApiResult};

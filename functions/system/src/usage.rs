@@ -2,9 +2,10 @@
 
 use axum::extract::State;
 use axum::Json;
-use serde_json::{json, Value};
+use serde_json::json;
 use shared::http::QueryPairs;
 use shared::providers::pricing::PRICES_AS_OF;
+use shared::wire::{Usage, UsageDay};
 use shared::{usage, ApiError, ApiResult, AppState};
 
 pub const DEFAULT_DAYS: u32 = 7;
@@ -13,7 +14,7 @@ pub const MAX_DAYS: u32 = 31;
 pub async fn usage(
     State(state): State<AppState>,
     QueryPairs(params): QueryPairs,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Usage>> {
     let mut days = DEFAULT_DAYS;
     for (key, value) in params {
         match key.as_str() {
@@ -36,22 +37,23 @@ pub async fn usage(
     }
     let range = usage::last_days(days);
     let rows = state.store.usage(&range).await?;
-    let per_day: Vec<Value> = range
+    let per_day = range
         .iter()
-        .map(|day| {
-            let providers: Vec<_> = rows.iter().filter(|r| &r.day == day).collect();
-            json!({"date": day, "providers": providers})
+        .map(|day| UsageDay {
+            date: day.clone(),
+            providers: rows.iter().filter(|r| &r.day == day).cloned().collect(),
         })
         .collect();
     let totals = usage::totals(&rows);
-    let total_cost = usage::sum_cost(totals.iter().map(|t| t.cost_usd));
-    Ok(Json(json!({
-        "from": range.first(),
-        "to": range.last(),
-        "days": per_day,
-        "totals": totals,
-        "total_cost_usd": total_cost,
-        "price_table_as_of": PRICES_AS_OF,
-        "cost_note": "cost_usd counts calls whose cost the provider reported or the price table gives",
-    })))
+    Ok(Json(Usage {
+        from: range.first().cloned().unwrap_or_default(),
+        to: range.last().cloned().unwrap_or_default(),
+        days: per_day,
+        total_cost_usd: usage::sum_cost(totals.iter().map(|t| t.cost_usd)),
+        totals,
+        price_table_as_of: PRICES_AS_OF.to_string(),
+        cost_note:
+            "cost_usd counts calls whose cost the provider reported or the price table gives"
+                .to_string(),
+    }))
 }

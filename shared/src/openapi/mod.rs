@@ -1,11 +1,10 @@
-//! The OpenAPI 3.1 document of the whole API, assembled from the Rust types in `schemas`
+//! The OpenAPI 3.1 document of the whole API, assembled from the wire types (`crate::wire`)
 //! (schemars generates their JSON Schema 2020-12, which is OpenAPI 3.1's schema dialect, so
 //! no translation is needed) and from the operation table below. `system` serves it at
 //! `GET /openapi.json` and renders it at `GET /docs`; the conformance tests validate real
 //! responses of every Router against it.
 
 pub mod docs;
-pub mod schemas;
 
 use std::sync::OnceLock;
 
@@ -13,7 +12,7 @@ use schemars::generate::{SchemaGenerator, SchemaSettings};
 use schemars::JsonSchema;
 use serde_json::{json, Map, Value};
 
-use schemas as s;
+use crate::wire as s;
 
 /// Where the component schemas live (and what `$ref`s point at).
 pub const COMPONENTS: &str = "#/components/schemas/";

@@ -1,0 +1,36 @@
+//! Pieces several routes share: provider names, the usage block, the cache marker.
+
+use schemars::JsonSchema;
+use serde::Serialize;
+#[allow(unused_imports)]
+use serde_json::Value;
+
+#[allow(unused_imports)]
+use super::*;
+
+/// A provider name.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ProviderName {
+    Openai,
+    Anthropic,
+    Perplexity,
+    Gemini,
+    Grok,
+}
+
+/// Provider usage of one request.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct UsageBlock {
+    pub providers: Vec<Object>,
+    pub total_cost_usd: f64,
+    pub price_table_as_of: String,
+}
+
+/// Present on a response-cache hit (`X-Cache: HIT`).
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct CacheHit {
+    pub hit: bool,
+    pub stored_at: String,
+    pub age_seconds: f64,
+}

@@ -1,0 +1,202 @@
+//! `POST /v1/ai/synthetic-data` and the dataset routes.
+
+use schemars::JsonSchema;
+use serde::Serialize;
+#[allow(unused_imports)]
+use serde_json::Value;
+
+#[allow(unused_imports)]
+use super::*;
+
+/// `quality_requirements.balance`: `natural`, `stratified`, a ratio like `1:4`, or a
+/// minority/majority ratio in (0, 1].
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[serde(untagged)]
+pub enum Balance {
+    Label(String),
+    #[schemars(extend("exclusiveMinimum" = 0, "maximum" = 1))]
+    Ratio(f64),
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct QualityRequirements {
+    #[schemars(length(min = 1, max = 100))]
+    pub diversity: Option<String>,
+    #[schemars(length(min = 1, max = 100))]
+    pub realism: Option<String>,
+    pub balance: Option<Balance>,
+}
+
+/// Sample rows to fit a schema to: row objects, or CSV text with a header row.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[serde(untagged)]
+pub enum SampleRows {
+    Rows(#[schemars(length(max = 10000))] Vec<Object>),
+    Csv(String),
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DataFormat {
+    Tabular,
+}
+
+/// `POST /v1/ai/synthetic-data`: `model_description` is required unless `schema` or
+/// `sample_rows` is given.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SyntheticDataRequest {
+    #[schemars(length(min = 1, max = 5000))]
+    pub model_description: Option<String>,
+    #[schemars(length(min = 1, max = 5000))]
+    pub existing_data: Option<String>,
+    /// Rows to generate, default 1000.
+    #[schemars(range(min = 1, max = 1_000_000))]
+    pub target_count: Option<u64>,
+    pub data_format: Option<DataFormat>,
+    pub quality_requirements: Option<QualityRequirements>,
+    /// Drawn (and returned) when absent.
+    #[schemars(range(min = 0, max = 9_007_199_254_740_991u64))]
+    pub seed: Option<u64>,
+    pub schema: Option<DataSchema>,
+    pub sample_rows: Option<SampleRows>,
+    /// The target column of `sample_rows`.
+    #[schemars(length(min = 1, max = 200))]
+    pub target: Option<String>,
+    /// Return the rows inline (at most 1000).
+    pub include_data: Option<bool>,
+    #[schemars(length(min = 1, max = 200))]
+    pub name: Option<String>,
+    pub providers: Option<Vec<ProviderName>>,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct QualityMetrics {
+    pub diversity_score: Option<f64>,
+    pub realism_score: Option<f64>,
+    pub balance_ratio: Option<f64>,
+    pub method: String,
+    pub details: Object,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct GeneratedSchema {
+    pub features: Vec<String>,
+    pub target: Option<String>,
+    pub columns: Vec<Value>,
+    pub target_spec: Option<Value>,
+    pub correlations: Vec<Value>,
+    pub schema_source: String,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct DownloadUrls {
+    pub csv: String,
+    pub jsonl: String,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct SyntheticData {
+    pub dataset_id: String,
+    pub generated_samples: u64,
+    pub format: String,
+    pub data_format: String,
+    pub quality_metrics: QualityMetrics,
+    pub data_schema: GeneratedSchema,
+    pub seed: u64,
+    pub balance: String,
+    pub download_url: String,
+    pub download_urls: DownloadUrls,
+    pub preview: Vec<Object>,
+    /// With `include_data: true`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data: Option<Vec<Object>>,
+    /// When the schema was fitted to `sample_rows`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fit_report: Option<Object>,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct Recommendation {
+    pub text: String,
+    pub source: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct Timings {
+    pub schema_seconds: f64,
+    pub generation_seconds: f64,
+    pub storage_seconds: f64,
+}
+
+/// `200` of `POST /v1/ai/synthetic-data`.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct SyntheticDataResponse {
+    pub status: String,
+    pub provider: String,
+    pub synthetic_data: SyntheticData,
+    pub recommendations: Vec<String>,
+    pub recommendation_details: Vec<Recommendation>,
+    pub generation_time_seconds: f64,
+    pub timings: Timings,
+    pub provider_attempts: Vec<Value>,
+    pub usage: UsageBlock,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cached: Option<CacheHit>,
+}
+
+/// A dataset record (as listed).
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct DatasetSummary {
+    pub id: String,
+    pub name: Option<String>,
+    pub origin: DatasetOrigin,
+    pub rows: u64,
+    pub columns: Vec<DatasetColumn>,
+    pub target: Option<String>,
+    pub schema_source: String,
+    pub seed: Option<u64>,
+    pub csv_bytes: u64,
+    pub jsonl_bytes: u64,
+    pub created_at: String,
+    pub training_shape: Option<TrainingShape>,
+    pub download_urls: DownloadUrls,
+}
+
+/// `GET /v1/datasets`.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct DatasetList {
+    pub datasets: Vec<DatasetSummary>,
+    pub next_token: Option<String>,
+}
+
+/// `GET /v1/datasets/{id}`: the record, its quality and its schema.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct Dataset {
+    #[serde(flatten)]
+    pub summary: DatasetSummary,
+    pub quality: Option<Object>,
+    pub schema: Option<Object>,
+}
+
+/// `201` of `POST /v1/datasets`: the record and its fitted schema.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct DatasetCreated {
+    #[serde(flatten)]
+    pub summary: DatasetSummary,
+    pub schema: Object,
+}
+
+/// `POST /v1/datasets` as JSON: the table as `csv` text or `rows` (one of them).
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DatasetUpload {
+    #[schemars(length(min = 1, max = 200))]
+    pub name: Option<String>,
+    #[schemars(length(min = 1, max = 200))]
+    pub target: Option<String>,
+    pub csv: Option<String>,
+    pub rows: Option<Vec<Object>>,
+}
