@@ -4,14 +4,17 @@
 //! and whether it triggered; the design-hygiene score component is computed from those
 //! outcomes (see `score`). Thresholds are rules of thumb and are stated in each finding's
 //! evidence.
+//!
+//! Each rule is one function from the shared [`Inputs`] to a [`Verdict`], listed with its id,
+//! nominal severity and score component in [`RULES`], which `evaluate` walks in order.
 
 use serde_json::{json, Value};
 
 use super::input::{Context, Task};
-use super::layers::{Architecture, LayerKind};
+use super::layers::{Architecture, LayerKind, OutputRef};
 use super::performance::{PerformanceAnalysis, Risk};
-use super::shapes::{Event, Propagation};
-use super::{Finding, Severity};
+use super::shapes::{Event, Facts, Propagation};
+use super::{Finding, Severity, Totals};
 
 /// Weight layers from which missing normalization is flagged.
 pub(crate) const NORMALIZATION_MIN_WEIGHT_LAYERS: usize = 3;
@@ -54,40 +57,6 @@ pub(crate) struct Evaluation {
     pub regularized: bool,
 }
 
-struct Rules {
-    findings: Vec<Finding>,
-    outcomes: Vec<Outcome>,
-}
-
-impl Rules {
-    fn record(
-        &mut self,
-        id: &'static str,
-        nominal: Severity,
-        hygiene: bool,
-        applicable: bool,
-        finding: Option<(Severity, String, String, Value)>,
-    ) {
-        let finding = finding.filter(|_| applicable);
-        self.outcomes.push(Outcome {
-            id,
-            nominal,
-            applicable,
-            triggered: finding.as_ref().map(|f| f.0),
-            hygiene,
-        });
-        if let Some((severity, title, detail, evidence)) = finding {
-            self.findings.push(Finding {
-                id: id.to_string(),
-                severity,
-                title,
-                detail,
-                evidence,
-            });
-        }
-    }
-}
-
 fn strength(id: &str, title: String, detail: String, evidence: Value) -> Finding {
     Finding {
         id: id.to_string(),
@@ -106,55 +75,221 @@ fn is_linear(act: Option<&str>) -> bool {
     matches!(act, None | Some("linear" | "none" | "identity"))
 }
 
+/// What the rules read: the request's facts, plus the values several rules (and the
+/// strengths) share.
+struct Inputs<'a> {
+    ctx: &'a Context,
+    arch: &'a Architecture,
+    prop: &'a Propagation,
+    perf: &'a PerformanceAnalysis,
+    /// `prop.facts`.
+    facts: &'a Facts,
+    /// `prop.totals`.
+    totals: &'a Totals,
+    has_layers: bool,
+    output: Option<&'a OutputRef>,
+    output_units: Option<usize>,
+    output_act: Option<&'a str>,
+    /// A conv or pooling layer exists, so windows can collapse or outgrow their input.
+    spatial_layers: bool,
+    /// Where a weight penalty is stated: the architecture first, then the metrics.
+    weight_decay: Option<String>,
+    /// Dropout (rate > 0) or a weight penalty is stated.
+    regularized: bool,
+}
+
+impl<'a> Inputs<'a> {
+    fn new(
+        ctx: &'a Context,
+        arch: &'a Architecture,
+        prop: &'a Propagation,
+        perf: &'a PerformanceAnalysis,
+    ) -> Self {
+        let facts = &prop.facts;
+        let output = arch.output.as_ref();
+        let dropout_used = facts.dropouts.iter().any(|&(_, r)| r > 0.0);
+        let weight_decay = arch
+            .weight_decay_at
+            .clone()
+            .or_else(|| ctx.weight_decay_in_metrics.clone());
+        Inputs {
+            ctx,
+            arch,
+            prop,
+            perf,
+            facts,
+            totals: &prop.totals,
+            has_layers: !arch.layers.is_empty(),
+            output,
+            output_units: facts.output_units,
+            output_act: output.and_then(|o| o.activation.as_deref()),
+            spatial_layers: !facts.conv_layers.is_empty() || facts.pooling_layers > 0,
+            regularized: dropout_used || weight_decay.is_some(),
+            weight_decay,
+        }
+    }
+}
+
+/// What a triggered rule reports.
+struct Triggered {
+    severity: Severity,
+    title: String,
+    detail: String,
+    evidence: Value,
+}
+
+/// How one rule came out on one request: whether its precondition holds, and what it found.
+/// A finding without the precondition is dropped (see `evaluate`).
+struct Verdict {
+    applicable: bool,
+    triggered: Option<Triggered>,
+}
+
+/// One rule: `check` decides it; the rest is what the score needs to know about it.
+struct Rule {
+    id: &'static str,
+    /// The severity it carries when it triggers at its usual level.
+    nominal: Severity,
+    /// Counts toward design hygiene (see `Outcome::hygiene`).
+    hygiene: bool,
+    check: fn(&Inputs) -> Verdict,
+}
+
+impl Rule {
+    /// A rule on the architecture or training setup, scored by design hygiene.
+    const fn hygiene(id: &'static str, nominal: Severity, check: fn(&Inputs) -> Verdict) -> Rule {
+        Rule {
+            id,
+            nominal,
+            hygiene: true,
+            check,
+        }
+    }
+
+    /// A rule on the reported metrics, scored by the performance components instead.
+    const fn performance(
+        id: &'static str,
+        nominal: Severity,
+        check: fn(&Inputs) -> Verdict,
+    ) -> Rule {
+        Rule {
+            id,
+            nominal,
+            hygiene: false,
+            check,
+        }
+    }
+}
+
+/// Every rule, in evaluation order: `outcomes` follow this order, and findings of equal
+/// severity keep it (the sort by severity is stable). A new rule is one function and one
+/// entry here.
+#[rustfmt::skip]
+const RULES: &[Rule] = &[
+    Rule::hygiene("no_normalization", Severity::Medium, no_normalization),
+    Rule::hygiene("no_regularization", Severity::Medium, no_regularization),
+    Rule::hygiene("deep_plain_stack", Severity::Medium, deep_plain_stack),
+    Rule::hygiene("parameter_concentration", Severity::Medium, parameter_concentration),
+    Rule::hygiene("output_class_mismatch", Severity::High, output_class_mismatch),
+    Rule::hygiene("softmax_single_unit", Severity::High, softmax_single_unit),
+    Rule::hygiene("sigmoid_multi_unit", Severity::Medium, sigmoid_multi_unit),
+    Rule::hygiene("missing_output_activation", Severity::Info, missing_output_activation),
+    Rule::hygiene("spatial_collapse", Severity::High, spatial_collapse),
+    Rule::hygiene("kernel_larger_than_input", Severity::Medium, kernel_larger_than_input),
+    Rule::hygiene("incompatible_layer_input", Severity::High, incompatible_layer_input),
+    Rule::hygiene("residual_shape_mismatch", Severity::High, residual_shape_mismatch),
+    Rule::hygiene("attention_heads_indivisible", Severity::High, attention_heads_indivisible),
+    Rule::hygiene("declared_size_mismatch", Severity::High, declared_size_mismatch),
+    Rule::hygiene("large_flatten_dense", Severity::Medium, large_flatten_dense),
+    Rule::hygiene("no_downsampling", Severity::Medium, no_downsampling),
+    Rule::hygiene("dropout_rate_out_of_range", Severity::Medium, dropout_rate_out_of_range),
+    Rule::hygiene("model_size_exceeds_limit", Severity::High, model_size_exceeds_limit),
+    Rule::performance("latency_exceeds_budget", Severity::High, latency_exceeds_budget),
+    Rule::hygiene("narrow_bottleneck", Severity::Low, narrow_bottleneck),
+    Rule::hygiene("unstated_hidden_activation", Severity::Info, unstated_hidden_activation),
+    Rule::hygiene("input_shape_dataset_mismatch", Severity::Medium, input_shape_dataset_mismatch),
+    Rule::hygiene("no_augmentation_mentioned", Severity::Low, no_augmentation_mentioned),
+    // Performance findings (scored by the performance components, not hygiene).
+    Rule::performance("overfitting", Severity::High, overfitting),
+    Rule::performance("poor_convergence", Severity::High, poor_convergence),
+    Rule::performance("below_baseline_accuracy", Severity::Medium, below_baseline_accuracy),
+    Rule::performance("accuracy_above_reference", Severity::Low, accuracy_above_reference),
+];
+
 pub(crate) fn evaluate(
     ctx: &Context,
     arch: &Architecture,
     prop: &Propagation,
     perf: &PerformanceAnalysis,
 ) -> Evaluation {
-    let f = &prop.facts;
-    let t = &prop.totals;
-    let has_layers = !arch.layers.is_empty();
-    let mut rules = Rules {
-        findings: Vec::new(),
-        outcomes: Vec::new(),
-    };
-    let output = arch.output.as_ref();
-    let output_units = f.output_units;
-    let output_act = output.and_then(|o| o.activation.as_deref());
+    let inputs = Inputs::new(ctx, arch, prop, perf);
+    let mut findings = Vec::new();
+    let mut outcomes = Vec::with_capacity(RULES.len());
+    for rule in RULES {
+        let verdict = (rule.check)(&inputs);
+        let triggered = verdict.triggered.filter(|_| verdict.applicable);
+        outcomes.push(Outcome {
+            id: rule.id,
+            nominal: rule.nominal,
+            applicable: verdict.applicable,
+            triggered: triggered.as_ref().map(|t| t.severity),
+            hygiene: rule.hygiene,
+        });
+        if let Some(t) = triggered {
+            findings.push(Finding {
+                id: rule.id.to_string(),
+                severity: t.severity,
+                title: t.title,
+                detail: t.detail,
+                evidence: t.evidence,
+            });
+        }
+    }
+    findings.sort_by_key(|f| f.severity);
 
-    // Normalization in a deep-enough net.
-    rules.record(
-        "no_normalization",
-        Severity::Medium,
-        true,
-        f.weight_layers >= NORMALIZATION_MIN_WEIGHT_LAYERS,
-        (f.norm_layers == 0).then(|| {
-            (
-                Severity::Medium,
-                format!(
-                    "No normalization in a {}-weight-layer network",
-                    f.weight_layers
-                ),
-                format!(
-                    "{} weight layers and no batch or layer normalization; without it deeper \
-                     nets train more slowly and are more sensitive to learning rate and \
-                     initialization.",
-                    f.weight_layers
-                ),
-                json!({"weight_layers": f.weight_layers, "normalization_layers": 0,
-                       "threshold_weight_layers": NORMALIZATION_MIN_WEIGHT_LAYERS}),
-            )
+    let Inputs {
+        weight_decay,
+        regularized,
+        ..
+    } = inputs;
+    let strengths = strengths(ctx, arch, prop, perf, &outcomes, weight_decay);
+    Evaluation {
+        findings,
+        strengths,
+        outcomes,
+        regularized,
+    }
+}
+
+/// Normalization in a deep-enough net: from `NORMALIZATION_MIN_WEIGHT_LAYERS` weight layers,
+/// triggers when there is no batch or layer normalization at all.
+fn no_normalization(i: &Inputs) -> Verdict {
+    let f = i.facts;
+    Verdict {
+        applicable: f.weight_layers >= NORMALIZATION_MIN_WEIGHT_LAYERS,
+        triggered: (f.norm_layers == 0).then(|| Triggered {
+            severity: Severity::Medium,
+            title: format!(
+                "No normalization in a {}-weight-layer network",
+                f.weight_layers
+            ),
+            detail: format!(
+                "{} weight layers and no batch or layer normalization; without it deeper \
+                 nets train more slowly and are more sensitive to learning rate and \
+                 initialization.",
+                f.weight_layers
+            ),
+            evidence: json!({"weight_layers": f.weight_layers, "normalization_layers": 0,
+                   "threshold_weight_layers": NORMALIZATION_MIN_WEIGHT_LAYERS}),
         }),
-    );
+    }
+}
 
-    // Regularization for the parameter count.
-    let dropout_used = f.dropouts.iter().any(|&(_, r)| r > 0.0);
-    let weight_decay = arch
-        .weight_decay_at
-        .clone()
-        .or_else(|| ctx.weight_decay_in_metrics.clone());
-    let regularized = dropout_used || weight_decay.is_some();
+/// Regularization for the parameter count: triggers when the (known) parameters exceed
+/// `PARAMS_PER_SAMPLE_LIMIT` per training sample (or `UNREGULARIZED_PARAMS_LIMIT` without a
+/// sample count) and neither dropout nor weight decay is stated.
+fn no_regularization(i: &Inputs) -> Verdict {
+    let (ctx, t) = (i.ctx, i.totals);
     let params_lower_bound = t.known_params;
     let (limit, limit_basis) = match ctx.samples {
         Some(n) => (
@@ -169,53 +304,53 @@ pub(crate) fn evaluate(
             format!("{UNREGULARIZED_PARAMS_LIMIT} parameters (sample count unknown)"),
         ),
     };
-    rules.record(
-        "no_regularization",
-        Severity::Medium,
-        true,
-        has_layers && (t.params.is_some() || params_lower_bound > limit),
-        (!regularized && params_lower_bound > limit).then(|| {
+    Verdict {
+        applicable: i.has_layers && (t.params.is_some() || params_lower_bound > limit),
+        triggered: (!i.regularized && params_lower_bound > limit).then(|| {
             let ratio = ctx.samples.map(|n| params_lower_bound as f64 / n as f64);
-            (
-                Severity::Medium,
-                "No regularization for the parameter count".to_string(),
-                format!(
+            Triggered {
+                severity: Severity::Medium,
+                title: "No regularization for the parameter count".to_string(),
+                detail: format!(
                     "{params_lower_bound} parameters{} and no dropout or weight decay stated; \
                      the limit is {limit_basis}.",
                     ratio.map_or(String::new(), |r| format!(" ({r:.1} per training sample)"))
                 ),
-                json!({"params": params_lower_bound, "training_samples": ctx.samples,
+                evidence: json!({"params": params_lower_bound, "training_samples": ctx.samples,
                        "params_per_sample": ratio, "limit": limit, "limit_basis": limit_basis,
                        "dropout_layers": 0, "weight_decay": Value::Null}),
-            )
+            }
         }),
-    );
+    }
+}
 
-    // Deep plain stack.
-    rules.record(
-        "deep_plain_stack",
-        Severity::Medium,
-        true,
-        f.weight_layers > PLAIN_STACK_MAX_WEIGHT_LAYERS,
-        (f.residual_layers == 0).then(|| {
-            (
-                Severity::Medium,
-                format!(
-                    "{} weight layers without residual connections",
-                    f.weight_layers
-                ),
-                format!(
-                    "A plain stack deeper than {PLAIN_STACK_MAX_WEIGHT_LAYERS} weight layers \
-                     tends to degrade: He et al. 2015 found a plain 34-layer net trains to \
-                     higher error than a plain 18-layer one."
-                ),
-                json!({"weight_layers": f.weight_layers, "residual_connections": 0,
-                       "threshold_weight_layers": PLAIN_STACK_MAX_WEIGHT_LAYERS}),
-            )
+/// Deep plain stack: more than `PLAIN_STACK_MAX_WEIGHT_LAYERS` weight layers without any
+/// residual connection.
+fn deep_plain_stack(i: &Inputs) -> Verdict {
+    let f = i.facts;
+    Verdict {
+        applicable: f.weight_layers > PLAIN_STACK_MAX_WEIGHT_LAYERS,
+        triggered: (f.residual_layers == 0).then(|| Triggered {
+            severity: Severity::Medium,
+            title: format!(
+                "{} weight layers without residual connections",
+                f.weight_layers
+            ),
+            detail: format!(
+                "A plain stack deeper than {PLAIN_STACK_MAX_WEIGHT_LAYERS} weight layers \
+                 tends to degrade: He et al. 2015 found a plain 34-layer net trains to \
+                 higher error than a plain 18-layer one."
+            ),
+            evidence: json!({"weight_layers": f.weight_layers, "residual_connections": 0,
+                   "threshold_weight_layers": PLAIN_STACK_MAX_WEIGHT_LAYERS}),
         }),
-    );
+    }
+}
 
-    // One layer holding most parameters (embedding tables are large by design: excluded).
+/// One layer holding most parameters: more than `CONCENTRATION_SHARE` of a known total in a
+/// net of ≥ 2 weight layers (embedding tables are large by design: excluded).
+fn parameter_concentration(i: &Inputs) -> Verdict {
+    let (arch, prop, f, t) = (i.arch, i.prop, i.facts, i.totals);
     let biggest = arch
         .layers
         .iter()
@@ -224,158 +359,162 @@ pub(crate) fn evaluate(
         .filter_map(|(s, p)| p.map(|p| (s, p)))
         .max_by_key(|&(_, p)| p);
     let total = t.params.unwrap_or(0);
-    rules.record(
-        "parameter_concentration",
-        Severity::Medium,
-        true,
-        t.params.is_some() && f.weight_layers >= 2 && total > 0,
-        biggest.and_then(|(s, p)| {
+    Verdict {
+        applicable: t.params.is_some() && f.weight_layers >= 2 && total > 0,
+        triggered: biggest.and_then(|(s, p)| {
             let share = p as f64 / total.max(1) as f64;
-            (share > CONCENTRATION_SHARE).then(|| {
-                (
-                    // Small CNNs often have one conv at 50–80%; beyond that it is a sink.
-                    if share > CONCENTRATION_SHARE_MEDIUM {
-                        Severity::Medium
-                    } else {
-                        Severity::Low
-                    },
-                    format!("Layer {} holds {} of all parameters", s.index, pct(share)),
-                    format!(
-                        "Layer {} ({}) has {p} of {total} parameters ({}); capacity is \
-                         concentrated in one place, which is usually a flatten-into-dense \
-                         bottleneck and the first place to overfit.",
-                        s.index,
-                        s.type_written,
-                        pct(share)
-                    ),
-                    json!({"layer": s.index, "type": s.type_written, "params": p,
-                           "total_params": total, "share": share,
-                           "threshold_share": CONCENTRATION_SHARE}),
-                )
+            (share > CONCENTRATION_SHARE).then(|| Triggered {
+                // Small CNNs often have one conv at 50–80%; beyond that it is a sink.
+                severity: if share > CONCENTRATION_SHARE_MEDIUM {
+                    Severity::Medium
+                } else {
+                    Severity::Low
+                },
+                title: format!("Layer {} holds {} of all parameters", s.index, pct(share)),
+                detail: format!(
+                    "Layer {} ({}) has {p} of {total} parameters ({}); capacity is \
+                     concentrated in one place, which is usually a flatten-into-dense \
+                     bottleneck and the first place to overfit.",
+                    s.index,
+                    s.type_written,
+                    pct(share)
+                ),
+                evidence: json!({"layer": s.index, "type": s.type_written, "params": p,
+                       "total_params": total, "share": share,
+                       "threshold_share": CONCENTRATION_SHARE}),
             })
         }),
-    );
+    }
+}
 
-    // Output units vs classes.
+/// Output units vs classes: k units for k classes (or 1 unit for 2 classes).
+fn output_class_mismatch(i: &Inputs) -> Verdict {
+    let ctx = i.ctx;
     let class_ok = |units: usize, k: usize| units == k || (k == 2 && units == 1);
-    rules.record(
-        "output_class_mismatch",
-        Severity::High,
-        true,
-        ctx.num_classes.is_some() && output_units.is_some(),
-        match (output_units, ctx.num_classes, output) {
-            (Some(units), Some(k), Some(o)) if !class_ok(units, k) => Some((
-                Severity::High,
-                format!("Output has {units} units for {k} classes"),
-                format!(
+    Verdict {
+        applicable: ctx.num_classes.is_some() && i.output_units.is_some(),
+        triggered: match (i.output_units, ctx.num_classes, i.output) {
+            (Some(units), Some(k), Some(o)) if !class_ok(units, k) => Some(Triggered {
+                severity: Severity::High,
+                title: format!("Output has {units} units for {k} classes"),
+                detail: format!(
                     "The output layer (layer {}) has {units} units but the data has {k} classes \
                      ({}).",
                     o.layer, ctx.num_classes_source
                 ),
-                json!({"output_layer": o.layer, "output_units": units, "num_classes": k,
+                evidence: json!({"output_layer": o.layer, "output_units": units, "num_classes": k,
                        "num_classes_source": ctx.num_classes_source}),
-            )),
+            }),
             _ => None,
         },
-    );
+    }
+}
 
-    // Softmax on one unit; sigmoid on many for single-label data.
-    rules.record(
-        "softmax_single_unit",
-        Severity::High,
-        true,
-        output_units.is_some(),
-        match (output_units, output_act, output) {
-            (Some(1), Some("softmax"), Some(o)) => Some((
-                Severity::High,
-                "Softmax over a single output unit".to_string(),
-                format!(
+/// Softmax on one unit: its output is always 1.0.
+fn softmax_single_unit(i: &Inputs) -> Verdict {
+    Verdict {
+        applicable: i.output_units.is_some(),
+        triggered: match (i.output_units, i.output_act, i.output) {
+            (Some(1), Some("softmax"), Some(o)) => Some(Triggered {
+                severity: Severity::High,
+                title: "Softmax over a single output unit".to_string(),
+                detail: format!(
                     "Layer {}: softmax over one unit always outputs 1.0, so the model cannot \
                      learn; use sigmoid with 1 unit or softmax with 2.",
                     o.layer
                 ),
-                json!({"output_layer": o.layer, "output_units": 1, "activation": "softmax"}),
-            )),
+                evidence: json!({"output_layer": o.layer, "output_units": 1, "activation": "softmax"}),
+            }),
             _ => None,
         },
-    );
-    rules.record(
-        "sigmoid_multi_unit",
-        Severity::Medium,
-        true,
-        output_units.is_some() && ctx.task == Task::Classification && !ctx.multi_label,
-        match (output_units, output_act, output) {
-            (Some(u), Some("sigmoid"), Some(o)) if u > 1 => Some((
-                Severity::Medium,
-                format!("Sigmoid over {u} output units for single-label classification"),
-                format!(
+    }
+}
+
+/// Sigmoid on many units for single-label classification.
+fn sigmoid_multi_unit(i: &Inputs) -> Verdict {
+    let ctx = i.ctx;
+    Verdict {
+        applicable: i.output_units.is_some()
+            && ctx.task == Task::Classification
+            && !ctx.multi_label,
+        triggered: match (i.output_units, i.output_act, i.output) {
+            (Some(u), Some("sigmoid"), Some(o)) if u > 1 => Some(Triggered {
+                severity: Severity::Medium,
+                title: format!("Sigmoid over {u} output units for single-label classification"),
+                detail: format!(
                     "Layer {}: independent sigmoids over {u} units do not sum to 1; for \
                      single-label classification softmax (or logits with cross-entropy) is \
                      the matching output. Ignore if the task is multi-label.",
                     o.layer
                 ),
-                json!({"output_layer": o.layer, "output_units": u, "activation": "sigmoid",
+                evidence: json!({"output_layer": o.layer, "output_units": u, "activation": "sigmoid",
                        "multi_label_mentioned": false}),
-            )),
+            }),
             _ => None,
         },
-    );
-    rules.record(
-        "missing_output_activation",
-        Severity::Info,
-        true,
-        output_units.is_some() && ctx.task == Task::Classification,
-        match output {
-            Some(o) if is_linear(output_act) => Some((
-                Severity::Info,
-                "No output activation stated for a classifier".to_string(),
-                format!(
+    }
+}
+
+/// A classifier whose output layer states no (or a linear) activation: raw logits.
+fn missing_output_activation(i: &Inputs) -> Verdict {
+    Verdict {
+        applicable: i.output_units.is_some() && i.ctx.task == Task::Classification,
+        triggered: match i.output {
+            Some(o) if is_linear(i.output_act) => Some(Triggered {
+                severity: Severity::Info,
+                title: "No output activation stated for a classifier".to_string(),
+                detail: format!(
                     "Layer {} outputs raw logits. That is right when the loss applies \
                      softmax itself (PyTorch CrossEntropyLoss, Keras from_logits=True); \
                      otherwise add softmax (or sigmoid for one unit).",
                     o.layer
                 ),
-                json!({"output_layer": o.layer, "activation": output_act}),
-            )),
+                evidence: json!({"output_layer": o.layer, "activation": i.output_act}),
+            }),
             _ => None,
         },
-    );
+    }
+}
 
-    // Events from shape propagation.
-    let spatial_layers = !f.conv_layers.is_empty() || f.pooling_layers > 0;
-    let collapse =
-        prop.events.iter().find_map(|e| match e {
-            Event::Collapse {
-                layer,
-                input,
-                kernel,
-                stride,
-                padding,
-                computed,
-            } => Some((
-                Severity::High,
-                format!("Spatial size collapses to ≤ 0 at layer {layer}"),
-                format!(
+/// Events from shape propagation: the first spatial size that collapses to ≤ 0.
+fn spatial_collapse(i: &Inputs) -> Verdict {
+    let collapse = i.prop.events.iter().find_map(|e| match e {
+        Event::Collapse {
+            layer,
+            input,
+            kernel,
+            stride,
+            padding,
+            computed,
+        } => Some(Triggered {
+            severity: Severity::High,
+            title: format!("Spatial size collapses to ≤ 0 at layer {layer}"),
+            detail: format!(
                 "Layer {layer} gets {} and a {}x{} window with stride {}x{} and padding {padding} \
                  gives out = floor((n + 2p − k) / s) + 1 ≤ 0; the model cannot run and shapes \
                  after it are unknown.",
-                fmt_dims(input), kernel.0, kernel.1, stride.0, stride.1
+                fmt_dims(input),
+                kernel.0,
+                kernel.1,
+                stride.0,
+                stride.1
             ),
-                json!({"layer": layer, "input": input, "kernel": [kernel.0, kernel.1],
-                   "stride": [stride.0, stride.1], "padding": padding,
-                   "computed_output": [computed.0, computed.1]}),
-            )),
-            _ => None,
-        });
-    rules.record(
-        "spatial_collapse",
-        Severity::High,
-        true,
-        spatial_layers,
-        collapse,
-    );
+            evidence: json!({"layer": layer, "input": input, "kernel": [kernel.0, kernel.1],
+               "stride": [stride.0, stride.1], "padding": padding,
+               "computed_output": [computed.0, computed.1]}),
+        }),
+        _ => None,
+    });
+    Verdict {
+        applicable: i.spatial_layers,
+        triggered: collapse,
+    }
+}
 
-    let larger: Vec<Value> = prop
+/// Kernel or pool windows larger than the map they slide over.
+fn kernel_larger_than_input(i: &Inputs) -> Verdict {
+    let larger: Vec<Value> = i
+        .prop
         .events
         .iter()
         .filter_map(|e| match e {
@@ -388,24 +527,23 @@ pub(crate) fn evaluate(
             _ => None,
         })
         .collect();
-    rules.record(
-        "kernel_larger_than_input",
-        Severity::Medium,
-        true,
-        spatial_layers,
-        (!larger.is_empty()).then(|| {
-            (
-                Severity::Medium,
-                format!("Window larger than its input in {} layer(s)", larger.len()),
-                "A kernel or pool window larger than the feature map it slides over mostly \
+    Verdict {
+        applicable: i.spatial_layers,
+        triggered: (!larger.is_empty()).then(|| Triggered {
+            severity: Severity::Medium,
+            title: format!("Window larger than its input in {} layer(s)", larger.len()),
+            detail: "A kernel or pool window larger than the feature map it slides over mostly \
                  sees padding; the layer is wasted or the map was downsampled too early."
-                    .to_string(),
-                json!({"layers": larger}),
-            )
+                .to_string(),
+            evidence: json!({"layers": larger}),
         }),
-    );
+    }
+}
 
-    let incompatible: Vec<Value> = prop
+/// Layers that receive a tensor of the wrong rank.
+fn incompatible_layer_input(i: &Inputs) -> Verdict {
+    let incompatible: Vec<Value> = i
+        .prop
         .events
         .iter()
         .filter_map(|e| match e {
@@ -418,27 +556,26 @@ pub(crate) fn evaluate(
             _ => None,
         })
         .collect();
-    rules.record(
-        "incompatible_layer_input",
-        Severity::High,
-        true,
-        has_layers,
-        (!incompatible.is_empty()).then(|| {
-            (
-                Severity::High,
-                format!(
-                    "{} layer(s) receive a tensor of the wrong rank",
-                    incompatible.len()
-                ),
-                "A layer gets a tensor it cannot take (e.g. a conv after a flat vector); the \
+    Verdict {
+        applicable: i.has_layers,
+        triggered: (!incompatible.is_empty()).then(|| Triggered {
+            severity: Severity::High,
+            title: format!(
+                "{} layer(s) receive a tensor of the wrong rank",
+                incompatible.len()
+            ),
+            detail: "A layer gets a tensor it cannot take (e.g. a conv after a flat vector); the \
                  model cannot run as written and shapes after it are unknown."
-                    .to_string(),
-                json!({"layers": incompatible}),
-            )
+                .to_string(),
+            evidence: json!({"layers": incompatible}),
         }),
-    );
+    }
+}
 
-    let residual_mismatch: Vec<Value> = prop
+/// Residual adds joining tensors of different shapes.
+fn residual_shape_mismatch(i: &Inputs) -> Verdict {
+    let residual_mismatch: Vec<Value> = i
+        .prop
         .events
         .iter()
         .filter_map(|e| match e {
@@ -452,28 +589,27 @@ pub(crate) fn evaluate(
             _ => None,
         })
         .collect();
-    let residual_ops = arch.layers.iter().any(|s| s.kind == LayerKind::Residual);
-    rules.record(
-        "residual_shape_mismatch",
-        Severity::High,
-        true,
-        residual_ops,
-        (!residual_mismatch.is_empty()).then(|| {
-            (
-                Severity::High,
-                format!(
-                    "{} residual add(s) join tensors of different shapes",
-                    residual_mismatch.len()
-                ),
-                "An elementwise add needs equal shapes; add a 1x1 conv / linear projection on \
+    let residual_ops = i.arch.layers.iter().any(|s| s.kind == LayerKind::Residual);
+    Verdict {
+        applicable: residual_ops,
+        triggered: (!residual_mismatch.is_empty()).then(|| Triggered {
+            severity: Severity::High,
+            title: format!(
+                "{} residual add(s) join tensors of different shapes",
+                residual_mismatch.len()
+            ),
+            detail: "An elementwise add needs equal shapes; add a 1x1 conv / linear projection on \
                  the shortcut or match the widths."
-                    .to_string(),
-                json!({"layers": residual_mismatch}),
-            )
+                .to_string(),
+            evidence: json!({"layers": residual_mismatch}),
         }),
-    );
+    }
+}
 
-    let heads: Vec<Value> = prop
+/// Attention widths that are not a multiple of the head count.
+fn attention_heads_indivisible(i: &Inputs) -> Verdict {
+    let heads: Vec<Value> = i
+        .prop
         .events
         .iter()
         .filter_map(|e| match e {
@@ -483,24 +619,24 @@ pub(crate) fn evaluate(
             _ => None,
         })
         .collect();
-    rules.record(
-        "attention_heads_indivisible",
-        Severity::High,
-        true,
-        f.attention_layers > 0,
-        (!heads.is_empty()).then(|| {
-            (
-                Severity::High,
-                "Model width not divisible by the number of heads".to_string(),
-                "Multi-head attention splits d into heads of d / heads each; PyTorch rejects \
+    Verdict {
+        applicable: i.facts.attention_layers > 0,
+        triggered: (!heads.is_empty()).then(|| Triggered {
+            severity: Severity::High,
+            title: "Model width not divisible by the number of heads".to_string(),
+            detail: "Multi-head attention splits d into heads of d / heads each; PyTorch rejects \
                  a width that is not a multiple of the head count."
-                    .to_string(),
-                json!({"layers": heads}),
-            )
+                .to_string(),
+            evidence: json!({"layers": heads}),
         }),
-    );
+    }
+}
 
-    let declared: Vec<Value> = prop
+/// Declared input sizes (`in_features`, `in_channels`, …) that disagree with the computed
+/// shape.
+fn declared_size_mismatch(i: &Inputs) -> Verdict {
+    let declared: Vec<Value> = i
+        .prop
         .events
         .iter()
         .filter_map(|e| match e {
@@ -514,173 +650,171 @@ pub(crate) fn evaluate(
             _ => None,
         })
         .collect();
-    rules.record(
-        "declared_size_mismatch",
-        Severity::High,
-        true,
-        has_layers,
-        (!declared.is_empty()).then(|| {
-            (
-                Severity::High,
-                format!(
-                    "{} declared input size(s) disagree with the computed shape",
-                    declared.len()
-                ),
-                "A layer states its input size (in_features, in_channels, …) and the shape \
+    Verdict {
+        applicable: i.has_layers,
+        triggered: (!declared.is_empty()).then(|| Triggered {
+            severity: Severity::High,
+            title: format!(
+                "{} declared input size(s) disagree with the computed shape",
+                declared.len()
+            ),
+            detail: "A layer states its input size (in_features, in_channels, …) and the shape \
                  reaching it differs; one of them is wrong. Counts use the computed shape."
-                    .to_string(),
-                json!({"layers": declared}),
-            )
+                .to_string(),
+            evidence: json!({"layers": declared}),
         }),
-    );
+    }
+}
 
-    // Large dense after flatten.
-    rules.record(
-        "large_flatten_dense",
-        Severity::Medium,
-        true,
-        f.flatten_dense.is_some(),
-        f.flatten_dense.as_ref().and_then(|fd| {
+/// Large dense after flatten: a map of ≥ 4 positions flattened into a dense layer of at
+/// least `LARGE_FLATTEN_DENSE_PARAMS` parameters.
+fn large_flatten_dense(i: &Inputs) -> Verdict {
+    let f = i.facts;
+    Verdict {
+        applicable: f.flatten_dense.is_some(),
+        triggered: f.flatten_dense.as_ref().and_then(|fd| {
             let (h, w, c) = fd.hwc;
             let positions = h * w;
             let gap_params = (c * fd.units + fd.units) as u64;
-            (positions >= 4 && fd.params >= LARGE_FLATTEN_DENSE_PARAMS).then(|| {
-                (
-                    Severity::Medium,
-                    format!(
-                        "Flattening a {h}x{w}x{c} map into a {}-unit dense layer ({} parameters)",
-                        fd.units, fd.params
-                    ),
-                    format!(
-                        "Layer {} flattens {h}x{w}x{c} = {} features into {} units: {} \
-                         parameters that also discard where features are. Global average \
-                         pooling first would give {c} features and {gap_params} parameters.",
-                        fd.dense_layer,
-                        h * w * c,
-                        fd.units,
-                        fd.params
-                    ),
-                    json!({"flatten_layer": fd.flatten_layer, "dense_layer": fd.dense_layer,
-                           "map": [h, w, c], "flattened_features": h * w * c,
-                           "dense_units": fd.units, "dense_params": fd.params,
-                           "params_with_global_avg_pool": gap_params,
-                           "params_saved": fd.params.saturating_sub(gap_params),
-                           "threshold_params": LARGE_FLATTEN_DENSE_PARAMS}),
-                )
+            (positions >= 4 && fd.params >= LARGE_FLATTEN_DENSE_PARAMS).then(|| Triggered {
+                severity: Severity::Medium,
+                title: format!(
+                    "Flattening a {h}x{w}x{c} map into a {}-unit dense layer ({} parameters)",
+                    fd.units, fd.params
+                ),
+                detail: format!(
+                    "Layer {} flattens {h}x{w}x{c} = {} features into {} units: {} \
+                     parameters that also discard where features are. Global average \
+                     pooling first would give {c} features and {gap_params} parameters.",
+                    fd.dense_layer,
+                    h * w * c,
+                    fd.units,
+                    fd.params
+                ),
+                evidence: json!({"flatten_layer": fd.flatten_layer, "dense_layer": fd.dense_layer,
+                       "map": [h, w, c], "flattened_features": h * w * c,
+                       "dense_units": fd.units, "dense_params": fd.params,
+                       "params_with_global_avg_pool": gap_params,
+                       "params_saved": fd.params.saturating_sub(gap_params),
+                       "threshold_params": LARGE_FLATTEN_DENSE_PARAMS}),
             })
         }),
-    );
+    }
+}
 
-    // No downsampling in a deep conv net.
+/// No downsampling in a deep conv net: `DOWNSAMPLING_MIN_CONV_LAYERS` or more conv layers
+/// and neither pooling nor a strided conv.
+fn no_downsampling(i: &Inputs) -> Verdict {
+    let f = i.facts;
     let conv_macs: u64 = f
         .conv_layers
         .iter()
-        .filter_map(|&i| prop.rows[i].macs)
+        .filter_map(|&l| i.prop.rows[l].macs)
         .sum();
-    rules.record(
-        "no_downsampling",
-        Severity::Medium,
-        true,
-        f.conv_layers.len() >= DOWNSAMPLING_MIN_CONV_LAYERS,
-        (f.pooling_layers == 0 && f.strided_convs == 0).then(|| {
-            (
-                Severity::Medium,
-                format!(
-                    "{} conv layers and no pooling or strided convolution",
-                    f.conv_layers.len()
-                ),
-                format!(
-                    "Every conv layer runs at full resolution: the receptive field grows \
-                     slowly and compute is high ({conv_macs} conv MACs per sample)."
-                ),
-                json!({"conv_layers": f.conv_layers.len(), "pooling_layers": 0,
-                       "strided_convs": 0, "conv_macs": conv_macs,
-                       "input_shape": ctx.input_shape}),
-            )
+    Verdict {
+        applicable: f.conv_layers.len() >= DOWNSAMPLING_MIN_CONV_LAYERS,
+        triggered: (f.pooling_layers == 0 && f.strided_convs == 0).then(|| Triggered {
+            severity: Severity::Medium,
+            title: format!(
+                "{} conv layers and no pooling or strided convolution",
+                f.conv_layers.len()
+            ),
+            detail: format!(
+                "Every conv layer runs at full resolution: the receptive field grows \
+                 slowly and compute is high ({conv_macs} conv MACs per sample)."
+            ),
+            evidence: json!({"conv_layers": f.conv_layers.len(), "pooling_layers": 0,
+                   "strided_convs": 0, "conv_macs": conv_macs,
+                   "input_shape": i.ctx.input_shape}),
         }),
-    );
+    }
+}
 
-    // Dropout rates.
+/// Dropout rates outside (0, `DROPOUT_MAX_RATE`]: medium when one is too high, low when
+/// they are only 0.
+fn dropout_rate_out_of_range(i: &Inputs) -> Verdict {
+    let f = i.facts;
     let bad_rates: Vec<(usize, f64)> = f
         .dropouts
         .iter()
         .copied()
         .filter(|&(_, r)| r <= 0.0 || r > DROPOUT_MAX_RATE)
         .collect();
-    rules.record(
-        "dropout_rate_out_of_range",
-        Severity::Medium,
-        true,
-        !f.dropouts.is_empty(),
-        (!bad_rates.is_empty()).then(|| {
+    Verdict {
+        applicable: !f.dropouts.is_empty(),
+        triggered: (!bad_rates.is_empty()).then(|| {
             let severity = if bad_rates.iter().any(|&(_, r)| r > DROPOUT_MAX_RATE) {
                 Severity::Medium
             } else {
                 Severity::Low
             };
-            (
+            Triggered {
                 severity,
-                format!("{} dropout rate(s) outside (0, {DROPOUT_MAX_RATE}]", bad_rates.len()),
-                "A rate of 0 does nothing; above 0.8 most units are dropped every step and \
+                title: format!("{} dropout rate(s) outside (0, {DROPOUT_MAX_RATE}]", bad_rates.len()),
+                detail: "A rate of 0 does nothing; above 0.8 most units are dropped every step and \
                  training struggles to learn (Srivastava et al. 2014 use 0.5 for hidden and \
                  0.2 for input units)."
                     .to_string(),
-                json!({"layers": bad_rates.iter().map(|&(l, r)| json!({"layer": l, "rate": r})).collect::<Vec<_>>(),
+                evidence: json!({"layers": bad_rates.iter().map(|&(l, r)| json!({"layer": l, "rate": r})).collect::<Vec<_>>(),
                        "accepted_range": [0.0, DROPOUT_MAX_RATE]}),
-            )
+            }
         }),
-    );
+    }
+}
 
-    // Model size vs a stated limit.
-    let size_limit = arch.max_model_size_mb.or(perf.metrics.max_model_size_mb);
-    rules.record(
-        "model_size_exceeds_limit",
-        Severity::High,
-        true,
-        size_limit.is_some() && t.model_size_mb_fp32.is_some(),
-        match (size_limit, t.model_size_mb_fp32) {
-            (Some(limit), Some(size)) if size > limit => Some((
-                Severity::High,
-                format!("Model is {size:.2} MB (fp32), over the {limit} MB limit"),
-                format!(
+/// Model size (fp32) vs a limit stated in the architecture or the metrics.
+fn model_size_exceeds_limit(i: &Inputs) -> Verdict {
+    let t = i.totals;
+    let size_limit = i
+        .arch
+        .max_model_size_mb
+        .or(i.perf.metrics.max_model_size_mb);
+    Verdict {
+        applicable: size_limit.is_some() && t.model_size_mb_fp32.is_some(),
+        triggered: match (size_limit, t.model_size_mb_fp32) {
+            (Some(limit), Some(size)) if size > limit => Some(Triggered {
+                severity: Severity::High,
+                title: format!("Model is {size:.2} MB (fp32), over the {limit} MB limit"),
+                detail: format!(
                     "{} parameters × 4 bytes = {size:.2} MB against a stated limit of {limit} MB; \
                      int8 quantization would make it about {:.2} MB.",
                     t.params.unwrap_or(0),
                     size / 4.0
                 ),
-                json!({"model_size_mb_fp32": size, "max_model_size_mb": limit,
+                evidence: json!({"model_size_mb_fp32": size, "max_model_size_mb": limit,
                        "params": t.params, "int8_size_mb": size / 4.0}),
-            )),
+            }),
             _ => None,
         },
-    );
+    }
+}
 
-    // Latency vs a stated budget.
-    rules.record(
-        "latency_exceeds_budget",
-        Severity::High,
-        false,
-        perf.metrics.max_latency_ms.is_some() && perf.metrics.inference_latency_ms.is_some(),
-        match (
-            perf.metrics.inference_latency_ms,
-            perf.metrics.max_latency_ms,
-        ) {
-            (Some(lat), Some(budget)) if lat > budget => Some((
-                Severity::High,
-                format!("Inference latency {lat} ms exceeds the {budget} ms budget"),
-                format!(
+/// Reported inference latency vs a stated budget.
+fn latency_exceeds_budget(i: &Inputs) -> Verdict {
+    let metrics = &i.perf.metrics;
+    Verdict {
+        applicable: metrics.max_latency_ms.is_some() && metrics.inference_latency_ms.is_some(),
+        triggered: match (metrics.inference_latency_ms, metrics.max_latency_ms) {
+            (Some(lat), Some(budget)) if lat > budget => Some(Triggered {
+                severity: Severity::High,
+                title: format!("Inference latency {lat} ms exceeds the {budget} ms budget"),
+                detail: format!(
                     "Reported latency is {:.1}× the stated budget.",
                     lat / budget.max(f64::MIN_POSITIVE)
                 ),
-                json!({"inference_latency_ms": lat, "max_latency_ms": budget,
-                       "macs_per_sample": t.macs}),
-            )),
+                evidence: json!({"inference_latency_ms": lat, "max_latency_ms": budget,
+                       "macs_per_sample": i.totals.macs}),
+            }),
             _ => None,
         },
-    );
+    }
+}
 
-    // Hidden dense narrower than the class count.
-    let hidden: Vec<(usize, usize)> = f
+/// Hidden dense layers narrower than the class count.
+fn narrow_bottleneck(i: &Inputs) -> Verdict {
+    let ctx = i.ctx;
+    let hidden: Vec<(usize, usize)> = i
+        .facts
         .dense_layers
         .iter()
         .filter(|d| !d.3)
@@ -690,34 +824,34 @@ pub(crate) fn evaluate(
         Some(k) => hidden.iter().copied().filter(|&(_, u)| u < k).collect(),
         None => Vec::new(),
     };
-    rules.record(
-        "narrow_bottleneck",
-        Severity::Low,
-        true,
-        ctx.num_classes.is_some() && !hidden.is_empty(),
-        (!narrow.is_empty()).then(|| {
+    Verdict {
+        applicable: ctx.num_classes.is_some() && !hidden.is_empty(),
+        triggered: (!narrow.is_empty()).then(|| {
             let k = ctx.num_classes.unwrap_or(0);
-            (
-                Severity::Low,
-                format!("{} hidden dense layer(s) narrower than the {k} classes", narrow.len()),
-                format!(
+            Triggered {
+                severity: Severity::Low,
+                title: format!("{} hidden dense layer(s) narrower than the {k} classes", narrow.len()),
+                detail: format!(
                     "A hidden layer with fewer units than classes caps the rank of the logits \
                      below {k}, limiting which class boundaries can be represented."
                 ),
-                json!({"layers": narrow.iter().map(|&(l, u)| json!({"layer": l, "units": u})).collect::<Vec<_>>(),
+                evidence: json!({"layers": narrow.iter().map(|&(l, u)| json!({"layer": l, "units": u})).collect::<Vec<_>>(),
                        "num_classes": k}),
-            )
+            }
         }),
-    );
+    }
+}
 
-    // Consecutive dense layers with no stated activation compose into one linear map.
+/// Consecutive dense layers with no stated activation compose into one linear map.
+fn unstated_hidden_activation(i: &Inputs) -> Verdict {
+    let f = i.facts;
     let mut unstated = Vec::new();
     for pair in f.dense_layers.windows(2) {
         let (a, b) = (pair[0], pair[1]);
         if a.2 {
             continue;
         }
-        let between_nonlinear = arch.layers[a.0 + 1..b.0].iter().any(|s| {
+        let between_nonlinear = i.arch.layers[a.0 + 1..b.0].iter().any(|s| {
             !matches!(
                 s.kind,
                 LayerKind::Dropout
@@ -731,89 +865,84 @@ pub(crate) fn evaluate(
             unstated.push(a.0);
         }
     }
-    rules.record(
-        "unstated_hidden_activation",
-        Severity::Info,
-        true,
-        f.dense_layers.len() >= 2,
-        (!unstated.is_empty()).then(|| {
-            (
-                Severity::Info,
-                format!(
-                    "{} dense layer(s) feed another with no stated activation",
-                    unstated.len()
-                ),
-                "If these layers really have no nonlinearity, each composes with the next \
+    Verdict {
+        applicable: f.dense_layers.len() >= 2,
+        triggered: (!unstated.is_empty()).then(|| Triggered {
+            severity: Severity::Info,
+            title: format!(
+                "{} dense layer(s) feed another with no stated activation",
+                unstated.len()
+            ),
+            detail: "If these layers really have no nonlinearity, each composes with the next \
                  into a single linear map; descriptions often omit a ReLU, so check."
-                    .to_string(),
-                json!({"layers": unstated}),
-            )
+                .to_string(),
+            evidence: json!({"layers": unstated}),
         }),
-    );
+    }
+}
 
-    // Stated input shape vs the dataset.
-    rules.record(
-        "input_shape_dataset_mismatch",
-        Severity::Medium,
-        true,
-        arch.input_shape.is_some() && ctx.dataset.and_then(|d| d.shape).is_some(),
-        ctx.dataset_shape_conflict.as_ref().map(|(stated, ds)| {
+/// Stated input shape vs the recognized dataset's: medium when the rank or channel count
+/// differs, info when only the size does (resizing is common).
+fn input_shape_dataset_mismatch(i: &Inputs) -> Verdict {
+    let ctx = i.ctx;
+    Verdict {
+        applicable: i.arch.input_shape.is_some() && ctx.dataset.and_then(|d| d.shape).is_some(),
+        triggered: ctx.dataset_shape_conflict.as_ref().map(|(stated, ds)| {
             let structural = stated.len() != ds.len() || stated.last() != ds.last();
             let name = ctx.dataset.map(|d| d.name).unwrap_or_default();
-            (
-                if structural {
+            Triggered {
+                severity: if structural {
                     Severity::Medium
                 } else {
                     Severity::Info
                 },
-                format!("Input shape {stated:?} differs from {name}'s {ds:?}"),
-                if structural {
+                title: format!("Input shape {stated:?} differs from {name}'s {ds:?}"),
+                detail: if structural {
                     format!("The stated input has a different rank or channel count than {name} images.")
                 } else {
                     format!("The stated size differs from {name}'s native size; fine if the images are resized.")
                 },
-                json!({"stated": stated, "dataset": name, "dataset_shape": ds}),
-            )
+                evidence: json!({"stated": stated, "dataset": name, "dataset_shape": ds}),
+            }
         }),
-    );
+    }
+}
 
-    // Augmentation for image classification.
-    rules.record(
-        "no_augmentation_mentioned",
-        Severity::Low,
-        true,
-        has_layers && ctx.image_input && ctx.task == Task::Classification,
-        (!ctx.augmentation_mentioned).then(|| {
-            (
-                Severity::Low,
-                "No data augmentation mentioned for image classification".to_string(),
-                "Neither the description nor the data sample mentions augmentation (flips, \
+/// Augmentation for image classification: neither the description nor the data sample
+/// mentions it.
+fn no_augmentation_mentioned(i: &Inputs) -> Verdict {
+    let ctx = i.ctx;
+    Verdict {
+        applicable: i.has_layers && ctx.image_input && ctx.task == Task::Classification,
+        triggered: (!ctx.augmentation_mentioned).then(|| Triggered {
+            severity: Severity::Low,
+            title: "No data augmentation mentioned for image classification".to_string(),
+            detail: "Neither the description nor the data sample mentions augmentation (flips, \
                  crops, …), the cheapest regularizer for image classifiers."
-                    .to_string(),
-                json!({"image_input": true, "augmentation_mentioned": false,
-                       "training_samples": ctx.samples}),
-            )
+                .to_string(),
+            evidence: json!({"image_input": true, "augmentation_mentioned": false,
+                   "training_samples": ctx.samples}),
         }),
-    );
+    }
+}
 
-    // Performance findings (scored by the performance components, not hygiene).
-    rules.record(
-        "overfitting",
-        Severity::High,
-        false,
-        perf.risk.is_some(),
-        match (perf.risk, &perf.generalization_gap) {
-            (Some(r @ (Risk::High | Risk::Moderate)), Some(gap)) => Some((
-                if r == Risk::High {
+/// Overfitting: the train/held-out gap's risk (see `performance`) is high or moderate.
+fn overfitting(i: &Inputs) -> Verdict {
+    let perf = i.perf;
+    Verdict {
+        applicable: perf.risk.is_some(),
+        triggered: match (perf.risk, &perf.generalization_gap) {
+            (Some(r @ (Risk::High | Risk::Moderate)), Some(gap)) => Some(Triggered {
+                severity: if r == Risk::High {
                     Severity::High
                 } else {
                     Severity::Medium
                 },
-                format!(
+                title: format!(
                     "{} overfitting risk",
                     if r == Risk::High { "High" } else { "Moderate" }
                 ),
-                format!(
+                detail: format!(
                     "Train/held-out gap: accuracy {}, loss {} ({} of a uniform guess's loss, {} relative).",
                     gap.accuracy_gap.map_or("n/a".into(), |g| format!("{g:.3}")),
                     gap.loss_gap.map_or("n/a".into(), |g| format!("{g:.3}")),
@@ -822,19 +951,22 @@ pub(crate) fn evaluate(
                     gap.loss_gap_relative
                         .map_or("n/a".into(), |g| format!("{:.1}%", g * 100.0))
                 ),
-                json!({"accuracy_gap": gap.accuracy_gap, "loss_gap": gap.loss_gap,
+                evidence: json!({"accuracy_gap": gap.accuracy_gap, "loss_gap": gap.loss_gap,
                        "loss_gap_normalized": gap.loss_gap_normalized,
                        "loss_gap_relative": gap.loss_gap_relative, "rule": gap.rule}),
-            )),
+            }),
             _ => None,
         },
-    );
-    rules.record(
-        "poor_convergence",
-        Severity::High,
-        false,
-        perf.convergence.is_some(),
-        perf.convergence.as_ref().and_then(|c| {
+    }
+}
+
+/// Poor convergence: the loss is at least half a uniform guess's (low from 0.5, medium from
+/// 0.8, high from 1.0).
+fn poor_convergence(i: &Inputs) -> Verdict {
+    let perf = i.perf;
+    Verdict {
+        applicable: perf.convergence.is_some(),
+        triggered: perf.convergence.as_ref().and_then(|c| {
             let severity = if c.ratio >= 1.0 {
                 Severity::High
             } else if c.ratio >= 0.8 {
@@ -844,79 +976,68 @@ pub(crate) fn evaluate(
             } else {
                 return None;
             };
-            Some((
+            Some(Triggered {
                 severity,
-                format!("Loss is {} of a uniform guess's", pct(c.ratio)),
-                format!(
+                title: format!("Loss is {} of a uniform guess's", pct(c.ratio)),
+                detail: format!(
                     "{} = {} against ln({}) = {:.3} for predicting every class equally: {}.",
                     c.loss_metric, c.loss, c.classes, c.uniform_guess_loss, c.label
                 ),
-                json!({"loss": c.loss, "loss_metric": c.loss_metric, "classes": c.classes,
+                evidence: json!({"loss": c.loss, "loss_metric": c.loss_metric, "classes": c.classes,
                        "uniform_guess_loss": c.uniform_guess_loss, "ratio": c.ratio}),
-            ))
-        }),
-    );
-    rules.record(
-        "below_baseline_accuracy",
-        Severity::Medium,
-        false,
-        perf.reference.is_some(),
-        perf.reference.as_ref().and_then(|rc| {
-            (rc.points_above_baseline < 0.0).then(|| {
-                (
-                    Severity::Medium,
-                    format!(
-                        "Accuracy {:.1} points below a simple {} baseline",
-                        -rc.points_above_baseline, rc.dataset
-                    ),
-                    format!(
-                        "{} = {} is below {} ({}, {}).",
-                        rc.metric,
-                        rc.accuracy,
-                        rc.baseline.model,
-                        rc.baseline.accuracy,
-                        rc.baseline.source
-                    ),
-                    json!({"accuracy": rc.accuracy, "metric": rc.metric,
-                           "baseline": rc.baseline.accuracy, "baseline_model": rc.baseline.model}),
-                )
             })
         }),
-    );
-    rules.record(
-        "accuracy_above_reference",
-        Severity::Low,
-        false,
-        perf.reference.is_some(),
-        perf.reference.as_ref().and_then(|rc| {
-            (rc.points_below_best < -1.0).then(|| {
-                (
-                    Severity::Low,
-                    format!(
-                        "Accuracy {:.1} points above {}",
-                        -rc.points_below_best, rc.best.model
-                    ),
-                    format!(
-                        "{} = {} beats {} ({}) by more than a point; check that the evaluation \
-                         split is not part of training.",
-                        rc.metric, rc.accuracy, rc.best.model, rc.best.source
-                    ),
-                    json!({"accuracy": rc.accuracy, "metric": rc.metric,
-                           "reference": rc.best.accuracy, "reference_model": rc.best.model}),
-                )
+    }
+}
+
+/// Accuracy below the dataset's simple reference baseline.
+fn below_baseline_accuracy(i: &Inputs) -> Verdict {
+    let perf = i.perf;
+    Verdict {
+        applicable: perf.reference.is_some(),
+        triggered: perf.reference.as_ref().and_then(|rc| {
+            (rc.points_above_baseline < 0.0).then(|| Triggered {
+                severity: Severity::Medium,
+                title: format!(
+                    "Accuracy {:.1} points below a simple {} baseline",
+                    -rc.points_above_baseline, rc.dataset
+                ),
+                detail: format!(
+                    "{} = {} is below {} ({}, {}).",
+                    rc.metric,
+                    rc.accuracy,
+                    rc.baseline.model,
+                    rc.baseline.accuracy,
+                    rc.baseline.source
+                ),
+                evidence: json!({"accuracy": rc.accuracy, "metric": rc.metric,
+                       "baseline": rc.baseline.accuracy, "baseline_model": rc.baseline.model}),
             })
         }),
-    );
+    }
+}
 
-    let mut findings = rules.findings;
-    findings.sort_by_key(|f| f.severity);
-
-    let strengths = strengths(ctx, arch, prop, perf, &rules.outcomes, weight_decay);
-    Evaluation {
-        findings,
-        strengths,
-        outcomes: rules.outcomes,
-        regularized,
+/// Accuracy more than a point above the best published result: check for leakage.
+fn accuracy_above_reference(i: &Inputs) -> Verdict {
+    let perf = i.perf;
+    Verdict {
+        applicable: perf.reference.is_some(),
+        triggered: perf.reference.as_ref().and_then(|rc| {
+            (rc.points_below_best < -1.0).then(|| Triggered {
+                severity: Severity::Low,
+                title: format!(
+                    "Accuracy {:.1} points above {}",
+                    -rc.points_below_best, rc.best.model
+                ),
+                detail: format!(
+                    "{} = {} beats {} ({}) by more than a point; check that the evaluation \
+                     split is not part of training.",
+                    rc.metric, rc.accuracy, rc.best.model, rc.best.source
+                ),
+                evidence: json!({"accuracy": rc.accuracy, "metric": rc.metric,
+                       "reference": rc.best.accuracy, "reference_model": rc.best.model}),
+            })
+        }),
     }
 }
 
