@@ -250,6 +250,15 @@ fn show(d: &Dims) -> String {
     format!("[{}]", parts.join(", "))
 }
 
+/// The layer `Walk::step` is on: its spec and input, the notes its row shows, and the
+/// overflow-checked arithmetic that names it in errors.
+struct Layer<'a> {
+    spec: &'a LayerSpec,
+    input: &'a Option<Dims>,
+    notes: &'a mut Vec<String>,
+    calc: Calc,
+}
+
 /// The state threaded through the layers.
 struct Walk<'a> {
     ctx: &'a Context,
@@ -373,20 +382,22 @@ impl Walk<'_> {
         (outs[0], outs[1])
     }
 
+    /// One layer's contribution, by its kind; each kind's method records its facts and events.
     fn step(
         &mut self,
         spec: &LayerSpec,
         input: &Option<Dims>,
         notes: &mut Vec<String>,
     ) -> Result<Step, AnalysisError> {
-        let calc = Calc { layer: spec.index };
-        let i = spec.index;
-        Ok(match &spec.op {
-            Op::Input | Op::Activation => Step::passthrough(input),
-            Op::Dropout { rate } => {
-                self.facts.dropouts.push((i, *rate));
-                Step::passthrough(input)
-            }
+        let l = Layer {
+            spec,
+            input,
+            notes,
+            calc: Calc { layer: spec.index },
+        };
+        match spec.op {
+            Op::Input | Op::Activation => Ok(Step::passthrough(input)),
+            Op::Dropout { rate } => Ok(self.dropout(l, rate)),
             Op::Conv {
                 filters,
                 kernel,
@@ -394,375 +405,467 @@ impl Walk<'_> {
                 padding,
                 bias,
                 in_channels,
-            } => {
-                let d = self.expect_rank(spec, input, 3, "[H, W, C]");
-                let c_in = self.declared(spec, "in_channels", d[2], *in_channels, notes);
-                let (ho, wo) = self.window(spec, &d, *kernel, *stride, *padding);
-                if *padding == Padding::Same && (stride.0 > 1 || stride.1 > 1) {
-                    notes.push(
-                        "padding \"same\" with stride > 1: out = ceil(n / stride) (TensorFlow rule)"
-                            .into(),
-                    );
-                }
-                let per_filter = calc.add(&[
-                    calc.mul(&[Some(kernel.0), Some(kernel.1), c_in])?,
-                    Some(u128::from(*bias)),
-                ])?;
-                let params = calc.scale(*filters as u128, per_filter)?;
-                let macs =
-                    calc.mul(&[Some(kernel.0), Some(kernel.1), c_in, Some(*filters), ho, wo])?;
-                self.facts.conv_layers.push(i);
-                self.facts.conv_channels_total += *filters as u64;
-                if stride.0 > 1 || stride.1 > 1 {
-                    self.facts.strided_convs += 1;
-                }
-                // torchinfo counts a conv's weight and bias once per output position.
-                let mult_adds = match (params, calc.mul(&[ho, wo])?) {
-                    (Some(p), Some(hw)) => Some(p.checked_mul(hw).ok_or_else(|| calc.overflow())?),
-                    _ => None,
-                };
-                Step {
-                    out: Some(vec![ho, wo, Some(*filters)]),
-                    params,
-                    macs,
-                    mult_adds,
-                    buffers: 0,
-                }
-            }
+            } => self.conv(l, filters, kernel, stride, padding, bias, in_channels),
             Op::Pool {
                 size,
                 stride,
                 padding,
-            } => {
-                let d = self.expect_rank(spec, input, 3, "[H, W, C]");
-                let (ho, wo) = self.window(spec, &d, *size, *stride, *padding);
-                self.facts.pooling_layers += 1;
-                Step {
-                    out: Some(vec![ho, wo, d[2]]),
-                    params: Some(0),
-                    macs: Some(0),
-                    mult_adds: Some(0),
-                    buffers: 0,
-                }
-            }
-            Op::GlobalPool => {
-                self.facts.global_pools += 1;
-                let out = match input {
-                    None => vec![None],
-                    Some(d) if d.len() >= 2 => vec![*d.last().unwrap_or(&None)],
-                    Some(d) => {
-                        self.events.push(Event::Incompatible {
-                            layer: i,
-                            kind: spec.kind,
-                            input: d.clone(),
-                            expected: "[H, W, C] or [seq, d]",
-                        });
-                        self.broken = true;
-                        vec![None]
-                    }
-                };
-                Step {
-                    out: Some(out),
-                    params: Some(0),
-                    macs: Some(0),
-                    mult_adds: Some(0),
-                    buffers: 0,
-                }
-            }
-            Op::Flatten => {
-                let out = match input {
-                    None => vec![None],
-                    Some(d) => {
-                        if let [Some(h), Some(w), Some(c)] = d[..] {
-                            self.pending_flatten = Some((Some(i), h, w, c));
-                        }
-                        if d.len() == 1 {
-                            notes.push("input already flat".into());
-                        }
-                        vec![calc.dim(calc.mul(d)?)?]
-                    }
-                };
-                Step {
-                    out: Some(out),
-                    params: Some(0),
-                    macs: Some(0),
-                    mult_adds: Some(0),
-                    buffers: 0,
-                }
-            }
+            } => Ok(self.pool(l, size, stride, padding)),
+            Op::GlobalPool => Ok(self.global_pool(l)),
+            Op::Flatten => self.flatten(l),
             Op::Dense {
                 units,
                 bias,
                 in_features,
-            } => {
-                let units = match units {
-                    Some(u) => *u,
-                    None => match self.ctx.num_classes {
-                        Some(k) => {
-                            notes.push(format!("units not given: {k} (the number of classes)"));
-                            k
-                        }
-                        None => {
-                            return Err(AnalysisError::invalid(
-                                format!("architecture.layers[{i}].units"),
-                                "required positive integer is missing (also accepted as out_features); \
-                                 the number of classes is unknown, so it cannot default",
-                            ))
-                        }
-                    },
-                };
-                let (in_f, seq, out) = match input {
-                    None => {
-                        notes.push("input unknown; treated as flat features".into());
-                        (None, Some(1), vec![Some(units)])
-                    }
-                    Some(d) if d.len() == 1 => (d[0], Some(1), vec![Some(units)]),
-                    Some(d) if d.len() == 2 => (d[1], d[0], vec![d[0], Some(units)]),
-                    Some(d) => {
-                        // A spatial map: flattened first (Keras Flatten / torch.flatten).
-                        let flat = calc.dim(calc.mul(d)?)?;
-                        notes.push(format!(
-                            "implicit flatten {} → {}",
-                            show(d),
-                            flat.map_or("?".into(), |f| f.to_string())
-                        ));
-                        self.facts.implicit_flattens.push(i);
-                        if let [Some(h), Some(w), Some(c)] = d[..] {
-                            self.pending_flatten = Some((None, h, w, c));
-                        }
-                        (flat, Some(1), vec![Some(units)])
-                    }
-                };
-                let in_f = self.declared(spec, "in_features", in_f, *in_features, notes);
-                let b = *bias as u128;
-                let params =
-                    calc.add(&[calc.mul(&[in_f, Some(units)])?, Some(b * units as u128)])?;
-                let macs = calc.mul(&[in_f, Some(units), seq])?;
-                let is_output = spec.kind == LayerKind::Output || self.output_layer == Some(i);
-                self.facts
-                    .dense_layers
-                    .push((i, units, spec.activation.is_some(), is_output));
-                if is_output {
-                    self.facts.output_units = Some(units);
-                } else {
-                    self.facts.hidden_dense_units_total += units as u64;
-                }
-                if let Some((flatten_layer, h, w, c)) = self.pending_flatten.take() {
-                    if self.facts.flatten_dense.is_none() {
-                        if let Some(p) = calc.to_u64(params)? {
-                            self.facts.flatten_dense = Some(FlattenDense {
-                                flatten_layer,
-                                dense_layer: i,
-                                hwc: (h, w, c),
-                                units,
-                                params: p,
-                            });
-                        }
-                    }
-                }
-                // torchinfo: a linear layer's own weight and bias, once (no sequence factor).
-                Step {
-                    out: Some(out),
-                    params,
-                    macs,
-                    mult_adds: params,
-                    buffers: 0,
-                }
-            }
-            Op::Norm => {
-                self.facts.norm_layers += 1;
-                let c = input.as_ref().and_then(|d| *d.last().unwrap_or(&None));
-                let params = calc.mul(&[Some(2), c])?;
-                let buffers = if spec.kind == LayerKind::BatchNorm {
-                    if let Some(c) = c {
-                        notes.push(format!(
-                            "running mean/var: {} buffers, not parameters",
-                            2 * c
-                        ));
-                    }
-                    calc.mul(&[Some(2), c])?.unwrap_or(0)
-                } else {
-                    0
-                };
-                // torchinfo counts the scale and shift (2·C), once.
-                Step {
-                    out: input.clone(),
-                    params,
-                    macs: Some(0),
-                    mult_adds: params,
-                    buffers,
-                }
-            }
-            Op::Embedding { vocab, dim } => {
-                self.facts.embedding_layers += 1;
-                self.facts.sequence_width = Some(*dim);
-                let d = self.expect_rank(spec, input, 1, "[seq] (token ids)");
-                let params = calc.mul(&[Some(*vocab), Some(*dim)])?;
-                // torchinfo counts the whole table as mult-adds (its weight, once).
-                Step {
-                    out: Some(vec![d[0], Some(*dim)]),
-                    params,
-                    macs: Some(0),
-                    mult_adds: params,
-                    buffers: 0,
-                }
-            }
+            } => self.dense(l, units, bias, in_features),
+            Op::Norm => self.norm(l),
+            Op::Embedding { vocab, dim } => self.embedding(l, vocab, dim),
             Op::Rnn {
                 hidden,
                 return_sequences,
                 bidirectional,
                 input_size,
-            } => {
-                self.facts.recurrent_layers += 1;
-                let d = match input {
-                    Some(d) if d.len() == 1 => {
-                        notes.push(format!(
-                            "input {} read as a univariate sequence [{}, 1]",
-                            show(d),
-                            d[0].map_or("?".into(), |v| v.to_string())
-                        ));
-                        vec![d[0], Some(1)]
-                    }
-                    other => self.expect_rank(spec, other, 2, "[seq, features]"),
-                };
-                let in_f = self.declared(spec, "input_size", d[1], *input_size, notes);
-                let gates: usize = if spec.kind == LayerKind::Lstm { 4 } else { 3 };
-                let dirs: usize = if *bidirectional { 2 } else { 1 };
-                let h = Some(*hidden);
-                let per_dir = calc.add(&[
-                    calc.mul(&[in_f, h])?,
-                    calc.mul(&[h, h])?,
-                    calc.mul(&[Some(2), h])?,
-                ])?;
-                let params = calc.scale((gates * dirs) as u128, per_dir)?;
-                let per_step = calc.add(&[calc.mul(&[in_f, h])?, calc.mul(&[h, h])?])?;
-                let macs = calc.scale((gates * dirs) as u128, per_step)?;
-                let macs = match (macs, d[0]) {
-                    (Some(m), Some(seq)) => {
-                        Some(m.checked_mul(seq as u128).ok_or_else(|| calc.overflow())?)
-                    }
-                    _ => None,
-                };
-                let width = Some(hidden * dirs);
-                self.facts.sequence_width = width;
-                // torchinfo: every parameter of an RNN once per time step (both biases).
-                let mult_adds = match (params, d[0]) {
-                    (Some(p), Some(seq)) => {
-                        Some(p.checked_mul(seq as u128).ok_or_else(|| calc.overflow())?)
-                    }
-                    _ => None,
-                };
-                Step {
-                    out: Some(if *return_sequences {
-                        vec![d[0], width]
-                    } else {
-                        vec![width]
-                    }),
-                    params,
-                    macs,
-                    mult_adds,
-                    buffers: 0,
-                }
-            }
-            Op::Attention { heads, embed_dim } => {
-                self.facts.attention_layers += 1;
-                let d = self.expect_rank(spec, input, 2, "[seq, d]");
-                let width = self.declared(spec, "embed_dim", d[1], *embed_dim, notes);
-                self.check_heads(spec, width, *heads);
-                self.facts.sequence_width = width.or(self.facts.sequence_width);
-                let (params, macs) = attention_counts(&calc, d[0], width)?;
-                // torchinfo leaves nn.MultiheadAttention out of its total: the module has a
-                // child (out_proj), and only leaf modules are summed.
-                Step {
-                    out: Some(vec![d[0], width]),
-                    params,
-                    macs,
-                    mult_adds: Some(0),
-                    buffers: 0,
-                }
-            }
+            } => self.rnn(l, hidden, return_sequences, bidirectional, input_size),
+            Op::Attention { heads, embed_dim } => self.attention(l, heads, embed_dim),
             Op::Transformer {
                 heads,
                 ff_dim,
                 d_model,
-            } => {
-                self.facts.attention_layers += 1;
-                // A transformer block contains two residual adds and two layer norms.
-                self.facts.residual_layers += 1;
-                self.facts.norm_layers += 1;
-                let d = self.expect_rank(spec, input, 2, "[seq, d]");
-                let width = self.declared(spec, "d_model", d[1], *d_model, notes);
-                self.check_heads(spec, width, *heads);
-                self.facts.sequence_width = width.or(self.facts.sequence_width);
-                let ff = match (ff_dim, width) {
-                    (Some(f), _) => Some(*f),
-                    (None, Some(w)) => {
-                        notes.push(format!("ff_dim not given: 4·d = {}", 4 * w));
-                        Some(4 * w)
-                    }
-                    (None, None) => None,
-                };
-                let (attn_params, attn_macs) = attention_counts(&calc, d[0], width)?;
-                let norms = calc.mul(&[Some(4), width])?;
-                let ffn = calc.add(&[
-                    calc.mul(&[width, ff])?,
-                    ff.map(|f| f as u128),
-                    calc.mul(&[ff, width])?,
-                    width.map(|w| w as u128),
-                ])?;
-                let params = calc.add(&[attn_params, norms, ffn])?;
-                let macs = calc.add(&[attn_macs, calc.mul(&[Some(2), d[0], width, ff])?])?;
-                // torchinfo: the two linear layers and two norms, once each; attention 0.
-                let mult_adds = calc.add(&[norms, ffn])?;
-                Step {
-                    out: Some(vec![d[0], width]),
-                    params,
-                    macs,
-                    mult_adds,
-                    buffers: 0,
-                }
-            }
-            Op::Residual { from } => {
-                self.facts.residual_layers += 1;
-                let (added, from_name) = match from {
-                    ResidualFrom::Input => {
-                        (self.model_input.clone(), "the model input".to_string())
-                    }
-                    ResidualFrom::Layer(j) => (self.outs[*j].clone(), format!("layer {j}")),
-                    ResidualFrom::Default => match self.last_weight_layer {
-                        None | Some(0) => (
-                            self.model_input.clone(),
-                            "the model input (default: input of the last weight layer)".to_string(),
-                        ),
-                        Some(w) => (
-                            self.outs[w - 1].clone(),
-                            format!("layer {} (default: input of weight layer {w})", w - 1),
-                        ),
-                    },
-                };
-                notes.push(format!("adds the output of {from_name}"));
-                match (&added, input) {
-                    (Some(a), Some(c)) => {
-                        let differs = a.len() != c.len()
-                            || a.iter()
-                                .zip(c)
-                                .any(|(x, y)| matches!((x, y), (Some(x), Some(y)) if x != y));
-                        if differs {
-                            self.events.push(Event::ResidualMismatch {
-                                layer: i,
-                                from: from_name,
-                                added: a.clone(),
-                                current: c.clone(),
-                            });
-                        } else if known(a).is_none() || known(c).is_none() {
-                            notes.push("shapes only partly known; match not fully checked".into());
-                        }
-                    }
-                    _ => notes.push("shapes unknown; match not checked".into()),
-                }
-                Step::passthrough(input)
-            }
+            } => self.transformer(l, heads, ff_dim, d_model),
+            Op::Residual { from } => Ok(self.residual(l, from)),
+        }
+    }
+
+    /// Dropout: shape unchanged; its rate is a fact for the regularization rules.
+    fn dropout(&mut self, l: Layer, rate: f64) -> Step {
+        self.facts.dropouts.push((l.spec.index, rate));
+        Step::passthrough(l.input)
+    }
+
+    /// conv2d on `[H, W, C]`: params = (k_h·k_w·C_in + bias)·filters;
+    /// MACs = k_h·k_w·C_in·filters·H_out·W_out.
+    #[allow(clippy::too_many_arguments)] // The conv's own parameters, as `step` matched them.
+    fn conv(
+        &mut self,
+        l: Layer,
+        filters: usize,
+        kernel: (usize, usize),
+        stride: (usize, usize),
+        padding: Padding,
+        bias: bool,
+        in_channels: Option<usize>,
+    ) -> Result<Step, AnalysisError> {
+        let (spec, calc) = (l.spec, &l.calc);
+        let d = self.expect_rank(spec, l.input, 3, "[H, W, C]");
+        let c_in = self.declared(spec, "in_channels", d[2], in_channels, l.notes);
+        let (ho, wo) = self.window(spec, &d, kernel, stride, padding);
+        if padding == Padding::Same && (stride.0 > 1 || stride.1 > 1) {
+            l.notes.push(
+                "padding \"same\" with stride > 1: out = ceil(n / stride) (TensorFlow rule)".into(),
+            );
+        }
+        let per_filter = calc.add(&[
+            calc.mul(&[Some(kernel.0), Some(kernel.1), c_in])?,
+            Some(u128::from(bias)),
+        ])?;
+        let params = calc.scale(filters as u128, per_filter)?;
+        let macs = calc.mul(&[Some(kernel.0), Some(kernel.1), c_in, Some(filters), ho, wo])?;
+        self.facts.conv_layers.push(spec.index);
+        self.facts.conv_channels_total += filters as u64;
+        if stride.0 > 1 || stride.1 > 1 {
+            self.facts.strided_convs += 1;
+        }
+        // torchinfo counts a conv's weight and bias once per output position.
+        let mult_adds = match (params, calc.mul(&[ho, wo])?) {
+            (Some(p), Some(hw)) => Some(p.checked_mul(hw).ok_or_else(|| calc.overflow())?),
+            _ => None,
+        };
+        Ok(Step {
+            out: Some(vec![ho, wo, Some(filters)]),
+            params,
+            macs,
+            mult_adds,
+            buffers: 0,
         })
+    }
+
+    /// Max/avg pool: the conv's output rule over the window; no params or MACs.
+    fn pool(
+        &mut self,
+        l: Layer,
+        size: (usize, usize),
+        stride: (usize, usize),
+        padding: Padding,
+    ) -> Step {
+        let d = self.expect_rank(l.spec, l.input, 3, "[H, W, C]");
+        let (ho, wo) = self.window(l.spec, &d, size, stride, padding);
+        self.facts.pooling_layers += 1;
+        Step {
+            out: Some(vec![ho, wo, d[2]]),
+            params: Some(0),
+            macs: Some(0),
+            mult_adds: Some(0),
+            buffers: 0,
+        }
+    }
+
+    /// Global pool: H×W×C → C and seq×d → d; a flat input is incompatible.
+    fn global_pool(&mut self, l: Layer) -> Step {
+        self.facts.global_pools += 1;
+        let out = match l.input {
+            None => vec![None],
+            Some(d) if d.len() >= 2 => vec![*d.last().unwrap_or(&None)],
+            Some(d) => {
+                self.events.push(Event::Incompatible {
+                    layer: l.spec.index,
+                    kind: l.spec.kind,
+                    input: d.clone(),
+                    expected: "[H, W, C] or [seq, d]",
+                });
+                self.broken = true;
+                vec![None]
+            }
+        };
+        Step {
+            out: Some(out),
+            params: Some(0),
+            macs: Some(0),
+            mult_adds: Some(0),
+            buffers: 0,
+        }
+    }
+
+    /// Flatten: the product of the dimensions; a flattened `[H, W, C]` map waits for the
+    /// dense layer it feeds (the large-flatten-dense rule).
+    fn flatten(&mut self, l: Layer) -> Result<Step, AnalysisError> {
+        let calc = &l.calc;
+        let out = match l.input {
+            None => vec![None],
+            Some(d) => {
+                if let [Some(h), Some(w), Some(c)] = d[..] {
+                    self.pending_flatten = Some((Some(l.spec.index), h, w, c));
+                }
+                if d.len() == 1 {
+                    l.notes.push("input already flat".into());
+                }
+                vec![calc.dim(calc.mul(d)?)?]
+            }
+        };
+        Ok(Step {
+            out: Some(out),
+            params: Some(0),
+            macs: Some(0),
+            mult_adds: Some(0),
+            buffers: 0,
+        })
+    }
+
+    /// Dense (or output): an implicit flatten of a spatial input, the last axis of
+    /// `[seq, d]`; params = in·units + units, MACs = in·units (× seq). An output layer
+    /// without units defaults to the class count.
+    fn dense(
+        &mut self,
+        l: Layer,
+        units: Option<usize>,
+        bias: bool,
+        in_features: Option<usize>,
+    ) -> Result<Step, AnalysisError> {
+        let (spec, calc, notes) = (l.spec, &l.calc, l.notes);
+        let i = spec.index;
+        let units =
+            match units {
+                Some(u) => u,
+                None => match self.ctx.num_classes {
+                    Some(k) => {
+                        notes.push(format!("units not given: {k} (the number of classes)"));
+                        k
+                    }
+                    None => return Err(AnalysisError::invalid(
+                        format!("architecture.layers[{i}].units"),
+                        "required positive integer is missing (also accepted as out_features); \
+                         the number of classes is unknown, so it cannot default",
+                    )),
+                },
+            };
+        let (in_f, seq, out) = match l.input {
+            None => {
+                notes.push("input unknown; treated as flat features".into());
+                (None, Some(1), vec![Some(units)])
+            }
+            Some(d) if d.len() == 1 => (d[0], Some(1), vec![Some(units)]),
+            Some(d) if d.len() == 2 => (d[1], d[0], vec![d[0], Some(units)]),
+            Some(d) => {
+                // A spatial map: flattened first (Keras Flatten / torch.flatten).
+                let flat = calc.dim(calc.mul(d)?)?;
+                notes.push(format!(
+                    "implicit flatten {} → {}",
+                    show(d),
+                    flat.map_or("?".into(), |f| f.to_string())
+                ));
+                self.facts.implicit_flattens.push(i);
+                if let [Some(h), Some(w), Some(c)] = d[..] {
+                    self.pending_flatten = Some((None, h, w, c));
+                }
+                (flat, Some(1), vec![Some(units)])
+            }
+        };
+        let in_f = self.declared(spec, "in_features", in_f, in_features, notes);
+        let b = bias as u128;
+        let params = calc.add(&[calc.mul(&[in_f, Some(units)])?, Some(b * units as u128)])?;
+        let macs = calc.mul(&[in_f, Some(units), seq])?;
+        let is_output = spec.kind == LayerKind::Output || self.output_layer == Some(i);
+        self.facts
+            .dense_layers
+            .push((i, units, spec.activation.is_some(), is_output));
+        if is_output {
+            self.facts.output_units = Some(units);
+        } else {
+            self.facts.hidden_dense_units_total += units as u64;
+        }
+        if let Some((flatten_layer, h, w, c)) = self.pending_flatten.take() {
+            if self.facts.flatten_dense.is_none() {
+                if let Some(p) = calc.to_u64(params)? {
+                    self.facts.flatten_dense = Some(FlattenDense {
+                        flatten_layer,
+                        dense_layer: i,
+                        hwc: (h, w, c),
+                        units,
+                        params: p,
+                    });
+                }
+            }
+        }
+        // torchinfo: a linear layer's own weight and bias, once (no sequence factor).
+        Ok(Step {
+            out: Some(out),
+            params,
+            macs,
+            mult_adds: params,
+            buffers: 0,
+        })
+    }
+
+    /// Batch/layer norm over the last axis: 2·C parameters (γ, β); batch norm adds 2·C
+    /// running-statistic buffers.
+    fn norm(&mut self, l: Layer) -> Result<Step, AnalysisError> {
+        let calc = &l.calc;
+        self.facts.norm_layers += 1;
+        let c = l.input.as_ref().and_then(|d| *d.last().unwrap_or(&None));
+        let params = calc.mul(&[Some(2), c])?;
+        let buffers = if l.spec.kind == LayerKind::BatchNorm {
+            if let Some(c) = c {
+                l.notes.push(format!(
+                    "running mean/var: {} buffers, not parameters",
+                    2 * c
+                ));
+            }
+            calc.mul(&[Some(2), c])?.unwrap_or(0)
+        } else {
+            0
+        };
+        // torchinfo counts the scale and shift (2·C), once.
+        Ok(Step {
+            out: l.input.clone(),
+            params,
+            macs: Some(0),
+            mult_adds: params,
+            buffers,
+        })
+    }
+
+    /// Embedding: `[seq]` token ids → `[seq, dim]`; vocab·dim parameters, a lookup (0 MACs).
+    fn embedding(&mut self, l: Layer, vocab: usize, dim: usize) -> Result<Step, AnalysisError> {
+        self.facts.embedding_layers += 1;
+        self.facts.sequence_width = Some(dim);
+        let d = self.expect_rank(l.spec, l.input, 1, "[seq] (token ids)");
+        let params = l.calc.mul(&[Some(vocab), Some(dim)])?;
+        // torchinfo counts the whole table as mult-adds (its weight, once).
+        Ok(Step {
+            out: Some(vec![d[0], Some(dim)]),
+            params,
+            macs: Some(0),
+            mult_adds: params,
+            buffers: 0,
+        })
+    }
+
+    /// LSTM/GRU (PyTorch: two bias vectors): gates·(in·h + h·h + 2h) parameters, gates 4 / 3;
+    /// MACs = seq·gates·(in·h + h·h); ×2 when bidirectional. A flat input is read as a
+    /// univariate sequence.
+    fn rnn(
+        &mut self,
+        l: Layer,
+        hidden: usize,
+        return_sequences: bool,
+        bidirectional: bool,
+        input_size: Option<usize>,
+    ) -> Result<Step, AnalysisError> {
+        let (spec, calc, notes) = (l.spec, &l.calc, l.notes);
+        self.facts.recurrent_layers += 1;
+        let d = match l.input {
+            Some(d) if d.len() == 1 => {
+                notes.push(format!(
+                    "input {} read as a univariate sequence [{}, 1]",
+                    show(d),
+                    d[0].map_or("?".into(), |v| v.to_string())
+                ));
+                vec![d[0], Some(1)]
+            }
+            other => self.expect_rank(spec, other, 2, "[seq, features]"),
+        };
+        let in_f = self.declared(spec, "input_size", d[1], input_size, notes);
+        let gates: usize = if spec.kind == LayerKind::Lstm { 4 } else { 3 };
+        let dirs: usize = if bidirectional { 2 } else { 1 };
+        let h = Some(hidden);
+        let per_dir = calc.add(&[
+            calc.mul(&[in_f, h])?,
+            calc.mul(&[h, h])?,
+            calc.mul(&[Some(2), h])?,
+        ])?;
+        let params = calc.scale((gates * dirs) as u128, per_dir)?;
+        let per_step = calc.add(&[calc.mul(&[in_f, h])?, calc.mul(&[h, h])?])?;
+        let macs = calc.scale((gates * dirs) as u128, per_step)?;
+        let macs = match (macs, d[0]) {
+            (Some(m), Some(seq)) => {
+                Some(m.checked_mul(seq as u128).ok_or_else(|| calc.overflow())?)
+            }
+            _ => None,
+        };
+        let width = Some(hidden * dirs);
+        self.facts.sequence_width = width;
+        // torchinfo: every parameter of an RNN once per time step (both biases).
+        let mult_adds = match (params, d[0]) {
+            (Some(p), Some(seq)) => {
+                Some(p.checked_mul(seq as u128).ok_or_else(|| calc.overflow())?)
+            }
+            _ => None,
+        };
+        Ok(Step {
+            out: Some(if return_sequences {
+                vec![d[0], width]
+            } else {
+                vec![width]
+            }),
+            params,
+            macs,
+            mult_adds,
+            buffers: 0,
+        })
+    }
+
+    /// Multi-head attention on `[seq, d]`: 4·(d² + d) parameters (Q, K, V, O);
+    /// MACs = 4·seq·d² + 2·seq²·d.
+    fn attention(
+        &mut self,
+        l: Layer,
+        heads: Option<usize>,
+        embed_dim: Option<usize>,
+    ) -> Result<Step, AnalysisError> {
+        let spec = l.spec;
+        self.facts.attention_layers += 1;
+        let d = self.expect_rank(spec, l.input, 2, "[seq, d]");
+        let width = self.declared(spec, "embed_dim", d[1], embed_dim, l.notes);
+        self.check_heads(spec, width, heads);
+        self.facts.sequence_width = width.or(self.facts.sequence_width);
+        let (params, macs) = attention_counts(&l.calc, d[0], width)?;
+        // torchinfo leaves nn.MultiheadAttention out of its total: the module has a
+        // child (out_proj), and only leaf modules are summed.
+        Ok(Step {
+            out: Some(vec![d[0], width]),
+            params,
+            macs,
+            mult_adds: Some(0),
+            buffers: 0,
+        })
+    }
+
+    /// Transformer block: attention + 2 layernorms (4d) + FFN (d·ff + ff + ff·d + d), ff
+    /// defaulting to 4d; MACs add 2·seq·d·ff.
+    fn transformer(
+        &mut self,
+        l: Layer,
+        heads: Option<usize>,
+        ff_dim: Option<usize>,
+        d_model: Option<usize>,
+    ) -> Result<Step, AnalysisError> {
+        let (spec, calc, notes) = (l.spec, &l.calc, l.notes);
+        self.facts.attention_layers += 1;
+        // A transformer block contains two residual adds and two layer norms.
+        self.facts.residual_layers += 1;
+        self.facts.norm_layers += 1;
+        let d = self.expect_rank(spec, l.input, 2, "[seq, d]");
+        let width = self.declared(spec, "d_model", d[1], d_model, notes);
+        self.check_heads(spec, width, heads);
+        self.facts.sequence_width = width.or(self.facts.sequence_width);
+        let ff = match (ff_dim, width) {
+            (Some(f), _) => Some(f),
+            (None, Some(w)) => {
+                notes.push(format!("ff_dim not given: 4·d = {}", 4 * w));
+                Some(4 * w)
+            }
+            (None, None) => None,
+        };
+        let (attn_params, attn_macs) = attention_counts(calc, d[0], width)?;
+        let norms = calc.mul(&[Some(4), width])?;
+        let ffn = calc.add(&[
+            calc.mul(&[width, ff])?,
+            ff.map(|f| f as u128),
+            calc.mul(&[ff, width])?,
+            width.map(|w| w as u128),
+        ])?;
+        let params = calc.add(&[attn_params, norms, ffn])?;
+        let macs = calc.add(&[attn_macs, calc.mul(&[Some(2), d[0], width, ff])?])?;
+        // torchinfo: the two linear layers and two norms, once each; attention 0.
+        let mult_adds = calc.add(&[norms, ffn])?;
+        Ok(Step {
+            out: Some(vec![d[0], width]),
+            params,
+            macs,
+            mult_adds,
+            buffers: 0,
+        })
+    }
+
+    /// Residual add: no params; the added tensor (by default the input of the last weight
+    /// layer) must have the current shape.
+    fn residual(&mut self, l: Layer, from: ResidualFrom) -> Step {
+        let notes = l.notes;
+        self.facts.residual_layers += 1;
+        let (added, from_name) = match from {
+            ResidualFrom::Input => (self.model_input.clone(), "the model input".to_string()),
+            ResidualFrom::Layer(j) => (self.outs[j].clone(), format!("layer {j}")),
+            ResidualFrom::Default => match self.last_weight_layer {
+                None | Some(0) => (
+                    self.model_input.clone(),
+                    "the model input (default: input of the last weight layer)".to_string(),
+                ),
+                Some(w) => (
+                    self.outs[w - 1].clone(),
+                    format!("layer {} (default: input of weight layer {w})", w - 1),
+                ),
+            },
+        };
+        notes.push(format!("adds the output of {from_name}"));
+        match (&added, l.input) {
+            (Some(a), Some(c)) => {
+                let differs = a.len() != c.len()
+                    || a.iter()
+                        .zip(c)
+                        .any(|(x, y)| matches!((x, y), (Some(x), Some(y)) if x != y));
+                if differs {
+                    self.events.push(Event::ResidualMismatch {
+                        layer: l.spec.index,
+                        from: from_name,
+                        added: a.clone(),
+                        current: c.clone(),
+                    });
+                } else if known(a).is_none() || known(c).is_none() {
+                    notes.push("shapes only partly known; match not fully checked".into());
+                }
+            }
+            _ => notes.push("shapes unknown; match not checked".into()),
+        }
+        Step::passthrough(l.input)
     }
 
     fn check_heads(&mut self, spec: &LayerSpec, width: Option<usize>, heads: Option<usize>) {
