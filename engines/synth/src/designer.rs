@@ -15,8 +15,8 @@
 //!    `;`, `/`; snake_cased; at most 50. With none found, domain defaults (fraud: amount, merchant,
 //!    time, location; spam: subject, body, sender; churn: tenure, monthly charges, support calls,
 //!    contract; default: income, loan amount, credit score, age; else four generic features).
-//! 3. **Feature kinds**, by keyword in the name: text fields become tabular features
-//!    (subject/title → `<name>_length`; body/message/text/content → `<name>_length` plus
+//! 3. **Feature kinds**, by keyword in the name (`FEATURE_RULES`, first match wins): text
+//!    fields become tabular features (subject/title → `<name>_length`; body/message/text/content → `<name>_length` plus
 //!    `num_links`; sender/from/email → `<name>_domain_type`; url/link → `num_links`);
 //!    `is_`/`has_`/flag → boolean; date/timestamp/created/`_at` → datetime over the last year;
 //!    time/hour → `time_of_day` integer hour 0–23; amount/price/income/balance/salary/cost/… →
@@ -379,34 +379,89 @@ fn has_part(name: &str, words: &[&str]) -> bool {
     name.split('_').any(|p| words.contains(&p))
 }
 
-/// One described feature → columns with their latent correlation to the target.
-fn map_feature(
-    raw: &str,
-    domain: Domain,
-    window: &Window,
-    generic: &mut usize,
-) -> Vec<(ColumnSpec, f64)> {
-    let name = snake_case(raw);
-    let n = name.as_str();
-    let spam = domain == Domain::Spam;
-    let strength = |spam_r: f64, other_r: f64| if spam { spam_r } else { other_r };
+/// Columns built for one feature, each with its latent correlation to the target.
+type Columns = Vec<(ColumnSpec, f64)>;
 
-    // Text fields become what a tabular classifier can use.
-    if has_part(n, &["subject", "title", "headline"]) {
-        let col = integer(
-            &format!("{n}_length"),
-            Distribution::Lognormal {
-                mu: 3.6,
-                sigma: 0.4,
-            },
-            1,
-            250,
-        );
-        return vec![(col, strength(0.1, 0.05))];
+/// What a keyword rule's builder sees: the feature's snake_case name, the domain, and the
+/// datetime window.
+struct Feature<'a> {
+    name: &'a str,
+    domain: Domain,
+    window: &'a Window,
+}
+
+impl Feature<'_> {
+    /// A signal strength: `spam_r` in the spam domain, where text features carry the signal,
+    /// `other_r` elsewhere.
+    fn strength(&self, spam_r: f64, other_r: f64) -> f64 {
+        if self.domain == Domain::Spam {
+            spam_r
+        } else {
+            other_r
+        }
     }
-    if has_part(
-        n,
-        &[
+}
+
+/// Which snake_case names a keyword rule takes: a name with one of `parts` as a
+/// `_`-separated part, or starting with one of `prefixes`, and with none of `unless`.
+struct Keywords {
+    parts: &'static [&'static str],
+    prefixes: &'static [&'static str],
+    unless: &'static [&'static str],
+}
+
+impl Keywords {
+    const fn parts(parts: &'static [&'static str]) -> Keywords {
+        Keywords {
+            parts,
+            prefixes: &[],
+            unless: &[],
+        }
+    }
+
+    const fn or_prefixes(self, prefixes: &'static [&'static str]) -> Keywords {
+        Keywords {
+            parts: self.parts,
+            prefixes,
+            unless: self.unless,
+        }
+    }
+
+    const fn unless(self, unless: &'static [&'static str]) -> Keywords {
+        Keywords {
+            parts: self.parts,
+            prefixes: self.prefixes,
+            unless,
+        }
+    }
+
+    fn matches(&self, name: &str) -> bool {
+        (self.prefixes.iter().any(|p| name.starts_with(p)) || has_part(name, self.parts))
+            && !has_part(name, self.unless)
+    }
+}
+
+/// One keyword rule: the names it takes and the columns it builds for them.
+struct FeatureRule {
+    keywords: Keywords,
+    build: fn(&Feature) -> Columns,
+}
+
+/// A [`FEATURE_RULES`] entry.
+const fn rule(keywords: Keywords, build: fn(&Feature) -> Columns) -> FeatureRule {
+    FeatureRule { keywords, build }
+}
+
+/// The keyword rules, checked in this order: the first that takes a name builds its
+/// columns; a name no rule takes becomes a generic numeric feature.
+const FEATURE_RULES: &[FeatureRule] = &[
+    // Text fields become what a tabular classifier can use.
+    rule(
+        Keywords::parts(&["subject", "title", "headline"]),
+        title_length,
+    ),
+    rule(
+        Keywords::parts(&[
             "body",
             "message",
             "text",
@@ -414,211 +469,62 @@ fn map_feature(
             "comment",
             "review",
             "description",
-        ],
-    ) {
-        let length = integer(
-            &format!("{n}_length"),
-            Distribution::Lognormal {
-                mu: 6.2,
-                sigma: 0.8,
-            },
-            1,
-            50_000,
-        );
-        let links = integer(
-            "num_links",
-            Distribution::Gamma {
-                shape: 1.2,
-                scale: 1.5,
-            },
-            0,
-            100,
-        );
-        return vec![(length, strength(0.15, 0.1)), (links, strength(0.45, 0.2))];
-    }
-    if has_part(n, &["sender", "from", "email"]) {
-        let col = categorical(
-            &format!("{n}_domain_type"),
-            &["corporate", "educational", "free_mail", "unknown"],
-            &[0.45, 0.10, 0.35, 0.10],
-        );
-        return vec![(col, strength(0.35, 0.15))];
-    }
-    if has_part(n, &["url", "urls", "link", "links"]) {
-        let col = integer(
-            "num_links",
-            Distribution::Gamma {
-                shape: 1.2,
-                scale: 1.5,
-            },
-            0,
-            100,
-        );
-        return vec![(col, strength(0.45, 0.2))];
-    }
-
-    let col = |spec: ColumnSpec, r: f64| vec![(spec, r)];
-    if n.starts_with("is_") || n.starts_with("has_") || has_part(n, &["flag"]) {
-        return col(
-            ColumnSpec {
-                name: name.clone(),
-                kind: ColumnKind::Boolean { p_true: 0.2 },
-            },
-            0.2,
-        );
-    }
-    if has_part(
-        n,
-        &["date", "timestamp", "datetime", "created", "updated", "at"],
-    ) {
-        return col(
-            ColumnSpec {
-                name: name.clone(),
-                kind: ColumnKind::Datetime {
-                    start: window.start.clone(),
-                    end: window.end.clone(),
-                },
-            },
-            0.0,
-        );
-    }
-    if has_part(n, &["time", "hour"]) && !has_part(n, &["response", "spent", "duration"]) {
-        let hour_name = if n == "time" || n == "hour" {
-            "time_of_day"
-        } else {
-            n
-        };
-        let r = match domain {
-            Domain::Fraud | Domain::Anomaly => -0.15,
-            _ => 0.05,
-        };
-        return col(
-            integer(
-                hour_name,
-                Distribution::Normal {
-                    mean: 14.0,
-                    std: 5.0,
-                },
-                0,
-                23,
-            ),
-            r,
-        );
-    }
-    const MONEY: [&str; 14] = [
-        "amount", "price", "income", "balance", "salary", "cost", "spend", "spending", "revenue",
-        "payment", "fee", "charges", "charge", "value",
-    ];
-    if has_part(n, &MONEY) {
-        let (mu, sigma) = if has_part(n, &["income", "salary"]) {
-            (10.9, 0.5)
-        } else if has_part(n, &["balance"]) {
-            (7.5, 1.5)
-        } else if has_part(n, &["price", "charges", "charge", "fee"]) {
-            (3.5, 0.8)
-        } else {
-            (3.8, 1.1)
-        };
-        let r = match domain {
-            Domain::Fraud => 0.35,
-            Domain::CreditDefault if has_part(n, &["income", "salary", "balance"]) => -0.3,
-            Domain::CreditDefault => 0.25,
-            Domain::Churn => 0.2,
-            _ => 0.15,
-        };
-        return col(
-            numeric(
-                n,
-                Distribution::Lognormal { mu, sigma },
-                Some(0.01),
-                None,
-                2,
-            ),
-            r,
-        );
-    }
-    if has_part(n, &["age"]) {
-        let r = if domain == Domain::CreditDefault {
-            -0.15
-        } else {
-            0.05
-        };
-        return col(
-            integer(
-                n,
-                Distribution::Normal {
-                    mean: 40.0,
-                    std: 13.0,
-                },
-                18,
-                90,
-            ),
-            r,
-        );
-    }
-    if n.starts_with("num_")
-        || n.starts_with("n_")
-        || has_part(
-            n,
-            &[
-                "count",
-                "number",
-                "num",
-                "qty",
-                "quantity",
-                "visits",
-                "clicks",
-                "logins",
-                "transactions",
-                "calls",
-                "attempts",
-                "items",
-                "connections",
-                "failures",
-            ],
-        )
-    {
-        return col(
-            integer(
-                n,
-                Distribution::Gamma {
-                    shape: 2.0,
-                    scale: 2.0,
-                },
-                0,
-                1000,
-            ),
-            if domain == Domain::Generic {
-                0.15
-            } else {
-                0.25
-            },
-        );
-    }
-    if has_part(
-        n,
-        &[
+        ]),
+        body_length_and_links,
+    ),
+    rule(
+        Keywords::parts(&["sender", "from", "email"]),
+        sender_domain_type,
+    ),
+    rule(Keywords::parts(&["url", "urls", "link", "links"]), links),
+    rule(
+        Keywords::parts(&["flag"]).or_prefixes(&["is_", "has_"]),
+        boolean,
+    ),
+    rule(
+        Keywords::parts(&["date", "timestamp", "datetime", "created", "updated", "at"]),
+        datetime,
+    ),
+    rule(
+        Keywords::parts(&["time", "hour"]).unless(&["response", "spent", "duration"]),
+        hour_of_day,
+    ),
+    rule(
+        Keywords::parts(&[
+            "amount", "price", "income", "balance", "salary", "cost", "spend", "spending",
+            "revenue", "payment", "fee", "charges", "charge", "value",
+        ]),
+        money,
+    ),
+    rule(Keywords::parts(&["age"]), age),
+    rule(
+        Keywords::parts(&[
+            "count",
+            "number",
+            "num",
+            "qty",
+            "quantity",
+            "visits",
+            "clicks",
+            "logins",
+            "transactions",
+            "calls",
+            "attempts",
+            "items",
+            "connections",
+            "failures",
+        ])
+        .or_prefixes(&["num_", "n_"]),
+        count,
+    ),
+    rule(
+        Keywords::parts(&[
             "tenure", "duration", "days", "months", "years", "minutes", "seconds", "bytes",
-        ],
-    ) {
-        let r = if domain == Domain::Churn { -0.3 } else { 0.1 };
-        return col(
-            numeric(
-                n,
-                Distribution::Gamma {
-                    shape: 2.0,
-                    scale: 12.0,
-                },
-                Some(0.0),
-                None,
-                1,
-            ),
-            r,
-        );
-    }
-    if has_part(
-        n,
-        &[
+        ]),
+        duration,
+    ),
+    rule(
+        Keywords::parts(&[
             "score",
             "rate",
             "ratio",
@@ -627,137 +533,401 @@ fn map_feature(
             "percentage",
             "probability",
             "risk",
-        ],
-    ) {
-        let r = if domain == Domain::CreditDefault && has_part(n, &["credit"]) {
-            -0.35
-        } else {
-            0.3
-        };
-        return col(beta_score(n), r);
-    }
-    if has_part(
-        n,
-        &[
+        ]),
+        score,
+    ),
+    rule(
+        Keywords::parts(&[
             "location", "geo", "ip", "address", "region", "zip", "postcode",
-        ],
-    ) {
-        if domain.is_risk() {
-            return col(beta_score(&format!("{n}_risk")), 0.45);
-        }
-        return col(
-            categorical(
-                n,
-                &["north", "south", "east", "west", "central"],
-                &[0.22, 0.2, 0.2, 0.2, 0.18],
-            ),
-            0.1,
-        );
-    }
-    let categories: Option<(&str, &[&str], &[f64], f64)> = if has_part(n, &["merchant"]) {
-        Some((
-            "merchant_category",
-            &[
-                "grocery",
-                "restaurant",
-                "gas_station",
-                "online_retail",
-                "electronics",
-                "travel",
-                "gambling",
-            ],
-            &[0.25, 0.18, 0.12, 0.2, 0.1, 0.1, 0.05],
-            0.2,
-        ))
-    } else if has_part(n, &["country"]) {
-        Some((
-            n,
-            &["US", "GB", "DE", "FR", "IN", "BR", "CA", "other"],
-            &[0.35, 0.1, 0.08, 0.07, 0.12, 0.08, 0.05, 0.15],
-            0.1,
-        ))
-    } else if has_part(n, &["city"]) {
-        Some((
-            n,
-            &["new_york", "london", "paris", "tokyo", "sydney", "other"],
-            &[0.2, 0.18, 0.12, 0.15, 0.1, 0.25],
-            0.05,
-        ))
-    } else if has_part(n, &["device"]) {
-        Some((n, &["desktop", "tablet", "mobile"], &[0.35, 0.1, 0.55], 0.1))
-    } else if has_part(n, &["channel"]) {
-        Some((n, &["in_store", "phone", "online"], &[0.4, 0.1, 0.5], 0.15))
-    } else if has_part(n, &["browser"]) {
-        Some((
-            n,
-            &["chrome", "safari", "edge", "firefox", "other"],
-            &[0.6, 0.2, 0.08, 0.07, 0.05],
-            0.05,
-        ))
-    } else if has_part(n, &["os"]) {
-        Some((
-            n,
-            &["windows", "macos", "ios", "android", "linux"],
-            &[0.35, 0.15, 0.2, 0.25, 0.05],
-            0.05,
-        ))
-    } else if has_part(n, &["payment", "method"]) {
-        Some((
-            n,
-            &[
-                "debit_card",
-                "credit_card",
-                "bank_transfer",
-                "digital_wallet",
-            ],
-            &[0.35, 0.35, 0.1, 0.2],
-            0.1,
-        ))
-    } else if has_part(n, &["plan", "tier", "subscription", "contract"]) {
-        // Longer commitments churn less: most-committed first for a positive correlation.
-        Some((
-            n,
-            &["two_year", "one_year", "month_to_month"],
-            &[0.25, 0.25, 0.5],
-            if domain == Domain::Churn { 0.35 } else { 0.1 },
-        ))
-    } else if has_part(n, &["status"]) {
-        Some((
-            n,
-            &["active", "inactive", "suspended"],
-            &[0.75, 0.2, 0.05],
-            0.15,
-        ))
-    } else if has_part(n, &["category", "type", "kind", "group", "segment"]) {
-        Some((
-            n,
-            &["type_a", "type_b", "type_c", "type_d"],
-            &[0.4, 0.3, 0.2, 0.1],
-            0.15,
-        ))
-    } else {
-        None
+        ]),
+        location,
+    ),
+    rule(Keywords::parts(&["merchant"]), merchant_category),
+    rule(Keywords::parts(&["country"]), country),
+    rule(Keywords::parts(&["city"]), city),
+    rule(Keywords::parts(&["device"]), device),
+    rule(Keywords::parts(&["channel"]), channel),
+    rule(Keywords::parts(&["browser"]), browser),
+    rule(Keywords::parts(&["os"]), os),
+    rule(Keywords::parts(&["payment", "method"]), payment_method),
+    rule(
+        Keywords::parts(&["plan", "tier", "subscription", "contract"]),
+        plan,
+    ),
+    rule(Keywords::parts(&["status"]), status),
+    rule(
+        Keywords::parts(&["category", "type", "kind", "group", "segment"]),
+        category,
+    ),
+];
+
+/// One described feature → columns with their latent correlation to the target.
+fn map_feature(raw: &str, domain: Domain, window: &Window, generic: &mut usize) -> Columns {
+    let name = snake_case(raw);
+    let feature = Feature {
+        name: &name,
+        domain,
+        window,
     };
-    if let Some((name, cats, weights, r)) = categories {
-        return col(categorical(name, cats, weights), r);
+    match FEATURE_RULES.iter().find(|r| r.keywords.matches(&name)) {
+        Some(rule) => (rule.build)(&feature),
+        None => generic_numeric(&name, generic),
     }
+}
+
+/// A subject or title → `<name>_length`, a short lognormal character count.
+fn title_length(f: &Feature) -> Columns {
+    let col = integer(
+        &format!("{}_length", f.name),
+        Distribution::Lognormal {
+            mu: 3.6,
+            sigma: 0.4,
+        },
+        1,
+        250,
+    );
+    vec![(col, f.strength(0.1, 0.05))]
+}
+
+/// A body or message → `<name>_length` and the `num_links` it contains.
+fn body_length_and_links(f: &Feature) -> Columns {
+    let length = integer(
+        &format!("{}_length", f.name),
+        Distribution::Lognormal {
+            mu: 6.2,
+            sigma: 0.8,
+        },
+        1,
+        50_000,
+    );
+    let links = integer(
+        "num_links",
+        Distribution::Gamma {
+            shape: 1.2,
+            scale: 1.5,
+        },
+        0,
+        100,
+    );
+    vec![
+        (length, f.strength(0.15, 0.1)),
+        (links, f.strength(0.45, 0.2)),
+    ]
+}
+
+/// A sender or email address → `<name>_domain_type`, the kind of mail domain.
+fn sender_domain_type(f: &Feature) -> Columns {
+    let col = categorical(
+        &format!("{}_domain_type", f.name),
+        &["corporate", "educational", "free_mail", "unknown"],
+        &[0.45, 0.10, 0.35, 0.10],
+    );
+    vec![(col, f.strength(0.35, 0.15))]
+}
+
+/// URLs or links → a `num_links` count.
+fn links(f: &Feature) -> Columns {
+    let col = integer(
+        "num_links",
+        Distribution::Gamma {
+            shape: 1.2,
+            scale: 1.5,
+        },
+        0,
+        100,
+    );
+    vec![(col, f.strength(0.45, 0.2))]
+}
+
+/// `is_`/`has_`/flag → a boolean, true 20% of the time.
+fn boolean(f: &Feature) -> Columns {
+    let col = ColumnSpec {
+        name: f.name.to_string(),
+        kind: ColumnKind::Boolean { p_true: 0.2 },
+    };
+    vec![(col, 0.2)]
+}
+
+/// A date or timestamp → a datetime over the last year, carrying no signal.
+fn datetime(f: &Feature) -> Columns {
+    let col = ColumnSpec {
+        name: f.name.to_string(),
+        kind: ColumnKind::Datetime {
+            start: f.window.start.clone(),
+            end: f.window.end.clone(),
+        },
+    };
+    vec![(col, 0.0)]
+}
+
+/// A time or hour (not a response time or time spent) → an integer hour 0–23, named
+/// `time_of_day` when the name is just "time" or "hour"; night hours are the risky ones in
+/// fraud and anomaly data.
+fn hour_of_day(f: &Feature) -> Columns {
+    let n = f.name;
+    let hour_name = if n == "time" || n == "hour" {
+        "time_of_day"
+    } else {
+        n
+    };
+    let r = match f.domain {
+        Domain::Fraud | Domain::Anomaly => -0.15,
+        _ => 0.05,
+    };
+    let col = integer(
+        hour_name,
+        Distribution::Normal {
+            mean: 14.0,
+            std: 5.0,
+        },
+        0,
+        23,
+    );
+    vec![(col, r)]
+}
+
+/// An amount of money → lognormal (min 0.01, 2 decimals) scaled by what it is: incomes
+/// largest, then balances, then prices and fees; higher incomes and balances default less.
+fn money(f: &Feature) -> Columns {
+    let n = f.name;
+    let (mu, sigma) = if has_part(n, &["income", "salary"]) {
+        (10.9, 0.5)
+    } else if has_part(n, &["balance"]) {
+        (7.5, 1.5)
+    } else if has_part(n, &["price", "charges", "charge", "fee"]) {
+        (3.5, 0.8)
+    } else {
+        (3.8, 1.1)
+    };
+    let r = match f.domain {
+        Domain::Fraud => 0.35,
+        Domain::CreditDefault if has_part(n, &["income", "salary", "balance"]) => -0.3,
+        Domain::CreditDefault => 0.25,
+        Domain::Churn => 0.2,
+        _ => 0.15,
+    };
+    let col = numeric(
+        n,
+        Distribution::Lognormal { mu, sigma },
+        Some(0.01),
+        None,
+        2,
+    );
+    vec![(col, r)]
+}
+
+/// An age → an integer 18–90 around 40.
+fn age(f: &Feature) -> Columns {
+    let r = if f.domain == Domain::CreditDefault {
+        -0.15
+    } else {
+        0.05
+    };
+    let col = integer(
+        f.name,
+        Distribution::Normal {
+            mean: 40.0,
+            std: 13.0,
+        },
+        18,
+        90,
+    );
+    vec![(col, r)]
+}
+
+/// A count → a gamma-distributed integer 0–1000.
+fn count(f: &Feature) -> Columns {
+    let col = integer(
+        f.name,
+        Distribution::Gamma {
+            shape: 2.0,
+            scale: 2.0,
+        },
+        0,
+        1000,
+    );
+    let r = if f.domain == Domain::Generic {
+        0.15
+    } else {
+        0.25
+    };
+    vec![(col, r)]
+}
+
+/// A duration or tenure → a gamma-distributed non-negative number; long tenure means less
+/// churn.
+fn duration(f: &Feature) -> Columns {
+    let r = if f.domain == Domain::Churn { -0.3 } else { 0.1 };
+    let col = numeric(
+        f.name,
+        Distribution::Gamma {
+            shape: 2.0,
+            scale: 12.0,
+        },
+        Some(0.0),
+        None,
+        1,
+    );
+    vec![(col, r)]
+}
+
+/// A score, rate or ratio → beta in [0, 1]; a higher credit score means less default.
+fn score(f: &Feature) -> Columns {
+    let r = if f.domain == Domain::CreditDefault && has_part(f.name, &["credit"]) {
+        -0.35
+    } else {
+        0.3
+    };
+    vec![(beta_score(f.name), r)]
+}
+
+/// A location → a `<name>_risk` beta score in risk domains (fraud, default, anomaly), else a
+/// region category.
+fn location(f: &Feature) -> Columns {
+    if f.domain.is_risk() {
+        return vec![(beta_score(&format!("{}_risk", f.name)), 0.45)];
+    }
+    let col = categorical(
+        f.name,
+        &["north", "south", "east", "west", "central"],
+        &[0.22, 0.2, 0.2, 0.2, 0.18],
+    );
+    vec![(col, 0.1)]
+}
+
+/// A merchant → `merchant_category`, the riskier categories last.
+fn merchant_category(_: &Feature) -> Columns {
+    let col = categorical(
+        "merchant_category",
+        &[
+            "grocery",
+            "restaurant",
+            "gas_station",
+            "online_retail",
+            "electronics",
+            "travel",
+            "gambling",
+        ],
+        &[0.25, 0.18, 0.12, 0.2, 0.1, 0.1, 0.05],
+    );
+    vec![(col, 0.2)]
+}
+
+/// A country → a category of typical countries.
+fn country(f: &Feature) -> Columns {
+    let col = categorical(
+        f.name,
+        &["US", "GB", "DE", "FR", "IN", "BR", "CA", "other"],
+        &[0.35, 0.1, 0.08, 0.07, 0.12, 0.08, 0.05, 0.15],
+    );
+    vec![(col, 0.1)]
+}
+
+/// A city → a category of large cities.
+fn city(f: &Feature) -> Columns {
+    let col = categorical(
+        f.name,
+        &["new_york", "london", "paris", "tokyo", "sydney", "other"],
+        &[0.2, 0.18, 0.12, 0.15, 0.1, 0.25],
+    );
+    vec![(col, 0.05)]
+}
+
+/// A device → desktop, tablet or mobile.
+fn device(f: &Feature) -> Columns {
+    let col = categorical(f.name, &["desktop", "tablet", "mobile"], &[0.35, 0.1, 0.55]);
+    vec![(col, 0.1)]
+}
+
+/// A channel → in store, phone or online.
+fn channel(f: &Feature) -> Columns {
+    let col = categorical(f.name, &["in_store", "phone", "online"], &[0.4, 0.1, 0.5]);
+    vec![(col, 0.15)]
+}
+
+/// A browser → a category of common browsers.
+fn browser(f: &Feature) -> Columns {
+    let col = categorical(
+        f.name,
+        &["chrome", "safari", "edge", "firefox", "other"],
+        &[0.6, 0.2, 0.08, 0.07, 0.05],
+    );
+    vec![(col, 0.05)]
+}
+
+/// An operating system → a category of common ones.
+fn os(f: &Feature) -> Columns {
+    let col = categorical(
+        f.name,
+        &["windows", "macos", "ios", "android", "linux"],
+        &[0.35, 0.15, 0.2, 0.25, 0.05],
+    );
+    vec![(col, 0.05)]
+}
+
+/// A payment method → card, transfer or wallet.
+fn payment_method(f: &Feature) -> Columns {
+    let col = categorical(
+        f.name,
+        &[
+            "debit_card",
+            "credit_card",
+            "bank_transfer",
+            "digital_wallet",
+        ],
+        &[0.35, 0.35, 0.1, 0.2],
+    );
+    vec![(col, 0.1)]
+}
+
+/// A plan, tier or contract → its commitment, a strong churn signal.
+fn plan(f: &Feature) -> Columns {
+    // Longer commitments churn less: most-committed first for a positive correlation.
+    let col = categorical(
+        f.name,
+        &["two_year", "one_year", "month_to_month"],
+        &[0.25, 0.25, 0.5],
+    );
+    vec![(col, if f.domain == Domain::Churn { 0.35 } else { 0.1 })]
+}
+
+/// A status → active, inactive or suspended.
+fn status(f: &Feature) -> Columns {
+    let col = categorical(
+        f.name,
+        &["active", "inactive", "suspended"],
+        &[0.75, 0.2, 0.05],
+    );
+    vec![(col, 0.15)]
+}
+
+/// A category or type → four generic types.
+fn category(f: &Feature) -> Columns {
+    let col = categorical(
+        f.name,
+        &["type_a", "type_b", "type_c", "type_d"],
+        &[0.4, 0.3, 0.2, 0.1],
+    );
+    vec![(col, 0.15)]
+}
+
+/// A name no rule takes → a standard normal, its signal the next of a fixed cycle.
+fn generic_numeric(name: &str, generic: &mut usize) -> Columns {
     // Generic numeric features: alternate signs and vary strength so each carries signal.
     const SIGNALS: [f64; 6] = [0.3, -0.25, 0.2, -0.15, 0.25, -0.1];
     let r = SIGNALS[*generic % SIGNALS.len()];
     *generic += 1;
-    col(
-        numeric(
-            n,
-            Distribution::Normal {
-                mean: 0.0,
-                std: 1.0,
-            },
-            None,
-            None,
-            4,
-        ),
-        r,
-    )
+    let col = numeric(
+        name,
+        Distribution::Normal {
+            mean: 0.0,
+            std: 1.0,
+        },
+        None,
+        None,
+        4,
+    );
+    vec![(col, r)]
 }
 
 #[cfg(test)]
