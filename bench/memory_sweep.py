@@ -4,7 +4,7 @@ Usage: memory_sweep.py MEMORY_BINARY
 Runs `memory train` and `memory predict` (bench/src/bin/memory.rs) once per configuration,
 each in its own process, and prints a Markdown table: the configuration, the parameter
 count, the measured peak resident set (VmHWM) and the estimate of
-engines/training/src/memory.rs, in MiB, and estimate / measured.
+engines/analysis/src/footprint.rs, in MiB, and estimate / measured.
 """
 import json
 import subprocess

@@ -7,6 +7,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::clock::serde_millis;
 
+/// What is trained and how, as the analysis engine specifies it.
+pub use analysis::spec::{ArchitectureName, OptimizerKind};
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ModelStatus {
@@ -84,16 +87,16 @@ pub mod secondary {
     pub const SAVING: &str = "saving";
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// How a job trains, every default filled in (as stored and as answered).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct TrainingConfig {
     pub epochs: u32,
     pub batch_size: u32,
     pub learning_rate: f64,
     pub ai_enhancement: bool,
     pub providers: Vec<String>,
-    /// adam, adamw or sgd.
     #[serde(default = "default_optimizer")]
-    pub optimizer: String,
+    pub optimizer: OptimizerKind,
     /// Share of the dataset's rows held out for validation (stratified).
     #[serde(default = "default_validation_split")]
     pub validation_split: f64,
@@ -106,11 +109,11 @@ pub struct TrainingConfig {
     pub weight_decay: f64,
 }
 
-pub const DEFAULT_OPTIMIZER: &str = "adam";
+pub const DEFAULT_OPTIMIZER: OptimizerKind = OptimizerKind::Adam;
 pub const DEFAULT_VALIDATION_SPLIT: f64 = 0.2;
 
-fn default_optimizer() -> String {
-    DEFAULT_OPTIMIZER.to_string()
+fn default_optimizer() -> OptimizerKind {
+    DEFAULT_OPTIMIZER
 }
 
 fn default_validation_split() -> f64 {
@@ -151,13 +154,46 @@ pub struct EpochRecord {
     pub seconds: f64,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// What kind of model a request asks for: classification of tabular rows, by any of the
+/// names the API accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ModelType {
+    Classification,
+    BinaryClassification,
+    MulticlassClassification,
+    TabularClassification,
+}
+
+impl ModelType {
+    pub const ALL: [ModelType; 4] = [
+        ModelType::Classification,
+        ModelType::BinaryClassification,
+        ModelType::MulticlassClassification,
+        ModelType::TabularClassification,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ModelType::Classification => "classification",
+            ModelType::BinaryClassification => "binary_classification",
+            ModelType::MulticlassClassification => "multiclass_classification",
+            ModelType::TabularClassification => "tabular_classification",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ModelType> {
+        ModelType::ALL.into_iter().find(|t| t.as_str() == s)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ModelRecord {
     pub id: String,
     pub name: String,
     #[serde(rename = "type")]
-    pub model_type: String,
-    pub architecture: Option<String>,
+    pub model_type: ModelType,
+    pub architecture: Option<ArchitectureName>,
     pub dataset: Option<String>,
     pub target_accuracy: Option<f64>,
     pub status: ModelStatus,
@@ -172,8 +208,10 @@ pub struct ModelRecord {
     #[serde(default)]
     pub artifact: Option<ArtifactInfo>,
     #[serde(with = "serde_millis")]
+    #[schemars(with = "String")]
     pub created_at: DateTime<Utc>,
     #[serde(with = "serde_millis")]
+    #[schemars(with = "String")]
     pub updated_at: DateTime<Utc>,
 }
 

@@ -122,17 +122,10 @@ impl<'a> Fields<'a> {
         let expected = format!("integer from {min} to {max}");
         match self.get(key) {
             None => Ok(None),
-            Some(v @ Value::Number(n)) => {
-                let as_int = n.as_i64().or_else(|| {
-                    n.as_f64()
-                        .filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15)
-                        .map(|f| f as i64)
-                });
-                match as_int {
-                    Some(i) if (min..=max).contains(&i) => Ok(Some(i)),
-                    _ => Err(self.wrong(key, v, &expected)),
-                }
-            }
+            Some(v @ Value::Number(n)) => match integral(n) {
+                Some(i) if (min..=max).contains(&i) => Ok(Some(i)),
+                _ => Err(self.wrong(key, v, &expected)),
+            },
             Some(other) => Err(self.wrong(key, other, &expected)),
         }
     }
@@ -175,7 +168,7 @@ impl<'a> Fields<'a> {
                 }
                 let mut out = Vec::with_capacity(items.len());
                 for (i, item) in items.iter().enumerate() {
-                    match item.as_i64() {
+                    match item.as_number().and_then(integral) {
                         Some(n) if (min..=max).contains(&n) => out.push(n),
                         _ => {
                             return Err(ApiError::validation(
@@ -225,6 +218,16 @@ impl<'a> Fields<'a> {
             Some(other) => Err(self.wrong(key, other, &expected)),
         }
     }
+}
+
+/// A JSON number as an integer: `10` and `10.0` are 10 (JSON Schema's `integer` admits both),
+/// `10.5` is not.
+fn integral(n: &serde_json::Number) -> Option<i64> {
+    n.as_i64().or_else(|| {
+        n.as_f64()
+            .filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15)
+            .map(|f| f as i64)
+    })
 }
 
 fn display(path: &str) -> String {

@@ -11,10 +11,10 @@
 //! epoch, serialize the artifact and write it. `predict` does what the models function does:
 //! read the artifact, load it, predict ROWS rows.
 
+use analysis::footprint::{self, NetworkSize};
 use serde_json::{json, Value};
 use shared::records::DatasetColumn;
 use synth::Table;
-use training::memory::{self, NetworkSize};
 use training::{self, Activation, Architecture, Artifact, Encoder, OptimizerKind, TrainParams};
 
 fn peak_rss_bytes() -> u64 {
@@ -111,7 +111,7 @@ fn main() {
                 encoder.width(),
                 encoder.classes().len(),
             );
-            let estimate = memory::training(
+            let estimate = footprint::training(
                 net,
                 optimizer,
                 (rows * (features + 1)) as u64,
@@ -146,7 +146,7 @@ fn main() {
                 artifact.encoder.width(),
                 artifact.classes.len(),
             );
-            let estimate = memory::serving(net, rows as u64);
+            let estimate = footprint::serving(net, rows as u64);
             println!(
                 "{}",
                 json!({

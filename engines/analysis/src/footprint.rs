@@ -1,5 +1,5 @@
-//! Peak memory of a training job in the worker and of serving its model in the models
-//! function, estimated before the job is accepted, so a request that cannot fit is refused
+//! Peak memory of a training job in this project's worker (candle on the CPU) and of serving
+//! its model in the models function, estimated before the job is accepted, so a request that cannot fit is refused
 //! at submission with the numbers instead of failing (or being killed) later.
 //!
 //! The terms, in bytes (P parameters, L parameters of the largest layer, A = Σ layer output
@@ -21,7 +21,10 @@
 //! resident sets measured with `bench/run memory` (release build, x86_64; BENCHMARKS.md,
 //! "Memory", has every measurement beside its estimate).
 
-use super::model::{Architecture, OptimizerKind};
+use schemars::JsonSchema;
+use serde::Serialize;
+
+use crate::spec::{Architecture, OptimizerKind};
 
 /// The process itself: runtime, allocator, candle's thread pool.
 pub const BASE_BYTES: u64 = 6 * 1024 * 1024;
@@ -75,7 +78,7 @@ impl NetworkSize {
 }
 
 /// The worker's estimated peak, by term.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
 pub struct TrainingMemory {
     pub base_bytes: u64,
     pub dataset_bytes: u64,
@@ -86,7 +89,7 @@ pub struct TrainingMemory {
 }
 
 /// The models function's estimated peak while it predicts `rows` rows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
 pub struct ServingMemory {
     pub base_bytes: u64,
     pub parameters_bytes: u64,
@@ -154,8 +157,8 @@ pub fn serving(net: NetworkSize, rows: u64) -> ServingMemory {
 
 #[cfg(test)]
 mod tests {
-    use super::super::model::Activation;
     use super::*;
+    use crate::spec::Activation;
 
     fn mlp(hidden: &[usize]) -> Architecture {
         Architecture::Mlp {

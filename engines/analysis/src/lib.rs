@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 mod findings;
+pub mod footprint;
 mod input;
 mod layers;
 pub mod memory;

@@ -3,6 +3,7 @@
 //! typed: the training request, the model record and the trainer hold these, and the
 //! analyzer's memory estimate reads them.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::AnalysisError;
@@ -12,6 +13,24 @@ pub const DEFAULT_HIDDEN: [usize; 2] = [64, 32];
 /// Bounds on hidden layers, to keep a Lambda's memory and time predictable.
 pub const MAX_HIDDEN_LAYERS: usize = 8;
 pub const MAX_HIDDEN_UNITS: usize = 4096;
+
+/// An architecture by name, as a request names it and a model record keeps it (the MLP's
+/// hidden layers are kept beside it).
+#[derive(Serialize, Deserialize, JsonSchema, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum ArchitectureName {
+    LogisticRegression,
+    Mlp,
+}
+
+impl ArchitectureName {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ArchitectureName::LogisticRegression => "logistic_regression",
+            ArchitectureName::Mlp => "mlp",
+        }
+    }
+}
 
 /// What is trained.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
@@ -98,10 +117,23 @@ impl Architecture {
 
     /// The canonical name (one of [`Architecture::SUPPORTED`]).
     pub fn name(&self) -> &'static str {
+        self.kind().as_str()
+    }
+
+    pub fn kind(&self) -> ArchitectureName {
         match self {
-            Architecture::LogisticRegression => "logistic_regression",
-            Architecture::Mlp { .. } => "mlp",
+            Architecture::LogisticRegression => ArchitectureName::LogisticRegression,
+            Architecture::Mlp { .. } => ArchitectureName::Mlp,
         }
+    }
+
+    /// The architecture a record describes: its name and, for an MLP, its hidden layers
+    /// (the defaults when none were given).
+    pub fn from_record(
+        name: ArchitectureName,
+        hidden: Option<Vec<usize>>,
+    ) -> Result<Architecture, AnalysisError> {
+        Architecture::parse(name.as_str(), hidden)
     }
 
     /// Checks hidden sizes and dropout.
@@ -136,6 +168,14 @@ impl Architecture {
         Ok(())
     }
 
+    /// The hidden layers' widths (none for a logistic regression).
+    pub fn hidden(&self) -> &[usize] {
+        match self {
+            Architecture::LogisticRegression => &[],
+            Architecture::Mlp { hidden, .. } => hidden,
+        }
+    }
+
     /// Layer sizes from input to logits: `[width, hidden..., classes]`.
     pub fn layer_sizes(&self, width: usize, classes: usize) -> Vec<usize> {
         let mut sizes = vec![width];
@@ -155,14 +195,15 @@ impl Architecture {
     }
 }
 
-/// How weights are updated.
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+/// How weights are updated (spelled `adam`, `adamw`, `sgd`).
+#[derive(Serialize, Deserialize, JsonSchema, Clone, Copy, Debug, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum OptimizerKind {
     /// candle's AdamW with decoupled decay 0; a weight decay is an L2 term in the gradient, as
     /// PyTorch's `Adam(weight_decay=…)`.
     Adam,
     /// candle's AdamW: weight decay decoupled from the gradient (Loshchilov & Hutter).
+    #[serde(rename = "adamw", alias = "adam_w")]
     AdamW,
     /// candle's plain SGD (no momentum); a weight decay is an L2 term in the gradient.
     Sgd,

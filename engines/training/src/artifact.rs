@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use candle_core::{Device, Tensor};
 use safetensors::tensor::{Dtype, SafeTensors, TensorView};
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use super::data::{Encoder, Matrix};
 use super::metrics::Metrics;
@@ -47,8 +47,8 @@ pub struct Artifact {
 pub struct Prediction {
     /// The most probable class (the first of equals in class order).
     pub label: String,
-    /// Class → softmax probability, in class order.
-    pub probabilities: Map<String, Value>,
+    /// Class → softmax probability (classes sort as the encoder orders them).
+    pub probabilities: std::collections::BTreeMap<String, f64>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -253,11 +253,7 @@ impl Artifact {
                     .classes
                     .iter()
                     .zip(row)
-                    .map(|(c, lp)| {
-                        let p = serde_json::Number::from_f64(lp.exp())
-                            .map_or(Value::Null, Value::Number);
-                        (c.clone(), p)
-                    })
+                    .map(|(c, lp)| (c.clone(), lp.exp()))
                     .collect(),
             })
             .collect())
@@ -326,7 +322,7 @@ mod tests {
             .count();
         assert_eq!(correct as f64 / rows.len() as f64, t.validation.accuracy);
         let p = &after[0].probabilities;
-        let total: f64 = p.values().map(|v| v.as_f64().unwrap()).sum();
+        let total: f64 = p.values().sum();
         assert!((total - 1.0).abs() < 1e-6);
         assert_eq!(p.keys().collect::<Vec<_>>(), ["no", "yes"]);
     }

@@ -14,7 +14,6 @@
 pub mod artifact;
 pub mod chart;
 pub mod data;
-pub mod memory;
 pub mod metrics;
 pub mod model;
 pub mod trainer;

@@ -1,13 +1,13 @@
 //! What a training request needs, held against what the worker and this function have,
 //! before the job is accepted: data that cannot be split, a network whose training does not
 //! fit the worker's memory, a model too large to serve here. Each refusal is a 400 naming
-//! the field to change, with the numbers (`training::memory` has the formulas).
+//! the field to change, with the numbers (`analysis::footprint` has the formulas).
 
-use serde::Serialize;
+use analysis::footprint::{self, NetworkSize};
 use serde_json::json;
 use shared::records::{DatasetRecord, TrainingConfig};
+use shared::wire::TrainingResources;
 use shared::ApiError;
-use training::memory::{self, NetworkSize, ServingMemory, TrainingMemory};
 use training::{Architecture, OptimizerKind};
 
 use crate::estimate::FEATURES_PER_COLUMN;
@@ -16,19 +16,6 @@ use crate::predict::MAX_ROWS;
 /// Share of a function's memory an estimate may use: the rest is headroom for what the
 /// estimate does not model (allocator growth, the runtime's buffers).
 pub const USABLE_SHARE: f64 = 0.9;
-
-/// The estimates a request was accepted with (returned in the 202, in bytes).
-#[derive(Debug, Clone, Serialize)]
-pub struct Capacity {
-    pub parameters: u64,
-    pub training: TrainingMemory,
-    pub worker_memory_bytes: u64,
-    pub serving: ServingMemory,
-    pub models_function_memory_bytes: u64,
-    /// How the feature width was found: `dataset` (counted when it was made) or
-    /// `estimated` (older records: 1.5 features a column).
-    pub feature_width_source: &'static str,
-}
 
 fn mb(bytes: u64) -> f64 {
     (bytes as f64 / 1e6 * 10.0).round() / 10.0
@@ -77,7 +64,7 @@ pub fn check(
     optimizer: OptimizerKind,
     worker_memory_bytes: u64,
     models_function_memory_bytes: u64,
-) -> Result<Capacity, ApiError> {
+) -> Result<TrainingResources, ApiError> {
     check_split(dataset)?;
     let (width, classes, source) = match &dataset.training_shape {
         Some(s) => (
@@ -95,14 +82,14 @@ pub fn check(
     let net = NetworkSize::of(architecture, width, classes);
     let validation_rows = (dataset.rows as f64 * training.validation_split).round() as u64;
     let cells = dataset.rows.saturating_mul(dataset.columns.len() as u64);
-    let train = memory::training(
+    let train = footprint::training(
         net,
         optimizer,
         cells,
         u64::from(training.batch_size),
         validation_rows,
     );
-    let serve = memory::serving(net, MAX_ROWS as u64);
+    let serve = footprint::serving(net, MAX_ROWS as u64);
     let usable = |bytes: u64| (bytes as f64 * USABLE_SHARE) as u64;
 
     if train.total_bytes > usable(worker_memory_bytes) {
@@ -157,12 +144,12 @@ pub fn check(
             ),
         ));
     }
-    Ok(Capacity {
+    Ok(TrainingResources {
         parameters: net.parameters,
         training: train,
         worker_memory_bytes,
         serving: serve,
         models_function_memory_bytes,
-        feature_width_source: source,
+        feature_width_source: source.to_string(),
     })
 }

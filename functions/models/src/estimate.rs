@@ -30,8 +30,6 @@ pub const FEATURES_PER_COLUMN: f64 = 1.5;
 /// part for fitting the synthetic-data engine.
 pub const ENHANCEMENT_SHARE: f64 = 1.5;
 pub const ENHANCEMENT_FIXED: f64 = 2.0;
-/// Hidden layers of an MLP when the request names none.
-pub const DEFAULT_HIDDEN: [usize; 2] = [64, 32];
 
 /// What the estimate needs to know of the data and the network.
 pub struct Shape {
@@ -78,7 +76,7 @@ mod tests {
             learning_rate: 0.001,
             ai_enhancement: ai,
             providers: vec![],
-            optimizer: "adam".into(),
+            optimizer: training::OptimizerKind::Adam,
             validation_split: 0.2,
             seed: 1,
             weight_decay: 0.0,

@@ -10,12 +10,16 @@ use shared::http::{JsonBody, PathId, QueryPairs};
 use shared::records::{DatasetRecord, JobRecord, JobStatus, ModelRecord, ModelStatus};
 use shared::store::{ModelQuery, StoreError};
 use shared::{clock, ids, ApiError, ApiResult, AppState};
-use training::{Architecture, OptimizerKind};
+use training::Architecture;
 use training_worker as worker;
 
 use crate::estimate;
-use crate::request::TrainRequest;
+use crate::request;
 use shared::paging;
+use shared::wire::{
+    Model, ModelLinks, ModelList, ModelSummary, StopAccepted, TrainAccepted, TrainDataset,
+    TrainStatus, TrainingStatus,
+};
 
 /// The steps the worker runs before training when `ai_enhancement` is on.
 pub const ENHANCEMENT_STEPS: [&str; 3] = [
@@ -28,17 +32,17 @@ fn monitoring_url(model_id: &str) -> String {
     format!("/v1/models/{model_id}/status")
 }
 
-fn summary(m: &ModelRecord) -> Value {
-    json!({
-        "id": m.id,
-        "name": m.name,
-        "type": m.model_type,
-        "status": m.status,
-        "accuracy": m.accuracy,
-        "created_at": clock::rfc3339(m.created_at),
-        "updated_at": clock::rfc3339(m.updated_at),
-        "training_job_id": m.training_job_id,
-    })
+fn summary(m: &ModelRecord) -> ModelSummary {
+    ModelSummary {
+        id: m.id.clone(),
+        name: m.name.clone(),
+        model_type: m.model_type,
+        status: m.status,
+        accuracy: m.accuracy,
+        created_at: clock::rfc3339(m.created_at),
+        updated_at: clock::rfc3339(m.updated_at),
+        training_job_id: m.training_job_id.clone(),
+    }
 }
 
 fn list_query(params: Vec<(String, String)>) -> ApiResult<ModelQuery> {
@@ -72,7 +76,7 @@ fn list_query(params: Vec<(String, String)>) -> ApiResult<ModelQuery> {
 pub async fn list(
     State(state): State<AppState>,
     QueryPairs(params): QueryPairs,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<ModelList>> {
     let query = list_query(params)?;
     let (page, counts) =
         tokio::try_join!(state.store.list_models(&query), state.store.model_counts(),)?;
@@ -80,12 +84,12 @@ pub async fn list(
         counts.matching(query.status),
         counts.of(ModelStatus::Training),
     );
-    Ok(Json(json!({
-        "models": page.models.iter().map(summary).collect::<Vec<_>>(),
-        "total_models": total,
-        "active_training": active,
-        "next_token": page.last.as_deref().map(paging::encode),
-    })))
+    Ok(Json(ModelList {
+        models: page.models.iter().map(summary).collect(),
+        total_models: total,
+        active_training: active,
+        next_token: page.last.as_deref().map(paging::encode),
+    }))
 }
 
 /// The dataset a request names, which must exist and have a target to learn.
@@ -117,14 +121,14 @@ async fn trainable_dataset(state: &AppState, id: &str) -> ApiResult<DatasetRecor
 /// answers 202.
 pub async fn train(State(state): State<AppState>, JsonBody(body): JsonBody) -> ApiResult<Response> {
     // Seeds stay below 2^53 so they survive a round trip through JSON numbers.
-    let req = TrainRequest::parse(&body, || rand::random::<u64>() & ((1 << 53) - 1))?;
-    let dataset = trainable_dataset(&state, &req.model.dataset).await?;
-    let architecture =
-        Architecture::parse(&req.model.architecture, req.model.hidden_layers.clone())
-            .map_err(ApiError::internal)?;
-    let optimizer = OptimizerKind::parse(&req.training.optimizer).map_err(ApiError::internal)?;
+    let req = request::parse(&body)?;
+    let training = request::resolve(&req, || rand::random::<u64>() & ((1 << 53) - 1));
+    let m = req.model_config;
+    let dataset = trainable_dataset(&state, &m.dataset).await?;
+    let architecture = Architecture::from_record(m.architecture, m.hidden_layers.clone())
+        .map_err(ApiError::internal)?;
     // The tuning search may double the batch: hold the worker to that.
-    let mut planned = req.training.clone();
+    let mut planned = training.clone();
     if planned.ai_enhancement {
         planned.batch_size = planned.batch_size.saturating_mul(2);
     }
@@ -132,22 +136,21 @@ pub async fn train(State(state): State<AppState>, JsonBody(body): JsonBody) -> A
         &dataset,
         &architecture,
         &planned,
-        optimizer,
+        training.optimizer,
         state.config.worker.memory_bytes,
         state.config.function_memory_bytes,
     )?;
     let now = clock::now();
     let model_id = ids::new_model_id();
     let job_id = ids::new_job_id();
-    let scheduled: Vec<String> = if req.training.ai_enhancement {
+    let scheduled: Vec<String> = if training.ai_enhancement {
         ENHANCEMENT_STEPS.iter().map(|s| s.to_string()).collect()
     } else {
         Vec::new()
     };
     // Named providers without a key do not block training: the builtin engines stand in,
     // and the answer says so.
-    let not_configured: Vec<String> = req
-        .training
+    let not_configured: Vec<String> = training
         .providers
         .iter()
         .filter(|name| {
@@ -158,32 +161,26 @@ pub async fn train(State(state): State<AppState>, JsonBody(body): JsonBody) -> A
         .collect();
     let estimated = estimate::completion(
         now,
-        &req.training,
+        &training,
         &estimate::Shape {
             rows: dataset.rows,
             columns: dataset.columns.len() as u64,
-            hidden: req.model.hidden_layers.clone().unwrap_or_else(|| {
-                if req.model.architecture == "mlp" {
-                    estimate::DEFAULT_HIDDEN.to_vec()
-                } else {
-                    Vec::new()
-                }
-            }),
+            hidden: architecture.hidden().to_vec(),
         },
     );
 
     let model = ModelRecord {
         id: model_id.clone(),
-        name: req.model.name,
-        model_type: req.model.model_type,
-        architecture: Some(req.model.architecture),
-        dataset: Some(req.model.dataset),
-        target_accuracy: req.model.target_accuracy,
+        name: m.name,
+        model_type: m.model_type,
+        architecture: Some(m.architecture),
+        dataset: Some(m.dataset),
+        target_accuracy: m.target_accuracy,
         status: ModelStatus::Queued,
         accuracy: None,
         training_job_id: job_id.clone(),
-        training_config: req.training.clone(),
-        hidden_layers: req.model.hidden_layers,
+        training_config: training.clone(),
+        hidden_layers: m.hidden_layers,
         artifact: None,
         created_at: now,
         updated_at: now,
@@ -191,7 +188,7 @@ pub async fn train(State(state): State<AppState>, JsonBody(body): JsonBody) -> A
     let mut job = JobRecord::queued(
         job_id.clone(),
         model_id.clone(),
-        req.training,
+        training,
         scheduled.clone(),
         estimated,
         now,
@@ -201,17 +198,21 @@ pub async fn train(State(state): State<AppState>, JsonBody(body): JsonBody) -> A
     tracing::info!(model_id = %model_id, job_id = %job_id, "training job queued");
     worker::dispatch::dispatch(&state, &job);
 
-    let body = json!({
-        "status": "training_started",
-        "model_id": model_id,
-        "training_job_id": job_id,
-        "estimated_completion": clock::rfc3339(estimated),
-        "ai_enhancements_scheduled": scheduled,
-        "monitoring_url": monitoring_url(&model_id),
-        "providers_not_configured": not_configured,
-        "dataset": {"id": dataset.id, "rows": dataset.rows, "target": dataset.target},
-        "resources": capacity,
-    });
+    let body = TrainAccepted {
+        status: TrainStatus::TrainingStarted,
+        model_id: model_id.clone(),
+        training_job_id: job_id,
+        estimated_completion: clock::rfc3339(estimated),
+        ai_enhancements_scheduled: scheduled,
+        monitoring_url: monitoring_url(&model_id),
+        providers_not_configured: not_configured,
+        dataset: TrainDataset {
+            id: dataset.id,
+            rows: dataset.rows,
+            target: dataset.target,
+        },
+        resources: capacity,
+    };
     Ok((StatusCode::ACCEPTED, Json(body)).into_response())
 }
 
@@ -223,25 +224,17 @@ pub(crate) async fn load_model(state: &AppState, id: &str) -> ApiResult<ModelRec
     state.store.get_model(id).await?.ok_or_else(not_found)
 }
 
-fn links(model_id: &str) -> Value {
-    json!({
-        "status": monitoring_url(model_id),
-        "metrics_svg": format!("/v1/models/{model_id}/metrics.svg"),
-        "predict": format!("/v1/models/{model_id}/predict"),
-        "stop": format!("/v1/models/{model_id}/stop"),
-    })
-}
-
 /// `GET /v1/models/{id}`: the whole record.
 pub async fn get_model(
     State(state): State<AppState>,
     PathId(id): PathId,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Model>> {
     let model = load_model(&state, &id).await?;
-    let mut body = serde_json::to_value(&model).map_err(ApiError::internal)?;
-    body["monitoring_url"] = json!(monitoring_url(&model.id));
-    body["links"] = links(&model.id);
-    Ok(Json(body))
+    Ok(Json(Model {
+        monitoring_url: monitoring_url(&model.id),
+        links: ModelLinks::of(&model.id),
+        record: model,
+    }))
 }
 
 /// The model's job, after declaring it lost if its worker stopped beating.
@@ -260,7 +253,10 @@ pub async fn load_job(state: &AppState, model: &ModelRecord) -> ApiResult<JobRec
 /// `GET /v1/models/{id}/status`: SageMaker-style: the primary status with its transitions,
 /// the secondary status with its own, progress, per-epoch history, final metrics, the
 /// enhancement reports and the failure reason.
-pub async fn status(State(state): State<AppState>, PathId(id): PathId) -> ApiResult<Json<Value>> {
+pub async fn status(
+    State(state): State<AppState>,
+    PathId(id): PathId,
+) -> ApiResult<Json<TrainingStatus>> {
     let model = load_model(&state, &id).await?;
     let job = load_job(&state, &model).await?;
     // Re-read the model when the job just ended, so both agree.
@@ -272,34 +268,38 @@ pub async fn status(State(state): State<AppState>, PathId(id): PathId) -> ApiRes
     let heartbeat_age = job
         .heartbeat_at
         .map(|t| (clock::now() - t).num_milliseconds() as f64 / 1000.0);
-    Ok(Json(json!({
-        "model_id": model.id,
-        "model_status": model.status,
-        "accuracy": model.accuracy,
-        "training_job_id": job.id,
-        "status": job.status,
-        "status_transitions": job.status_transitions,
-        "secondary_status": job.secondary_status,
-        "secondary_transitions": job.secondary_transitions,
-        "progress": job.progress,
-        "history": job.history,
-        "final_metrics": job.final_metrics,
-        "ai_enhancements_scheduled": job.ai_enhancements_scheduled,
-        "ai_enhancements": job.enhancements,
-        "training_config": job.training_config,
-        "architecture": model.architecture,
-        "hidden_layers": model.hidden_layers,
-        "dataset": model.dataset,
-        "artifact": model.artifact,
-        "estimated_completion": clock::rfc3339(job.estimated_completion),
-        "failure_reason": job.failure_reason,
-        "heartbeat_at": job.heartbeat_at.map(clock::rfc3339),
-        "heartbeat_age_seconds": heartbeat_age,
-        "heartbeat_timeout_seconds": state.config.worker.heartbeat_timeout.as_secs(),
-        "created_at": clock::rfc3339(job.created_at),
-        "updated_at": clock::rfc3339(job.updated_at),
-        "links": links(&model.id),
-    })))
+    let final_metrics = match job.final_metrics {
+        Some(Value::Object(m)) => Some(m),
+        _ => None,
+    };
+    Ok(Json(TrainingStatus {
+        model_id: model.id.clone(),
+        model_status: model.status,
+        accuracy: model.accuracy,
+        training_job_id: job.id,
+        status: job.status,
+        status_transitions: job.status_transitions,
+        secondary_status: job.secondary_status,
+        secondary_transitions: job.secondary_transitions,
+        progress: job.progress,
+        history: job.history,
+        final_metrics,
+        ai_enhancements_scheduled: job.ai_enhancements_scheduled,
+        ai_enhancements: job.enhancements,
+        training_config: job.training_config,
+        architecture: model.architecture,
+        hidden_layers: model.hidden_layers,
+        dataset: model.dataset,
+        artifact: model.artifact,
+        estimated_completion: clock::rfc3339(job.estimated_completion),
+        failure_reason: job.failure_reason,
+        heartbeat_at: job.heartbeat_at.map(clock::rfc3339),
+        heartbeat_age_seconds: heartbeat_age,
+        heartbeat_timeout_seconds: state.config.worker.heartbeat_timeout.as_secs(),
+        created_at: clock::rfc3339(job.created_at),
+        updated_at: clock::rfc3339(job.updated_at),
+        links: ModelLinks::of(&model.id),
+    }))
 }
 
 fn model_is_final(m: &ModelRecord) -> bool {
@@ -353,16 +353,13 @@ pub async fn stop(State(state): State<AppState>, PathId(id): PathId) -> ApiResul
 }
 
 fn stop_answer(model: &ModelRecord, job: &JobRecord, code: StatusCode) -> Response {
-    (
-        code,
-        Json(json!({
-            "model_id": model.id,
-            "training_job_id": job.id,
-            "status": job.status,
-            "monitoring_url": monitoring_url(&model.id),
-        })),
-    )
-        .into_response()
+    let body = StopAccepted {
+        model_id: model.id.clone(),
+        training_job_id: job.id.clone(),
+        status: job.status,
+        monitoring_url: monitoring_url(&model.id),
+    };
+    (code, Json(body)).into_response()
 }
 
 /// `GET /v1/models/{id}/metrics.svg`: loss and accuracy per epoch, drawn from the job's

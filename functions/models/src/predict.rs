@@ -5,10 +5,11 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use axum::extract::State;
 use axum::Json;
-use serde_json::{json, Value};
+use serde_json::Value;
 use shared::http::{JsonBody, PathId};
 use shared::records::ArtifactInfo;
 use shared::validate::Fields;
+use shared::wire::{Prediction, Predictions};
 use shared::{ApiError, ApiResult, AppState};
 use training::{Artifact, TrainingError};
 
@@ -117,7 +118,7 @@ pub async fn predict(
     State(state): State<AppState>,
     PathId(id): PathId,
     JsonBody(body): JsonBody,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Predictions>> {
     let fields = Fields::new("", &body)?;
     fields.only(&["rows"])?;
     let rows = match fields.get("rows") {
@@ -151,14 +152,21 @@ pub async fn predict(
             ),
             other => ApiError::internal(other),
         })?;
-    Ok(Json(json!({
-        "model_id": model.id,
-        "model_status": model.status,
-        "classes": info.classes,
-        "features": info.features,
-        "count": predictions.len(),
-        "predictions": predictions,
-    })))
+    let predictions: Vec<Prediction> = predictions
+        .into_iter()
+        .map(|p| Prediction {
+            label: p.label,
+            probabilities: p.probabilities,
+        })
+        .collect();
+    Ok(Json(Predictions {
+        model_id: model.id,
+        model_status: model.status,
+        classes: info.classes,
+        features: info.features,
+        count: predictions.len() as u32,
+        predictions,
+    }))
 }
 
 #[cfg(test)]

@@ -1,31 +1,21 @@
-//! `POST /v1/models/train` parsed at the edge: every field checked, the first bad one named.
+//! `POST /v1/models/train` parsed at the edge into its wire type, every field checked and the
+//! first bad one named; [`resolve`] fills in the defaults the job is stored with.
 
 use serde_json::{json, Value};
 use shared::providers::Provider;
-use shared::records::{TrainingConfig, DEFAULT_OPTIMIZER, DEFAULT_VALIDATION_SPLIT};
+use shared::records::{
+    ArchitectureName, ModelType, OptimizerKind, TrainingConfig, DEFAULT_OPTIMIZER,
+    DEFAULT_VALIDATION_SPLIT,
+};
 use shared::validate::Fields;
+use shared::wire::{TrainModelConfig, TrainRequest, TrainTrainingConfig};
 use shared::ApiError;
-use training::{Architecture, OptimizerKind};
+use training::Architecture;
 
-#[derive(Debug, Clone, PartialEq)]
-pub struct ModelConfig {
-    pub name: String,
-    pub model_type: String,
-    /// The canonical name (`logistic_regression` or `mlp`).
-    pub architecture: String,
-    pub hidden_layers: Option<Vec<usize>>,
-    pub dataset: String,
-    pub target_accuracy: Option<f64>,
-}
-
-/// Model types the worker trains: classification of tabular rows.
-pub const SUPPORTED_TYPES: [&str; 4] = [
-    "classification",
-    "binary_classification",
-    "multiclass_classification",
-    "tabular_classification",
-];
-pub const DEFAULT_ARCHITECTURE: &str = "mlp";
+pub const DEFAULT_ARCHITECTURE: ArchitectureName = ArchitectureName::Mlp;
+pub const DEFAULT_EPOCHS: u32 = 10;
+pub const DEFAULT_BATCH_SIZE: u32 = 32;
+pub const DEFAULT_LEARNING_RATE: f64 = 0.001;
 
 fn unsupported(field: &str, got: &str, supported: &[&str], what: &str) -> ApiError {
     ApiError::validation(
@@ -39,184 +29,182 @@ fn unsupported(field: &str, got: &str, supported: &[&str], what: &str) -> ApiErr
     )
 }
 
-#[derive(Debug, Clone, PartialEq)]
-pub struct TrainRequest {
-    pub model: ModelConfig,
-    pub training: TrainingConfig,
+/// Parses and checks a training request.
+pub fn parse(body: &Value) -> Result<TrainRequest, ApiError> {
+    let root = Fields::new("", body)?;
+    root.only(&["model_config", "training_config"])?;
+    let model_config = model_config(&root.required_object("model_config")?)?;
+    let training_config = match root.object("training_config")? {
+        None => None,
+        Some(t) => Some(training_config(&t)?),
+    };
+    Ok(TrainRequest {
+        model_config,
+        training_config,
+    })
 }
 
-pub const DEFAULT_EPOCHS: u32 = 10;
-pub const DEFAULT_BATCH_SIZE: u32 = 32;
-pub const DEFAULT_LEARNING_RATE: f64 = 0.001;
-
-impl TrainRequest {
-    /// Parses and checks the request; `draw_seed` supplies the seed when none is given, so
-    /// every job records the seed that reproduces it.
-    pub fn parse(body: &Value, draw_seed: impl FnOnce() -> u64) -> Result<TrainRequest, ApiError> {
-        let root = Fields::new("", body)?;
-        root.only(&["model_config", "training_config"])?;
-
-        let m = root.required_object("model_config")?;
-        m.only(&[
-            "name",
-            "type",
-            "architecture",
-            "hidden_layers",
-            "dataset",
-            "target_accuracy",
-        ])?;
-        let name = m.required_string("name", 200)?;
-        let model_type = m.required_string("type", 100)?;
-        if !SUPPORTED_TYPES.contains(&model_type.as_str()) {
-            return Err(unsupported(
-                "model_config.type",
-                &model_type,
-                &SUPPORTED_TYPES,
-                "model type",
-            ));
-        }
-        let written = m
-            .string("architecture", 100)?
-            .unwrap_or_else(|| DEFAULT_ARCHITECTURE.to_string());
-        let hidden_layers = m
-            .integer_list("hidden_layers", 1, 4096, 8)?
-            .map(|v| v.into_iter().map(|n| n as usize).collect::<Vec<_>>());
-        // The name first, so an unknown architecture is named as such.
-        let architecture = match Architecture::parse(&written, None) {
-            Ok(Architecture::LogisticRegression) => {
-                if hidden_layers.is_some() {
-                    return Err(ApiError::validation(
-                        "model_config.hidden_layers",
-                        json!(hidden_layers),
-                        "absent for logistic_regression",
-                        "hidden_layers apply to an mlp, not to logistic_regression",
-                    ));
-                }
-                "logistic_regression"
-            }
-            Ok(Architecture::Mlp { .. }) => {
-                if let Err(e) = Architecture::parse(&written, hidden_layers.clone()) {
-                    return Err(ApiError::validation(
-                        "model_config.hidden_layers",
-                        json!(hidden_layers),
-                        "1 to 8 layer sizes, each from 1 to 4096",
-                        e.to_string(),
-                    ));
-                }
-                "mlp"
-            }
+fn model_config(m: &Fields<'_>) -> Result<TrainModelConfig, ApiError> {
+    m.only(&[
+        "name",
+        "type",
+        "architecture",
+        "hidden_layers",
+        "dataset",
+        "target_accuracy",
+    ])?;
+    let name = m.required_string("name", 200)?;
+    let written_type = m.required_string("type", 100)?;
+    let supported_types: Vec<&str> = ModelType::ALL.iter().map(|t| t.as_str()).collect();
+    let model_type = ModelType::parse(&written_type).ok_or_else(|| {
+        unsupported(
+            "model_config.type",
+            &written_type,
+            &supported_types,
+            "model type",
+        )
+    })?;
+    let written = m.string("architecture", 100)?;
+    let hidden_layers = m
+        .integer_list("hidden_layers", 1, 4096, 8)?
+        .map(|v| v.into_iter().map(|n| n as usize).collect::<Vec<_>>());
+    // The name first, so an unknown architecture is named as such.
+    let architecture = match written.as_deref() {
+        None => DEFAULT_ARCHITECTURE,
+        Some(written) => match Architecture::parse(written, None) {
+            Ok(a) => a.kind(),
             Err(_) => {
                 return Err(unsupported(
                     "model_config.architecture",
-                    &written,
+                    written,
                     &Architecture::SUPPORTED,
                     "architecture",
                 ))
             }
-        };
-        let dataset = m.string("dataset", 200)?.ok_or_else(|| {
-            ApiError::validation(
-                "model_config.dataset",
-                Value::Null,
-                "a dataset id (ds_...)",
-                "model_config.dataset is required: the id of a stored dataset; create one with \
-                 POST /v1/ai/synthetic-data or upload a CSV with POST /v1/datasets",
-            )
-        })?;
-        let model = ModelConfig {
-            name,
-            model_type,
-            architecture: architecture.to_string(),
-            hidden_layers,
-            dataset,
-            target_accuracy: m.number_above("target_accuracy", 0.0, 1.0)?,
-        };
-
-        let training = match root.object("training_config")? {
-            None => TrainingConfig {
-                epochs: DEFAULT_EPOCHS,
-                batch_size: DEFAULT_BATCH_SIZE,
-                learning_rate: DEFAULT_LEARNING_RATE,
-                ai_enhancement: false,
-                providers: Vec::new(),
-                optimizer: DEFAULT_OPTIMIZER.to_string(),
-                validation_split: DEFAULT_VALIDATION_SPLIT,
-                seed: draw_seed(),
-                weight_decay: 0.0,
-            },
-            Some(t) => {
-                t.only(&[
-                    "epochs",
-                    "batch_size",
-                    "learning_rate",
-                    "ai_enhancement",
-                    "providers",
-                    "optimizer",
-                    "validation_split",
-                    "seed",
-                    "weight_decay",
-                ])?;
-                let optimizer = t
-                    .string("optimizer", 20)?
-                    .unwrap_or_else(|| DEFAULT_OPTIMIZER.to_string());
-                if OptimizerKind::parse(&optimizer).is_err() {
-                    return Err(unsupported(
-                        "training_config.optimizer",
-                        &optimizer,
-                        &OptimizerKind::SUPPORTED,
-                        "optimizer",
-                    ));
-                }
-                let validation_split = t.number_above("validation_split", 0.0, 0.5)?;
-                if validation_split.is_some_and(|v| v < 0.05) {
-                    return Err(ApiError::validation(
-                        "training_config.validation_split",
-                        json!(validation_split),
-                        "number from 0.05 to 0.5",
-                        "training_config.validation_split must be from 0.05 to 0.5",
-                    ));
-                }
-                let weight_decay = match t.get("weight_decay") {
-                    None => 0.0,
-                    Some(v) => match v.as_f64() {
-                        Some(w) if w.is_finite() && (0.0..1.0).contains(&w) => w,
-                        _ => {
-                            return Err(ApiError::validation(
-                                "training_config.weight_decay",
-                                v.clone(),
-                                "number from 0 (inclusive) to 1 (exclusive)",
-                                "training_config.weight_decay must be from 0 up to 1",
-                            ))
-                        }
-                    },
-                };
-                TrainingConfig {
-                    optimizer: OptimizerKind::parse(&optimizer)
-                        .map(|o| o.name().to_string())
-                        .unwrap_or(optimizer),
-                    validation_split: validation_split.unwrap_or(DEFAULT_VALIDATION_SPLIT),
-                    seed: match t.integer("seed", 0, (1 << 53) - 1)? {
-                        Some(s) => s as u64,
-                        None => draw_seed(),
-                    },
-                    weight_decay,
-                    epochs: t
-                        .integer("epochs", 1, 1000)?
-                        .map_or(DEFAULT_EPOCHS, |v| v as u32),
-                    batch_size: t
-                        .integer("batch_size", 1, 65536)?
-                        .map_or(DEFAULT_BATCH_SIZE, |v| v as u32),
-                    learning_rate: t
-                        .number_above("learning_rate", 0.0, 1.0)?
-                        .unwrap_or(DEFAULT_LEARNING_RATE),
-                    ai_enhancement: t.boolean("ai_enhancement")?.unwrap_or(false),
-                    providers: t
-                        .enum_list("providers", &Provider::names())?
-                        .unwrap_or_default(),
-                }
+        },
+    };
+    match architecture {
+        ArchitectureName::LogisticRegression if hidden_layers.is_some() => {
+            return Err(ApiError::validation(
+                "model_config.hidden_layers",
+                json!(hidden_layers),
+                "absent for logistic_regression",
+                "hidden_layers apply to an mlp, not to logistic_regression",
+            ))
+        }
+        ArchitectureName::Mlp => {
+            if let Err(e) = Architecture::from_record(architecture, hidden_layers.clone()) {
+                return Err(ApiError::validation(
+                    "model_config.hidden_layers",
+                    json!(hidden_layers),
+                    "1 to 8 layer sizes, each from 1 to 4096",
+                    e.to_string(),
+                ));
             }
-        };
-        Ok(TrainRequest { model, training })
+        }
+        ArchitectureName::LogisticRegression => {}
+    }
+    let dataset = m.string("dataset", 200)?.ok_or_else(|| {
+        ApiError::validation(
+            "model_config.dataset",
+            Value::Null,
+            "a dataset id (ds_...)",
+            "model_config.dataset is required: the id of a stored dataset; create one with \
+             POST /v1/ai/synthetic-data or upload a CSV with POST /v1/datasets",
+        )
+    })?;
+    Ok(TrainModelConfig {
+        name,
+        model_type,
+        architecture,
+        hidden_layers,
+        dataset,
+        target_accuracy: m.number_above("target_accuracy", 0.0, 1.0)?,
+    })
+}
+
+fn training_config(t: &Fields<'_>) -> Result<TrainTrainingConfig, ApiError> {
+    t.only(&[
+        "epochs",
+        "batch_size",
+        "learning_rate",
+        "ai_enhancement",
+        "providers",
+        "optimizer",
+        "validation_split",
+        "seed",
+        "weight_decay",
+    ])?;
+    let optimizer = match t.string("optimizer", 20)? {
+        None => None,
+        Some(written) => Some(OptimizerKind::parse(&written).map_err(|_| {
+            unsupported(
+                "training_config.optimizer",
+                &written,
+                &OptimizerKind::SUPPORTED,
+                "optimizer",
+            )
+        })?),
+    };
+    let validation_split = t.number_above("validation_split", 0.0, 0.5)?;
+    if validation_split.is_some_and(|v| v < 0.05) {
+        return Err(ApiError::validation(
+            "training_config.validation_split",
+            json!(validation_split),
+            "number from 0.05 to 0.5",
+            "training_config.validation_split must be from 0.05 to 0.5",
+        ));
+    }
+    let weight_decay = match t.get("weight_decay") {
+        None => None,
+        Some(v) => match v.as_f64() {
+            Some(w) if w.is_finite() && (0.0..1.0).contains(&w) => Some(w),
+            _ => {
+                return Err(ApiError::validation(
+                    "training_config.weight_decay",
+                    v.clone(),
+                    "number from 0 (inclusive) to 1 (exclusive)",
+                    "training_config.weight_decay must be from 0 up to 1",
+                ))
+            }
+        },
+    };
+    let providers = t
+        .enum_list("providers", &Provider::names())?
+        .map(|names| names.iter().filter_map(|n| Provider::parse(n)).collect());
+    Ok(TrainTrainingConfig {
+        epochs: t.integer("epochs", 1, 1000)?.map(|v| v as u32),
+        batch_size: t.integer("batch_size", 1, 65536)?.map(|v| v as u32),
+        learning_rate: t.number_above("learning_rate", 0.0, 1.0)?,
+        ai_enhancement: t.boolean("ai_enhancement")?,
+        providers,
+        optimizer,
+        validation_split,
+        seed: t.integer("seed", 0, (1 << 53) - 1)?.map(|s| s as u64),
+        weight_decay,
+    })
+}
+
+/// The configuration a job is stored with: the request's, each absent field at its default;
+/// `draw_seed` supplies the seed when none is given, so every job records the seed that
+/// reproduces it.
+pub fn resolve(request: &TrainRequest, draw_seed: impl FnOnce() -> u64) -> TrainingConfig {
+    let t = request.training_config.clone().unwrap_or_default();
+    TrainingConfig {
+        epochs: t.epochs.unwrap_or(DEFAULT_EPOCHS),
+        batch_size: t.batch_size.unwrap_or(DEFAULT_BATCH_SIZE),
+        learning_rate: t.learning_rate.unwrap_or(DEFAULT_LEARNING_RATE),
+        ai_enhancement: t.ai_enhancement.unwrap_or(false),
+        providers: t
+            .providers
+            .unwrap_or_default()
+            .iter()
+            .map(|p| p.name().to_string())
+            .collect(),
+        optimizer: t.optimizer.unwrap_or(DEFAULT_OPTIMIZER),
+        validation_split: t.validation_split.unwrap_or(DEFAULT_VALIDATION_SPLIT),
+        seed: t.seed.unwrap_or_else(draw_seed),
+        weight_decay: t.weight_decay.unwrap_or(0.0),
     }
 }
 
@@ -259,7 +247,7 @@ mod tests {
     }
 
     fn parse(body: &Value) -> Result<TrainRequest, ApiError> {
-        TrainRequest::parse(body, || 7)
+        super::parse(body)
     }
 
     fn bad_field(body: Value) -> String {
@@ -273,14 +261,15 @@ mod tests {
     #[test]
     fn parses_a_tabular_request() {
         let r = parse(&tabular_example()).unwrap();
-        assert_eq!(r.model.name, "Fraud classifier");
-        assert_eq!(r.model.architecture, "mlp");
-        assert_eq!(r.model.hidden_layers, Some(vec![32, 16]));
-        assert_eq!(r.training.epochs, 50);
-        assert_eq!(r.training.providers.len(), 3);
-        assert!(r.training.ai_enhancement);
-        assert_eq!(r.training.seed, 7, "a drawn seed is recorded");
-        assert_eq!(r.training.optimizer, "adam");
+        assert_eq!(r.model_config.name, "Fraud classifier");
+        assert_eq!(r.model_config.architecture, ArchitectureName::Mlp);
+        assert_eq!(r.model_config.hidden_layers, Some(vec![32, 16]));
+        let t = resolve(&r, || 7);
+        assert_eq!(t.epochs, 50);
+        assert_eq!(t.providers.len(), 3);
+        assert!(t.ai_enhancement);
+        assert_eq!(t.seed, 7, "a drawn seed is recorded");
+        assert_eq!(t.optimizer, OptimizerKind::Adam);
     }
 
     #[test]
@@ -433,10 +422,11 @@ mod tests {
             &json!({"model_config": {"name": "n", "type": "classification", "dataset": "ds_x"}}),
         )
         .unwrap();
-        assert_eq!(r.model.architecture, DEFAULT_ARCHITECTURE);
-        assert_eq!(r.training.epochs, DEFAULT_EPOCHS);
-        assert_eq!(r.training.batch_size, DEFAULT_BATCH_SIZE);
-        assert_eq!(r.training.validation_split, DEFAULT_VALIDATION_SPLIT);
-        assert!(!r.training.ai_enhancement);
+        assert_eq!(r.model_config.architecture, DEFAULT_ARCHITECTURE);
+        let t = resolve(&r, || 7);
+        assert_eq!(t.epochs, DEFAULT_EPOCHS);
+        assert_eq!(t.batch_size, DEFAULT_BATCH_SIZE);
+        assert_eq!(t.validation_split, DEFAULT_VALIDATION_SPLIT);
+        assert!(!t.ai_enhancement);
     }
 }

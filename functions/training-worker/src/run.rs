@@ -7,12 +7,13 @@ use serde_json::json;
 
 use shared::clock;
 use shared::records::{
-    secondary, ArtifactInfo, DatasetRecord, JobRecord, JobStatus, ModelRecord, ModelStatus,
+    secondary, ArchitectureName, ArtifactInfo, DatasetRecord, JobRecord, JobStatus, ModelRecord,
+    ModelStatus,
 };
 use shared::state::AppState;
 use shared::store::StoreError;
 use synth::Table;
-use training::{self, Architecture, Encoder, OptimizerKind, StopReason, TrainParams, Trained};
+use training::{self, Architecture, Encoder, StopReason, TrainParams, Trained};
 
 use super::enhance;
 use super::progress::{Interrupt, JobObserver, Tracker};
@@ -242,16 +243,16 @@ async fn load_dataset(
 /// The engine's parameters from the stored request.
 fn params_of(model: &ModelRecord) -> Result<TrainParams, Failure> {
     let cfg = &model.training_config;
-    let architecture = Architecture::parse(
-        model.architecture.as_deref().unwrap_or("mlp"),
+    // The record keeps the parsed name; only the hidden layers can still be out of range
+    // (a record written by hand).
+    let architecture = Architecture::from_record(
+        model.architecture.unwrap_or(ArchitectureName::Mlp),
         model.hidden_layers.clone(),
     )
     .map_err(|e| Failure::new("invalid_request", e))?;
-    let optimizer =
-        OptimizerKind::parse(&cfg.optimizer).map_err(|e| Failure::new("invalid_request", e))?;
     Ok(TrainParams {
         architecture,
-        optimizer,
+        optimizer: cfg.optimizer,
         epochs: cfg.epochs,
         batch_size: cfg.batch_size,
         learning_rate: cfg.learning_rate,

@@ -19,7 +19,7 @@ pub struct AnalyzeRequest {
     #[schemars(length(min = 1, max = 5000))]
     pub data_sample: Option<String>,
     pub performance_metrics: Option<Object>,
-    pub providers: Option<Vec<ProviderName>>,
+    pub providers: Option<Vec<Provider>>,
 }
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]

@@ -8,16 +8,7 @@ use serde_json::Value;
 #[allow(unused_imports)]
 use super::*;
 
-/// A provider name.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ProviderName {
-    Openai,
-    Anthropic,
-    Perplexity,
-    Gemini,
-    Grok,
-}
+pub use crate::providers::Provider;
 
 /// Provider usage of one request.
 #[derive(Debug, Clone, Serialize, JsonSchema)]

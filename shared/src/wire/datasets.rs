@@ -68,7 +68,7 @@ pub struct SyntheticDataRequest {
     pub include_data: Option<bool>,
     #[schemars(length(min = 1, max = 200))]
     pub name: Option<String>,
-    pub providers: Option<Vec<ProviderName>>,
+    pub providers: Option<Vec<Provider>>,
 }
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]

@@ -48,7 +48,7 @@ pub struct EnhanceRequest {
     pub performance_metrics: Option<Object>,
     pub architecture: Option<Object>,
     pub config: Option<EnhanceConfig>,
-    pub providers: Option<Vec<ProviderName>>,
+    pub providers: Option<Vec<Provider>>,
 }
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]

@@ -1,39 +1,19 @@
 //! The model routes: training requests, model records, job status, stop, predict.
 
+use std::collections::BTreeMap;
+
+use analysis::footprint::{ServingMemory, TrainingMemory};
 use schemars::JsonSchema;
 use serde::Serialize;
-#[allow(unused_imports)]
-use serde_json::Value;
 
-#[allow(unused_imports)]
-use super::*;
-
-#[derive(Debug, Clone, Serialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ModelType {
-    Classification,
-    BinaryClassification,
-    MulticlassClassification,
-    TabularClassification,
-}
-
-#[derive(Debug, Clone, Serialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Architecture {
-    LogisticRegression,
-    Mlp,
-}
-
-#[derive(Debug, Clone, Serialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Optimizer {
-    Adam,
-    Adamw,
-    Sgd,
-}
+use super::{Object, Provider};
+use crate::records::{
+    ArchitectureName, ArtifactInfo, EpochRecord, JobStatus, ModelRecord, ModelStatus, ModelType,
+    OptimizerKind, Progress, StatusTransition, TrainingConfig,
+};
 
 /// `model_config` of a training request.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TrainModelConfig {
     #[schemars(length(min = 1, max = 200))]
@@ -41,10 +21,11 @@ pub struct TrainModelConfig {
     #[serde(rename = "type")]
     pub model_type: ModelType,
     /// Default `mlp`.
-    pub architecture: Option<Architecture>,
-    /// Hidden layer widths of the `mlp`.
+    #[serde(default = "default_architecture")]
+    pub architecture: ArchitectureName,
+    /// Hidden layer widths of the `mlp` (default `[64, 32]`).
     #[schemars(length(min = 1, max = 8), inner(range(min = 1, max = 4096)))]
-    pub hidden_layers: Option<Vec<u32>>,
+    pub hidden_layers: Option<Vec<usize>>,
     /// A dataset id (`ds_...`) from `POST /v1/ai/synthetic-data` or `POST /v1/datasets`.
     #[schemars(length(min = 1, max = 200))]
     pub dataset: String,
@@ -52,8 +33,13 @@ pub struct TrainModelConfig {
     pub target_accuracy: Option<f64>,
 }
 
-/// `training_config` of a training request; every field has a default.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+fn default_architecture() -> ArchitectureName {
+    ArchitectureName::Mlp
+}
+
+/// `training_config` of a training request, as sent; `TrainingConfig` is it with the
+/// defaults filled in.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TrainTrainingConfig {
     /// Default 10.
@@ -67,19 +53,22 @@ pub struct TrainTrainingConfig {
     pub learning_rate: Option<f64>,
     /// Default false.
     pub ai_enhancement: Option<bool>,
-    pub providers: Option<Vec<ProviderName>>,
+    pub providers: Option<Vec<Provider>>,
     /// Default `adam`.
-    pub optimizer: Option<Optimizer>,
+    pub optimizer: Option<OptimizerKind>,
+    /// Default 0.2.
     #[schemars(range(min = 0.05, max = 0.5))]
     pub validation_split: Option<f64>,
+    /// Drawn (and recorded) when absent.
     #[schemars(range(min = 0, max = 9_007_199_254_740_991u64))]
     pub seed: Option<u64>,
+    /// Default 0.
     #[schemars(extend("minimum" = 0, "exclusiveMaximum" = 1))]
     pub weight_decay: Option<f64>,
 }
 
 /// `POST /v1/models/train`.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TrainRequest {
     pub model_config: TrainModelConfig,
@@ -94,11 +83,30 @@ pub struct TrainDataset {
     pub target: Option<String>,
 }
 
+/// `training_started`.
+#[derive(Debug, Clone, Copy, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TrainStatus {
+    TrainingStarted,
+}
+
+/// How a training request's memory was estimated (bytes), and what it was held against.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct TrainingResources {
+    pub parameters: u64,
+    pub training: TrainingMemory,
+    pub worker_memory_bytes: u64,
+    pub serving: ServingMemory,
+    pub models_function_memory_bytes: u64,
+    /// `dataset` (counted when the dataset was made) or `estimated` (1.5 features a column,
+    /// for datasets made before that was kept).
+    pub feature_width_source: String,
+}
+
 /// `202` of `POST /v1/models/train`.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct TrainAccepted {
-    /// `training_started`.
-    pub status: String,
+    pub status: TrainStatus,
     pub model_id: String,
     pub training_job_id: String,
     pub estimated_completion: String,
@@ -106,28 +114,7 @@ pub struct TrainAccepted {
     pub monitoring_url: String,
     pub providers_not_configured: Vec<String>,
     pub dataset: TrainDataset,
-    /// The memory estimates the job was accepted with (bytes): `parameters`, `training` and
-    /// `worker_memory_bytes`, `serving` and `models_function_memory_bytes`,
-    /// `feature_width_source`.
-    pub resources: Object,
-}
-
-/// The training configuration as stored (defaults filled in).
-#[derive(Debug, Clone, Serialize, JsonSchema)]
-pub struct StoredTrainingConfig {
-    pub epochs: u32,
-    pub batch_size: u32,
-    pub learning_rate: f64,
-    pub ai_enhancement: bool,
-    pub providers: Vec<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub optimizer: Option<Optimizer>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub validation_split: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub seed: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub weight_decay: Option<f64>,
+    pub resources: TrainingResources,
 }
 
 /// One row of `GET /v1/models`.
@@ -136,7 +123,7 @@ pub struct ModelSummary {
     pub id: String,
     pub name: String,
     #[serde(rename = "type")]
-    pub model_type: String,
+    pub model_type: ModelType,
     pub status: ModelStatus,
     pub accuracy: Option<f64>,
     pub created_at: String,
@@ -163,24 +150,22 @@ pub struct ModelLinks {
     pub stop: String,
 }
 
+impl ModelLinks {
+    pub fn of(model_id: &str) -> ModelLinks {
+        ModelLinks {
+            status: format!("/v1/models/{model_id}/status"),
+            metrics_svg: format!("/v1/models/{model_id}/metrics.svg"),
+            predict: format!("/v1/models/{model_id}/predict"),
+            stop: format!("/v1/models/{model_id}/stop"),
+        }
+    }
+}
+
 /// `GET /v1/models/{id}`: the model record.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct Model {
-    pub id: String,
-    pub name: String,
-    #[serde(rename = "type")]
-    pub model_type: String,
-    pub architecture: Option<String>,
-    pub hidden_layers: Option<Vec<u32>>,
-    pub dataset: Option<String>,
-    pub target_accuracy: Option<f64>,
-    pub status: ModelStatus,
-    pub accuracy: Option<f64>,
-    pub training_job_id: String,
-    pub training_config: StoredTrainingConfig,
-    pub artifact: Option<ArtifactInfo>,
-    pub created_at: String,
-    pub updated_at: String,
+    #[serde(flatten)]
+    pub record: ModelRecord,
     pub monitoring_url: String,
     pub links: ModelLinks,
 }
@@ -198,37 +183,35 @@ pub struct TrainingStatus {
     pub secondary_transitions: Vec<StatusTransition>,
     pub progress: Option<Progress>,
     pub history: Vec<EpochRecord>,
+    /// Validation and training metrics (accuracy, cross-entropy, macro F1, balanced accuracy,
+    /// per-class precision/recall/F1/support, confusion matrix), epochs run, whether the
+    /// target accuracy was reached, why training stopped.
     pub final_metrics: Option<Object>,
     pub ai_enhancements_scheduled: Vec<String>,
-    pub ai_enhancements: Option<Vec<Value>>,
-    pub training_config: StoredTrainingConfig,
-    pub architecture: Option<String>,
-    pub hidden_layers: Option<Vec<u32>>,
-    pub dataset: Option<Value>,
+    /// What each enhancement step did and its measured effect.
+    pub ai_enhancements: Option<serde_json::Value>,
+    pub training_config: TrainingConfig,
+    pub architecture: Option<ArchitectureName>,
+    pub hidden_layers: Option<Vec<usize>>,
+    pub dataset: Option<String>,
     pub artifact: Option<ArtifactInfo>,
     pub estimated_completion: String,
     pub failure_reason: Option<String>,
     pub heartbeat_at: Option<String>,
     pub heartbeat_age_seconds: Option<f64>,
-    pub heartbeat_timeout_seconds: f64,
+    pub heartbeat_timeout_seconds: u64,
     pub created_at: String,
     pub updated_at: String,
     pub links: ModelLinks,
 }
 
-#[derive(Debug, Clone, Serialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum StopStatus {
-    Stopped,
-    Stopping,
-}
-
-/// `POST /v1/models/{id}/stop`: 200 `stopped` (a queued job), 202 `stopping` (a running one).
+/// A stop request's answer: 200 `stopped` (a queued job), 202 `stopping` (a running one).
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct StopAccepted {
     pub model_id: String,
     pub training_job_id: String,
-    pub status: StopStatus,
+    /// `stopped` or `stopping`.
+    pub status: JobStatus,
     pub monitoring_url: String,
 }
 
@@ -244,8 +227,8 @@ pub struct PredictRequest {
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct Prediction {
     pub label: String,
-    /// Probability of each class.
-    pub probabilities: std::collections::BTreeMap<String, f64>,
+    /// Probability of each class (softmax).
+    pub probabilities: BTreeMap<String, f64>,
 }
 
 /// `200` of `POST /v1/models/{id}/predict`.
