@@ -1,0 +1,21 @@
+//! The integration tests, one binary: a module per area. One binary links the workspace
+//! once instead of once per file (see BENCHMARKS.md, "Build").
+
+mod analyze_routes;
+mod auth;
+mod crate_graph;
+mod enhance_routes;
+mod idempotency;
+mod models_routes;
+mod openapi_conformance;
+mod openapi_models;
+mod providers;
+mod rate_limit_processes;
+mod rate_limits;
+mod response_cache;
+mod route_table;
+mod store_contract;
+mod synthetic_data_routes;
+mod system_routes;
+mod template;
+mod training;
