@@ -7,14 +7,14 @@ pub mod merge;
 pub mod request;
 pub mod review;
 
-use axum::routing::post;
 use axum::Router;
+use shared::http::Routes;
 use shared::AppState;
 
+pub fn routes() -> Routes {
+    Routes::new().post("/v1/ai/analyze", review::analyze)
+}
+
 pub fn router(state: AppState) -> Router {
-    let shared_state = state.clone();
-    let routes = Router::new()
-        .route("/v1/ai/analyze", post(review::analyze))
-        .with_state(state);
-    shared::http::serve(routes, &shared_state)
+    routes().serve(state)
 }

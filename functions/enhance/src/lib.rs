@@ -9,14 +9,14 @@ pub mod parts;
 pub mod request;
 pub mod roadmap;
 
-use axum::routing::post;
 use axum::Router;
+use shared::http::Routes;
 use shared::AppState;
 
+pub fn routes() -> Routes {
+    Routes::new().post("/v1/ai/enhance", handler::enhance)
+}
+
 pub fn router(state: AppState) -> Router {
-    let shared_state = state.clone();
-    let routes = Router::new()
-        .route("/v1/ai/enhance", post(handler::enhance))
-        .with_state(state);
-    shared::http::serve(routes, &shared_state)
+    routes().serve(state)
 }

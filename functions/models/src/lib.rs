@@ -6,24 +6,27 @@ mod handlers;
 mod predict;
 pub mod request;
 
-use axum::routing::{get, post};
+use axum::http::Method;
+use axum::routing::post;
 use axum::{Extension, Router};
-use shared::http::BodyLimit;
+use shared::http::{BodyLimit, Routes};
 use shared::AppState;
 
-pub fn router(state: AppState) -> Router {
-    let shared_state = state.clone();
-    let routes = Router::new()
-        .route("/v1/models", get(handlers::list))
-        .route("/v1/models/train", post(handlers::train))
-        .route("/v1/models/{id}", get(handlers::get_model))
-        .route("/v1/models/{id}/status", get(handlers::status))
-        .route("/v1/models/{id}/stop", post(handlers::stop))
-        .route(
+pub fn routes() -> Routes {
+    Routes::new()
+        .get("/v1/models", handlers::list)
+        .post("/v1/models/train", handlers::train)
+        .get("/v1/models/{id}", handlers::get_model)
+        .get("/v1/models/{id}/status", handlers::status)
+        .post("/v1/models/{id}/stop", handlers::stop)
+        .on(
+            Method::POST,
             "/v1/models/{id}/predict",
             post(predict::predict).layer(Extension(BodyLimit(predict::BODY_LIMIT_BYTES))),
         )
-        .route("/v1/models/{id}/metrics.svg", get(handlers::metrics_svg))
-        .with_state(state);
-    shared::http::serve(routes, &shared_state)
+        .get("/v1/models/{id}/metrics.svg", handlers::metrics_svg)
+}
+
+pub fn router(state: AppState) -> Router {
+    routes().serve(state)
 }

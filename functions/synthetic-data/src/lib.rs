@@ -6,24 +6,28 @@ mod recommend;
 pub mod request;
 
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post};
+use axum::http::Method;
+use axum::routing::post;
 use axum::Router;
+use shared::http::Routes;
 use shared::AppState;
 
 /// Uploads may be as large as a Lambda request allows.
 pub const UPLOAD_LIMIT_BYTES: usize = 6 * 1024 * 1024;
 
-pub fn router(state: AppState) -> Router {
-    let shared_state = state.clone();
-    let routes = Router::new()
-        .route("/v1/ai/synthetic-data", post(generate::synthetic_data))
-        .route(
+pub fn routes() -> Routes {
+    Routes::new()
+        .post("/v1/ai/synthetic-data", generate::synthetic_data)
+        .get("/v1/datasets", datasets::list)
+        .on(
+            Method::POST,
             "/v1/datasets",
-            get(datasets::list)
-                .merge(post(datasets::upload).layer(DefaultBodyLimit::max(UPLOAD_LIMIT_BYTES))),
+            post(datasets::upload).layer(DefaultBodyLimit::max(UPLOAD_LIMIT_BYTES)),
         )
-        .route("/v1/datasets/{id}", get(datasets::get_dataset))
-        .route("/v1/datasets/{id}/download", get(datasets::download))
-        .with_state(state);
-    shared::http::serve(routes, &shared_state)
+        .get("/v1/datasets/{id}", datasets::get_dataset)
+        .get("/v1/datasets/{id}/download", datasets::download)
+}
+
+pub fn router(state: AppState) -> Router {
+    routes().serve(state)
 }

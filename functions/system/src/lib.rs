@@ -6,18 +6,19 @@ mod health;
 mod status;
 mod usage;
 
-use axum::routing::get;
 use axum::Router;
+use shared::http::Routes;
 use shared::AppState;
 
+pub fn routes() -> Routes {
+    Routes::new()
+        .get("/health", health::health)
+        .get("/v1/ai/status", status::ai_status)
+        .get("/v1/ai/usage", usage::usage)
+        .get("/openapi.json", docs::openapi)
+        .get("/docs", docs::docs)
+}
+
 pub fn router(state: AppState) -> Router {
-    let shared_state = state.clone();
-    let routes = Router::new()
-        .route("/health", get(health::health))
-        .route("/v1/ai/status", get(status::ai_status))
-        .route("/v1/ai/usage", get(usage::usage))
-        .route("/openapi.json", get(docs::openapi))
-        .route("/docs", get(docs::docs))
-        .with_state(state);
-    shared::http::serve(routes, &shared_state)
+    routes().serve(state)
 }

@@ -9,6 +9,7 @@ pub mod limit;
 pub mod path;
 pub mod query;
 pub mod request_id;
+pub mod routes;
 
 use std::any::Any;
 
@@ -24,6 +25,7 @@ use crate::error::ApiError;
 pub use json::{BodyLimit, JsonBody};
 pub use path::PathId;
 pub use query::QueryPairs;
+pub use routes::Routes;
 
 async fn not_found(req: Request) -> ApiError {
     ApiError::NotFound(format!(
