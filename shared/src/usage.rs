@@ -2,10 +2,10 @@
 //! called), and the per-day totals the store keeps for `GET /v1/ai/usage`.
 
 use chrono::{Duration, Utc};
-use serde_json::{json, Value};
 
 use crate::orchestrator::Usage;
 use crate::store::{Store, UsageDelta, UsageRow};
+use crate::wire::UsageBlock;
 
 pub fn day_of(t: chrono::DateTime<Utc>) -> String {
     t.format("%Y-%m-%d").to_string()
@@ -47,13 +47,12 @@ pub fn sum_cost(costs: impl IntoIterator<Item = f64>) -> f64 {
 }
 
 /// The response's `usage` block: one entry per provider called, and the summed known cost.
-pub fn block(usage: &[Usage]) -> Value {
-    let total = sum_cost(usage.iter().filter_map(|u| u.cost_usd));
-    json!({
-        "providers": usage,
-        "total_cost_usd": total,
-        "price_table_as_of": crate::providers::pricing::PRICES_AS_OF,
-    })
+pub fn block(usage: &[Usage]) -> UsageBlock {
+    UsageBlock {
+        providers: usage.to_vec(),
+        total_cost_usd: sum_cost(usage.iter().filter_map(|u| u.cost_usd)),
+        price_table_as_of: crate::providers::pricing::PRICES_AS_OF.to_string(),
+    }
 }
 
 /// Sums rows per provider across days.

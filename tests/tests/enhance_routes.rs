@@ -211,3 +211,37 @@ async fn tabular_data_gets_a_generated_dataset() {
     let q = s["quality_score"].as_f64().unwrap();
     assert!(q > 0.0 && q <= 1.0);
 }
+
+/// Enhance and analyze read a reported accuracy with one parser: "0.5%" is 0.005 in both,
+/// and a validation accuracy counts as the held-out one.
+#[tokio::test]
+async fn accuracy_is_read_as_the_analyzer_reads_it() {
+    let state = sqlite_state();
+    let enhance = enhance::router(state.clone());
+    let analyze = analyze::router(state);
+    for (metrics, expected) in [
+        (json!({"accuracy": "0.5%"}), 0.005),
+        (json!({"accuracy": 0.82}), 0.82),
+        (json!({"val_accuracy": "91%"}), 0.91),
+    ] {
+        let body = json!({
+            "model_description": "ResNet for CIFAR-10 image classification",
+            "performance_metrics": metrics,
+            "config": {"enhancement_scope": ["training"]},
+        });
+        let r = post_json(&enhance, "/v1/ai/enhance", &body).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        let current = &r.body["enhancements"]["research_insights"]["benchmarking_data"]
+            ["current_accuracy"];
+        assert_eq!(current.as_f64(), Some(expected), "{metrics}");
+        let a = post_json(
+            &analyze,
+            "/v1/ai/analyze",
+            &json!({"model_description": body["model_description"], "performance_metrics": metrics}),
+        )
+        .await;
+        assert_eq!(a.status, 200, "{}", a.text);
+        let details = &a.body["analysis"]["performance_analysis"]["details"];
+        assert_eq!(details["reference"]["accuracy"].as_f64(), Some(expected), "{metrics}");
+    }
+}

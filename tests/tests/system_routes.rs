@@ -202,7 +202,7 @@ async fn usage_reports_what_the_orchestrator_recorded_per_day() {
         .unwrap();
     shared::usage::record(state.store.as_ref(), &answered.usage).await;
     let block = shared::usage::block(&answered.usage);
-    assert_eq!(block["providers"].as_array().unwrap().len(), 2);
+    assert_eq!(block.providers.len(), 2);
 
     let app = system::router(state);
     let r = get(&app, "/v1/ai/usage?days=2").await;

@@ -17,7 +17,7 @@ pub(crate) const MAX_INT: usize = 1_000_000_000;
 pub(crate) const MAX_LAYERS: usize = 10_000;
 
 /// The normalized layer kind.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum LayerKind {
     Input,

@@ -89,7 +89,9 @@ impl AnalysisError {
 }
 
 /// Ordered most severe first, so sorting findings puts what matters on top.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     High,
@@ -112,7 +114,7 @@ impl Severity {
 }
 
 /// One computed observation; `evidence` holds the numbers behind it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Finding {
     pub id: String,
     pub severity: Severity,
@@ -125,7 +127,7 @@ pub struct Finding {
 ///
 /// `params`/`macs` are `None` when they depend on a dimension that is not known (for
 /// example the first dense layer when the input shape is unknown).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct LayerRow {
     pub index: usize,
     /// The type as written in the request.
@@ -148,7 +150,7 @@ pub struct LayerRow {
 }
 
 /// Whole-model counts.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Totals {
     /// Parameters as torchinfo counts them (`None` if any layer's count is unknown).
     pub params: Option<u64>,
@@ -174,7 +176,7 @@ pub struct Totals {
 }
 
 /// One term of the score rubric.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct ScoreComponent {
     pub name: String,
     /// Nominal weight in the rubric (the weights sum to 1).
@@ -186,7 +188,7 @@ pub struct ScoreComponent {
     pub reason: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Score {
     /// In [0, 1].
     pub overall: f64,
@@ -197,7 +199,7 @@ pub struct Score {
     pub rubric: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Suggestion {
     pub category: String,
     pub suggestion: String,
@@ -208,7 +210,7 @@ pub struct Suggestion {
 }
 
 /// Everything the analyzer computed for one request.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Analysis {
     pub input_shape: Option<Vec<usize>>,
     /// "architecture.input_shape" | "architecture.layers[0].input_shape" | "data_sample" |

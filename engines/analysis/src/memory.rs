@@ -23,7 +23,7 @@ pub const BYTES_PER_VALUE: u64 = 4;
 /// The training batch the breakdown is given for when the request names none.
 pub const DEFAULT_TRAINING_BATCH: u64 = 32;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum OptimizerState {
     /// Adam or AdamW: first and second moments.
@@ -43,7 +43,7 @@ impl OptimizerState {
 }
 
 /// One phase (training or inference) at one batch size.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Phase {
     pub batch_size: u64,
     pub parameters_bytes: u64,
@@ -54,7 +54,7 @@ pub struct Phase {
     pub total_bytes: u64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct MemoryEstimate {
     pub bytes_per_value: u64,
     pub parameters: u64,

@@ -21,7 +21,7 @@ use super::text::{normalize_key, quantity};
 use super::AnalysisError;
 
 /// One published result.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct ReferenceResult {
     pub model: &'static str,
     pub accuracy: f64,
@@ -133,7 +133,7 @@ const REFERENCES: &[Reference] = &[
 ];
 
 /// The metrics as parsed: fractions in [0, 1], latency in ms, training time in hours.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, schemars::JsonSchema)]
 pub struct ParsedMetrics {
     /// Under a plain key ("accuracy", "acc"): held-out unless a validation key is also given.
     pub accuracy: Option<f64>,
@@ -161,7 +161,7 @@ pub struct ParsedMetrics {
     pub other: Map<String, Value>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct ReferenceComparison {
     pub dataset: &'static str,
     /// Which metric was compared ("test_accuracy", "val_accuracy", "accuracy", …).
@@ -176,7 +176,7 @@ pub struct ReferenceComparison {
     pub ratio_to_best: f64,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Convergence {
     pub loss: f64,
     pub loss_metric: &'static str,
@@ -188,7 +188,7 @@ pub struct Convergence {
     pub label: &'static str,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct GeneralizationGap {
     /// train − held-out accuracy.
     pub accuracy_gap: Option<f64>,
@@ -210,7 +210,7 @@ pub(crate) enum LossGap {
     Relative(f64),
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct ComputeFacts {
     pub macs_per_sample: Option<u64>,
     pub inference_latency_ms: Option<f64>,
@@ -238,7 +238,7 @@ impl Risk {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct PerformanceAnalysis {
     pub metrics: ParsedMetrics,
     pub accuracy_assessment: String,
@@ -259,6 +259,15 @@ pub struct PerformanceAnalysis {
     pub(crate) headline_accuracy: Option<(f64, &'static str)>,
     #[serde(skip)]
     pub(crate) loss_gap: Option<LossGap>,
+}
+
+impl PerformanceAnalysis {
+    /// The held-out accuracy as the analyzer read it (test, else validation, else a plain
+    /// `accuracy`), with its key: the one reading of a reported accuracy every caller uses.
+    pub fn held_out_accuracy(&self) -> Option<(f64, &'static str)> {
+        self.headline_accuracy
+            .filter(|(_, key)| *key != "train_accuracy")
+    }
 }
 
 #[derive(Clone, Copy)]

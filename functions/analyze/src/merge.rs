@@ -2,145 +2,168 @@
 //! counts, the score, references) come only from the analyzer; the provider adds text, and
 //! every item carries its `source`.
 
-use serde_json::{json, Value};
+use analysis::{Finding, Severity};
+use shared::wire::{
+    self, ArchitectureAssessment, AssessmentItem, OptimizationSuggestion, PerformanceAssessment,
+    ProviderAssessment,
+};
 
 use crate::review::ProviderReview;
 
-fn item(text: &Value, source: &str, extra: &Value) -> Value {
-    let mut v = json!({"text": text, "source": source});
-    if let (Some(obj), Some(more)) = (v.as_object_mut(), extra.as_object()) {
-        for (k, x) in more {
-            obj.insert(k.clone(), x.clone());
-        }
-    }
-    v
-}
+const BUILTIN: &str = "builtin";
 
 /// A finding (or strength) from the analyzer as a detail item.
-fn finding_item(f: &Value) -> Value {
-    item(
-        &f["title"],
-        "builtin",
-        &json!({"id": f["id"], "severity": f["severity"], "detail": f["detail"], "evidence": f["evidence"]}),
-    )
+fn finding_item(f: &Finding) -> AssessmentItem {
+    AssessmentItem {
+        text: f.title.clone(),
+        source: BUILTIN.into(),
+        id: Some(f.id.clone()),
+        severity: Some(f.severity),
+        detail: Some(f.detail.clone()),
+        evidence: Some(f.evidence.clone()),
+    }
 }
 
-pub fn merge(facts: &Value, review: Option<(&ProviderReview, &str)>) -> Value {
-    let empty = Vec::new();
-    let findings = facts["findings"].as_array().unwrap_or(&empty);
-    let strengths = facts["strengths"].as_array().unwrap_or(&empty);
-    let mut strengths_detail: Vec<Value> = strengths.iter().map(finding_item).collect();
-    let mut weaknesses_detail: Vec<Value> = findings
+fn provider_item(text: &str, provider: &str) -> AssessmentItem {
+    AssessmentItem {
+        text: text.to_string(),
+        source: provider.to_string(),
+        id: None,
+        severity: None,
+        detail: None,
+        evidence: None,
+    }
+}
+
+pub fn merge(
+    facts: &analysis::Analysis,
+    review: Option<(&ProviderReview, &str)>,
+) -> wire::Analysis {
+    let mut strengths_detail: Vec<AssessmentItem> =
+        facts.strengths.iter().map(finding_item).collect();
+    let mut weaknesses_detail: Vec<AssessmentItem> = facts
+        .findings
         .iter()
-        .filter(|f| f["severity"] != "info")
+        .filter(|f| f.severity != Severity::Info)
         .map(finding_item)
         .collect();
-    let mut suggestions: Vec<Value> = facts["suggestions"]
-        .as_array()
-        .unwrap_or(&empty)
+    let mut suggestions: Vec<OptimizationSuggestion> = facts
+        .suggestions
         .iter()
-        .map(|s| {
-            let mut s = s.clone();
-            s["source"] = json!("builtin");
-            s
+        .map(|s| OptimizationSuggestion {
+            category: s.category.clone(),
+            suggestion: s.suggestion.clone(),
+            expected_improvement: s.expected_improvement.clone(),
+            basis: s.basis.clone(),
+            finding_id: Some(s.finding_id.clone()),
+            source: BUILTIN.into(),
         })
         .collect();
-    let perf = &facts["performance"];
-    let mut performance = json!({
-        "accuracy_assessment": perf["accuracy_assessment"],
-        "convergence_quality": perf["convergence_quality"],
-        "overfitting_risk": perf["overfitting_risk"],
-        "source": "builtin",
-        "details": perf,
-    });
+    let perf = &facts.performance;
+    let mut performance = PerformanceAssessment {
+        accuracy_assessment: perf.accuracy_assessment.clone(),
+        convergence_quality: perf.convergence_quality.clone(),
+        overfitting_risk: perf.overfitting_risk.clone(),
+        source: BUILTIN.into(),
+        details: perf.clone(),
+        provider_assessment: None,
+    };
     if let Some((r, provider)) = review {
-        strengths_detail.extend(
-            r.strengths
-                .iter()
-                .map(|t| item(&json!(t), provider, &json!({}))),
-        );
-        weaknesses_detail.extend(
-            r.weaknesses
-                .iter()
-                .map(|t| item(&json!(t), provider, &json!({}))),
-        );
-        suggestions.extend(r.suggestions.iter().map(|s| {
-            json!({
-                "category": s.category,
-                "suggestion": s.suggestion,
-                "expected_improvement": s.expected_improvement,
-                "basis": format!("{provider}'s rationale: {}", s.rationale),
-                "source": provider,
-            })
+        strengths_detail.extend(r.strengths.iter().map(|t| provider_item(t, provider)));
+        weaknesses_detail.extend(r.weaknesses.iter().map(|t| provider_item(t, provider)));
+        suggestions.extend(r.suggestions.iter().map(|s| OptimizationSuggestion {
+            category: s.category.clone(),
+            suggestion: s.suggestion.clone(),
+            expected_improvement: s.expected_improvement.clone(),
+            basis: format!("{provider}'s rationale: {}", s.rationale),
+            finding_id: None,
+            source: provider.to_string(),
         }));
-        performance["provider_assessment"] = json!({
-            "accuracy_assessment": r.accuracy_assessment,
-            "convergence_quality": r.convergence_quality,
-            "overfitting_risk": r.overfitting_risk,
-            "source": provider,
+        performance.provider_assessment = Some(ProviderAssessment {
+            accuracy_assessment: r.accuracy_assessment.clone(),
+            convergence_quality: r.convergence_quality.clone(),
+            overfitting_risk: r.overfitting_risk.clone(),
+            source: provider.to_string(),
         });
     }
-    let texts =
-        |items: &[Value]| -> Vec<Value> { items.iter().map(|i| i["text"].clone()).collect() };
-    json!({
-        "architecture_assessment": {
-            "strengths": texts(&strengths_detail),
-            "weaknesses": texts(&weaknesses_detail),
-            "overall_score": facts["score"]["overall"],
-            "strengths_detail": strengths_detail,
-            "weaknesses_detail": weaknesses_detail,
-            "score_details": facts["score"],
-            "input_shape": facts["input_shape"],
-            "num_classes": facts["num_classes"],
-            "layers": facts["layers"],
-            "totals": facts["totals"],
-            "memory": facts["memory"],
-            "assumptions": facts["assumptions"],
-            "findings": findings,
+    let texts = |items: &[AssessmentItem]| items.iter().map(|i| i.text.clone()).collect();
+    wire::Analysis {
+        architecture_assessment: ArchitectureAssessment {
+            strengths: texts(&strengths_detail),
+            weaknesses: texts(&weaknesses_detail),
+            overall_score: facts.score.overall,
+            strengths_detail,
+            weaknesses_detail,
+            score_details: facts.score.clone(),
+            input_shape: facts.input_shape.clone(),
+            num_classes: facts.num_classes,
+            layers: facts.layers.clone(),
+            totals: facts.totals.clone(),
+            memory: facts.memory.clone(),
+            assumptions: facts.assumptions.clone(),
+            findings: facts.findings.clone(),
         },
-        "performance_analysis": performance,
-        "optimization_suggestions": suggestions,
-    })
+        performance_analysis: performance,
+        optimization_suggestions: suggestions,
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::review::ProviderSuggestion;
+    use serde_json::json;
 
-    fn facts() -> Value {
-        json!({
-            "findings": [
-                {"id": "no_normalization", "severity": "medium", "title": "No normalization layers", "detail": "d", "evidence": {"weight_layers": 4}},
-                {"id": "note", "severity": "info", "title": "Info only", "detail": "d", "evidence": {}}
-            ],
-            "strengths": [{"id": "downsampling", "severity": "info", "title": "Spatial downsampling present", "detail": "d", "evidence": {}}],
-            "suggestions": [{"category": "architecture", "suggestion": "Add batch normalization", "expected_improvement": "faster convergence", "basis": "Ioffe & Szegedy 2015"}],
-            "performance": {"accuracy_assessment": "a", "convergence_quality": "c", "overfitting_risk": "unknown"},
-            "score": {"overall": 0.61},
-            "totals": {"params": 1405258}
-        })
+    /// Four dense layers without normalization, with reported metrics: findings of every
+    /// severity, strengths and suggestions, all computed.
+    fn facts() -> analysis::Analysis {
+        let input = analysis::AnalysisInput {
+            model_description: Some("CNN for CIFAR-10".into()),
+            architecture: Some(json!({
+                "input_shape": [32, 32, 3],
+                "layers": [
+                    {"type": "conv2d", "filters": 32, "kernel_size": 3},
+                    {"type": "max_pooling2d", "pool_size": 2},
+                    {"type": "conv2d", "filters": 64, "kernel_size": 3},
+                    {"type": "max_pooling2d", "pool_size": 2},
+                    {"type": "flatten"},
+                    {"type": "dense", "units": 128},
+                    {"type": "dense", "units": 10}
+                ]
+            })),
+            data_sample: None,
+            performance_metrics: Some(json!({"train_accuracy": 0.99, "val_accuracy": 0.7})),
+        };
+        analysis::analyze(&input).expect("analyzes")
     }
 
     #[test]
     fn builtin_only_marks_everything_builtin() {
-        let m = merge(&facts(), None);
-        let a = &m["architecture_assessment"];
-        assert_eq!(a["weaknesses"], json!(["No normalization layers"]));
-        assert_eq!(a["strengths"], json!(["Spatial downsampling present"]));
-        assert_eq!(a["overall_score"], 0.61);
-        assert!(m["optimization_suggestions"]
-            .as_array()
-            .unwrap()
+        let facts = facts();
+        let m = merge(&facts, None);
+        let a = &m.architecture_assessment;
+        let expected: Vec<String> = facts
+            .findings
             .iter()
-            .all(|s| s["source"] == "builtin"));
-        assert!(m["performance_analysis"]
-            .get("provider_assessment")
-            .is_none());
+            .filter(|f| f.severity != Severity::Info)
+            .map(|f| f.title.clone())
+            .collect();
+        assert!(!expected.is_empty());
+        assert_eq!(a.weaknesses, expected);
+        assert_eq!(a.strengths.len(), facts.strengths.len());
+        assert_eq!(a.overall_score, facts.score.overall);
+        assert!(!m.optimization_suggestions.is_empty());
+        assert!(m
+            .optimization_suggestions
+            .iter()
+            .all(|s| s.source == "builtin"));
+        assert!(a.weaknesses_detail.iter().all(|w| w.id.is_some()));
+        assert!(m.performance_analysis.provider_assessment.is_none());
     }
 
     #[test]
     fn a_provider_adds_text_but_never_numbers() {
+        let facts = facts();
         let review = ProviderReview {
             strengths: vec!["Good filter progression".into()],
             weaknesses: vec!["No dropout".into()],
@@ -154,16 +177,31 @@ mod tests {
             convergence_quality: "stable".into(),
             overfitting_risk: "moderate".into(),
         };
-        let m = merge(&facts(), Some((&review, "anthropic")));
-        let a = &m["architecture_assessment"];
-        assert_eq!(a["overall_score"], 0.61, "the score stays the rubric's");
-        assert_eq!(a["totals"]["params"], 1405258);
-        assert_eq!(a["weaknesses"].as_array().unwrap().len(), 2);
-        assert_eq!(a["weaknesses_detail"][1]["source"], "anthropic");
-        assert_eq!(m["optimization_suggestions"][1]["source"], "anthropic");
-        assert_eq!(m["performance_analysis"]["overfitting_risk"], "unknown");
+        let builtin = merge(&facts, None);
+        let m = merge(&facts, Some((&review, "anthropic")));
+        let a = &m.architecture_assessment;
         assert_eq!(
-            m["performance_analysis"]["provider_assessment"]["overfitting_risk"],
+            a.overall_score, facts.score.overall,
+            "the score stays the rubric's"
+        );
+        assert_eq!(a.totals.params, facts.totals.params);
+        let n = builtin.architecture_assessment.weaknesses.len();
+        assert_eq!(a.weaknesses.len(), n + 1);
+        assert_eq!(a.weaknesses_detail[n].source, "anthropic");
+        assert!(a.weaknesses_detail[n].id.is_none());
+        let last = m.optimization_suggestions.last().unwrap();
+        assert_eq!(last.source, "anthropic");
+        assert_eq!(last.basis, "anthropic's rationale: dense layer dominates");
+        assert_eq!(
+            m.performance_analysis.overfitting_risk,
+            facts.performance.overfitting_risk
+        );
+        assert_eq!(
+            m.performance_analysis
+                .provider_assessment
+                .as_ref()
+                .unwrap()
+                .overfitting_risk,
             "moderate"
         );
     }

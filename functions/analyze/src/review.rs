@@ -11,7 +11,8 @@ use serde_json::{json, Value};
 use shared::http::JsonBody;
 use shared::orchestrator::{Answer, Ask, Source};
 use shared::providers::Prompt;
-use shared::{usage, ApiError, ApiResult, AppState};
+use shared::wire::AnalyzeResponse;
+use shared::{usage, ApiResult, AppState};
 
 use crate::merge;
 use crate::request::AnalyzeRequest;
@@ -54,24 +55,21 @@ impl Answer for ProviderReview {
 }
 
 /// The facts a provider sees: what the analyzer computed, compact.
-pub fn facts_for_prompt(facts: &Value) -> Value {
-    let layers: Vec<Value> = facts["layers"]
-        .as_array()
-        .map(|l| l.iter().take(60).cloned().collect())
-        .unwrap_or_default();
+pub fn facts_for_prompt(facts: &Analysis) -> Value {
+    let layers: Vec<_> = facts.layers.iter().take(60).collect();
     json!({
-        "input_shape": facts["input_shape"],
-        "num_classes": facts["num_classes"],
-        "dataset": facts["dataset"],
+        "input_shape": facts.input_shape,
+        "num_classes": facts.num_classes,
+        "dataset": facts.dataset,
         "layers": layers,
-        "totals": facts["totals"],
-        "findings": facts["findings"],
-        "performance": facts["performance"],
-        "assumptions": facts["assumptions"],
+        "totals": facts.totals,
+        "findings": facts.findings,
+        "performance": facts.performance,
+        "assumptions": facts.assumptions,
     })
 }
 
-fn review_prompt(req: &AnalyzeRequest, facts: &Value) -> Prompt {
+fn review_prompt(req: &AnalyzeRequest, facts: &Analysis) -> Prompt {
     Prompt {
         system: "You are a senior machine-learning engineer reviewing a model. The FACTS were \
                  computed by a program from the request (shapes, parameter counts, findings, \
@@ -101,14 +99,13 @@ pub fn builtin(req: &AnalyzeRequest) -> ApiResult<Analysis> {
 pub async fn analyze(
     State(state): State<AppState>,
     JsonBody(body): JsonBody,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<AnalyzeResponse>> {
     let started = Instant::now();
     let req = AnalyzeRequest::parse(&body)?;
     if let Some(named) = &req.providers {
         state.ai.require_configured(named)?;
     }
-    let analysis = builtin(&req)?;
-    let facts = serde_json::to_value(&analysis).map_err(ApiError::internal)?;
+    let facts = builtin(&req)?;
 
     let ask = Ask {
         capability: "analysis",
@@ -135,12 +132,13 @@ pub async fn analyze(
         .as_ref()
         .map_or_else(|| "builtin".to_string(), |(_, p)| p.clone());
     let merged = merge::merge(&facts, review.as_ref().map(|(r, p)| (r, p.as_str())));
-    Ok(Json(json!({
-        "status": "success",
-        "provider": provider,
-        "analysis": merged,
-        "analysis_time_seconds": started.elapsed().as_secs_f64(),
-        "provider_attempts": attempts,
-        "usage": usage::block(&used),
-    })))
+    Ok(Json(AnalyzeResponse {
+        status: "success".into(),
+        provider,
+        analysis: merged,
+        analysis_time_seconds: started.elapsed().as_secs_f64(),
+        provider_attempts: attempts,
+        usage: usage::block(&used),
+        cached: None,
+    }))
 }

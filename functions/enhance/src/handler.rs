@@ -5,7 +5,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::time::{Duration, Instant};
 
-use analysis::{self, AnalysisInput};
+use analysis::{self, Analysis, AnalysisInput};
 use axum::extract::State;
 use axum::Json;
 use serde_json::{json, Value};
@@ -14,6 +14,7 @@ use shared::http::JsonBody;
 use shared::orchestrator::{fan_out, Answer, Answered, Ask, Source, Unanswered};
 use shared::providers::Prompt;
 use shared::records::{DatasetOrigin, DatasetRecord};
+use shared::wire::{EnhanceResponse, EnhancementSummary, Enhancements};
 use shared::{clock, ids, usage, ApiError, ApiResult, AppState};
 use synth::{self, Balance};
 
@@ -27,7 +28,7 @@ type Part<'a> = Pin<Box<dyn Future<Output = PartOutput> + Send + 'a>>;
 /// its answer and return before the fan-out stops waiting.
 const MERGE_MARGIN: Duration = Duration::from_millis(200);
 
-fn context(req: &EnhanceRequest, facts: &Value) -> String {
+fn context(req: &EnhanceRequest, facts: &Analysis) -> String {
     format!(
         "Model: {}\nTraining data: {}\nMetrics: {}\nOptimization focus: {}\nConstraints: max latency {} ms, max size {} MB\nComputed facts: {}",
         req.model_description,
@@ -36,11 +37,11 @@ fn context(req: &EnhanceRequest, facts: &Value) -> String {
         req.optimization_focus,
         req.max_latency_ms.map_or("(none)".into(), |v| v.to_string()),
         req.max_size_mb.map_or("(none)".into(), |v| v.to_string()),
-        json!({"totals": facts["totals"], "findings": facts["findings"], "performance": facts["performance"]}),
+        json!({"totals": facts.totals, "findings": facts.findings, "performance": facts.performance}),
     )
 }
 
-fn prompt(system: &str, req: &EnhanceRequest, facts: &Value) -> Prompt {
+fn prompt(system: &str, req: &EnhanceRequest, facts: &Analysis) -> Prompt {
     Prompt {
         system: system.to_string(),
         user: context(req, facts),
@@ -48,31 +49,21 @@ fn prompt(system: &str, req: &EnhanceRequest, facts: &Value) -> Prompt {
     }
 }
 
-/// A number from the reported metrics, accepting `0.82`, `82` (%) and `"82%"`.
-pub fn metric(metrics: Option<&Value>, key: &str) -> Option<f64> {
-    let v = metrics?.get(key)?;
-    let x = match v {
-        Value::Number(n) => n.as_f64()?,
-        Value::String(s) => s.trim().trim_end_matches('%').trim().parse::<f64>().ok()?,
-        _ => return None,
-    };
-    Some(if x > 1.0 && x <= 100.0 { x / 100.0 } else { x }).filter(|x| (0.0..=1.0).contains(x))
+/// The analyzer's reference result for the recognized dataset, with its source.
+pub fn reference_accuracy(facts: &Analysis) -> Option<(f64, String)> {
+    let best = &facts.performance.reference.as_ref()?.best;
+    Some((best.accuracy, format!("{} ({})", best.model, best.source)))
 }
 
-/// The analyzer's reference result for the recognized dataset, with its source.
-pub fn reference_accuracy(facts: &Value) -> Option<(f64, String)> {
-    let best = &facts["performance"]["reference"]["best"];
-    let acc = best["accuracy"].as_f64()?;
-    Some((
-        acc,
-        format!(
-            "{} ({})",
-            best["model"].as_str().unwrap_or("reference model"),
-            best["source"]
-                .as_str()
-                .unwrap_or("analyzer reference table")
-        ),
-    ))
+/// The roadmap's phases and the constraint checks are each built as one `json!` object.
+fn objects(items: Vec<Value>) -> Vec<serde_json::Map<String, Value>> {
+    items
+        .into_iter()
+        .filter_map(|v| match v {
+            Value::Object(o) => Some(o),
+            _ => None,
+        })
+        .collect()
 }
 
 async fn asked<T: Answer>(
@@ -189,10 +180,10 @@ async fn tabular_dataset(state: &AppState, req: &EnhanceRequest) -> ApiResult<(S
     Ok((id, count, realism))
 }
 
-fn constraints(req: &EnhanceRequest, facts: &Value) -> Vec<Value> {
+fn constraints(req: &EnhanceRequest, facts: &Analysis) -> Vec<Value> {
     let mut out = Vec::new();
     if let Some(limit) = req.max_size_mb {
-        let params = facts["totals"]["params"].as_f64().filter(|p| *p > 0.0);
+        let params = facts.totals.params.map(|p| p as f64).filter(|p| *p > 0.0);
         out.push(match params {
             Some(p) => {
                 let mb = p * 4.0 / 1e6;
@@ -222,7 +213,7 @@ fn constraints(req: &EnhanceRequest, facts: &Value) -> Vec<Value> {
 pub async fn enhance(
     State(state): State<AppState>,
     JsonBody(body): JsonBody,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<EnhanceResponse>> {
     let started = Instant::now();
     let req = EnhanceRequest::parse(&body)?;
     if let Some(named) = &req.providers {
@@ -250,8 +241,10 @@ pub async fn enhance(
             other.to_string(),
         ),
     })?;
-    let facts = serde_json::to_value(&analysis).map_err(ApiError::internal)?;
-    let accuracy = metric(req.performance_metrics.as_ref(), "accuracy");
+    let facts = analysis;
+    // The analyzer's reading of the reported accuracy (held-out first), so both routes
+    // read "0.5%" alike.
+    let accuracy = facts.performance.held_out_accuracy().map(|(a, _)| a);
     let reference = reference_accuracy(&facts);
 
     let (mut names, mut fallbacks, mut futures): (Vec<&str>, Vec<PartOutput>, Vec<Part<'_>>) =
@@ -369,22 +362,27 @@ pub async fn enhance(
         confidence / names.len() as f64
     };
     usage::record(state.store.as_ref(), &used).await;
-    let enhancements = Value::Object(enhancements);
-    let roadmap = roadmap::derive(&enhancements);
-    Ok(Json(json!({
-        "status": if timed_out.is_empty() { "success" } else { "partial" },
-        "enhancement_summary": {
-            "providers_used": providers_used,
-            "total_processing_time": started.elapsed().as_secs_f64(),
-            "confidence_score": confidence,
-            "confidence_basis": "mean over requested parts: provider answer on computed facts 1.0, provider answer alone 0.75, computed builtin facts alone 0.5, curated table alone 0.25",
-            "parts_timed_out": timed_out,
-            "optimization_focus": req.optimization_focus,
+    let roadmap = roadmap::derive(&Value::Object(enhancements.clone()));
+    let part = |name: &str| enhancements.get(name).and_then(Value::as_object).cloned();
+    Ok(Json(EnhanceResponse {
+        status: if timed_out.is_empty() { "success" } else { "partial" }.into(),
+        enhancement_summary: EnhancementSummary {
+            providers_used,
+            total_processing_time: started.elapsed().as_secs_f64(),
+            confidence_score: confidence,
+            confidence_basis: "mean over requested parts: provider answer on computed facts 1.0, provider answer alone 0.75, computed builtin facts alone 0.5, curated table alone 0.25".into(),
+            parts_timed_out: timed_out.iter().map(|s| s.to_string()).collect(),
+            optimization_focus: req.optimization_focus.clone(),
         },
-        "enhancements": enhancements,
-        "implementation_roadmap": roadmap,
-        "constraints": constraints(&req, &facts),
-        "provider_attempts": attempts,
-        "usage": usage::block(&used),
-    })))
+        enhancements: Enhancements {
+            synthetic_data: part("synthetic_data"),
+            architecture_optimization: part("architecture_optimization"),
+            research_insights: part("research_insights"),
+        },
+        implementation_roadmap: objects(roadmap),
+        constraints: objects(constraints(&req, &facts)),
+        provider_attempts: attempts,
+        usage: usage::block(&used),
+        cached: None,
+    }))
 }

@@ -169,18 +169,20 @@ pub fn merge_synthetic(mut body: Value, advice: &AugmentationAdvice, provider: &
 
 /// Builtin architecture advice: the analyzer's suggestions when layers were given, else a
 /// curated table for the model family.
-pub fn builtin_architecture(req: &EnhanceRequest, facts: Option<&Value>) -> (Value, bool) {
-    if let Some(facts) = facts.filter(|f| f["layers"].as_array().is_some_and(|l| !l.is_empty())) {
-        let recs: Vec<Value> = facts["suggestions"]
-            .as_array()
-            .into_iter()
-            .flatten()
+pub fn builtin_architecture(
+    req: &EnhanceRequest,
+    facts: Option<&analysis::Analysis>,
+) -> (Value, bool) {
+    if let Some(facts) = facts.filter(|f| !f.layers.is_empty()) {
+        let recs: Vec<Value> = facts
+            .suggestions
+            .iter()
             .map(|s| {
                 json!({
-                    "component": s["category"],
-                    "modification": s["suggestion"],
-                    "rationale": s["basis"],
-                    "expected_improvement": s["expected_improvement"],
+                    "component": s.category,
+                    "modification": s.suggestion,
+                    "rationale": s.basis,
+                    "expected_improvement": s.expected_improvement,
                     "source": "builtin",
                 })
             })
@@ -191,7 +193,7 @@ pub fn builtin_architecture(req: &EnhanceRequest, facts: Option<&Value>) -> (Val
                 "status": "builtin",
                 "recommendations": recs,
                 "expected_improvements": {},
-                "analysis": {"totals": facts["totals"], "findings": facts["findings"], "score": facts["score"]},
+                "analysis": {"totals": facts.totals, "findings": facts.findings, "score": facts.score},
             }),
             true,
         );

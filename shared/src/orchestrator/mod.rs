@@ -105,7 +105,7 @@ impl Source {
 }
 
 /// What happened at one provider during a request.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Attempt {
     pub provider: Provider,
     pub model: String,
@@ -118,7 +118,7 @@ pub struct Attempt {
 }
 
 /// Tokens and cost one provider consumed for one request.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Usage {
     pub provider: String,
     pub model: String,

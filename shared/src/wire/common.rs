@@ -13,7 +13,8 @@ pub use crate::providers::Provider;
 /// Provider usage of one request.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct UsageBlock {
-    pub providers: Vec<Object>,
+    /// One entry per provider called.
+    pub providers: Vec<crate::orchestrator::Usage>,
     pub total_cost_usd: f64,
     pub price_table_as_of: String,
 }
