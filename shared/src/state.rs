@@ -9,8 +9,8 @@ use crate::config::{BlobConfig, Config};
 use crate::orchestrator::Orchestrator;
 use crate::records::{DatasetRecord, JobRecord, JobStatus, ModelRecord};
 use crate::store::{
-    self, DatasetPage, ModelCounts, ModelPage, ModelQuery, ProviderFailure, ProviderHealth,
-    SharedStore, Store, StoreError, UsageDelta, UsageRow, WindowHit,
+    self, DatasetPage, DatasetStore, MetaStore, ModelCounts, ModelPage, ModelQuery, ModelStore,
+    ProviderFailure, ProviderHealth, SharedStore, StoreError, UsageDelta, UsageRow, WindowHit,
 };
 use crate::store::{CachedResponse, Claim, IdempotencyClaim, StoredResponse};
 
@@ -97,88 +97,51 @@ impl UnavailableStore {
     }
 }
 
-#[async_trait]
-impl Store for UnavailableStore {
-    fn backend(&self) -> &'static str {
-        "unavailable"
-    }
-    async fn ping(&self) -> Result<(), StoreError> {
-        self.fail()
-    }
-    async fn create_training(&self, _: &ModelRecord, _: &JobRecord) -> Result<(), StoreError> {
-        self.fail()
-    }
-    async fn get_model(&self, _: &str) -> Result<Option<ModelRecord>, StoreError> {
-        self.fail()
-    }
-    async fn finish_job(
-        &self,
-        _: &JobRecord,
-        _: JobStatus,
-        _: &ModelRecord,
-    ) -> Result<(), StoreError> {
-        self.fail()
-    }
-    async fn get_job(&self, _: &str) -> Result<Option<JobRecord>, StoreError> {
-        self.fail()
-    }
-    async fn put_model(&self, _: &ModelRecord) -> Result<(), StoreError> {
-        self.fail()
-    }
-    async fn put_job_if(&self, _: &JobRecord, _: JobStatus) -> Result<(), StoreError> {
-        self.fail()
-    }
-    async fn list_models(&self, _: &ModelQuery) -> Result<ModelPage, StoreError> {
-        self.fail()
-    }
-    async fn model_counts(&self) -> Result<ModelCounts, StoreError> {
-        self.fail()
-    }
-    async fn add_usage(&self, _: &str, _: &UsageDelta) -> Result<(), StoreError> {
-        self.fail()
-    }
-    async fn usage(&self, _: &[String]) -> Result<Vec<UsageRow>, StoreError> {
-        self.fail()
-    }
-    async fn create_dataset(&self, _: &DatasetRecord) -> Result<(), StoreError> {
-        self.fail()
-    }
-    async fn hit_window(&self, _: &str, _: i64, _: u32, _: i64) -> Result<WindowHit, StoreError> {
-        self.fail()
-    }
-    async fn get_dataset(&self, _: &str) -> Result<Option<DatasetRecord>, StoreError> {
-        self.fail()
-    }
-    async fn list_datasets(&self, _: usize, _: Option<&str>) -> Result<DatasetPage, StoreError> {
-        self.fail()
-    }
-    async fn claim_idempotency(&self, _: &IdempotencyClaim) -> Result<Claim, StoreError> {
-        self.fail()
-    }
-    async fn finish_idempotency(
-        &self,
-        _: &str,
-        _: &str,
-        _: &StoredResponse,
-    ) -> Result<(), StoreError> {
-        self.fail()
-    }
-    async fn release_idempotency(&self, _: &str, _: &str) -> Result<(), StoreError> {
-        self.fail()
-    }
-    async fn cache_get(&self, _: &str, _: i64) -> Result<Option<CachedResponse>, StoreError> {
-        self.fail()
-    }
-    async fn cache_put(&self, _: &str, _: &CachedResponse, _: i64) -> Result<(), StoreError> {
-        self.fail()
-    }
-    async fn provider_health(&self) -> Result<Vec<ProviderHealth>, StoreError> {
-        self.fail()
-    }
-    async fn provider_failed(&self, _: &ProviderFailure) -> Result<ProviderHealth, StoreError> {
-        self.fail()
-    }
-    async fn provider_succeeded(&self, _: &str) -> Result<(), StoreError> {
-        self.fail()
-    }
+/// Implements a store trait for `UnavailableStore` from its methods' signatures: every
+/// call fails with the reason the store did not open.
+/// Methods that answer are given first, as written.
+macro_rules! unavailable {
+    ($trait:ident { $([$($answers:tt)*])? $(fn $name:ident(&self $(, $arg:ty)*) -> $ret:ty;)* }) => {
+        #[async_trait]
+        impl $trait for UnavailableStore {
+            $($($answers)*)?
+            $(async fn $name(&self $(, _: $arg)*) -> $ret {
+                self.fail()
+            })*
+        }
+    };
 }
+
+unavailable!(ModelStore {
+    fn create_training(&self, &ModelRecord, &JobRecord) -> Result<(), StoreError>;
+    fn get_model(&self, &str) -> Result<Option<ModelRecord>, StoreError>;
+    fn get_job(&self, &str) -> Result<Option<JobRecord>, StoreError>;
+    fn put_model(&self, &ModelRecord) -> Result<(), StoreError>;
+    fn put_job_if(&self, &JobRecord, JobStatus) -> Result<(), StoreError>;
+    fn finish_job(&self, &JobRecord, JobStatus, &ModelRecord) -> Result<(), StoreError>;
+    fn list_models(&self, &ModelQuery) -> Result<ModelPage, StoreError>;
+    fn model_counts(&self) -> Result<ModelCounts, StoreError>;
+});
+
+unavailable!(DatasetStore {
+    fn create_dataset(&self, &DatasetRecord) -> Result<(), StoreError>;
+    fn get_dataset(&self, &str) -> Result<Option<DatasetRecord>, StoreError>;
+    fn list_datasets(&self, usize, Option<&str>) -> Result<DatasetPage, StoreError>;
+});
+
+unavailable!(MetaStore {
+    // Health reports which store is missing.
+    [fn backend(&self) -> &'static str { "unavailable" }]
+    fn ping(&self) -> Result<(), StoreError>;
+    fn add_usage(&self, &str, &UsageDelta) -> Result<(), StoreError>;
+    fn usage(&self, &[String]) -> Result<Vec<UsageRow>, StoreError>;
+    fn hit_window(&self, &str, i64, u32, i64) -> Result<WindowHit, StoreError>;
+    fn claim_idempotency(&self, &IdempotencyClaim) -> Result<Claim, StoreError>;
+    fn finish_idempotency(&self, &str, &str, &StoredResponse) -> Result<(), StoreError>;
+    fn release_idempotency(&self, &str, &str) -> Result<(), StoreError>;
+    fn cache_get(&self, &str, i64) -> Result<Option<CachedResponse>, StoreError>;
+    fn cache_put(&self, &str, &CachedResponse, i64) -> Result<(), StoreError>;
+    fn provider_health(&self) -> Result<Vec<ProviderHealth>, StoreError>;
+    fn provider_failed(&self, &ProviderFailure) -> Result<ProviderHealth, StoreError>;
+    fn provider_succeeded(&self, &str) -> Result<(), StoreError>;
+});

@@ -4,7 +4,7 @@
 use chrono::{Duration, Utc};
 
 use crate::orchestrator::Usage;
-use crate::store::{Store, UsageDelta, UsageRow};
+use crate::store::{MetaStore, UsageDelta, UsageRow};
 use crate::wire::UsageBlock;
 
 pub fn day_of(t: chrono::DateTime<Utc>) -> String {
@@ -22,7 +22,7 @@ pub fn last_days(n: u32) -> Vec<String> {
 
 /// Adds a response's usage to today's totals. A failure is logged, not returned: losing a
 /// usage count must not fail the answer the client already has.
-pub async fn record(store: &dyn Store, usage: &[Usage]) {
+pub async fn record(store: &dyn MetaStore, usage: &[Usage]) {
     let today = day_of(Utc::now());
     for u in usage.iter().filter(|u| u.calls > 0) {
         let delta = UsageDelta {

@@ -231,8 +231,8 @@ async fn accuracy_is_read_as_the_analyzer_reads_it() {
         });
         let r = post_json(&enhance, "/v1/ai/enhance", &body).await;
         assert_eq!(r.status, 200, "{}", r.text);
-        let current = &r.body["enhancements"]["research_insights"]["benchmarking_data"]
-            ["current_accuracy"];
+        let current =
+            &r.body["enhancements"]["research_insights"]["benchmarking_data"]["current_accuracy"];
         assert_eq!(current.as_f64(), Some(expected), "{metrics}");
         let a = post_json(
             &analyze,
@@ -242,6 +242,10 @@ async fn accuracy_is_read_as_the_analyzer_reads_it() {
         .await;
         assert_eq!(a.status, 200, "{}", a.text);
         let details = &a.body["analysis"]["performance_analysis"]["details"];
-        assert_eq!(details["reference"]["accuracy"].as_f64(), Some(expected), "{metrics}");
+        assert_eq!(
+            details["reference"]["accuracy"].as_f64(),
+            Some(expected),
+            "{metrics}"
+        );
     }
 }

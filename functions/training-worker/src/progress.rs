@@ -2,12 +2,12 @@
 //! so a stop request (`stopping`) or a reaper that declared the worker lost is noticed at
 //! the next write instead of being overwritten.
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use shared::clock;
 use shared::records::{EpochRecord, JobRecord, JobStatus, Progress};
-use shared::store::{SharedStore, StoreError};
+use shared::store::{ModelStore, StoreError};
 use training::{Control, EpochStats, Observer, StopReason};
 
 /// Progress is written at most this often (and always after the last epoch).
@@ -26,7 +26,7 @@ pub enum Interrupt {
 }
 
 pub struct Tracker {
-    store: SharedStore,
+    store: Arc<dyn ModelStore>,
     job: Mutex<JobRecord>,
     last_write: Mutex<Instant>,
     /// Saves run one at a time, each writing the record as it is when it starts, so a
@@ -40,7 +40,11 @@ pub struct Tracker {
 }
 
 impl Tracker {
-    pub fn new(store: SharedStore, job: JobRecord, heartbeat_interval: Duration) -> Tracker {
+    pub fn new(
+        store: Arc<dyn ModelStore>,
+        job: JobRecord,
+        heartbeat_interval: Duration,
+    ) -> Tracker {
         Tracker {
             store,
             job: Mutex::new(job),

@@ -212,7 +212,7 @@ pub struct Orchestrator {
     /// Where every instance keeps provider health, so a provider one instance saw refuse a
     /// key is skipped by all, and `/v1/ai/status` tells the truth. This instance's own
     /// `health` stands in when the store cannot be read.
-    shared_health: Option<crate::store::SharedStore>,
+    shared_health: Option<std::sync::Arc<dyn crate::store::MetaStore>>,
     default_deadline: Duration,
 }
 
@@ -268,7 +268,10 @@ impl Orchestrator {
     }
 
     /// Keeps provider health in `store`, shared by every instance on it.
-    pub fn with_shared_health(mut self, store: crate::store::SharedStore) -> Self {
+    pub fn with_shared_health(
+        mut self,
+        store: std::sync::Arc<dyn crate::store::MetaStore>,
+    ) -> Self {
         self.shared_health = Some(store);
         self
     }

@@ -28,9 +28,9 @@ use aws_sdk_dynamodb::Client;
 use serde::de::DeserializeOwned;
 
 use super::{
-    CachedResponse, Claim, DatasetPage, IdempotencyClaim, ModelCounts, ModelPage, ModelQuery,
-    ProviderFailure, ProviderHealth, Store, StoreError, StoredResponse, UsageDelta, UsageRow,
-    WindowHit,
+    CachedResponse, Claim, DatasetPage, DatasetStore, IdempotencyClaim, MetaStore, ModelCounts,
+    ModelPage, ModelQuery, ModelStore, ProviderFailure, ProviderHealth, StoreError, StoredResponse,
+    UsageDelta, UsageRow, WindowHit,
 };
 use crate::records::{DatasetRecord, JobRecord, JobStatus, ModelRecord, ModelStatus};
 
@@ -301,17 +301,7 @@ impl DynamoStore {
 }
 
 #[async_trait]
-impl Store for DynamoStore {
-    fn backend(&self) -> &'static str {
-        "dynamodb"
-    }
-
-    async fn ping(&self) -> Result<(), StoreError> {
-        self.get::<serde_json::Value>(&self.tables.models, "__ping__")
-            .await
-            .map(|_| ())
-    }
-
+impl ModelStore for DynamoStore {
     async fn create_training(
         &self,
         model: &ModelRecord,
@@ -479,6 +469,86 @@ impl Store for DynamoStore {
             }
         }
     }
+}
+
+#[async_trait]
+impl DatasetStore for DynamoStore {
+    async fn create_dataset(&self, dataset: &DatasetRecord) -> Result<(), StoreError> {
+        let mut item = to_item(dataset)?;
+        item.insert("pk".into(), s(DATASET_PK));
+        item.insert("sk".into(), s(&dataset.id));
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.tables.meta)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await;
+        conditional_outcome(result, || format!("dataset {} already exists", dataset.id))
+    }
+
+    async fn get_dataset(&self, id: &str) -> Result<Option<DatasetRecord>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.tables.meta)
+            .key("pk", s(DATASET_PK))
+            .key("sk", s(id))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| backend(e.into_service_error()))?;
+        out.item.map(from_item).transpose()
+    }
+
+    async fn list_datasets(
+        &self,
+        limit: usize,
+        after: Option<&str>,
+    ) -> Result<DatasetPage, StoreError> {
+        let limit = limit.max(1);
+        let mut req = self
+            .client
+            .query()
+            .table_name(&self.tables.meta)
+            .scan_index_forward(false)
+            .limit(limit as i32)
+            .expression_attribute_values(":pk", s(DATASET_PK));
+        req = match after {
+            Some(after) => req
+                .key_condition_expression("pk = :pk AND sk < :after")
+                .expression_attribute_values(":after", s(after)),
+            None => req.key_condition_expression("pk = :pk"),
+        };
+        let out = req
+            .send()
+            .await
+            .map_err(|e| backend(e.into_service_error()))?;
+        let datasets: Vec<DatasetRecord> = out
+            .items
+            .unwrap_or_default()
+            .into_iter()
+            .map(from_item)
+            .collect::<Result<_, _>>()?;
+        let last = out
+            .last_evaluated_key
+            .and_then(|_| datasets.last().map(|d| d.id.clone()));
+        Ok(DatasetPage { datasets, last })
+    }
+}
+
+#[async_trait]
+impl MetaStore for DynamoStore {
+    fn backend(&self) -> &'static str {
+        "dynamodb"
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.get::<serde_json::Value>(&self.tables.models, "__ping__")
+            .await
+            .map(|_| ())
+    }
 
     async fn add_usage(&self, day: &str, delta: &UsageDelta) -> Result<(), StoreError> {
         let n = |v: u64| AttributeValue::N(v.to_string());
@@ -544,70 +614,6 @@ impl Store for DynamoStore {
             }
         }
         Ok(out)
-    }
-
-    async fn create_dataset(&self, dataset: &DatasetRecord) -> Result<(), StoreError> {
-        let mut item = to_item(dataset)?;
-        item.insert("pk".into(), s(DATASET_PK));
-        item.insert("sk".into(), s(&dataset.id));
-        let result = self
-            .client
-            .put_item()
-            .table_name(&self.tables.meta)
-            .set_item(Some(item))
-            .condition_expression("attribute_not_exists(pk)")
-            .send()
-            .await;
-        conditional_outcome(result, || format!("dataset {} already exists", dataset.id))
-    }
-
-    async fn get_dataset(&self, id: &str) -> Result<Option<DatasetRecord>, StoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.tables.meta)
-            .key("pk", s(DATASET_PK))
-            .key("sk", s(id))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| backend(e.into_service_error()))?;
-        out.item.map(from_item).transpose()
-    }
-
-    async fn list_datasets(
-        &self,
-        limit: usize,
-        after: Option<&str>,
-    ) -> Result<DatasetPage, StoreError> {
-        let limit = limit.max(1);
-        let mut req = self
-            .client
-            .query()
-            .table_name(&self.tables.meta)
-            .scan_index_forward(false)
-            .limit(limit as i32)
-            .expression_attribute_values(":pk", s(DATASET_PK));
-        req = match after {
-            Some(after) => req
-                .key_condition_expression("pk = :pk AND sk < :after")
-                .expression_attribute_values(":after", s(after)),
-            None => req.key_condition_expression("pk = :pk"),
-        };
-        let out = req
-            .send()
-            .await
-            .map_err(|e| backend(e.into_service_error()))?;
-        let datasets: Vec<DatasetRecord> = out
-            .items
-            .unwrap_or_default()
-            .into_iter()
-            .map(from_item)
-            .collect::<Result<_, _>>()?;
-        let last = out
-            .last_evaluated_key
-            .and_then(|_| datasets.last().map(|d| d.id.clone()));
-        Ok(DatasetPage { datasets, last })
     }
 
     async fn hit_window(

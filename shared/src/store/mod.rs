@@ -1,5 +1,6 @@
-//! One store trait, two implementations: DynamoDB in AWS, an embedded SQLite file locally.
-//! Both pass the same contract suite (`tests/tests/store_contract.rs`).
+//! The store by capability (models and jobs, datasets, the meta concerns), two
+//! implementations: DynamoDB in AWS, an embedded SQLite file locally. Both pass the same
+//! contract suite (`tests/tests/store_contract.rs`).
 
 pub mod dynamodb;
 pub mod sqlite;
@@ -46,14 +47,9 @@ pub struct ModelPage {
     pub last: Option<String>,
 }
 
+/// Model records and their training jobs.
 #[async_trait]
-pub trait Store: Send + Sync {
-    /// Which backend this is, for health output.
-    fn backend(&self) -> &'static str;
-
-    /// A cheap read proving the store answers now.
-    async fn ping(&self) -> Result<(), StoreError>;
-
+pub trait ModelStore: Send + Sync {
     /// Writes a new model and its first job together; fails if either id exists.
     async fn create_training(&self, model: &ModelRecord, job: &JobRecord)
         -> Result<(), StoreError>;
@@ -85,6 +81,33 @@ pub trait Store: Send + Sync {
     /// How many models are in each status, read in one pass (the list endpoint needs both
     /// its filter's total and the running count).
     async fn model_counts(&self) -> Result<ModelCounts, StoreError>;
+}
+
+/// Dataset records (their bodies are blobs).
+#[async_trait]
+pub trait DatasetStore: Send + Sync {
+    /// Stores a new dataset record; fails if the id exists.
+    async fn create_dataset(&self, dataset: &DatasetRecord) -> Result<(), StoreError>;
+
+    async fn get_dataset(&self, id: &str) -> Result<Option<DatasetRecord>, StoreError>;
+
+    /// Datasets newest first, strictly older than `after` when given.
+    async fn list_datasets(
+        &self,
+        limit: usize,
+        after: Option<&str>,
+    ) -> Result<DatasetPage, StoreError>;
+}
+
+/// What every route shares beside the domain records: the store's own health, usage
+/// totals, rate-limit windows, idempotency keys, the response cache and provider health.
+#[async_trait]
+pub trait MetaStore: Send + Sync {
+    /// Which backend this is, for health output.
+    fn backend(&self) -> &'static str;
+
+    /// A cheap read proving the store answers now.
+    async fn ping(&self) -> Result<(), StoreError>;
 
     /// Adds to a provider's totals for a UTC day, atomically (concurrent adds all count).
     async fn add_usage(&self, day: &str, delta: &UsageDelta) -> Result<(), StoreError>;
@@ -102,18 +125,6 @@ pub trait Store: Send + Sync {
         limit: u32,
         expires_at: i64,
     ) -> Result<WindowHit, StoreError>;
-
-    /// Stores a new dataset record; fails if the id exists.
-    async fn create_dataset(&self, dataset: &DatasetRecord) -> Result<(), StoreError>;
-
-    async fn get_dataset(&self, id: &str) -> Result<Option<DatasetRecord>, StoreError>;
-
-    /// Datasets newest first, strictly older than `after` when given.
-    async fn list_datasets(
-        &self,
-        limit: usize,
-        after: Option<&str>,
-    ) -> Result<DatasetPage, StoreError>;
 
     /// Claims an idempotency key, atomically: exactly one of several concurrent claims of a
     /// free key is `New` (and owns it with `claim.token`). A record counts as free when it
@@ -158,6 +169,12 @@ pub trait Store: Send + Sync {
     /// A call answered: the consecutive failures and any cooldown are cleared.
     async fn provider_succeeded(&self, provider: &str) -> Result<(), StoreError>;
 }
+
+/// The whole store, for the functions that need every capability. Anything that implements
+/// the three is one.
+pub trait Store: ModelStore + DatasetStore + MetaStore {}
+
+impl<T: ModelStore + DatasetStore + MetaStore + ?Sized> Store for T {}
 
 /// A provider's health as every instance sees it: its consecutive failed calls and, while
 /// it is skipped, until when (unix milliseconds) and why.

@@ -10,9 +10,9 @@ use rusqlite::{params, Connection, OptionalExtension};
 use serde::de::DeserializeOwned;
 
 use super::{
-    CachedResponse, Claim, DatasetPage, IdempotencyClaim, ModelCounts, ModelPage, ModelQuery,
-    ProviderFailure, ProviderHealth, Store, StoreError, StoredResponse, UsageDelta, UsageRow,
-    WindowHit,
+    CachedResponse, Claim, DatasetPage, DatasetStore, IdempotencyClaim, MetaStore, ModelCounts,
+    ModelPage, ModelQuery, ModelStore, ProviderFailure, ProviderHealth, StoreError, StoredResponse,
+    UsageDelta, UsageRow, WindowHit,
 };
 use crate::records::{DatasetRecord, JobRecord, JobStatus, ModelRecord, ModelStatus};
 
@@ -195,22 +195,7 @@ impl Row {
 }
 
 #[async_trait]
-impl Store for SqliteStore {
-    fn backend(&self) -> &'static str {
-        "sqlite"
-    }
-
-    async fn ping(&self) -> Result<(), StoreError> {
-        self.with(|c| {
-            c.query_row("SELECT count(*) FROM models WHERE id = ''", [], |r| {
-                r.get::<_, i64>(0)
-            })
-            .map(|_| ())
-            .map_err(backend)
-        })
-        .await
-    }
-
+impl ModelStore for SqliteStore {
     async fn create_training(
         &self,
         model: &ModelRecord,
@@ -363,71 +348,10 @@ impl Store for SqliteStore {
         })
         .await
     }
+}
 
-    async fn add_usage(&self, day: &str, delta: &UsageDelta) -> Result<(), StoreError> {
-        let (day, d) = (day.to_string(), delta.clone());
-        self.with(move |c| {
-            c.execute(
-                "INSERT INTO usage (day, provider, calls, failed_calls, input_tokens, output_tokens, total_tokens, cost_usd)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
-                 ON CONFLICT (day, provider) DO UPDATE SET
-                   calls = calls + excluded.calls,
-                   failed_calls = failed_calls + excluded.failed_calls,
-                   input_tokens = input_tokens + excluded.input_tokens,
-                   output_tokens = output_tokens + excluded.output_tokens,
-                   total_tokens = total_tokens + excluded.total_tokens,
-                   cost_usd = cost_usd + excluded.cost_usd",
-                params![
-                    day,
-                    d.provider,
-                    d.calls as i64,
-                    d.failed_calls as i64,
-                    d.input_tokens as i64,
-                    d.output_tokens as i64,
-                    d.total_tokens as i64,
-                    d.cost_usd
-                ],
-            )
-            .map(|_| ())
-            .map_err(backend)
-        })
-        .await
-    }
-
-    async fn usage(&self, days: &[String]) -> Result<Vec<UsageRow>, StoreError> {
-        let days = days.to_vec();
-        self.with(move |c| {
-            let mut stmt = c
-                .prepare(
-                    "SELECT day, provider, calls, failed_calls, input_tokens, output_tokens, total_tokens, cost_usd
-                     FROM usage WHERE day = ?1 ORDER BY provider",
-                )
-                .map_err(backend)?;
-            let mut out = Vec::new();
-            for day in &days {
-                let rows = stmt
-                    .query_map([day], |r| {
-                        Ok(UsageRow {
-                            day: r.get(0)?,
-                            provider: r.get(1)?,
-                            calls: r.get::<_, i64>(2)? as u64,
-                            failed_calls: r.get::<_, i64>(3)? as u64,
-                            input_tokens: r.get::<_, i64>(4)? as u64,
-                            output_tokens: r.get::<_, i64>(5)? as u64,
-                            total_tokens: r.get::<_, i64>(6)? as u64,
-                            cost_usd: r.get(7)?,
-                        })
-                    })
-                    .map_err(backend)?;
-                for row in rows {
-                    out.push(row.map_err(backend)?);
-                }
-            }
-            Ok(out)
-        })
-        .await
-    }
-
+#[async_trait]
+impl DatasetStore for SqliteStore {
     async fn create_dataset(&self, dataset: &DatasetRecord) -> Result<(), StoreError> {
         let (id, body) = (dataset.id.clone(), encode(dataset)?);
         self.with(move |c| {
@@ -494,6 +418,88 @@ impl Store for SqliteStore {
                 None
             };
             Ok(DatasetPage { datasets, last })
+        })
+        .await
+    }
+}
+
+#[async_trait]
+impl MetaStore for SqliteStore {
+    fn backend(&self) -> &'static str {
+        "sqlite"
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.with(|c| {
+            c.query_row("SELECT count(*) FROM models WHERE id = ''", [], |r| {
+                r.get::<_, i64>(0)
+            })
+            .map(|_| ())
+            .map_err(backend)
+        })
+        .await
+    }
+
+    async fn add_usage(&self, day: &str, delta: &UsageDelta) -> Result<(), StoreError> {
+        let (day, d) = (day.to_string(), delta.clone());
+        self.with(move |c| {
+            c.execute(
+                "INSERT INTO usage (day, provider, calls, failed_calls, input_tokens, output_tokens, total_tokens, cost_usd)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                 ON CONFLICT (day, provider) DO UPDATE SET
+                   calls = calls + excluded.calls,
+                   failed_calls = failed_calls + excluded.failed_calls,
+                   input_tokens = input_tokens + excluded.input_tokens,
+                   output_tokens = output_tokens + excluded.output_tokens,
+                   total_tokens = total_tokens + excluded.total_tokens,
+                   cost_usd = cost_usd + excluded.cost_usd",
+                params![
+                    day,
+                    d.provider,
+                    d.calls as i64,
+                    d.failed_calls as i64,
+                    d.input_tokens as i64,
+                    d.output_tokens as i64,
+                    d.total_tokens as i64,
+                    d.cost_usd
+                ],
+            )
+            .map(|_| ())
+            .map_err(backend)
+        })
+        .await
+    }
+
+    async fn usage(&self, days: &[String]) -> Result<Vec<UsageRow>, StoreError> {
+        let days = days.to_vec();
+        self.with(move |c| {
+            let mut stmt = c
+                .prepare(
+                    "SELECT day, provider, calls, failed_calls, input_tokens, output_tokens, total_tokens, cost_usd
+                     FROM usage WHERE day = ?1 ORDER BY provider",
+                )
+                .map_err(backend)?;
+            let mut out = Vec::new();
+            for day in &days {
+                let rows = stmt
+                    .query_map([day], |r| {
+                        Ok(UsageRow {
+                            day: r.get(0)?,
+                            provider: r.get(1)?,
+                            calls: r.get::<_, i64>(2)? as u64,
+                            failed_calls: r.get::<_, i64>(3)? as u64,
+                            input_tokens: r.get::<_, i64>(4)? as u64,
+                            output_tokens: r.get::<_, i64>(5)? as u64,
+                            total_tokens: r.get::<_, i64>(6)? as u64,
+                            cost_usd: r.get(7)?,
+                        })
+                    })
+                    .map_err(backend)?;
+                for row in rows {
+                    out.push(row.map_err(backend)?);
+                }
+            }
+            Ok(out)
         })
         .await
     }
