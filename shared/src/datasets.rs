@@ -6,7 +6,7 @@ use std::io::{BufWriter, Write as _};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use crate::error::{ApiError, ApiResult};
 use crate::records::{ClassCount, DatasetColumn, DatasetRecord, TrainingShape};
@@ -415,9 +415,9 @@ pub async fn store(
     Ok(())
 }
 
-pub fn download_urls(id: &str) -> Value {
-    json!({
-        "csv": format!("/v1/datasets/{id}/download?format=csv"),
-        "jsonl": format!("/v1/datasets/{id}/download?format=jsonl"),
-    })
+pub fn download_urls(id: &str) -> crate::wire::DownloadUrls {
+    crate::wire::DownloadUrls {
+        csv: format!("/v1/datasets/{id}/download?format=csv"),
+        jsonl: format!("/v1/datasets/{id}/download?format=jsonl"),
+    }
 }

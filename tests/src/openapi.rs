@@ -8,18 +8,42 @@ use serde_json::Value;
 use crate::Reply;
 
 /// `additionalProperties: false` on every object schema that lists its properties and does
-/// not say otherwise.
+/// not say otherwise. An object that also has `oneOf`/`anyOf`/`allOf` (a flattened enum: the
+/// variant's properties live in the branches) is closed with `unevaluatedProperties` instead,
+/// and its branches are left open, since each branch sees the parent's properties too.
 fn close_objects(v: &mut Value) {
+    close(v, false)
+}
+
+const COMBINATORS: [&str; 3] = ["oneOf", "anyOf", "allOf"];
+
+fn close(v: &mut Value, branch_of_closed_parent: bool) {
     match v {
         Value::Object(map) => {
-            if map.contains_key("properties") && !map.contains_key("additionalProperties") {
-                map.insert("additionalProperties".into(), Value::Bool(false));
+            let combined = COMBINATORS.iter().any(|k| map.contains_key(*k));
+            let lists = map.contains_key("properties");
+            let open = map.contains_key("additionalProperties")
+                || map.contains_key("unevaluatedProperties");
+            let closes_branches = lists && combined && !open;
+            if lists && !open && !branch_of_closed_parent {
+                let key = if combined {
+                    "unevaluatedProperties"
+                } else {
+                    "additionalProperties"
+                };
+                map.insert(key.into(), Value::Bool(false));
             }
-            for (_, child) in map.iter_mut() {
-                close_objects(child);
+            for (key, child) in map.iter_mut() {
+                if COMBINATORS.contains(&key.as_str()) && closes_branches {
+                    if let Value::Array(branches) = child {
+                        branches.iter_mut().for_each(|b| close(b, true));
+                    }
+                } else {
+                    close(child, false);
+                }
             }
         }
-        Value::Array(items) => items.iter_mut().for_each(close_objects),
+        Value::Array(items) => items.iter_mut().for_each(|i| close(i, false)),
         _ => {}
     }
 }

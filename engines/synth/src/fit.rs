@@ -45,7 +45,7 @@ const MAX_CORRELATION_WORK: usize = 50_000_000;
 const MAX_INFERRED_DECIMALS: u32 = 6;
 
 /// What fitting found, column by column.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, schemars::JsonSchema)]
 pub struct FitReport {
     pub rows: usize,
     pub target: Option<String>,
@@ -53,7 +53,7 @@ pub struct FitReport {
 }
 
 /// One column's fit.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, schemars::JsonSchema)]
 pub struct ColumnFit {
     pub name: String,
     /// `numeric`, `integer`, `categorical`, `boolean`, `datetime`, `target`, or `skipped`.

@@ -85,7 +85,7 @@ pub enum Reference<'a> {
 }
 
 /// One column's Column Shapes score.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, schemars::JsonSchema)]
 pub struct ColumnScore {
     pub column: String,
     /// `KSComplement` or `TVComplement`.
@@ -94,7 +94,7 @@ pub struct ColumnScore {
 }
 
 /// The quality report of a generated data set.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, schemars::JsonSchema)]
 pub struct Quality {
     pub rows: u64,
     pub balance_ratio: Option<f64>,

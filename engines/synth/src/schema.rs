@@ -29,11 +29,12 @@ pub struct DataSchema {
     /// The feature columns, in output order.
     pub columns: Vec<ColumnSpec>,
     /// The classification target, if any: a categorical column written after the features.
-    #[serde(default)]
+    // Defaults are omitted when serializing, so requests and responses share one schema.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub target: Option<TargetSpec>,
     /// Correlations between pairs of columns (the target's name is allowed) in the latent normal
     /// space; unspecified pairs are independent.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub correlations: Vec<Correlation>,
 }
 
@@ -73,7 +74,8 @@ pub enum ColumnKind {
     /// means equal weights).
     Categorical {
         categories: Vec<String>,
-        #[serde(default)]
+        // Omitted when empty, so requests and responses share one schema in the document.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
         weights: Vec<f64>,
     },
     /// `true` with probability `p_true`.
@@ -124,8 +126,9 @@ pub enum Distribution {
 pub struct TargetSpec {
     pub name: String,
     pub classes: Vec<String>,
-    /// Natural class balance, proportional (need not sum to 1); empty means equal weights.
-    #[serde(default)]
+    /// Natural class balance, proportional (need not sum to 1); empty (or absent) means equal
+    /// weights.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub weights: Vec<f64>,
 }
 

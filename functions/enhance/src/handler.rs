@@ -14,7 +14,7 @@ use shared::http::JsonBody;
 use shared::orchestrator::{fan_out, Answer, Answered, Ask, Source, Unanswered};
 use shared::providers::Prompt;
 use shared::records::{DatasetOrigin, DatasetRecord};
-use shared::wire::{EnhanceResponse, EnhancementSummary, Enhancements};
+use shared::wire::{objects, EnhanceResponse, EnhancementSummary, Enhancements};
 use shared::{clock, ids, usage, ApiError, ApiResult, AppState};
 use synth::{self, Balance};
 
@@ -53,17 +53,6 @@ fn prompt(system: &str, req: &EnhanceRequest, facts: &Analysis) -> Prompt {
 pub fn reference_accuracy(facts: &Analysis) -> Option<(f64, String)> {
     let best = &facts.performance.reference.as_ref()?.best;
     Some((best.accuracy, format!("{} ({})", best.model, best.source)))
-}
-
-/// The roadmap's phases and the constraint checks are each built as one `json!` object.
-fn objects(items: Vec<Value>) -> Vec<serde_json::Map<String, Value>> {
-    items
-        .into_iter()
-        .filter_map(|v| match v {
-            Value::Object(o) => Some(o),
-            _ => None,
-        })
-        .collect()
 }
 
 async fn asked<T: Answer>(
@@ -279,7 +268,7 @@ pub async fn enhance(
                     body["generated_samples"] = json!(count);
                     body["quality_score"] = json!(realism);
                     body["quality_score_basis"] = json!("realism_score of the generated set (fidelity to its schema)");
-                    body["download_urls"] = datasets::download_urls(&id);
+                    body["download_urls"] = json!(datasets::download_urls(&id));
                 }
                 Some(Err(e)) => tracing::error!(error = %e, "augmentation dataset not generated"),
                 None => {

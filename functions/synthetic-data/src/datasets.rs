@@ -13,6 +13,7 @@ use serde_json::{json, Value};
 use shared::http::{PathId, QueryPairs};
 use shared::records::{DatasetOrigin, DatasetRecord};
 use shared::validate::Fields;
+use shared::wire::{Dataset, DatasetCreated, DatasetList, DatasetSummary};
 use shared::{clock, ids, paging, ApiError, ApiResult, AppState};
 use synth::{self, Table};
 
@@ -20,28 +21,28 @@ use shared::datasets::{self, download_urls, synth_error};
 
 pub const PRESIGNED_TTL: Duration = Duration::from_secs(900);
 
-fn summary(d: &DatasetRecord) -> Value {
-    json!({
-        "id": d.id,
-        "name": d.name,
-        "origin": d.origin,
-        "rows": d.rows,
-        "columns": d.columns,
-        "target": d.target,
-        "schema_source": d.schema_source,
-        "seed": d.seed,
-        "csv_bytes": d.csv_bytes,
-        "jsonl_bytes": d.jsonl_bytes,
-        "created_at": clock::rfc3339(d.created_at),
-        "training_shape": d.training_shape,
-        "download_urls": download_urls(&d.id),
-    })
+fn summary(d: &DatasetRecord) -> DatasetSummary {
+    DatasetSummary {
+        id: d.id.clone(),
+        name: d.name.clone(),
+        origin: d.origin,
+        rows: d.rows,
+        columns: d.columns.clone(),
+        target: d.target.clone(),
+        schema_source: d.schema_source.clone(),
+        seed: d.seed,
+        csv_bytes: d.csv_bytes,
+        jsonl_bytes: d.jsonl_bytes,
+        created_at: clock::rfc3339(d.created_at),
+        training_shape: d.training_shape.clone(),
+        download_urls: download_urls(&d.id),
+    }
 }
 
 pub async fn list(
     State(state): State<AppState>,
     QueryPairs(params): QueryPairs,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<DatasetList>> {
     let (mut limit, mut after) = (paging::DEFAULT_LIMIT, None);
     for (key, value) in params {
         match key.as_str() {
@@ -51,10 +52,10 @@ pub async fn list(
         }
     }
     let page = state.store.list_datasets(limit, after.as_deref()).await?;
-    Ok(Json(json!({
-        "datasets": page.datasets.iter().map(summary).collect::<Vec<_>>(),
-        "next_token": page.last.as_deref().map(paging::encode),
-    })))
+    Ok(Json(DatasetList {
+        datasets: page.datasets.iter().map(summary).collect(),
+        next_token: page.last.as_deref().map(paging::encode),
+    }))
 }
 
 async fn load(state: &AppState, id: &str) -> ApiResult<DatasetRecord> {
@@ -72,17 +73,22 @@ async fn load(state: &AppState, id: &str) -> ApiResult<DatasetRecord> {
 pub async fn get_dataset(
     State(state): State<AppState>,
     PathId(id): PathId,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Dataset>> {
     let record = load(&state, &id).await?;
-    let schema: Option<Value> = state
+    let schema = state
         .blobs
         .get(&record.schema_key())
         .await?
         .and_then(|bytes| serde_json::from_slice(&bytes).ok());
-    let mut body = summary(&record);
-    body["quality"] = record.quality.clone().unwrap_or(Value::Null);
-    body["schema"] = schema.unwrap_or(Value::Null);
-    Ok(Json(body))
+    let object = |v: Option<Value>| match v {
+        Some(Value::Object(o)) => Some(o),
+        _ => None,
+    };
+    Ok(Json(Dataset {
+        summary: summary(&record),
+        quality: object(record.quality.clone()),
+        schema: object(schema),
+    }))
 }
 
 pub async fn download(
@@ -284,8 +290,10 @@ pub async fn upload(
         training_shape: Some(training_shape),
     };
     datasets::store(&state, &record, &schema, &csv, &jsonl).await?;
-    let mut body = summary(&record);
-    body["schema"] = json!(schema);
+    let body = DatasetCreated {
+        summary: summary(&record),
+        schema,
+    };
     Ok((StatusCode::CREATED, Json(body)).into_response())
 }
 

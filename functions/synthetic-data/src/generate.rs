@@ -10,11 +10,14 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+
 use shared::datasets::{self, column_kinds, download_urls, synth_error, Plan};
 use shared::orchestrator::{Answer, Ask, Source};
 use shared::providers::Prompt;
 use shared::records::{DatasetOrigin, DatasetRecord};
+use shared::wire::{
+    self, objects, GeneratedSchema, QualityMetrics, SyntheticData, SyntheticDataResponse, Timings,
+};
 use shared::{clock, ids, usage, ApiError, ApiResult, AppState};
 use synth::{self, DataSchema, FitReport, Table};
 
@@ -70,7 +73,7 @@ struct Designed {
     fit: Option<FitReport>,
     reference: Option<Table>,
     provider_advice: Vec<Recommendation>,
-    attempts: Value,
+    attempts: Vec<shared::orchestrator::Attempt>,
     usage: Vec<shared::orchestrator::Usage>,
 }
 
@@ -81,7 +84,7 @@ async fn find_schema(state: &AppState, req: &SyntheticRequest) -> ApiResult<Desi
         fit: None,
         reference: None,
         provider_advice: Vec::new(),
-        attempts: json!([]),
+        attempts: Vec::new(),
         usage: Vec::new(),
     };
     match &req.schema {
@@ -128,7 +131,7 @@ async fn find_schema(state: &AppState, req: &SyntheticRequest) -> ApiResult<Desi
             };
             Ok(Designed {
                 provider_advice,
-                attempts: json!(answered.attempts),
+                attempts: answered.attempts,
                 usage: answered.usage,
                 ..plain(answered.value.schema, &source)
             })
@@ -215,53 +218,58 @@ pub async fn synthetic_data(
         .collect();
 
     let schema = &designed.schema;
-    let mut synthetic = json!({
-        "dataset_id": id,
-        "generated_samples": req.target_count,
-        "format": "structured",
-        "data_format": "tabular",
-        "quality_metrics": {
-            "diversity_score": generated.quality.diversity_score,
-            "realism_score": generated.quality.realism_score,
-            "balance_ratio": generated.quality.balance_ratio,
-            "method": generated.quality.method,
-            "details": quality_json,
+    let quality = &generated.quality;
+    let synthetic = SyntheticData {
+        dataset_id: id.clone(),
+        generated_samples: req.target_count,
+        format: "structured".into(),
+        data_format: "tabular".into(),
+        quality_metrics: QualityMetrics {
+            diversity_score: quality.diversity_score,
+            realism_score: quality.realism_score,
+            balance_ratio: quality.balance_ratio,
+            method: quality.method.clone(),
+            details: quality.clone(),
         },
-        "data_schema": {
-            "features": schema.columns.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(),
-            "target": schema.target_name(),
-            "columns": schema.columns,
-            "target_spec": schema.target,
-            "correlations": schema.correlations,
-            "schema_source": designed.source,
+        data_schema: GeneratedSchema {
+            features: schema.columns.iter().map(|c| c.name.clone()).collect(),
+            target: schema.target_name().map(str::to_string),
+            columns: schema.columns.clone(),
+            target_spec: schema.target.clone(),
+            correlations: schema.correlations.clone(),
+            schema_source: designed.source.clone(),
         },
-        "seed": req.seed,
-        "balance": req.balance_label,
-        "download_url": format!("/v1/datasets/{id}/download?format=csv"),
-        "download_urls": download_urls(&id),
-        "preview": generated.preview,
-    });
-    if req.include_data {
-        synthetic["data"] = json!(generated.rows);
-    }
-    if let Some(fit) = &designed.fit {
-        synthetic["fit_report"] = json!(fit);
-    }
-    let body = json!({
-        "status": "success",
-        "provider": designed.source_provider(),
-        "synthetic_data": synthetic,
-        "recommendations": recommendations.iter().map(|r| r.text.clone()).collect::<Vec<_>>(),
-        "recommendation_details": recommendations,
-        "generation_time_seconds": started.elapsed().as_secs_f64(),
-        "timings": {
-            "schema_seconds": schema_seconds,
-            "generation_seconds": generated.seconds,
-            "storage_seconds": storing.elapsed().as_secs_f64(),
+        seed: req.seed,
+        balance: req.balance_label.clone(),
+        download_url: format!("/v1/datasets/{id}/download?format=csv"),
+        download_urls: download_urls(&id),
+        preview: objects(generated.preview),
+        data: req.include_data.then(|| objects(generated.rows)),
+        fit_report: designed.fit.clone(),
+    };
+    let body = SyntheticDataResponse {
+        status: "success".into(),
+        provider: designed.source_provider().to_string(),
+        synthetic_data: synthetic,
+        recommendations: recommendations.iter().map(|r| r.text.clone()).collect(),
+        recommendation_details: recommendations
+            .into_iter()
+            .map(|r| wire::Recommendation {
+                text: r.text,
+                source: r.source,
+                reason: r.reason,
+            })
+            .collect(),
+        generation_time_seconds: started.elapsed().as_secs_f64(),
+        timings: Timings {
+            schema_seconds,
+            generation_seconds: generated.seconds,
+            storage_seconds: storing.elapsed().as_secs_f64(),
         },
-        "provider_attempts": designed.attempts,
-        "usage": usage::block(&designed.usage),
-    });
+        provider_attempts: designed.attempts,
+        usage: usage::block(&designed.usage),
+        cached: None,
+    };
     Ok((StatusCode::OK, Json(body)).into_response())
 }
 

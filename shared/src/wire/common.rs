@@ -26,3 +26,14 @@ pub struct CacheHit {
     pub stored_at: String,
     pub age_seconds: f64,
 }
+
+/// The objects of a list built as JSON objects (rows, roadmap phases, constraint checks).
+pub fn objects(items: impl IntoIterator<Item = Value>) -> Vec<Object> {
+    items
+        .into_iter()
+        .filter_map(|v| match v {
+            Value::Object(o) => Some(o),
+            _ => None,
+        })
+        .collect()
+}

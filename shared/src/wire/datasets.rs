@@ -73,20 +73,20 @@ pub struct SyntheticDataRequest {
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct QualityMetrics {
-    pub diversity_score: Option<f64>,
-    pub realism_score: Option<f64>,
+    pub diversity_score: f64,
+    pub realism_score: f64,
     pub balance_ratio: Option<f64>,
     pub method: String,
-    pub details: Object,
+    pub details: synth::Quality,
 }
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct GeneratedSchema {
     pub features: Vec<String>,
     pub target: Option<String>,
-    pub columns: Vec<Value>,
-    pub target_spec: Option<Value>,
-    pub correlations: Vec<Value>,
+    pub columns: Vec<synth::ColumnSpec>,
+    pub target_spec: Option<synth::TargetSpec>,
+    pub correlations: Vec<synth::Correlation>,
     pub schema_source: String,
 }
 
@@ -114,7 +114,7 @@ pub struct SyntheticData {
     pub data: Option<Vec<Object>>,
     /// When the schema was fitted to `sample_rows`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub fit_report: Option<Object>,
+    pub fit_report: Option<synth::FitReport>,
 }
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
@@ -141,7 +141,7 @@ pub struct SyntheticDataResponse {
     pub recommendation_details: Vec<Recommendation>,
     pub generation_time_seconds: f64,
     pub timings: Timings,
-    pub provider_attempts: Vec<Value>,
+    pub provider_attempts: Vec<crate::orchestrator::Attempt>,
     pub usage: UsageBlock,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cached: Option<CacheHit>,
@@ -186,7 +186,7 @@ pub struct Dataset {
 pub struct DatasetCreated {
     #[serde(flatten)]
     pub summary: DatasetSummary,
-    pub schema: Object,
+    pub schema: synth::DataSchema,
 }
 
 /// `POST /v1/datasets` as JSON: the table as `csv` text or `rows` (one of them).
