@@ -234,3 +234,76 @@ async fn each_router_answers_its_table() {
         }
     }
 }
+
+/// Every OpenAPI link names an operation that exists and parameters that operation takes,
+/// and reads the id from a field the source's response schema has.
+#[test]
+fn links_lead_to_real_operations() {
+    let doc = shared::openapi::document();
+    let ops: BTreeMap<String, &serde_json::Value> = doc["paths"]
+        .as_object()
+        .unwrap()
+        .values()
+        .flat_map(|item| item.as_object().unwrap().values())
+        .map(|op| (op["operationId"].as_str().unwrap().to_string(), op))
+        .collect();
+    let mut links = 0;
+    for op in ops.values() {
+        for response in op["responses"].as_object().unwrap().values() {
+            let Some(found) = response.get("links").and_then(|l| l.as_object()) else {
+                continue;
+            };
+            for (name, link) in found {
+                links += 1;
+                let target = link["operationId"].as_str().unwrap();
+                let target_op = ops
+                    .get(target)
+                    .unwrap_or_else(|| panic!("{name}: {target}"));
+                let schema = &response["content"]["application/json"]["schema"];
+                for (param, expression) in link["parameters"].as_object().into_iter().flatten() {
+                    let takes = target_op["parameters"]
+                        .as_array()
+                        .is_some_and(|ps| ps.iter().any(|p| p["name"] == param.as_str()));
+                    assert!(takes, "{name}: {target} has no parameter {param}");
+                    let pointer = expression
+                        .as_str()
+                        .and_then(|e| e.strip_prefix("$response.body#"))
+                        .unwrap_or_else(|| panic!("{name}: {expression}"));
+                    assert!(
+                        has_field(doc, schema, pointer),
+                        "{name}: no {pointer} in the response"
+                    );
+                }
+                if link.get("requestBody").is_some() {
+                    assert!(
+                        target_op.get("requestBody").is_some(),
+                        "{name}: {target} takes no body"
+                    );
+                }
+            }
+        }
+    }
+    assert!(links >= 11, "{links} links");
+}
+
+/// Whether `pointer` (`/a/b`) names a property path of `schema`, following `$ref`s.
+fn has_field(doc: &serde_json::Value, schema: &serde_json::Value, pointer: &str) -> bool {
+    let resolve = |s: &serde_json::Value| {
+        let mut s = s.clone();
+        while let Some(r) = s.get("$ref").and_then(|r| r.as_str()).map(str::to_string) {
+            s = doc
+                .pointer(r.trim_start_matches('#'))
+                .expect("reference resolves")
+                .clone();
+        }
+        s
+    };
+    let mut at = resolve(schema);
+    for segment in pointer.trim_start_matches('/').split('/') {
+        match at.get("properties").and_then(|p| p.get(segment)) {
+            Some(next) => at = resolve(next),
+            None => return false,
+        }
+    }
+    true
+}

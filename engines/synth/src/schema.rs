@@ -27,6 +27,7 @@ const MAX_SAFE_INTEGER: i64 = 1 << 53;
 #[derive(Serialize, Deserialize, JsonSchema, Clone, Debug, PartialEq)]
 pub struct DataSchema {
     /// The feature columns, in output order.
+    #[schemars(length(min = 1))]
     pub columns: Vec<ColumnSpec>,
     /// The classification target, if any: a categorical column written after the features.
     // Defaults are omitted when serializing, so requests and responses share one schema.

@@ -9,6 +9,7 @@ pub mod docs;
 use std::sync::OnceLock;
 
 use schemars::generate::{SchemaGenerator, SchemaSettings};
+use schemars::transform::RecursiveTransform;
 use schemars::JsonSchema;
 use serde_json::{json, Map, Value};
 
@@ -105,6 +106,20 @@ fn error_ref() -> Value {
     json!({"$ref": format!("{COMPONENTS}Error")})
 }
 
+/// The API trims strings and refuses blank ones: a request string with a minimum length
+/// must hold a non-whitespace character.
+fn non_blank(schema: &mut schemars::Schema) {
+    let is_string = match schema.get("type") {
+        Some(Value::String(t)) => t == "string",
+        Some(Value::Array(ts)) => ts.iter().any(|t| t == "string"),
+        _ => false,
+    };
+    let min = schema.get("minLength").and_then(Value::as_u64).unwrap_or(0);
+    if is_string && min >= 1 && schema.get("pattern").is_none() {
+        schema.insert("pattern".into(), json!("\\S"));
+    }
+}
+
 struct Schemas {
     requests: SchemaGenerator,
     responses: SchemaGenerator,
@@ -119,7 +134,10 @@ impl Schemas {
             })
         };
         Schemas {
-            requests: settings().for_deserialize().into_generator(),
+            requests: settings()
+                .for_deserialize()
+                .with_transform(RecursiveTransform(non_blank))
+                .into_generator(),
             responses: settings().for_serialize().into_generator(),
         }
     }
@@ -464,7 +482,8 @@ fn operations(g: &mut Schemas) -> Vec<Op> {
                 idempotency_key(),
             ],
             body: vec![
-                ("text/csv", json!({"type": "string"})),
+                // A header row at least: an empty body is refused.
+                ("text/csv", json!({"type": "string", "minLength": 1})),
                 ("application/json", g.req::<s::DatasetUpload>()),
             ],
             responses: vec![(
@@ -657,6 +676,138 @@ fn operation_json(op: Op) -> Value {
     o
 }
 
+/// OpenAPI links: how an id one operation answers feeds the next, so a client generator (and
+/// schemathesis' stateful phase) can follow a model or dataset through its routes.
+/// `(source operation, status, link name, target operation, parameter, expression)`.
+const LINKS: &[(&str, u16, &str, &str, &str, &str)] = &[
+    (
+        "trainModel",
+        202,
+        "model",
+        "getModel",
+        "id",
+        "$response.body#/model_id",
+    ),
+    (
+        "trainModel",
+        202,
+        "status",
+        "getTrainingStatus",
+        "id",
+        "$response.body#/model_id",
+    ),
+    (
+        "trainModel",
+        202,
+        "stop",
+        "stopTraining",
+        "id",
+        "$response.body#/model_id",
+    ),
+    (
+        "trainModel",
+        202,
+        "predict",
+        "predict",
+        "id",
+        "$response.body#/model_id",
+    ),
+    (
+        "trainModel",
+        202,
+        "metrics",
+        "metricsSvg",
+        "id",
+        "$response.body#/model_id",
+    ),
+    (
+        "syntheticData",
+        200,
+        "dataset",
+        "getDataset",
+        "id",
+        "$response.body#/synthetic_data/dataset_id",
+    ),
+    (
+        "syntheticData",
+        200,
+        "download",
+        "downloadDataset",
+        "id",
+        "$response.body#/synthetic_data/dataset_id",
+    ),
+    (
+        "uploadDataset",
+        201,
+        "dataset",
+        "getDataset",
+        "id",
+        "$response.body#/id",
+    ),
+    (
+        "uploadDataset",
+        201,
+        "download",
+        "downloadDataset",
+        "id",
+        "$response.body#/id",
+    ),
+];
+
+/// Links that fill a request body: a dataset just made is trained on (one epoch, so the
+/// stateful phase stays short). `(source operation, status, dataset id expression)`.
+const TRAIN_LINKS: &[(&str, u16, &str)] = &[
+    (
+        "syntheticData",
+        200,
+        "$response.body#/synthetic_data/dataset_id",
+    ),
+    ("uploadDataset", 201, "$response.body#/id"),
+];
+
+fn response_of<'a>(paths: &'a mut Map<String, Value>, op_id: &str, status: u16) -> &'a mut Value {
+    let op = paths
+        .values_mut()
+        .flat_map(|item| {
+            item.as_object_mut()
+                .into_iter()
+                .flat_map(|m| m.values_mut())
+        })
+        .find(|op| op["operationId"] == op_id)
+        .unwrap_or_else(|| panic!("link source {op_id} is an operation"));
+    let response = &mut op["responses"][status.to_string()];
+    assert!(response.is_object(), "{op_id} answers {status}");
+    response
+}
+
+fn add_links(paths: &mut Map<String, Value>) {
+    for (source, status, name, target, param, expression) in LINKS {
+        let response = response_of(paths, source, *status);
+        response["links"][*name] = json!({
+            "operationId": target,
+            "parameters": {*param: expression},
+        });
+    }
+    for (source, status, expression) in TRAIN_LINKS {
+        let response = response_of(paths, source, *status);
+        response["links"]["train"] = json!({
+            "operationId": "trainModel",
+            "requestBody": {
+                "model_config": {
+                    "name": "linked",
+                    "type": "classification",
+                    "architecture": "logistic_regression",
+                    "dataset": expression,
+                },
+                "training_config": {"epochs": 1},
+            },
+            // The body is complete: a link follower (schemathesis' stateful phase) sends it
+            // as is rather than merged into a generated one.
+            "x-schemathesis": {"merge_body": false},
+        });
+    }
+}
+
 fn build() -> Value {
     let mut g = Schemas::new();
     let ops = operations(&mut g);
@@ -668,6 +819,7 @@ fn build() -> Value {
         let entry = paths.entry(path).or_insert_with(|| json!({}));
         entry[method] = operation_json(op);
     }
+    add_links(&mut paths);
     json!({
         "openapi": "3.1.0",
         "jsonSchemaDialect": "https://json-schema.org/draft/2020-12/schema",
@@ -677,7 +829,7 @@ fn build() -> Value {
             "description": "AI-enhanced model development: synthetic data, model analysis, \
                             enhancement plans, datasets and training. Every error is the envelope \
                             `{\"error\": {\"code\", \"message\", \"details\"}, \"timestamp\", \"request_id\"}`. \
-                            Generated from the Rust types in `shared/src/openapi/schemas.rs`.",
+                            Generated from the Rust types in `shared/src/wire`.",
         },
         "servers": [{"url": "http://localhost:5000", "description": "local emulator (`scripts/dev`)"}],
         "security": [{"bearer": []}, {"apiKey": []}],

@@ -46,6 +46,11 @@ pub enum DataFormat {
 /// `sample_rows` is given.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(extend("anyOf" = [
+    {"required": ["model_description"], "properties": {"model_description": {"type": "string"}}},
+    {"required": ["schema"], "properties": {"schema": {"type": "object"}}},
+    {"required": ["sample_rows"], "properties": {"sample_rows": {"type": ["array", "string"]}}}
+]))]
 pub struct SyntheticDataRequest {
     #[schemars(length(min = 1, max = 5000))]
     pub model_description: Option<String>,
@@ -192,6 +197,10 @@ pub struct DatasetCreated {
 /// `POST /v1/datasets` as JSON: the table as `csv` text or `rows` (one of them).
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(extend("oneOf" = [
+    {"required": ["csv"], "properties": {"csv": {"type": "string"}, "rows": {"type": "null"}}},
+    {"required": ["rows"], "properties": {"rows": {"type": "array"}, "csv": {"type": "null"}}}
+]))]
 pub struct DatasetUpload {
     #[schemars(length(min = 1, max = 200))]
     pub name: Option<String>,

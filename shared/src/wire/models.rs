@@ -15,6 +15,10 @@ use crate::records::{
 /// `model_config` of a training request.
 #[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(extend(
+    "if" = {"required": ["architecture"], "properties": {"architecture": {"const": "logistic_regression"}}},
+    "then" = {"properties": {"hidden_layers": {"type": "null"}}}
+))]
 pub struct TrainModelConfig {
     #[schemars(length(min = 1, max = 200))]
     pub name: String,
