@@ -2,10 +2,8 @@
 
 use schemars::JsonSchema;
 use serde::Serialize;
-#[allow(unused_imports)]
 use serde_json::Value;
 
-#[allow(unused_imports)]
 use super::*;
 
 /// `POST /v1/ai/analyze`.

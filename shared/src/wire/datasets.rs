@@ -2,10 +2,7 @@
 
 use schemars::JsonSchema;
 use serde::Serialize;
-#[allow(unused_imports)]
-use serde_json::Value;
 
-#[allow(unused_imports)]
 use super::*;
 
 /// `quality_requirements.balance`: `natural`, `stratified`, a ratio like `1:4`, or a
