@@ -15,7 +15,7 @@ use analysis::footprint::{self, NetworkSize};
 use serde_json::{json, Value};
 use shared::records::DatasetColumn;
 use synth::Table;
-use training::{self, Activation, Architecture, Artifact, Encoder, OptimizerKind, TrainParams};
+use training::{self, Architecture, Artifact, Encoder, OptimizerKind, TrainParams};
 
 fn peak_rss_bytes() -> u64 {
     let status = std::fs::read_to_string("/proc/self/status").expect("/proc/self/status");
@@ -90,11 +90,7 @@ fn main() {
             let architecture = if hidden.is_empty() {
                 Architecture::LogisticRegression
             } else {
-                Architecture::Mlp {
-                    hidden: hidden.clone(),
-                    activation: Activation::Relu,
-                    dropout: 0.0,
-                }
+                Architecture::mlp(&hidden)
             };
             let params = TrainParams {
                 architecture,

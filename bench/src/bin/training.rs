@@ -12,7 +12,7 @@ use std::time::Instant;
 use serde_json::json;
 use shared::records::DatasetColumn;
 use synth::Table;
-use training::{self, Activation, Architecture, Encoder, Matrix, OptimizerKind, TrainParams};
+use training::{self, Architecture, Encoder, Matrix, OptimizerKind, TrainParams};
 
 const BREAST_CANCER: &str = include_str!("../../../tests/fixtures/breast_cancer.csv");
 
@@ -89,14 +89,7 @@ fn main() {
         write_matrix(&out_dir.join(format!("{name}_val.csv")), &val);
         for (model, architecture) in [
             ("logistic_regression", Architecture::LogisticRegression),
-            (
-                "mlp_64_32",
-                Architecture::Mlp {
-                    hidden: vec![64, 32],
-                    activation: Activation::Relu,
-                    dropout: 0.0,
-                },
-            ),
+            ("mlp_64_32", Architecture::mlp(&[64, 32])),
         ] {
             for batch in [32u32, 256] {
                 let params = TrainParams {

@@ -158,14 +158,9 @@ pub fn serving(net: NetworkSize, rows: u64) -> ServingMemory {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::spec::Activation;
 
     fn mlp(hidden: &[usize]) -> Architecture {
-        Architecture::Mlp {
-            hidden: hidden.to_vec(),
-            activation: Activation::Relu,
-            dropout: 0.0,
-        }
+        Architecture::mlp(hidden)
     }
 
     #[test]

@@ -80,6 +80,15 @@ fn normalize(name: &str) -> String {
 impl Architecture {
     pub const SUPPORTED: [&'static str; 2] = ["logistic_regression", "mlp"];
 
+    /// An MLP as a request names it: these hidden widths, ReLU, no dropout.
+    pub fn mlp(hidden: &[usize]) -> Architecture {
+        Architecture::Mlp {
+            hidden: hidden.to_vec(),
+            activation: Activation::Relu,
+            dropout: 0.0,
+        }
+    }
+
     /// An architecture from its name (or an alias: logistic, logreg, linear; feedforward,
     /// neural_network, dense). An MLP defaults to hidden [64, 32], relu, no dropout; hidden
     /// layers for a logistic regression are an error rather than silently ignored.
@@ -95,11 +104,7 @@ impl Architecture {
                 Architecture::LogisticRegression
             }
             "mlp" | "feedforward" | "feed_forward" | "neural_network" | "dense" => {
-                Architecture::Mlp {
-                    hidden: hidden.unwrap_or_else(|| DEFAULT_HIDDEN.to_vec()),
-                    activation: Activation::Relu,
-                    dropout: 0.0,
-                }
+                Architecture::mlp(hidden.as_deref().unwrap_or(&DEFAULT_HIDDEN))
             }
             _ => {
                 return Err(AnalysisError::invalid(
@@ -248,11 +253,7 @@ mod tests {
         );
         assert_eq!(
             Architecture::parse("feed-forward", None).unwrap(),
-            Architecture::Mlp {
-                hidden: vec![64, 32],
-                activation: Activation::Relu,
-                dropout: 0.0
-            }
+            Architecture::mlp(&[64, 32])
         );
         assert!(matches!(
             Architecture::parse("mlp", Some(vec![8, 0])),
