@@ -261,13 +261,7 @@ impl Artifact {
 
     /// Scores the model on an encoded, labeled matrix.
     pub fn evaluate(&self, m: &Matrix) -> Result<Metrics, TrainingError> {
-        let (loss, predicted) = evaluate(&self.network()?, m)?;
-        Ok(Metrics::from_predictions(
-            &self.classes,
-            &m.y,
-            &predicted,
-            loss,
-        ))
+        Ok(evaluate(&self.network()?, m)?.metrics(&self.classes, m))
     }
 }
 

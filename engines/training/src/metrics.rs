@@ -9,7 +9,22 @@
 //! * macro_f1 = mean f1 over the classes that occur in the truth or the predictions (sklearn's
 //!   label set)
 //! * balanced_accuracy = mean recall over the classes with support > 0
-//! * loss = mean cross-entropy −(1/n) Σ_r log p_r(true class), given by the caller.
+//! * loss = mean cross-entropy −(1/n) Σ_r log p_r(true class), given by the caller (computed
+//!   in log space from the logits, the training objective).
+//!
+//! From the predicted probabilities (p_r,c for row r and class c), as scikit-learn's
+//! `log_loss`, `roc_auc_score` and `brier_score_loss` compute them (checked against its output
+//! on a fixture, `tests/fixtures/sklearn_metrics/`):
+//! * log_loss = −(1/n) Σ_r log clip(p_r,true, ε, 1 − ε), ε = f64::EPSILON: `loss` but for
+//!   the clipping, from the probabilities a client sees;
+//! * roc_auc, binary: the probability that a random row of the positive class (the second in
+//!   sorted order, scikit-learn's default `pos_label`) scores higher than a random negative
+//!   one, ties counted one half: (R₊ − n₊(n₊+1)/2) / (n₊·n₋) with R₊ the sum of the
+//!   positives' ranks by p_r,positive (ties given their mean rank; Mann-Whitney U);
+//! * roc_auc, more classes: one-vs-rest macro, the mean over classes c of the binary AUC of
+//!   "class c" against the rest scored by p_r,c, over the classes that have both positive and
+//!   negative rows (scikit-learn refuses the others); `None` when no class has both;
+//! * brier (binary only) = (1/n) Σ_r (p_r,positive − 1[y_r = positive])².
 
 use serde::{Deserialize, Serialize};
 
@@ -34,6 +49,15 @@ pub struct Metrics {
     /// `confusion[true][predicted]`, classes in [`Metrics::per_class`] order.
     pub confusion: Vec<Vec<u64>>,
     pub rows: u64,
+    /// Filled by [`Metrics::with_probabilities`]; absent from metrics stored before they were.
+    #[serde(default)]
+    pub log_loss: Option<f64>,
+    /// Binary AUC, or one-vs-rest macro AUC for more classes (module docs).
+    #[serde(default)]
+    pub roc_auc: Option<f64>,
+    /// Binary targets only.
+    #[serde(default)]
+    pub brier: Option<f64>,
 }
 
 impl Metrics {
@@ -96,8 +120,85 @@ impl Metrics {
             per_class,
             confusion,
             rows,
+            log_loss: None,
+            roc_auc: None,
+            brier: None,
         }
     }
+
+    /// Adds the probability metrics; `probabilities` is row-major, `classes` values a row.
+    pub fn with_probabilities(mut self, truth: &[u32], probabilities: &[f64]) -> Metrics {
+        let k = self.per_class.len();
+        if k == 0 || truth.is_empty() || probabilities.len() != truth.len() * k {
+            return self;
+        }
+        let column =
+            |c: usize| -> Vec<f64> { probabilities.chunks_exact(k).map(|row| row[c]).collect() };
+        self.log_loss = Some(log_loss(truth, probabilities, k));
+        if k == 2 {
+            let positive: Vec<bool> = truth.iter().map(|&t| t == 1).collect();
+            let p1 = column(1);
+            self.roc_auc = roc_auc(&p1, &positive);
+            self.brier = Some(brier(&p1, &positive));
+        } else {
+            let aucs: Vec<f64> = (0..k)
+                .filter_map(|c| {
+                    let positive: Vec<bool> = truth.iter().map(|&t| t as usize == c).collect();
+                    roc_auc(&column(c), &positive)
+                })
+                .collect();
+            self.roc_auc = (!aucs.is_empty()).then(|| aucs.iter().sum::<f64>() / aucs.len() as f64);
+        }
+        self
+    }
+}
+
+/// −(1/n) Σ log clip(p_true, ε, 1 − ε), scikit-learn's `log_loss` (ε = f64::EPSILON).
+pub fn log_loss(truth: &[u32], probabilities: &[f64], k: usize) -> f64 {
+    let eps = f64::EPSILON;
+    let total: f64 = truth
+        .iter()
+        .zip(probabilities.chunks_exact(k))
+        .map(|(&t, row)| -row[t as usize].clamp(eps, 1.0 - eps).ln())
+        .sum();
+    total / truth.len().max(1) as f64
+}
+
+/// The Mann-Whitney AUC of `scores` for the rows marked `positive`, ties at their mean rank;
+/// `None` unless there are rows of both kinds.
+pub fn roc_auc(scores: &[f64], positive: &[bool]) -> Option<f64> {
+    let n_pos = positive.iter().filter(|&&p| p).count();
+    let n_neg = positive.len() - n_pos;
+    if n_pos == 0 || n_neg == 0 {
+        return None;
+    }
+    let mut order: Vec<usize> = (0..scores.len()).collect();
+    order.sort_by(|&a, &b| scores[a].total_cmp(&scores[b]));
+    let mut rank_sum_pos = 0.0;
+    let mut i = 0;
+    while i < order.len() {
+        let mut j = i;
+        while j + 1 < order.len() && scores[order[j + 1]] == scores[order[i]] {
+            j += 1;
+        }
+        // Ranks i+1..=j+1 share their mean.
+        let mean_rank = (i + j + 2) as f64 / 2.0;
+        let tied_pos = order[i..=j].iter().filter(|&&r| positive[r]).count();
+        rank_sum_pos += mean_rank * tied_pos as f64;
+        i = j + 1;
+    }
+    let (p, n) = (n_pos as f64, n_neg as f64);
+    Some((rank_sum_pos - p * (p + 1.0) / 2.0) / (p * n))
+}
+
+/// Mean squared difference of the positive-class probability and the 0/1 outcome.
+pub fn brier(scores: &[f64], positive: &[bool]) -> f64 {
+    let total: f64 = scores
+        .iter()
+        .zip(positive)
+        .map(|(&s, &y)| (s - if y { 1.0 } else { 0.0 }).powi(2))
+        .sum();
+    total / scores.len().max(1) as f64
 }
 
 #[cfg(test)]
@@ -134,6 +235,56 @@ mod tests {
         assert!((m.macro_f1 - (4.0 / 7.0 + 0.5) / 3.0).abs() < 1e-12);
         assert!((m.balanced_accuracy - (2.0 / 3.0 + 0.5) / 3.0).abs() < 1e-12);
         assert_eq!(m.loss, 0.5);
+    }
+
+    #[test]
+    fn auc_and_brier_by_hand() {
+        // Scores 0.1 (neg), 0.4 (pos), 0.4 (neg), 0.8 (pos): of the 4 positive/negative pairs,
+        // (0.4, 0.1), (0.8, 0.1), (0.8, 0.4) are ordered and (0.4, 0.4) ties: AUC = 3.5 / 4.
+        let scores = [0.1, 0.4, 0.4, 0.8];
+        let positive = [false, true, false, true];
+        assert_eq!(roc_auc(&scores, &positive), Some(0.875));
+        // Brier: (0.01 + 0.36 + 0.16 + 0.04) / 4.
+        assert!((brier(&scores, &positive) - 0.57 / 4.0).abs() < 1e-12);
+        assert_eq!(roc_auc(&scores, &[true; 4]), None, "one class only");
+    }
+
+    #[test]
+    fn probability_metrics_match_scikit_learn() {
+        let fixture: serde_json::Value = serde_json::from_str(include_str!(
+            "../../../tests/fixtures/sklearn_metrics/cases.json"
+        ))
+        .unwrap();
+        for case in fixture["cases"].as_array().unwrap() {
+            let k = case["classes"].as_u64().unwrap() as usize;
+            let truth: Vec<u32> = case["labels"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_u64().unwrap() as u32)
+                .collect();
+            let rows: Vec<Vec<f64>> =
+                serde_json::from_value(case["probabilities"].clone()).unwrap();
+            let probabilities: Vec<f64> = rows.iter().flatten().copied().collect();
+            let predicted: Vec<u32> = rows
+                .iter()
+                .map(|r| (0..k).max_by(|&a, &b| r[a].total_cmp(&r[b])).unwrap() as u32)
+                .collect();
+            let classes: Vec<String> = (0..k).map(|c| c.to_string()).collect();
+            let m = Metrics::from_predictions(&classes, &truth, &predicted, 0.0)
+                .with_probabilities(&truth, &probabilities);
+            let close =
+                |ours: Option<f64>, theirs: &serde_json::Value, what: &str| match theirs.as_f64() {
+                    Some(t) => assert!(
+                        (ours.unwrap() - t).abs() < 1e-12,
+                        "{what} k={k}: {ours:?} vs {t}"
+                    ),
+                    None => assert_eq!(ours, None, "{what} k={k}"),
+                };
+            close(m.roc_auc, &case["roc_auc"], "roc_auc");
+            close(m.brier, &case["brier"], "brier");
+            close(m.log_loss, &case["log_loss"], "log_loss");
+        }
     }
 
     #[test]

@@ -242,8 +242,8 @@ pub fn train(
             };
             step.backward_step(&objective)?;
         }
-        let (val_loss, val_predicted) = evaluate(&net, val)?;
-        let val_accuracy = accuracy(&val.y, &val_predicted);
+        let scored = evaluate(&net, val)?;
+        let (val_loss, val_accuracy) = (scored.loss, accuracy(&val.y, &scored.predicted));
         let stats = EpochStats {
             epoch,
             loss: loss_sum / batches as f64,
@@ -264,19 +264,12 @@ pub fn train(
             break;
         }
     }
-    let (val_loss, val_predicted) = evaluate(&net, val)?;
-    let (train_loss, train_predicted) = evaluate(&net, train)?;
     Ok(Trained {
         history,
         stopped,
         reached_target,
-        validation: Metrics::from_predictions(encoder.classes(), &val.y, &val_predicted, val_loss),
-        training: Metrics::from_predictions(
-            encoder.classes(),
-            &train.y,
-            &train_predicted,
-            train_loss,
-        ),
+        validation: evaluate(&net, val)?.metrics(encoder.classes(), val),
+        training: evaluate(&net, train)?.metrics(encoder.classes(), train),
         artifact: Artifact::new(params.architecture.clone(), encoder.clone(), &net)?,
     })
 }
@@ -286,10 +279,28 @@ fn accuracy(truth: &[u32], predicted: &[u32]) -> f64 {
     correct as f64 / truth.len().max(1) as f64
 }
 
-/// Mean cross-entropy `−(1/n) Σ log p(true)` and the argmax predictions, without dropout.
-pub(crate) fn evaluate(net: &Network, m: &Matrix) -> Result<(f64, Vec<u32>), TrainingError> {
+/// A network's answers on a matrix, without dropout.
+pub(crate) struct Evaluation {
+    /// Mean cross-entropy `−(1/n) Σ log p(true)`, in log space.
+    pub loss: f64,
+    /// The argmax class of each row.
+    pub predicted: Vec<u32>,
+    /// Row-major class probabilities, as `predict` answers them.
+    pub probabilities: Vec<f64>,
+}
+
+impl Evaluation {
+    /// Every metric of these answers against the matrix's labels.
+    pub fn metrics(&self, classes: &[String], m: &Matrix) -> Metrics {
+        Metrics::from_predictions(classes, &m.y, &self.predicted, self.loss)
+            .with_probabilities(&m.y, &self.probabilities)
+    }
+}
+
+pub(crate) fn evaluate(net: &Network, m: &Matrix) -> Result<Evaluation, TrainingError> {
     let mut loss = 0.0;
     let mut predicted = Vec::with_capacity(m.rows);
+    let mut probabilities = Vec::new();
     for start in (0..m.rows).step_by(EVAL_CHUNK) {
         let end = (start + EVAL_CHUNK).min(m.rows);
         let x = Tensor::from_slice(
@@ -301,9 +312,14 @@ pub(crate) fn evaluate(net: &Network, m: &Matrix) -> Result<(f64, Vec<u32>), Tra
         for (row, &y) in log_p.iter().zip(&m.y[start..end]) {
             loss -= row[y as usize];
             predicted.push(argmax(row));
+            probabilities.extend(row.iter().map(|lp| lp.exp()));
         }
     }
-    Ok((loss / m.rows.max(1) as f64, predicted))
+    Ok(Evaluation {
+        loss: loss / m.rows.max(1) as f64,
+        predicted,
+        probabilities,
+    })
 }
 
 #[cfg(test)]
@@ -326,11 +342,7 @@ mod tests {
     }
 
     fn mlp(hidden: &[usize]) -> Architecture {
-        Architecture::Mlp {
-            hidden: hidden.to_vec(),
-            activation: Activation::Relu,
-            dropout: 0.0,
-        }
+        Architecture::mlp(hidden)
     }
 
     #[test]
