@@ -263,8 +263,12 @@ mod tests {
                 .iter()
                 .map(|v| v.as_u64().unwrap() as u32)
                 .collect();
-            let rows: Vec<Vec<f64>> =
-                serde_json::from_value(case["probabilities"].clone()).unwrap();
+            let hundredths: Vec<Vec<u32>> =
+                serde_json::from_value(case["hundredths"].clone()).unwrap();
+            let rows: Vec<Vec<f64>> = hundredths
+                .iter()
+                .map(|r| r.iter().map(|&h| f64::from(h) / 100.0).collect())
+                .collect();
             let probabilities: Vec<f64> = rows.iter().flatten().copied().collect();
             let predicted: Vec<u32> = rows
                 .iter()
