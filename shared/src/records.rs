@@ -129,9 +129,22 @@ pub struct ArtifactInfo {
     pub parameters: u64,
     pub features: Vec<String>,
     pub classes: Vec<String>,
+    /// Columns the training screen left out (identifiers, constants, copies of the target).
+    #[serde(default)]
+    pub dropped_columns: Vec<DroppedColumn>,
     #[serde(with = "serde_millis")]
     #[schemars(with = "String")]
     pub saved_at: DateTime<Utc>,
+}
+
+/// A dataset column left out of a model's features, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct DroppedColumn {
+    pub column: String,
+    /// `constant`, `identifier` or `target_leak`.
+    pub reason: String,
+    /// What was found, in words.
+    pub detail: String,
 }
 
 /// Training progress.

@@ -43,6 +43,11 @@ fn records() -> (ModelRecord, JobRecord) {
             parameters: 99,
             features: vec!["x".into(), "colour=red".into()],
             classes: vec!["a".into(), "b".into()],
+            dropped_columns: vec![shared::records::DroppedColumn {
+                column: "id".into(),
+                reason: "identifier".into(),
+                detail: "the integers 1..=20, each once: a row number".into(),
+            }],
             saved_at: now,
         }),
         created_at: now,

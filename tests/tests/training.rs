@@ -570,10 +570,12 @@ async fn identifier_and_empty_columns_train_as_typed() {
     let state = state_with(api_tests::sqlite_store(), &[]);
     let mut csv = String::from("zip,amount,empty,label\n");
     for i in 0..200 {
+        // Mostly, not always, one label per zip code (always would be a copy of the target,
+        // which the training screen leaves out).
         let (zip, label) = if i % 2 == 0 {
-            ("00501", "a")
+            ("00501", if i % 20 == 0 { "b" } else { "a" })
         } else {
-            ("0501", "b")
+            ("0501", if i % 20 == 1 { "a" } else { "b" })
         };
         csv.push_str(&format!("{zip},{}.5,,{label}\n", i % 7));
     }
@@ -789,4 +791,75 @@ async fn requests_that_cannot_fit_are_refused_at_submission() {
     // Nothing was created by the refusals: only the one accepted job exists.
     let r = get(&app, "/v1/models").await;
     assert_eq!(r.body["total_models"], 1, "{}", r.text);
+}
+
+/// Columns a user would not pick are left out and listed with the reason: a row number, a
+/// constant, and a relabelled copy of the target. Predict rows may still carry them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn identifiers_constants_and_target_copies_are_left_out() {
+    let state = state_with(api_tests::sqlite_store(), &[]);
+    let base = separable_csv(300, 9);
+    let mut csv = String::from("id,site,grade,x,y,colour,label\n");
+    for (i, line) in base.lines().skip(1).enumerate() {
+        let label = line.rsplit(',').next().unwrap();
+        let grade = if label == "hi" { "A" } else { "B" };
+        csv.push_str(&format!("{},main,{grade},{line}\n", i + 1));
+    }
+    let dataset = upload_csv(&state, &csv, "label").await;
+    let app = models::router(state);
+    let (model_id, _) = submit(&app, &request(&dataset, "logistic_regression", 30)).await;
+    let status = wait_for(&app, &model_id, None, Duration::from_secs(120)).await;
+    assert_eq!(status["status"], "completed", "{status}");
+    let reasons = |v: &Value| -> Vec<(String, String)> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|d| {
+                (
+                    d["column"].as_str().unwrap().into(),
+                    d["reason"].as_str().unwrap().into(),
+                )
+            })
+            .collect()
+    };
+    let expected: Vec<(String, String)> = [
+        ("id", "identifier"),
+        ("site", "constant"),
+        ("grade", "target_leak"),
+    ]
+    .iter()
+    .map(|(c, r)| (c.to_string(), r.to_string()))
+    .collect();
+    assert_eq!(
+        reasons(&status["final_metrics"]["dropped_columns"]),
+        expected
+    );
+    let model = get(&app, &format!("/v1/models/{model_id}")).await;
+    assert_eq!(
+        reasons(&model.body["artifact"]["dropped_columns"]),
+        expected
+    );
+    assert_conforms("GET", "/v1/models/{id}", &model);
+    let features = model.body["artifact"]["features"].as_array().unwrap();
+    assert!(features.iter().all(|f| {
+        let f = f.as_str().unwrap();
+        !f.starts_with("id") && !f.starts_with("site") && !f.starts_with("grade")
+    }));
+    // Learned from x and y alone, it still separates the table.
+    let val = status["final_metrics"]["validation"]["accuracy"]
+        .as_f64()
+        .unwrap();
+    assert!(val >= 0.9, "validation accuracy {val}");
+    let r = post_json(
+        &app,
+        &format!("/v1/models/{model_id}/predict"),
+        &json!({"rows": [{"id": 1_000_000, "site": "other", "grade": "B", "x": 0.9, "y": 0.8, "colour": "red"}]}),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(
+        r.body["predictions"][0]["label"], "hi",
+        "the leak is not used: {}",
+        r.text
+    );
 }

@@ -10,6 +10,9 @@
 //! * categorical, boolean: one-hot over the categories seen in train, in sorted order; a category
 //!   never seen in train (and a null) encodes as all zeros, the same as "none of the known ones".
 //! * the target: its classes are the sorted distinct non-null train values; label = index.
+//!
+//! Columns a user would not pick are left out before encoding, as AutoGluon's and FLAML's
+//! feature screens do, each listed in [`Encoder::dropped`] with its reason (see [`screen`]).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -250,12 +253,139 @@ fn number(kind: &str, value: &Value) -> Option<f64> {
     }
 }
 
+/// A column left out of the features, and why.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct DroppedColumn {
+    pub column: String,
+    /// `constant`, `identifier` or `target_leak`.
+    pub reason: String,
+    /// What was found, in words.
+    pub detail: String,
+}
+
+/// Below this many train rows, a column distinct in every row or matching the target is
+/// common by chance, so no identifier or leak is inferred.
+pub const SCREEN_MIN_ROWS: usize = 20;
+
+/// Whether a column should be left out, judged on the train split (`cells` are its
+/// non-null values, `labels` the target's class of the same rows, `rows` the split's size):
+/// * `constant`: at most one distinct value (nothing to learn from);
+/// * `identifier`: with at least [`SCREEN_MIN_ROWS`] rows, an integer column with a distinct
+///   value in every row, all within a range at most twice the rows (a row number: the train
+///   split of `1..=n` holds most of it), or a categorical column with a distinct value in
+///   every row, or one whose every value is UUID-shaped (8-4-4-4-12 hex digits);
+/// * `target_leak`: with at least [`SCREEN_MIN_ROWS`] rows, the column's values and the target's
+///   classes map one-to-one (each value is always one class, each class always one value): a
+///   copy of the target under another name.
+///
+/// Numeric and datetime columns distinct in every row are normal features and kept.
+pub fn screen(
+    name: &str,
+    kind: &str,
+    cells: &[&Value],
+    labels: &[Option<String>],
+    rows: usize,
+) -> Option<DroppedColumn> {
+    let drop = |reason: &str, detail: String| {
+        Some(DroppedColumn {
+            column: name.to_string(),
+            reason: reason.to_string(),
+            detail,
+        })
+    };
+    let keys: Vec<Option<String>> = cells.iter().map(|v| value_key(v)).collect();
+    let distinct: BTreeSet<&String> = keys.iter().flatten().collect();
+    if distinct.len() <= 1 {
+        let found = if distinct.is_empty() {
+            "no value"
+        } else {
+            "one distinct value"
+        };
+        return drop("constant", format!("{found} in the train split"));
+    }
+    if rows < SCREEN_MIN_ROWS {
+        return None;
+    }
+    let present = keys.iter().flatten().count();
+    if kind == "integer" && distinct.len() == present && present == rows {
+        let ints: Vec<i64> = cells
+            .iter()
+            .filter_map(|v| number(kind, v))
+            .filter(|x| x.fract() == 0.0)
+            .map(|x| x as i64)
+            .collect();
+        if ints.len() == rows {
+            let (min, max) = (ints.iter().min().unwrap(), ints.iter().max().unwrap());
+            // The train split of a row-numbered table holds most of its numbers: distinct
+            // integers drawn from a range this narrow would almost surely repeat (about
+            // rows / 4 collisions expected) unless they count rows.
+            if max - min < 2 * rows as i64 {
+                return drop(
+                    "identifier",
+                    format!(
+                        "a distinct integer in every row, all within {min}..={max}: a row number"
+                    ),
+                );
+            }
+        }
+    }
+    if kind == "categorical" {
+        if distinct.len() == present && present == rows {
+            return drop(
+                "identifier",
+                format!("a distinct value in each of the {rows} rows"),
+            );
+        }
+        if distinct.iter().all(|k| is_uuid(k)) {
+            return drop("identifier", "every value is UUID-shaped".into());
+        }
+    }
+    // One-to-one with the target: value → class and class → value are both functions.
+    let mut class_of: BTreeMap<&String, &String> = BTreeMap::new();
+    let mut value_of: BTreeMap<&String, &String> = BTreeMap::new();
+    let mut paired = 0usize;
+    for (key, label) in keys.iter().zip(labels) {
+        let (Some(key), Some(label)) = (key, label) else {
+            continue;
+        };
+        paired += 1;
+        if *class_of.entry(key).or_insert(label) != label
+            || *value_of.entry(label).or_insert(key) != key
+        {
+            return None;
+        }
+    }
+    if paired >= SCREEN_MIN_ROWS && class_of.len() >= 2 {
+        return drop(
+            "target_leak",
+            format!(
+                "its {} values map one-to-one onto the target's classes in the train split",
+                class_of.len()
+            ),
+        );
+    }
+    None
+}
+
+fn is_uuid(s: &str) -> bool {
+    let parts: Vec<&str> = s.split('-').collect();
+    parts.len() == 5
+        && parts
+            .iter()
+            .zip([8, 4, 4, 4, 12])
+            .all(|(p, n)| p.len() == n && p.chars().all(|c| c.is_ascii_hexdigit()))
+}
+
 /// Turns rows into features; fitted on the train split only (see the module docs for formulas).
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 pub struct Encoder {
     pub target: String,
     pub features: Vec<FeatureEncoding>,
     pub classes: Vec<String>,
+    /// Columns left out (see [`screen`]); `predict` ignores them in a row. Absent from
+    /// artifacts saved before the screen existed.
+    #[serde(default)]
+    pub dropped: Vec<DroppedColumn>,
 }
 
 impl Encoder {
@@ -280,7 +410,13 @@ impl Encoder {
                 classes.len()
             )));
         }
+        let labels: Vec<Option<String>> = train
+            .rows
+            .iter()
+            .map(|row| row.get(t).and_then(value_key))
+            .collect();
         let mut features = Vec::new();
+        let mut dropped = Vec::new();
         for (c, column) in columns.iter().enumerate() {
             // An uploaded column with no value at all carries nothing to learn from.
             if column.name == target || column.kind == "empty" {
@@ -289,8 +425,30 @@ impl Encoder {
             let i = train.column_index(&column.name).ok_or_else(|| {
                 TrainingError::Data(format!("column {:?} is not in the data", column.name))
             })?;
-            let cells = train.rows.iter().filter_map(|row| row.get(i));
             let kind = column.kind.as_str();
+            let present: Vec<&Value> = train
+                .rows
+                .iter()
+                .map(|row| row.get(i).unwrap_or(&Value::Null))
+                .collect();
+            let non_null: Vec<&Value> = present.iter().copied().filter(|v| !v.is_null()).collect();
+            let labels_of_non_null: Vec<Option<String>> = present
+                .iter()
+                .zip(&labels)
+                .filter(|(v, _)| !v.is_null())
+                .map(|(_, l)| l.clone())
+                .collect();
+            if let Some(d) = screen(
+                &column.name,
+                kind,
+                &non_null,
+                &labels_of_non_null,
+                train.rows.len(),
+            ) {
+                dropped.push(d);
+                continue;
+            }
+            let cells = non_null.iter().copied();
             let encoding = match kind {
                 "numeric" | "integer" | "datetime" => {
                     let xs: Vec<f64> = cells.filter_map(|v| number(kind, v)).collect();
@@ -341,10 +499,25 @@ impl Encoder {
             };
             features.push(encoding);
         }
+        if features.is_empty() {
+            let why: Vec<String> = dropped
+                .iter()
+                .map(|d| format!("{} ({}: {})", d.column, d.reason, d.detail))
+                .collect();
+            return Err(TrainingError::Data(format!(
+                "no column is usable as a feature; left out: {}",
+                if why.is_empty() {
+                    "none".to_string()
+                } else {
+                    why.join(", ")
+                }
+            )));
+        }
         Ok(Encoder {
             target: target.to_string(),
             features,
             classes,
+            dropped,
         })
     }
 
@@ -425,8 +598,8 @@ impl Encoder {
     }
 
     /// Encodes prediction rows (JSON objects keyed by column name) into `rows.len() × width()`
-    /// row-major features. A missing feature is imputed; the target key is ignored; a wrong type
-    /// or an unknown key is `Invalid` naming `rows[i].key`.
+    /// row-major features. A missing feature is imputed; the target key and the dropped columns
+    /// are ignored; a wrong type or an unknown key is `Invalid` naming `rows[i].key`.
     pub fn encode_rows(&self, rows: &[Value]) -> Result<Vec<f32>, TrainingError> {
         let width = self.width();
         let mut x = vec![0.0f32; rows.len() * width];
@@ -435,7 +608,10 @@ impl Encoder {
                 .as_object()
                 .ok_or_else(|| TrainingError::invalid(format!("rows[{r}]"), "not an object"))?;
             for key in object.keys() {
-                if key != &self.target && !self.features.iter().any(|f| f.column() == key) {
+                let known = key == &self.target
+                    || self.features.iter().any(|f| f.column() == key)
+                    || self.dropped.iter().any(|d| &d.column == key);
+                if !known {
                     return Err(TrainingError::invalid(
                         format!("rows[{r}].{key}"),
                         "unknown feature; the model was trained without it",
@@ -468,6 +644,104 @@ mod tests {
             kind: kind.into(),
             reason: None,
         }
+    }
+
+    /// 40 rows: a row number, a constant, a relabelled copy of the target, a UUID per row, a
+    /// shuffled code that repeats, and two real features.
+    fn screened_table() -> Table {
+        let rows = (0..40)
+            .map(|i| {
+                let class = if (i * 7) % 5 < 2 { "yes" } else { "no" };
+                vec![
+                    json!(100 + (i * 17) % 40), // a permutation of 100..=139
+                    json!("v1"),
+                    json!(if class == "yes" { "Y" } else { "N" }),
+                    json!(format!("{:08x}-aaaa-4bbb-8ccc-{:012x}", i, i * 31)),
+                    json!(["a", "b", "c"][i % 3]),
+                    json!(i as f64 * 0.37 % 3.1),
+                    json!(class),
+                ]
+            })
+            .collect();
+        Table {
+            columns: ["row", "constant", "copy", "uuid", "code", "x", "label"]
+                .map(String::from)
+                .to_vec(),
+            rows,
+        }
+    }
+
+    #[test]
+    fn the_screen_leaves_out_identifiers_constants_and_copies_of_the_target() {
+        let columns = [
+            col("row", "integer"),
+            col("constant", "categorical"),
+            col("copy", "categorical"),
+            col("uuid", "categorical"),
+            col("code", "categorical"),
+            col("x", "numeric"),
+            col("label", "categorical"),
+        ];
+        let enc = Encoder::fit(&screened_table(), &columns, "label").unwrap();
+        let dropped: Vec<(&str, &str)> = enc
+            .dropped
+            .iter()
+            .map(|d| (d.column.as_str(), d.reason.as_str()))
+            .collect();
+        assert_eq!(
+            dropped,
+            [
+                ("row", "identifier"),
+                ("constant", "constant"),
+                ("copy", "target_leak"),
+                ("uuid", "identifier"),
+            ]
+        );
+        assert_eq!(enc.feature_names(), ["code=a", "code=b", "code=c", "x"]);
+        // A prediction row may still carry the left-out columns.
+        let row = json!({"row": 5, "uuid": "x", "constant": "v1", "code": "a", "x": 1.0});
+        assert_eq!(enc.encode_rows(&[row]).unwrap().len(), 4);
+    }
+
+    #[test]
+    fn small_tables_and_real_numbers_are_not_screened_as_identifiers() {
+        let id = |n: usize| (0..n).map(|i| json!(i)).collect::<Vec<_>>();
+        let labels = |n: usize| {
+            (0..n)
+                .map(|i| Some(["a", "b"][i % 2].to_string()))
+                .collect::<Vec<_>>()
+        };
+        let ten = id(10);
+        let cells: Vec<&Value> = ten.iter().collect();
+        assert_eq!(
+            screen("id", "integer", &cells, &labels(10), 10),
+            None,
+            "too few rows"
+        );
+        let floats: Vec<Value> = (0..30).map(|i| json!(i as f64 * 1.5)).collect();
+        let cells: Vec<&Value> = floats.iter().collect();
+        assert_eq!(screen("x", "numeric", &cells, &labels(30), 30), None);
+        // Integers distinct in every row but not a run (incomes) are a feature.
+        let incomes: Vec<Value> = (0..30).map(|i| json!(1000 + i * i)).collect();
+        let cells: Vec<&Value> = incomes.iter().collect();
+        assert_eq!(screen("income", "integer", &cells, &labels(30), 30), None);
+    }
+
+    #[test]
+    fn nothing_left_to_learn_from_is_an_error_that_says_why() {
+        let table = Table {
+            columns: vec!["c".into(), "label".into()],
+            rows: (0..30)
+                .map(|i| vec![json!(1), json!(["a", "b"][i % 2])])
+                .collect(),
+        };
+        let err = Encoder::fit(
+            &table,
+            &[col("c", "integer"), col("label", "categorical")],
+            "label",
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("c (constant"), "{err}");
     }
 
     fn table() -> Table {

@@ -21,7 +21,9 @@ pub mod tuning;
 
 pub use artifact::{Artifact, LayerWeights, Prediction};
 pub use chart::history_svg;
-pub use data::{split, split_owned, split_rows, Encoder, FeatureEncoding, Matrix};
+pub use data::{
+    screen, split, split_owned, split_rows, DroppedColumn, Encoder, FeatureEncoding, Matrix,
+};
 pub use metrics::{ClassMetrics, Metrics};
 pub use model::{Activation, Architecture, OptimizerKind};
 pub use trainer::{train, Control, EpochStats, Observer, StopReason, TrainParams, Trained};

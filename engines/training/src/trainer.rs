@@ -571,6 +571,7 @@ mod tests {
                 })
                 .collect(),
             classes: vec!["0".into(), "1".into()],
+            dropped: Vec::new(),
         };
         let (bc_train, bc_val, bc_enc) = encoded(&breast_cancer(), "diagnosis");
         let cases = [

@@ -7,8 +7,8 @@ use serde_json::json;
 
 use shared::clock;
 use shared::records::{
-    secondary, ArchitectureName, ArtifactInfo, DatasetRecord, JobRecord, JobStatus, ModelRecord,
-    ModelStatus,
+    secondary, ArchitectureName, ArtifactInfo, DatasetRecord, DroppedColumn, JobRecord, JobStatus,
+    ModelRecord, ModelStatus,
 };
 use shared::state::AppState;
 use shared::store::StoreError;
@@ -151,11 +151,21 @@ async fn train_claimed(
                 secondary::LOADING_DATA,
                 clock::now(),
                 Some(format!(
-                    "{} training and {} validation rows, {} features after encoding, {} classes",
+                    "{} training and {} validation rows, {} features after encoding, {} classes{}",
                     train_m.rows,
                     val_m.rows,
                     encoder.width(),
-                    encoder.classes().len()
+                    encoder.classes().len(),
+                    if encoder.dropped.is_empty() {
+                        String::new()
+                    } else {
+                        let left: Vec<String> = encoder
+                            .dropped
+                            .iter()
+                            .map(|d| format!("{} ({})", d.column, d.reason))
+                            .collect();
+                        format!("; left out: {}", left.join(", "))
+                    }
                 )),
             )
         });
@@ -323,6 +333,7 @@ async fn finish(
             let metrics = json!({
                 "validation": trained.validation,
                 "training": trained.training,
+                "dropped_columns": trained.artifact.encoder.dropped,
                 "epochs_run": trained.history.len(),
                 "reached_target_accuracy": trained.reached_target,
                 "stopped": trained.stopped,
@@ -371,6 +382,17 @@ async fn save_artifact(
         parameters: trained.artifact.parameter_count() as u64,
         features: trained.artifact.encoder.feature_names(),
         classes: trained.artifact.classes.clone(),
+        dropped_columns: trained
+            .artifact
+            .encoder
+            .dropped
+            .iter()
+            .map(|d| DroppedColumn {
+                column: d.column.clone(),
+                reason: d.reason.clone(),
+                detail: d.detail.clone(),
+            })
+            .collect(),
         saved_at: clock::now(),
     })
 }
