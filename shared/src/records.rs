@@ -141,7 +141,8 @@ pub struct ArtifactInfo {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct DroppedColumn {
     pub column: String,
-    /// `constant`, `identifier` or `target_leak`.
+    /// `constant`, `identifier` or `target_leak` (the training screen), `not_selected` or
+    /// `excluded` (the request's `features` or `exclude`).
     pub reason: String,
     /// What was found, in words.
     pub detail: String,
@@ -217,6 +218,12 @@ pub struct ModelRecord {
     /// Hidden layer sizes of an MLP.
     #[serde(default)]
     pub hidden_layers: Option<Vec<usize>>,
+    /// `model_config.features`: train on exactly these columns.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub feature_columns: Option<Vec<String>>,
+    /// `model_config.exclude`: columns left out by request.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub excluded_columns: Vec<String>,
     /// The trained weights, once saved.
     #[serde(default)]
     pub artifact: Option<ArtifactInfo>,

@@ -189,6 +189,48 @@ impl<'a> Fields<'a> {
         }
     }
 
+    /// A non-empty array of at most `max_items` distinct non-blank strings (each trimmed, at
+    /// most 200 characters); a duplicate is an error naming it.
+    pub fn string_list(
+        &self,
+        key: &str,
+        max_items: usize,
+    ) -> Result<Option<Vec<String>>, ApiError> {
+        let expected = format!("array of 1 to {max_items} distinct non-empty strings");
+        match self.get(key) {
+            None => Ok(None),
+            Some(Value::Array(items)) if !items.is_empty() && items.len() <= max_items => {
+                let mut out: Vec<String> = Vec::new();
+                for (i, item) in items.iter().enumerate() {
+                    let field = format!("{}[{i}]", self.path_of(key));
+                    let s = item
+                        .as_str()
+                        .map(str::trim)
+                        .filter(|s| !s.is_empty() && s.chars().count() <= 200)
+                        .ok_or_else(|| {
+                            ApiError::validation(
+                                field.clone(),
+                                item.clone(),
+                                "a non-empty string of at most 200 characters",
+                                format!("{field} must be a non-empty string"),
+                            )
+                        })?;
+                    if out.iter().any(|o| o == s) {
+                        return Err(ApiError::validation(
+                            field.clone(),
+                            item.clone(),
+                            "each name once",
+                            format!("{field}: {s:?} is named twice"),
+                        ));
+                    }
+                    out.push(s.to_string());
+                }
+                Ok(Some(out))
+            }
+            Some(other) => Err(self.wrong(key, other, &expected)),
+        }
+    }
+
     /// An array of strings, each one of `allowed`; duplicates collapse, order kept.
     pub fn enum_list(&self, key: &str, allowed: &[&str]) -> Result<Option<Vec<String>>, ApiError> {
         let expected = format!("array of strings, each one of: {}", allowed.join(", "));

@@ -37,6 +37,8 @@ fn records() -> (ModelRecord, JobRecord) {
         training_job_id: job_id.clone(),
         training_config: config.clone(),
         hidden_layers: Some(vec![16, 8]),
+        feature_columns: Some(vec!["x".into(), "colour".into()]),
+        excluded_columns: vec![],
         artifact: Some(shared::records::ArtifactInfo {
             key: format!("models/{model_id}.safetensors"),
             bytes: 1234,

@@ -863,3 +863,77 @@ async fn identifiers_constants_and_target_copies_are_left_out() {
         r.text
     );
 }
+
+/// `model_config.features` trains on exactly the named columns (the screen does not overrule
+/// the user); `model_config.exclude` leaves columns out beside the screen; names are checked
+/// against the dataset at submission.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn features_and_exclude_choose_the_columns() {
+    let state = state_with(api_tests::sqlite_store(), &[]);
+    let base = separable_csv(200, 4);
+    let mut csv = String::from("id,grade,x,y,colour,label\n");
+    for (i, line) in base.lines().skip(1).enumerate() {
+        let grade = if line.ends_with(",hi") { "A" } else { "B" };
+        csv.push_str(&format!("{},{grade},{line}\n", i + 1));
+    }
+    let dataset = upload_csv(&state, &csv, "label").await;
+    let app = models::router(state);
+    let dropped = |status: &Value| -> Vec<String> {
+        status["final_metrics"]["dropped_columns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| {
+                format!(
+                    "{}:{}",
+                    d["column"].as_str().unwrap(),
+                    d["reason"].as_str().unwrap()
+                )
+            })
+            .collect()
+    };
+
+    let mut body = request(&dataset, "logistic_regression", 5);
+    body["model_config"]["features"] = json!(["x", "grade"]);
+    let (model_id, _) = submit(&app, &body).await;
+    let status = wait_for(&app, &model_id, None, Duration::from_secs(120)).await;
+    assert_eq!(status["status"], "completed", "{status}");
+    assert_eq!(
+        dropped(&status),
+        ["id:not_selected", "y:not_selected", "colour:not_selected"]
+    );
+    assert_eq!(
+        status["artifact"]["features"],
+        json!(["grade=A", "grade=B", "x"])
+    );
+
+    let mut body = request(&dataset, "logistic_regression", 5);
+    body["model_config"]["exclude"] = json!(["colour"]);
+    let (model_id, _) = submit(&app, &body).await;
+    let status = wait_for(&app, &model_id, None, Duration::from_secs(120)).await;
+    assert_eq!(status["status"], "completed", "{status}");
+    assert_eq!(
+        dropped(&status),
+        ["id:identifier", "grade:target_leak", "colour:excluded"]
+    );
+    assert_eq!(status["artifact"]["features"], json!(["x", "y"]));
+
+    for (features, exclude, field) in [
+        (
+            json!(["x", "nope"]),
+            Value::Null,
+            "model_config.features[1]",
+        ),
+        (json!(["label"]), Value::Null, "model_config.features[0]"),
+        (Value::Null, json!(["x", "x"]), "model_config.exclude[1]"),
+        (json!(["x"]), json!(["y"]), "model_config.exclude"),
+        (json!([]), Value::Null, "model_config.features"),
+    ] {
+        let mut body = request(&dataset, "logistic_regression", 5);
+        body["model_config"]["features"] = features;
+        body["model_config"]["exclude"] = exclude;
+        let r = post_json(&app, "/v1/models/train", &body).await;
+        let details = assert_envelope(&r, 400, "VALIDATION_ERROR");
+        assert_eq!(details["field"], field, "{}", r.text);
+    }
+}

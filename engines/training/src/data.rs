@@ -257,7 +257,8 @@ fn number(kind: &str, value: &Value) -> Option<f64> {
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
 pub struct DroppedColumn {
     pub column: String,
-    /// `constant`, `identifier` or `target_leak`.
+    /// `constant`, `identifier` or `target_leak` (the screen), `not_selected` or `excluded`
+    /// (the request).
     pub reason: String,
     /// What was found, in words.
     pub detail: String,
@@ -376,6 +377,14 @@ fn is_uuid(s: &str) -> bool {
             .all(|(p, n)| p.len() == n && p.chars().all(|c| c.is_ascii_hexdigit()))
 }
 
+/// Which columns a request chose: exactly `only` (the screen is not applied to them), or every
+/// column but `exclude` (and what the screen leaves out).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Selection {
+    pub only: Option<Vec<String>>,
+    pub exclude: Vec<String>,
+}
+
 /// Turns rows into features; fitted on the train split only (see the module docs for formulas).
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 pub struct Encoder {
@@ -395,6 +404,17 @@ impl Encoder {
         train: &Table,
         columns: &[DatasetColumn],
         target: &str,
+    ) -> Result<Encoder, TrainingError> {
+        Self::fit_selected(train, columns, target, &Selection::default())
+    }
+
+    /// [`Encoder::fit`] on the columns `selection` chose; the others are listed in `dropped`
+    /// (`not_selected`, `excluded`).
+    pub fn fit_selected(
+        train: &Table,
+        columns: &[DatasetColumn],
+        target: &str,
+        selection: &Selection,
     ) -> Result<Encoder, TrainingError> {
         let t = target_index(train, target)?;
         let classes: Vec<String> = train
@@ -438,15 +458,30 @@ impl Encoder {
                 .filter(|(v, _)| !v.is_null())
                 .map(|(_, l)| l.clone())
                 .collect();
-            if let Some(d) = screen(
-                &column.name,
-                kind,
-                &non_null,
-                &labels_of_non_null,
-                train.rows.len(),
-            ) {
-                dropped.push(d);
-                continue;
+            let by_request = |reason: &str, detail: &str| DroppedColumn {
+                column: column.name.clone(),
+                reason: reason.into(),
+                detail: detail.into(),
+            };
+            match &selection.only {
+                Some(only) if !only.contains(&column.name) => {
+                    dropped.push(by_request("not_selected", "not in model_config.features"));
+                    continue;
+                }
+                Some(_) => {}
+                None if selection.exclude.contains(&column.name) => {
+                    dropped.push(by_request("excluded", "named in model_config.exclude"));
+                    continue;
+                }
+                None => {
+                    let rows = train.rows.len();
+                    if let Some(d) =
+                        screen(&column.name, kind, &non_null, &labels_of_non_null, rows)
+                    {
+                        dropped.push(d);
+                        continue;
+                    }
+                }
             }
             let cells = non_null.iter().copied();
             let encoding = match kind {

@@ -23,6 +23,7 @@ pub use artifact::{Artifact, LayerWeights, Prediction};
 pub use chart::history_svg;
 pub use data::{
     screen, split, split_owned, split_rows, DroppedColumn, Encoder, FeatureEncoding, Matrix,
+    Selection,
 };
 pub use metrics::{ClassMetrics, Metrics};
 pub use model::{Activation, Architecture, OptimizerKind};

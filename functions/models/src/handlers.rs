@@ -117,6 +117,37 @@ async fn trainable_dataset(state: &AppState, id: &str) -> ApiResult<DatasetRecor
     Ok(dataset)
 }
 
+/// Each name of `model_config.<key>` must be a column of the dataset other than its target.
+fn check_columns(dataset: &DatasetRecord, key: &str, names: &[String]) -> ApiResult<()> {
+    let target = dataset.target.as_deref();
+    for (i, name) in names.iter().enumerate() {
+        let field = format!("model_config.{key}[{i}]");
+        if Some(name.as_str()) == target {
+            return Err(ApiError::validation(
+                field,
+                json!(name),
+                "a column other than the target",
+                format!("{name:?} is the dataset's target: it is what the model learns"),
+            ));
+        }
+        if !dataset.columns.iter().any(|c| &c.name == name) {
+            let known: Vec<&str> = dataset
+                .columns
+                .iter()
+                .map(|c| c.name.as_str())
+                .filter(|c| Some(*c) != target)
+                .collect();
+            return Err(ApiError::validation(
+                field,
+                json!(name),
+                format!("one of: {}", known.join(", ")),
+                format!("{name:?} is not a column of dataset {}", dataset.id),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// `POST /v1/models/train`: stores a model and its queued job, hands the job to the worker,
 /// answers 202.
 pub async fn train(State(state): State<AppState>, JsonBody(body): JsonBody) -> ApiResult<Response> {
@@ -125,6 +156,9 @@ pub async fn train(State(state): State<AppState>, JsonBody(body): JsonBody) -> A
     let training = request::resolve(&req, || rand::random::<u64>() & ((1 << 53) - 1));
     let m = req.model_config;
     let dataset = trainable_dataset(&state, &m.dataset).await?;
+    for (key, names) in [("features", &m.features), ("exclude", &m.exclude)] {
+        check_columns(&dataset, key, names.as_deref().unwrap_or_default())?;
+    }
     let architecture = Architecture::from_record(m.architecture, m.hidden_layers.clone())
         .map_err(ApiError::internal)?;
     // The tuning search may double the batch: hold the worker to that.
@@ -181,6 +215,8 @@ pub async fn train(State(state): State<AppState>, JsonBody(body): JsonBody) -> A
         training_job_id: job_id.clone(),
         training_config: training.clone(),
         hidden_layers: m.hidden_layers,
+        feature_columns: m.features,
+        excluded_columns: m.exclude.unwrap_or_default(),
         artifact: None,
         created_at: now,
         updated_at: now,

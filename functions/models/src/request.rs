@@ -52,6 +52,8 @@ fn model_config(m: &Fields<'_>) -> Result<TrainModelConfig, ApiError> {
         "hidden_layers",
         "dataset",
         "target_accuracy",
+        "features",
+        "exclude",
     ])?;
     let name = m.required_string("name", 200)?;
     let written_type = m.required_string("type", 100)?;
@@ -113,6 +115,17 @@ fn model_config(m: &Fields<'_>) -> Result<TrainModelConfig, ApiError> {
              POST /v1/ai/synthetic-data or upload a CSV with POST /v1/datasets",
         )
     })?;
+    let features = m.string_list("features", 1000)?;
+    let exclude = m.string_list("exclude", 1000)?;
+    if features.is_some() && exclude.is_some() {
+        return Err(ApiError::validation(
+            "model_config.exclude",
+            json!(exclude),
+            "absent when features is given",
+            "give model_config.features (the columns to train on) or model_config.exclude \
+             (columns to leave out), not both",
+        ));
+    }
     Ok(TrainModelConfig {
         name,
         model_type,
@@ -120,6 +133,8 @@ fn model_config(m: &Fields<'_>) -> Result<TrainModelConfig, ApiError> {
         hidden_layers,
         dataset,
         target_accuracy: m.number_above("target_accuracy", 0.0, 1.0)?,
+        features,
+        exclude,
     })
 }
 

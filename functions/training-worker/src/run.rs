@@ -123,6 +123,10 @@ async fn train_claimed(
     let validation_split = model.training_config.validation_split;
     let seed = model.training_config.seed;
     let pause = state.config.worker.test_batch_pause;
+    let selection = training::Selection {
+        only: model.feature_columns.clone(),
+        exclude: model.excluded_columns.clone(),
+    };
 
     let t = tracker.clone();
     let work = tokio::task::spawn_blocking(move || -> Result<Ending, Failure> {
@@ -137,7 +141,7 @@ async fn train_claimed(
         let (train_table, val_table) =
             training::split_owned(table, &target, validation_split, seed)
                 .map_err(|e| Failure::new("invalid_data", e))?;
-        let encoder = Encoder::fit(&train_table, &dataset.columns, &target)
+        let encoder = Encoder::fit_selected(&train_table, &dataset.columns, &target, &selection)
             .map_err(|e| Failure::new("invalid_data", e))?;
         let train_m = encoder
             .encode(&train_table)

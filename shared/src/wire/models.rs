@@ -17,7 +17,11 @@ use crate::records::{
 #[serde(deny_unknown_fields)]
 #[schemars(extend(
     "if" = {"required": ["architecture"], "properties": {"architecture": {"const": "logistic_regression"}}},
-    "then" = {"properties": {"hidden_layers": {"type": "null"}}}
+    "then" = {"properties": {"hidden_layers": {"type": "null"}}},
+    "not" = {
+        "required": ["features", "exclude"],
+        "properties": {"features": {"type": "array"}, "exclude": {"type": "array"}}
+    }
 ))]
 pub struct TrainModelConfig {
     #[schemars(length(min = 1, max = 200))]
@@ -33,6 +37,14 @@ pub struct TrainModelConfig {
     /// A dataset id (`ds_...`) from `POST /v1/ai/synthetic-data` or `POST /v1/datasets`.
     #[schemars(length(min = 1, max = 200))]
     pub dataset: String,
+    /// Train on exactly these columns of the dataset (the training screen is not applied to
+    /// them). Not with `exclude`.
+    #[schemars(length(min = 1, max = 1000), inner(length(min = 1, max = 200)))]
+    pub features: Option<Vec<String>>,
+    /// Leave these columns out, beside what the training screen leaves out. Not with
+    /// `features`.
+    #[schemars(length(min = 1, max = 1000), inner(length(min = 1, max = 200)))]
+    pub exclude: Option<Vec<String>>,
     #[schemars(extend("exclusiveMinimum" = 0, "maximum" = 1))]
     pub target_accuracy: Option<f64>,
 }
