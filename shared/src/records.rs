@@ -132,6 +132,10 @@ pub struct ArtifactInfo {
     /// Columns the training screen left out (identifiers, constants, copies of the target).
     #[serde(default)]
     pub dropped_columns: Vec<DroppedColumn>,
+    /// Permutation importance on the validation split, most important first (the job's
+    /// `final_metrics.permutation_importance` has the method's details).
+    #[serde(default)]
+    pub importance: Vec<ColumnImportance>,
     #[serde(with = "serde_millis")]
     #[schemars(with = "String")]
     pub saved_at: DateTime<Utc>,
@@ -146,6 +150,16 @@ pub struct DroppedColumn {
     pub reason: String,
     /// What was found, in words.
     pub detail: String,
+}
+
+/// How much the validation accuracy drops when a column is shuffled.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ColumnImportance {
+    pub column: String,
+    /// Mean accuracy drop over the repeats.
+    pub mean: f64,
+    /// Population standard deviation of the drops.
+    pub std: f64,
 }
 
 /// Training progress.

@@ -50,6 +50,11 @@ fn records() -> (ModelRecord, JobRecord) {
                 reason: "identifier".into(),
                 detail: "the integers 1..=20, each once: a row number".into(),
             }],
+            importance: vec![shared::records::ColumnImportance {
+                column: "x".into(),
+                mean: 0.25,
+                std: 0.01,
+            }],
             saved_at: now,
         }),
         created_at: now,

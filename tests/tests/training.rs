@@ -850,6 +850,38 @@ async fn identifiers_constants_and_target_copies_are_left_out() {
         .as_f64()
         .unwrap();
     assert!(val >= 0.9, "validation accuracy {val}");
+    // Permutation importance: the label is x + y > 0, the colour is noise.
+    let imp = &status["final_metrics"]["permutation_importance"];
+    assert_eq!(
+        (imp["method"].as_str(), imp["metric"].as_str()),
+        (Some("permutation"), Some("accuracy"))
+    );
+    assert_eq!(imp["repeats"], 5);
+    let mean = |c: &str| {
+        imp["columns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["column"] == c)
+            .unwrap_or_else(|| panic!("{c} in {imp}"))["mean"]
+            .as_f64()
+            .unwrap()
+    };
+    assert!(mean("x") > 0.05 && mean("y") > 0.05, "{imp}");
+    assert!(mean("colour").abs() < 0.05, "{imp}");
+    assert_eq!(
+        imp["columns"].as_array().unwrap().len(),
+        3,
+        "only the kept columns: {imp}"
+    );
+    assert_eq!(
+        model.body["artifact"]["importance"]
+            .as_array()
+            .unwrap()
+            .len(),
+        3,
+        "the model record has them too"
+    );
     let r = post_json(
         &app,
         &format!("/v1/models/{model_id}/predict"),

@@ -205,7 +205,7 @@ impl Artifact {
         })
     }
 
-    fn network(&self) -> Result<Network, TrainingError> {
+    pub(crate) fn network(&self) -> Result<Network, TrainingError> {
         Network::from_weights(
             &self.architecture,
             self.layers

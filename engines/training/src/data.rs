@@ -556,6 +556,14 @@ impl Encoder {
         })
     }
 
+    /// Each encoded column with its number of features, in feature order.
+    pub fn column_widths(&self) -> Vec<(String, usize)> {
+        self.features
+            .iter()
+            .map(|f| (f.column().to_string(), f.width()))
+            .collect()
+    }
+
     /// Number of features per row.
     pub fn width(&self) -> usize {
         self.features.iter().map(FeatureEncoding::width).sum()

@@ -6,7 +6,8 @@
 //! cross-entropy, reporting each epoch to an [`Observer`] (deadlines, cancellation, progress);
 //! the result is an [`Artifact`] (one safetensors file: weights plus a JSON manifest with the
 //! encoder) that predicts from JSON rows. [`Metrics`] scores predictions, [`history_svg`] draws the
-//! learning curves and [`successive_halving`] tunes learning rate and batch size under a budget.
+//! learning curves, [`permutation_importance`] measures what each column contributes, and
+//! [`successive_halving`] tunes learning rate and batch size under a budget.
 //!
 //! Nothing here does I/O or knows about stores or Lambda; every run is deterministic for a seed
 //! (weights are initialized from a seeded ChaCha8 stream, not candle's unseedable CPU RNG).
@@ -14,6 +15,7 @@
 pub mod artifact;
 pub mod chart;
 pub mod data;
+pub mod importance;
 pub mod metrics;
 pub mod model;
 pub mod trainer;
@@ -25,6 +27,7 @@ pub use data::{
     screen, split, split_owned, split_rows, DroppedColumn, Encoder, FeatureEncoding, Matrix,
     Selection,
 };
+pub use importance::{permutation_importance, ColumnImportance, ImportanceReport};
 pub use metrics::{ClassMetrics, Metrics};
 pub use model::{Activation, Architecture, OptimizerKind};
 pub use trainer::{train, Control, EpochStats, Observer, StopReason, TrainParams, Trained};

@@ -7,8 +7,8 @@ use serde_json::json;
 
 use shared::clock;
 use shared::records::{
-    secondary, ArchitectureName, ArtifactInfo, DatasetRecord, DroppedColumn, JobRecord, JobStatus,
-    ModelRecord, ModelStatus,
+    secondary, ArchitectureName, ArtifactInfo, ColumnImportance, DatasetRecord, DroppedColumn,
+    JobRecord, JobStatus, ModelRecord, ModelStatus,
 };
 use shared::state::AppState;
 use shared::store::StoreError;
@@ -29,8 +29,19 @@ impl Failure {
 }
 
 /// How the training part ended.
+/// Permutation importance: repeats per column (scikit-learn's default) and the validation
+/// rows it is measured on at most.
+const IMPORTANCE_REPEATS: usize = 5;
+const IMPORTANCE_ROWS: usize = 5_000;
+
 enum Ending {
-    Trained(Box<Trained>, Option<serde_json::Value>),
+    /// The model, the enhancement report, and the permutation importance when it could be
+    /// measured.
+    Trained(
+        Box<Trained>,
+        Option<serde_json::Value>,
+        Option<training::ImportanceReport>,
+    ),
     Failed(Failure),
     /// The job left `in_progress` under us (stopped before training began, or declared lost).
     Interrupted(Interrupt),
@@ -217,7 +228,20 @@ async fn train_claimed(
         // the store is not a stop request and must not be reported as one.
         match observer.interrupted.take() {
             Some(i @ (Interrupt::Lost(_) | Interrupt::Store(_))) => Ok(Ending::Interrupted(i)),
-            _ => Ok(Ending::Trained(Box::new(trained), report)),
+            _ => {
+                // Bounded: columns × IMPORTANCE_REPEATS forward passes over at most
+                // IMPORTANCE_ROWS validation rows. A failure here loses the report, not the model.
+                let importance = training::permutation_importance(
+                    &trained.artifact,
+                    &val_m,
+                    IMPORTANCE_REPEATS,
+                    seed,
+                    IMPORTANCE_ROWS,
+                )
+                .map_err(|e| tracing::warn!(error = %e, "permutation importance not measured"))
+                .ok();
+                Ok(Ending::Trained(Box::new(trained), report, importance))
+            }
         }
     });
     match work.await {
@@ -306,7 +330,7 @@ async fn finish(
         Ending::Failed(failure) => {
             end(state, tracker, JobStatus::Failed, Some(failure), None, None).await
         }
-        Ending::Trained(trained, report) => {
+        Ending::Trained(trained, report, importance) => {
             tracker.update(|j| j.enhancements = report);
             if trained.stopped == Some(StopReason::Deadline) {
                 let failure = Failure::new(
@@ -330,7 +354,9 @@ async fn finish(
             let _ = tracker
                 .step(secondary::SAVING, Some("saving the weights".into()))
                 .await;
-            let artifact = match save_artifact(state, &job.model_id, &trained).await {
+            let artifact = match save_artifact(state, &job.model_id, &trained, importance.as_ref())
+                .await
+            {
                 Ok(a) => a,
                 Err(f) => return end(state, tracker, JobStatus::Failed, Some(f), None, None).await,
             };
@@ -338,6 +364,7 @@ async fn finish(
                 "validation": trained.validation,
                 "training": trained.training,
                 "dropped_columns": trained.artifact.encoder.dropped,
+                "permutation_importance": importance,
                 "epochs_run": trained.history.len(),
                 "reached_target_accuracy": trained.reached_target,
                 "stopped": trained.stopped,
@@ -360,6 +387,7 @@ async fn save_artifact(
     state: &AppState,
     model_id: &str,
     trained: &Trained,
+    importance: Option<&training::ImportanceReport>,
 ) -> Result<ArtifactInfo, Failure> {
     let bytes = trained
         .artifact
@@ -397,6 +425,18 @@ async fn save_artifact(
                 detail: d.detail.clone(),
             })
             .collect(),
+        importance: importance
+            .map(|r| {
+                r.columns
+                    .iter()
+                    .map(|c| ColumnImportance {
+                        column: c.column.clone(),
+                        mean: c.mean,
+                        std: c.std,
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
         saved_at: clock::now(),
     })
 }
