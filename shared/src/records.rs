@@ -141,27 +141,6 @@ pub struct ArtifactInfo {
     pub saved_at: DateTime<Utc>,
 }
 
-/// A dataset column left out of a model's features, and why.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-pub struct DroppedColumn {
-    pub column: String,
-    /// `constant`, `identifier` or `target_leak` (the training screen), `not_selected` or
-    /// `excluded` (the request's `features` or `exclude`).
-    pub reason: String,
-    /// What was found, in words.
-    pub detail: String,
-}
-
-/// How much the validation accuracy drops when a column is shuffled.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-pub struct ColumnImportance {
-    pub column: String,
-    /// Mean accuracy drop over the repeats.
-    pub mean: f64,
-    /// Population standard deviation of the drops.
-    pub std: f64,
-}
-
 /// Training progress.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Progress {
@@ -360,7 +339,7 @@ pub enum DatasetOrigin {
 
 /// A stored dataset's column, as it was read (defined by the synthetic-data engine, which
 /// types the columns).
-pub use synth::DatasetColumn;
+pub use synth::{ColumnImportance, DatasetColumn, DroppedColumn};
 
 /// A stored tabular dataset. The body lives in the blob store (CSV and JSONL side by side)
 /// with its full schema as JSON; the record stays small (DynamoDB items stop at 400 KB).

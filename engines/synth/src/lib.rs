@@ -43,6 +43,30 @@ pub struct DatasetColumn {
     pub reason: Option<String>,
 }
 
+/// A dataset column left out of a model's features, and why (the training engine's screen
+/// or the request's choice).
+#[derive(
+    Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
+pub struct DroppedColumn {
+    pub column: String,
+    /// `constant`, `identifier` or `target_leak` (the training screen), `not_selected` or
+    /// `excluded` (the request's `features` or `exclude`).
+    pub reason: String,
+    /// What was found, in words.
+    pub detail: String,
+}
+
+/// How much a model's validation accuracy drops when a column's values are shuffled.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+pub struct ColumnImportance {
+    pub column: String,
+    /// Mean accuracy drop over the repeats (negative: shuffling it helped, i.e. noise).
+    pub mean: f64,
+    /// Population standard deviation of the drops.
+    pub std: f64,
+}
+
 /// Everything that can go wrong in the engine. `Invalid` names the offending field with a path
 /// (`schema.columns[2].distribution.std`, `sample_rows[3].amount`, `balance`) so the HTTP layer can
 /// return it as a validation error as is.

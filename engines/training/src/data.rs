@@ -26,6 +26,7 @@ use super::TrainingError;
 use synth::schema::parse_instant;
 use synth::table::value_key;
 use synth::DatasetColumn;
+pub use synth::DroppedColumn;
 use synth::Table;
 
 /// Labeled rows as numbers, row-major: row `i` is `x[i * width .. (i + 1) * width]`.
@@ -251,17 +252,6 @@ fn number(kind: &str, value: &Value) -> Option<f64> {
         Value::String(s) => s.trim().parse::<f64>().ok().filter(|x| x.is_finite()),
         _ => None,
     }
-}
-
-/// A column left out of the features, and why.
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
-pub struct DroppedColumn {
-    pub column: String,
-    /// `constant`, `identifier` or `target_leak` (the screen), `not_selected` or `excluded`
-    /// (the request).
-    pub reason: String,
-    /// What was found, in words.
-    pub detail: String,
 }
 
 /// Below this many train rows, a column distinct in every row or matching the target is

@@ -13,21 +13,12 @@ use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
+pub use synth::ColumnImportance;
 
 use super::artifact::Artifact;
 use super::data::Matrix;
 use super::trainer::evaluate;
 use super::TrainingError;
-
-/// One column's importance.
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
-pub struct ColumnImportance {
-    pub column: String,
-    /// Mean accuracy drop over the repeats (negative: shuffling it helped, i.e. noise).
-    pub mean: f64,
-    /// Population standard deviation of the drops.
-    pub std: f64,
-}
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 pub struct ImportanceReport {

@@ -7,8 +7,8 @@ use serde_json::json;
 
 use shared::clock;
 use shared::records::{
-    secondary, ArchitectureName, ArtifactInfo, ColumnImportance, DatasetRecord, DroppedColumn,
-    JobRecord, JobStatus, ModelRecord, ModelStatus,
+    secondary, ArchitectureName, ArtifactInfo, DatasetRecord, JobRecord, JobStatus, ModelRecord,
+    ModelStatus,
 };
 use shared::state::AppState;
 use shared::store::StoreError;
@@ -414,29 +414,8 @@ async fn save_artifact(
         parameters: trained.artifact.parameter_count() as u64,
         features: trained.artifact.encoder.feature_names(),
         classes: trained.artifact.classes.clone(),
-        dropped_columns: trained
-            .artifact
-            .encoder
-            .dropped
-            .iter()
-            .map(|d| DroppedColumn {
-                column: d.column.clone(),
-                reason: d.reason.clone(),
-                detail: d.detail.clone(),
-            })
-            .collect(),
-        importance: importance
-            .map(|r| {
-                r.columns
-                    .iter()
-                    .map(|c| ColumnImportance {
-                        column: c.column.clone(),
-                        mean: c.mean,
-                        std: c.std,
-                    })
-                    .collect()
-            })
-            .unwrap_or_default(),
+        dropped_columns: trained.artifact.encoder.dropped.clone(),
+        importance: importance.map(|r| r.columns.clone()).unwrap_or_default(),
         saved_at: clock::now(),
     })
 }
