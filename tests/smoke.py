@@ -115,8 +115,19 @@ check("the job trains to completion through the emulator", st.get("status") == "
 check("its history has every epoch", len(st.get("history", [])) == 8, st.get("history"))
 check("the model record has its validation accuracy",
       isinstance(st.get("accuracy"), float) and 0 < st["accuracy"] <= 1, st.get("accuracy"))
+val = st.get("final_metrics", {}).get("validation", {})
+check("final metrics carry ROC AUC, log loss and the Brier score (binary target)",
+      isinstance(val.get("roc_auc"), float) and 0 <= val["roc_auc"] <= 1
+      and isinstance(val.get("brier"), float) and isinstance(val.get("log_loss"), float), val)
+importance = st.get("final_metrics", {}).get("permutation_importance") or {}
+check("the status has the permutation importance of the kept columns",
+      importance.get("method") == "permutation" and len(importance.get("columns", [])) >= 1, importance)
+check("the left-out columns are listed (possibly none)",
+      isinstance(st.get("final_metrics", {}).get("dropped_columns"), list), st.get("final_metrics"))
 status, m, _ = call("GET", f"/v1/models/{model_id}")
 check("GET /v1/models/{id}", status == 200 and m["id"] == model_id and m["status"] == "completed", m)
+check("the model record has the importance too",
+      len(m.get("artifact", {}).get("importance", [])) == len(importance.get("columns", [])), m.get("artifact"))
 status, lst, _ = call("GET", "/v1/models")
 check("GET /v1/models lists it", status == 200 and lst["models"][0]["id"] == model_id and lst["total_models"] == 1, lst)
 row = {k: v for k, v in preview[0].items() if k != "is_fraudulent"}

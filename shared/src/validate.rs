@@ -5,17 +5,8 @@ use serde_json::{Map, Value};
 
 use crate::error::ApiError;
 
-pub fn type_name(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "boolean",
-        Value::Number(n) if n.is_i64() || n.is_u64() => "integer",
-        Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::Array(_) => "array",
-        Value::Object(_) => "object",
-    }
-}
+/// A JSON value's type as errors name it: one definition, the analyzer's.
+pub use analysis::json_type as type_name;
 
 /// A JSON object being read, with the dotted path of where it sits in the request.
 pub struct Fields<'a> {

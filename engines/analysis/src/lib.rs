@@ -42,8 +42,8 @@ pub use performance::{
     ReferenceComparison, ReferenceResult,
 };
 
-/// A JSON value's type as a request's error names it.
-pub(crate) fn json_type(v: &Value) -> &'static str {
+/// A JSON value's type as a request's error names it (`shared::validate` uses it too).
+pub fn json_type(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
         Value::Bool(_) => "boolean",
