@@ -9,6 +9,7 @@ use crate::clock::serde_millis;
 
 /// What is trained and how, as the analysis engine specifies it.
 pub use analysis::spec::{ArchitectureName, OptimizerKind};
+pub use synth::GainImportance;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
@@ -104,9 +105,13 @@ pub struct TrainingConfig {
     /// train the same model.
     #[serde(default)]
     pub seed: u64,
-    /// L2 penalty (AdamW's decoupled weight decay; added to the gradient for SGD).
+    /// L2 penalty (AdamW's decoupled weight decay; added to the gradient for SGD; ridge's λ
+    /// for a `linear` regression).
     #[serde(default)]
     pub weight_decay: f64,
+    /// `auto`: seconds the search may take (default 60).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_budget_seconds: Option<u64>,
 }
 
 pub const DEFAULT_OPTIMIZER: OptimizerKind = OptimizerKind::Adam;
@@ -136,6 +141,18 @@ pub struct ArtifactInfo {
     /// `final_metrics.permutation_importance` has the method's details).
     #[serde(default)]
     pub importance: Vec<ColumnImportance>,
+    /// `linear`, `logistic_regression`, `mlp`, `gbm` or `baseline` (what `auto` chose).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub family: Option<String>,
+    /// `classification` or `regression`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub task: Option<Task>,
+    /// Gradient-boosted trees: how many.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trees: Option<u64>,
+    /// Gradient-boosted trees: each feature's share of the total split gain.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub gain_importance: Vec<GainImportance>,
     #[serde(with = "serde_millis")]
     #[schemars(with = "String")]
     pub saved_at: DateTime<Utc>,
@@ -150,19 +167,54 @@ pub struct Progress {
     pub percent: f64,
 }
 
-/// One epoch of the training history.
+/// One epoch of the training history (for gradient-boosted trees, a stage of `trees` trees).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct EpochRecord {
     pub epoch: u32,
     pub loss: f64,
     pub val_loss: f64,
-    pub accuracy: f64,
-    pub val_accuracy: f64,
+    /// Classification only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accuracy: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub val_accuracy: Option<f64>,
+    /// Regression only: validation RMSE, MAE and R².
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub val_rmse: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub val_mae: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub val_r2: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trees: Option<u32>,
     pub seconds: f64,
 }
 
-/// What kind of model a request asks for: classification of tabular rows, by any of the
-/// names the API accepts.
+/// What a model predicts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Task {
+    Classification,
+    Regression,
+}
+
+/// `model_config.gbm`: gradient-boosted trees' settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GbmOptions {
+    /// Perpetual's fitting budget (default 0.5): its step size is 10^(−budget), and a higher
+    /// budget grows more trees.
+    #[schemars(extend("exclusiveMinimum" = 0, "maximum" = 5))]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub budget: Option<f32>,
+    /// At most this many boosting rounds (default: as many as perpetual grows).
+    #[schemars(range(min = 1, max = 100000))]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_trees: Option<u32>,
+}
+
+/// What kind of model a request asks for, by any of the names the API accepts: a
+/// classification, a regression, or `tabular` (the target's type decides).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ModelType {
@@ -170,14 +222,20 @@ pub enum ModelType {
     BinaryClassification,
     MulticlassClassification,
     TabularClassification,
+    Regression,
+    TabularRegression,
+    Tabular,
 }
 
 impl ModelType {
-    pub const ALL: [ModelType; 4] = [
+    pub const ALL: [ModelType; 7] = [
         ModelType::Classification,
         ModelType::BinaryClassification,
         ModelType::MulticlassClassification,
         ModelType::TabularClassification,
+        ModelType::Regression,
+        ModelType::TabularRegression,
+        ModelType::Tabular,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -186,6 +244,18 @@ impl ModelType {
             ModelType::BinaryClassification => "binary_classification",
             ModelType::MulticlassClassification => "multiclass_classification",
             ModelType::TabularClassification => "tabular_classification",
+            ModelType::Regression => "regression",
+            ModelType::TabularRegression => "tabular_regression",
+            ModelType::Tabular => "tabular",
+        }
+    }
+
+    /// The task this type names; `None` for `tabular` (the target decides).
+    pub fn task(self) -> Option<Task> {
+        match self {
+            ModelType::Regression | ModelType::TabularRegression => Some(Task::Regression),
+            ModelType::Tabular => None,
+            _ => Some(Task::Classification),
         }
     }
 
@@ -211,6 +281,13 @@ pub struct ModelRecord {
     /// Hidden layer sizes of an MLP.
     #[serde(default)]
     pub hidden_layers: Option<Vec<usize>>,
+    /// Classification or regression, as decided when the job was submitted (absent on records
+    /// from before regression: classification).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub task: Option<Task>,
+    /// `model_config.gbm` for gradient-boosted trees.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gbm: Option<GbmOptions>,
     /// `model_config.features`: train on exactly these columns.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub feature_columns: Option<Vec<String>>,

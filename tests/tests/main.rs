@@ -17,5 +17,6 @@ mod route_table;
 mod store_contract;
 mod synthetic_data_routes;
 mod system_routes;
+mod tabular_models;
 mod template;
 mod training;

@@ -230,7 +230,10 @@ async fn the_spec_image_request_is_refused_listing_what_is_supported() {
     let details = assert_envelope(&r, 400, "VALIDATION_ERROR");
     assert_eq!(details["field"], "model_config.architecture");
     let message = r.body["error"]["message"].as_str().unwrap();
-    assert!(message.contains("logistic_regression, mlp"), "{message}");
+    assert!(
+        message.contains("logistic_regression, linear, mlp, gbm, auto"),
+        "{message}"
+    );
 }
 
 #[tokio::test]

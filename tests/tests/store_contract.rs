@@ -23,6 +23,7 @@ fn records() -> (ModelRecord, JobRecord) {
         validation_split: 0.25,
         seed: 42,
         weight_decay: 1e-4,
+        time_budget_seconds: Some(30),
     };
     let (model_id, job_id) = (ids::new_model_id(), ids::new_job_id());
     let model = ModelRecord {
@@ -37,6 +38,11 @@ fn records() -> (ModelRecord, JobRecord) {
         training_job_id: job_id.clone(),
         training_config: config.clone(),
         hidden_layers: Some(vec![16, 8]),
+        task: Some(shared::records::Task::Classification),
+        gbm: Some(shared::records::GbmOptions {
+            budget: Some(1.5),
+            max_trees: Some(50),
+        }),
         feature_columns: Some(vec!["x".into(), "colour".into()]),
         excluded_columns: vec![],
         artifact: Some(shared::records::ArtifactInfo {
@@ -55,6 +61,13 @@ fn records() -> (ModelRecord, JobRecord) {
                 mean: 0.25,
                 std: 0.01,
             }],
+            family: Some("gbm".into()),
+            task: Some(shared::records::Task::Classification),
+            trees: Some(40),
+            gain_importance: vec![shared::records::GainImportance {
+                column: "x".into(),
+                share: 1.0,
+            }],
             saved_at: now,
         }),
         created_at: now,
@@ -69,8 +82,12 @@ fn records() -> (ModelRecord, JobRecord) {
         epoch: 1,
         loss: 1.0,
         val_loss: 0.5,
-        accuracy: 0.0,
-        val_accuracy: 1.0,
+        accuracy: Some(0.0),
+        val_accuracy: Some(1.0),
+        val_rmse: None,
+        val_mae: None,
+        val_r2: None,
+        trees: Some(10),
         seconds: 2.0,
     });
     job.progress = Some(shared::records::Progress {

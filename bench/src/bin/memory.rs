@@ -71,7 +71,8 @@ fn main() {
             let csv = csv_text(rows, features);
             let t = Table::from_csv(&csv).unwrap();
             drop(csv);
-            let (train_t, val_t) = training::split_owned(t, "label", 0.2, 7).unwrap();
+            let (train_t, val_t) =
+                training::split_owned(t, "label", training::Task::Classification, 0.2, 7).unwrap();
             let columns: Vec<DatasetColumn> = train_t
                 .columns
                 .iter()
@@ -115,14 +116,14 @@ fn main() {
                 val.rows as u64,
             );
             let trained = training::train(&train, &val, &encoder, &params, &mut ()).unwrap();
-            let bytes = trained.artifact.to_bytes().unwrap();
+            let bytes = trained.model.to_bytes().unwrap();
             std::fs::write(&args[7], &bytes).unwrap();
             println!(
                 "{}",
                 json!({
                     "what": "train", "hidden": hidden, "rows": rows, "features": features,
                     "batch_size": batch, "optimizer": args[6],
-                    "parameters": trained.artifact.parameter_count(),
+                    "parameters": trained.model.parameter_count(),
                     "artifact_bytes": bytes.len(), "peak_rss_bytes": peak_rss_bytes(),
                     "estimated_bytes": estimate.total_bytes,
                 })

@@ -113,7 +113,7 @@ fn main() {
                         "engine": "candle (this project)", "dataset": name, "model": model,
                         "batch_size": batch, "epochs": epochs,
                         "train_rows": train.rows, "features": train.width,
-                        "val_accuracy": trained.validation.accuracy,
+                        "val_accuracy": trained.validation.accuracy(),
                         "seconds_per_epoch": per_epoch, "total_seconds": total,
                     })
                 );

@@ -20,15 +20,53 @@ pub const MAX_HIDDEN_UNITS: usize = 4096;
 #[serde(rename_all = "snake_case")]
 pub enum ArchitectureName {
     LogisticRegression,
+    /// Least squares / ridge for regression; logistic regression for classification.
+    Linear,
     Mlp,
+    /// Gradient-boosted trees.
+    Gbm,
+    /// AutoML over the baseline, linear, mlp and gbm families.
+    Auto,
 }
 
 impl ArchitectureName {
+    pub const ALL: [ArchitectureName; 5] = [
+        ArchitectureName::LogisticRegression,
+        ArchitectureName::Linear,
+        ArchitectureName::Mlp,
+        ArchitectureName::Gbm,
+        ArchitectureName::Auto,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             ArchitectureName::LogisticRegression => "logistic_regression",
+            ArchitectureName::Linear => "linear",
             ArchitectureName::Mlp => "mlp",
+            ArchitectureName::Gbm => "gbm",
+            ArchitectureName::Auto => "auto",
         }
+    }
+
+    /// A name as a request may spell it (case, `-` and spaces aside), with its aliases:
+    /// logistic, logreg; linear_regression, ridge; feedforward, neural_network, dense;
+    /// gradient_boosting, gbdt, boosted_trees; automl.
+    pub fn parse(name: &str) -> Option<ArchitectureName> {
+        Some(match normalize(name).as_str() {
+            "logistic_regression" | "logistic" | "logreg" => ArchitectureName::LogisticRegression,
+            "linear" | "linear_regression" | "ridge" => ArchitectureName::Linear,
+            "mlp" | "feedforward" | "feed_forward" | "neural_network" | "dense" => {
+                ArchitectureName::Mlp
+            }
+            "gbm" | "gradient_boosting" | "gbdt" | "boosted_trees" => ArchitectureName::Gbm,
+            "auto" | "automl" => ArchitectureName::Auto,
+            _ => return None,
+        })
+    }
+
+    /// Whether this is one network of [`Architecture`] (not trees, not a search).
+    pub fn is_network(self) -> bool {
+        !matches!(self, ArchitectureName::Gbm | ArchitectureName::Auto)
     }
 }
 
@@ -138,6 +176,12 @@ impl Architecture {
         name: ArchitectureName,
         hidden: Option<Vec<usize>>,
     ) -> Result<Architecture, AnalysisError> {
+        if !name.is_network() {
+            return Err(AnalysisError::invalid(
+                "architecture",
+                format!("{} is not a single network", name.as_str()),
+            ));
+        }
         Architecture::parse(name.as_str(), hidden)
     }
 

@@ -57,14 +57,22 @@ pub struct DroppedColumn {
     pub detail: String,
 }
 
-/// How much a model's validation accuracy drops when a column's values are shuffled.
+/// How much a model's validation metric (accuracy, or R² for regression) drops when a
+/// column's values are shuffled.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct ColumnImportance {
     pub column: String,
-    /// Mean accuracy drop over the repeats (negative: shuffling it helped, i.e. noise).
+    /// Mean metric drop over the repeats (negative: shuffling it helped, i.e. noise).
     pub mean: f64,
     /// Population standard deviation of the drops.
     pub std: f64,
+}
+
+/// A gradient-boosted model's total split gain on a feature, as a share of all its gain.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+pub struct GainImportance {
+    pub column: String,
+    pub share: f64,
 }
 
 /// Everything that can go wrong in the engine. `Invalid` names the offending field with a path

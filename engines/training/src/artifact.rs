@@ -11,9 +11,10 @@ use safetensors::tensor::{Dtype, SafeTensors, TensorView};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::data::{Encoder, Matrix};
-use super::metrics::Metrics;
-use super::model::{argmax, log_softmax_rows, Architecture, Network};
+use super::data::{Encoder, Matrix, Task};
+use super::fitted::{Outputs, Prediction};
+use super::metrics::Scored;
+use super::model::{log_softmax_rows, Architecture, Network};
 use super::trainer::evaluate;
 use super::TrainingError;
 
@@ -33,22 +34,13 @@ pub struct LayerWeights {
     pub bias: Vec<f32>,
 }
 
-/// A trained classifier.
+/// A trained network: a classifier, or a regressor of the standardized target.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Artifact {
     pub architecture: Architecture,
     pub encoder: Encoder,
     pub classes: Vec<String>,
     pub layers: Vec<LayerWeights>,
-}
-
-/// One row's prediction.
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
-pub struct Prediction {
-    /// The most probable class (the first of equals in class order).
-    pub label: String,
-    /// Class → softmax probability (classes sort as the encoder orders them).
-    pub probabilities: std::collections::BTreeMap<String, f64>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -162,7 +154,7 @@ impl Artifact {
         let tensors = SafeTensors::deserialize(bytes).map_err(|e| bad(e.to_string()))?;
         let sizes = manifest
             .architecture
-            .layer_sizes(manifest.encoder.width(), manifest.classes.len());
+            .layer_sizes(manifest.encoder.width(), manifest.encoder.outputs());
         let mut layers = Vec::new();
         for (i, w) in sizes.windows(2).enumerate() {
             let (inputs, outputs) = (w[0], w[1]);
@@ -215,8 +207,8 @@ impl Artifact {
         )
     }
 
-    /// Class probabilities and labels for JSON rows (see [`Encoder::encode_rows`] for what a
-    /// row may hold).
+    /// Class probabilities and labels, or values, for JSON rows (see
+    /// [`Encoder::encode_rows`] for what a row may hold).
     pub fn predict(&self, rows: &[Value]) -> Result<Vec<Prediction>, TrainingError> {
         if rows.is_empty() {
             return Ok(Vec::new());
@@ -224,13 +216,28 @@ impl Artifact {
         let xs = self.encoder.encode_rows(rows)?;
         let width = self.encoder.width();
         let x = Tensor::from_vec(xs.clone(), (rows.len(), width), &Device::Cpu)?;
-        let log_p = log_softmax_rows(&self.network()?.forward(&x, None)?)?;
-        // Finite inputs can still overflow inside the network: name the row and its most
-        // extreme feature rather than answer NaN probabilities.
-        for (r, row) in log_p.iter().enumerate() {
-            if row.iter().all(|lp| lp.is_finite()) {
-                continue;
+        let out = self.network()?.forward(&x, None)?;
+        let outputs = match self.encoder.task {
+            Task::Classification => {
+                let log_p = log_softmax_rows(&out)?;
+                Outputs::Classes {
+                    probabilities: log_p.iter().flatten().map(|lp| lp.exp()).collect(),
+                    loss: 0.0,
+                }
             }
+            Task::Regression => Outputs::Values(self.values(&out)?),
+        };
+        // Finite inputs can still overflow inside the network: name the row and its most
+        // extreme feature rather than answer NaN.
+        let per_row = self.encoder.outputs();
+        let answers: &[f64] = match &outputs {
+            Outputs::Classes { probabilities, .. } => probabilities,
+            Outputs::Values(v) => v,
+        };
+        if let Some(r) = answers
+            .chunks(per_row)
+            .position(|row| row.iter().any(|v| !v.is_finite()))
+        {
             let features = &xs[r * width..(r + 1) * width];
             let (worst, z) = features
                 .iter()
@@ -245,23 +252,34 @@ impl Artifact {
                 ),
             ));
         }
-        Ok(log_p
-            .iter()
-            .map(|row| Prediction {
-                label: self.classes[argmax(row) as usize].clone(),
-                probabilities: self
-                    .classes
-                    .iter()
-                    .zip(row)
-                    .map(|(c, lp)| (c.clone(), lp.exp()))
-                    .collect(),
-            })
+        Ok(outputs.predictions(&self.encoder))
+    }
+
+    /// A regression network's outputs (rows × 1, standardized) in the target's units.
+    pub(crate) fn values(&self, out: &Tensor) -> Result<Vec<f64>, TrainingError> {
+        let scale = self
+            .encoder
+            .target_scale
+            .unwrap_or(super::data::TargetScale {
+                mean: 0.0,
+                std: 1.0,
+            });
+        Ok(out
+            .flatten_all()?
+            .to_vec1::<f32>()?
+            .into_iter()
+            .map(|z| f64::from(z) * scale.std + scale.mean)
             .collect())
     }
 
+    /// Answers on an encoded matrix.
+    pub fn outputs(&self, m: &Matrix) -> Result<Outputs, TrainingError> {
+        Ok(evaluate(&self.network()?, m, &self.encoder)?.outputs)
+    }
+
     /// Scores the model on an encoded, labeled matrix.
-    pub fn evaluate(&self, m: &Matrix) -> Result<Metrics, TrainingError> {
-        Ok(evaluate(&self.network()?, m)?.metrics(&self.classes, m))
+    pub fn evaluate(&self, m: &Matrix) -> Result<Scored, TrainingError> {
+        Ok(self.outputs(m)?.score(&self.encoder, m))
     }
 }
 
@@ -296,9 +314,9 @@ mod tests {
             seed: 3,
         };
         let t = train(&train_m, &val_m, &enc, &params, &mut ()).unwrap();
-        let bytes = t.artifact.to_bytes().unwrap();
+        let bytes = t.artifact().unwrap().to_bytes().unwrap();
         let back = Artifact::from_bytes(&bytes).unwrap();
-        assert_eq!(back, t.artifact);
+        assert_eq!(&back, t.artifact().unwrap());
         assert_eq!(
             back.parameter_count(),
             params.architecture.parameter_count(enc.width(), 2)
@@ -306,16 +324,24 @@ mod tests {
         assert_eq!(back.evaluate(&val_m).unwrap(), t.validation);
         // From JSON rows, as a client sends them: the same accuracy as in training.
         let rows = json_rows(&val_t);
-        let before = t.artifact.predict(&rows).unwrap();
+        let before = t.artifact().unwrap().predict(&rows).unwrap();
         let after = back.predict(&rows).unwrap();
         assert_eq!(before, after);
         let correct = after
             .iter()
             .zip(&val_t.rows)
-            .filter(|(p, r)| serde_json::json!(p.label) == r[3])
+            .filter(|(p, r)| serde_json::json!(p.label().unwrap()) == r[3])
             .count();
-        assert_eq!(correct as f64 / rows.len() as f64, t.validation.accuracy);
-        let p = &after[0].probabilities;
+        assert_eq!(
+            correct as f64 / rows.len() as f64,
+            t.validation.accuracy().unwrap()
+        );
+        let Prediction::Class {
+            probabilities: p, ..
+        } = &after[0]
+        else {
+            panic!("a class")
+        };
         let total: f64 = p.values().sum();
         assert!((total - 1.0).abs() < 1e-6);
         assert_eq!(p.keys().collect::<Vec<_>>(), ["no", "yes"]);
@@ -335,7 +361,7 @@ mod tests {
             seed: 1,
         };
         let t = train(&train_m, &val_m, &enc, &params, &mut ()).unwrap();
-        let bytes = t.artifact.to_bytes().unwrap();
+        let bytes = t.artifact().unwrap().to_bytes().unwrap();
         assert!(Artifact::from_bytes(&bytes[..bytes.len() - 4]).is_err());
         assert!(Artifact::from_bytes(b"not a model").is_err());
         // A plain safetensors file without our manifest.
@@ -348,7 +374,8 @@ mod tests {
         ));
         // Prediction errors name the row and key.
         let err = t
-            .artifact
+            .artifact()
+            .unwrap()
             .predict(&[serde_json::json!({"x1": "high"})])
             .unwrap_err();
         assert!(matches!(err, TrainingError::Invalid { ref field, .. } if field == "rows[0].x1"));

@@ -53,22 +53,35 @@ pub fn history_svg(title: &str, history: &[EpochStats]) -> String {
         "loss",
         nice(max_loss),
         history,
-        [
+        &[
             ("loss", |s: &EpochStats| s.loss),
             ("val_loss", |s| s.val_loss),
         ],
     );
-    panel(
-        &mut svg,
-        PANEL,
-        "accuracy",
-        1.0,
-        history,
-        [
-            ("accuracy", |s: &EpochStats| s.accuracy),
-            ("val_accuracy", |s| s.val_accuracy),
-        ],
-    );
+    // Regression draws the validation R² (below 0 drawn at 0) where classification draws
+    // accuracy.
+    if history.iter().any(|s| s.val_r2.is_some()) {
+        panel(
+            &mut svg,
+            PANEL,
+            "R²",
+            1.0,
+            history,
+            &[("val_r2", |s: &EpochStats| s.val_r2.unwrap_or(f64::NAN))],
+        );
+    } else {
+        panel(
+            &mut svg,
+            PANEL,
+            "accuracy",
+            1.0,
+            history,
+            &[
+                ("accuracy", |s: &EpochStats| s.accuracy.unwrap_or(f64::NAN)),
+                ("val_accuracy", |s| s.val_accuracy.unwrap_or(f64::NAN)),
+            ],
+        );
+    }
     svg.push_str("</svg>");
     svg
 }
@@ -81,7 +94,7 @@ fn panel(
     label: &str,
     y_max: f64,
     history: &[EpochStats],
-    series: [Series; 2],
+    series: &[Series],
 ) {
     let left = x0 + MARGIN_LEFT;
     let right = x0 + PANEL - MARGIN_RIGHT;
@@ -133,7 +146,11 @@ fn panel(
         bottom + 32.0
     );
     for (k, (name, value)) in series.iter().enumerate() {
-        let color = if k == 0 { TRAIN_COLOR } else { VAL_COLOR };
+        let color = if name.starts_with("val") {
+            VAL_COLOR
+        } else {
+            TRAIN_COLOR
+        };
         let points: Vec<String> = history
             .iter()
             .filter(|s| value(s).is_finite())
@@ -229,9 +246,10 @@ mod tests {
             epoch,
             loss,
             val_loss: loss * 1.1,
-            accuracy: acc,
-            val_accuracy: acc - 0.05,
+            accuracy: Some(acc),
+            val_accuracy: Some(acc - 0.05),
             seconds: 0.1,
+            ..EpochStats::default()
         }
     }
 

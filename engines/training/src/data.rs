@@ -9,7 +9,14 @@
 //!   so it encodes as 0.
 //! * categorical, boolean: one-hot over the categories seen in train, in sorted order; a category
 //!   never seen in train (and a null) encodes as all zeros, the same as "none of the known ones".
-//! * the target: its classes are the sorted distinct non-null train values; label = index.
+//! * the target, classification: its classes are the sorted distinct non-null train values;
+//!   label = index. Regression: the number itself ([`Matrix::values`]); a network learns it
+//!   standardized by the train mean and standard deviation ([`TargetScale`]).
+//!
+//! Gradient-boosted trees take the columns nearly raw ([`Style::Trees`]): numbers as they are
+//! (datetimes as unix seconds), a null or unparseable cell as NaN (the trees learn where
+//! missing values go), categories and booleans as the index of the sorted train category,
+//! NaN when null or never seen in train.
 //!
 //! Columns a user would not pick are left out before encoding, as AutoGluon's and FLAML's
 //! feature screens do, each listed in [`Encoder::dropped`] with its reason (see [`screen`]).
@@ -29,13 +36,51 @@ use synth::DatasetColumn;
 pub use synth::DroppedColumn;
 use synth::Table;
 
-/// Labeled rows as numbers, row-major: row `i` is `x[i * width .. (i + 1) * width]`.
+/// What a model predicts: a class (classification) or a number (regression).
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Task {
+    #[default]
+    Classification,
+    Regression,
+}
+
+impl Task {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Task::Classification => "classification",
+            Task::Regression => "regression",
+        }
+    }
+}
+
+/// How columns become features: standardized and one-hot for networks, nearly raw for trees
+/// (module docs).
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Style {
+    #[default]
+    Network,
+    Trees,
+}
+
+/// The train split's target mean and population standard deviation (1 when it is 0): a
+/// network regresses `(y − mean) / std`.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq)]
+pub struct TargetScale {
+    pub mean: f64,
+    pub std: f64,
+}
+
+/// Labeled rows as numbers, row-major: row `i` is `x[i * width .. (i + 1) * width]`. A
+/// classification matrix labels rows in `y` (class indices); a regression one in `values`.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Matrix {
     pub x: Vec<f32>,
     pub y: Vec<u32>,
     pub rows: usize,
     pub width: usize,
+    pub values: Vec<f64>,
 }
 
 impl Matrix {
@@ -43,18 +88,65 @@ impl Matrix {
     pub fn row(&self, i: usize) -> &[f32] {
         &self.x[i * self.width..(i + 1) * self.width]
     }
+
+    /// The rows `idx`, in that order.
+    pub fn select(&self, idx: &[usize]) -> Matrix {
+        let mut x = Vec::with_capacity(idx.len() * self.width);
+        for &i in idx {
+            x.extend_from_slice(self.row(i));
+        }
+        Matrix {
+            x,
+            y: if self.y.is_empty() {
+                Vec::new()
+            } else {
+                idx.iter().map(|&i| self.y[i]).collect()
+            },
+            values: if self.values.is_empty() {
+                Vec::new()
+            } else {
+                idx.iter().map(|&i| self.values[i]).collect()
+            },
+            rows: idx.len(),
+            width: self.width,
+        }
+    }
+
+    /// The first `rows` rows.
+    pub fn head(&self, rows: usize) -> Matrix {
+        let idx: Vec<usize> = (0..rows.min(self.rows)).collect();
+        self.select(&idx)
+    }
+}
+
+/// The rows of (train, validation) of a classification target; see [`split_rows_for`].
+pub fn split_rows(
+    table: &Table,
+    target: &str,
+    validation_fraction: f64,
+    seed: u64,
+) -> Result<(Vec<usize>, Vec<usize>), TrainingError> {
+    split_rows_for(
+        table,
+        target,
+        Task::Classification,
+        validation_fraction,
+        seed,
+    )
 }
 
 /// The rows of (train, validation), stratified by the target's class, in table order.
+/// A regression target is one stratum: all its rows shuffled together.
 ///
-/// Rows with a null target are dropped. Within each class (classes in sorted order, so the
+/// Rows with a null target (or, for regression, a non-numeric one) are dropped. Within each class (classes in sorted order, so the
 /// result depends only on the data and the seed) the rows are shuffled with ChaCha8(seed) and
 /// `n_val = round(n · validation_fraction)` of them go to validation, clamped to `[1, n − 1]`
 /// when the class has n ≥ 2 rows (so it is on both sides); a class of one row stays in train.
 /// Each side keeps the table's row order.
-pub fn split_rows(
+pub fn split_rows_for(
     table: &Table,
     target: &str,
+    task: Task,
     validation_fraction: f64,
     seed: u64,
 ) -> Result<(Vec<usize>, Vec<usize>), TrainingError> {
@@ -67,11 +159,23 @@ pub fn split_rows(
     let t = target_index(table, target)?;
     let mut by_class: BTreeMap<String, Vec<usize>> = BTreeMap::new();
     for (i, row) in table.rows.iter().enumerate() {
-        if let Some(key) = row.get(t).and_then(value_key) {
+        let cell = row.get(t).unwrap_or(&Value::Null);
+        let key = match task {
+            Task::Classification => value_key(cell),
+            Task::Regression => number("numeric", cell).map(|_| String::new()),
+        };
+        if let Some(key) = key {
             by_class.entry(key).or_default().push(i);
         }
     }
-    if by_class.len() < 2 {
+    if task == Task::Regression {
+        let n = by_class.values().map(Vec::len).sum::<usize>();
+        if n < 2 {
+            return Err(TrainingError::Data(format!(
+                "target {target:?} needs at least 2 rows with a number, found {n}"
+            )));
+        }
+    } else if by_class.len() < 2 {
         return Err(TrainingError::Data(format!(
             "target {target:?} needs at least 2 classes, found {}",
             by_class.len()
@@ -122,10 +226,11 @@ pub fn split(
 pub fn split_owned(
     table: Table,
     target: &str,
+    task: Task,
     validation_fraction: f64,
     seed: u64,
 ) -> Result<(Table, Table), TrainingError> {
-    let (train_idx, val_idx) = split_rows(&table, target, validation_fraction, seed)?;
+    let (train_idx, val_idx) = split_rows_for(&table, target, task, validation_fraction, seed)?;
     let mut side = vec![None; table.rows.len()];
     for &i in &train_idx {
         side[i] = Some(false);
@@ -174,21 +279,36 @@ pub enum FeatureEncoding {
         kind: String,
         categories: Vec<String>,
     },
+    /// Trees: the number itself, NaN when missing. `kind` is numeric, integer or datetime.
+    Raw { column: String, kind: String },
+    /// Trees: the index of the train category (sorted), NaN when null or unseen.
+    Code {
+        column: String,
+        kind: String,
+        categories: Vec<String>,
+    },
 }
 
 impl FeatureEncoding {
     fn column(&self) -> &str {
         match self {
             FeatureEncoding::Standardized { column, .. }
-            | FeatureEncoding::OneHot { column, .. } => column,
+            | FeatureEncoding::OneHot { column, .. }
+            | FeatureEncoding::Raw { column, .. }
+            | FeatureEncoding::Code { column, .. } => column,
         }
     }
 
     fn width(&self) -> usize {
         match self {
-            FeatureEncoding::Standardized { .. } => 1,
             FeatureEncoding::OneHot { categories, .. } => categories.len(),
+            _ => 1,
         }
+    }
+
+    /// Whether the feature is a category code (trees split it by sets, not thresholds).
+    pub fn is_code(&self) -> bool {
+        matches!(self, FeatureEncoding::Code { .. })
     }
 
     /// Writes this column's features for `value` into `out` (already zeroed, `width()` long).
@@ -214,9 +334,26 @@ impl FeatureEncoding {
                 }
                 out[0] = z;
             }
+            FeatureEncoding::Raw { kind, .. } => {
+                out[0] = match number(kind, value) {
+                    Some(x) if strict && !(x as f32).is_finite() => {
+                        return Err(format!("{x} is beyond f32's range"))
+                    }
+                    Some(x) => x as f32,
+                    None if value.is_null() || !strict => f32::NAN,
+                    None => return Err(format!("expected a {kind} value, got {value}")),
+                };
+            }
             FeatureEncoding::OneHot {
                 kind, categories, ..
+            }
+            | FeatureEncoding::Code {
+                kind, categories, ..
             } => {
+                let code = self.is_code();
+                if code {
+                    out[0] = f32::NAN;
+                }
                 let key = match value {
                     Value::Null => return Ok(()),
                     Value::Bool(_) | Value::Number(_) | Value::String(_) => {
@@ -233,9 +370,13 @@ impl FeatureEncoding {
                 if strict && kind == "boolean" && key != "true" && key != "false" {
                     return Err(format!("expected true or false, got {value}"));
                 }
-                // Unseen category: all zeros.
+                // Unseen category: all zeros (one-hot), missing (a code).
                 if let Ok(i) = categories.binary_search(&key) {
-                    out[i] = 1.0;
+                    if code {
+                        out[0] = i as f32;
+                    } else {
+                        out[i] = 1.0;
+                    }
                 }
             }
         }
@@ -358,6 +499,59 @@ pub fn screen(
     None
 }
 
+/// Mean and population standard deviation (0, 0 for no values).
+fn mean_std(xs: &[f64]) -> (f64, f64) {
+    if xs.is_empty() {
+        return (0.0, 0.0);
+    }
+    let n = xs.len() as f64;
+    let mean = xs.iter().sum::<f64>() / n;
+    let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n;
+    (mean, var.sqrt())
+}
+
+/// A regression target's copy: a numeric column whose values are an exact linear function
+/// of the target on the train split (Pearson |r| ≥ 1 − 1e-9 over at least
+/// [`SCREEN_MIN_ROWS`] rows where both are numbers), e.g. the target in other units.
+fn linear_copy(
+    name: &str,
+    kind: &str,
+    cells: &[&Value],
+    target: &[Option<f64>],
+) -> Option<DroppedColumn> {
+    if target.is_empty() || !matches!(kind, "numeric" | "integer") {
+        return None;
+    }
+    let pairs: Vec<(f64, f64)> = cells
+        .iter()
+        .zip(target)
+        .filter_map(|(v, y)| Some((number(kind, v)?, (*y)?)))
+        .collect();
+    if pairs.len() < SCREEN_MIN_ROWS {
+        return None;
+    }
+    let n = pairs.len() as f64;
+    let (mx, my) = (
+        pairs.iter().map(|p| p.0).sum::<f64>() / n,
+        pairs.iter().map(|p| p.1).sum::<f64>() / n,
+    );
+    let (mut sxy, mut sxx, mut syy) = (0.0, 0.0, 0.0);
+    for (x, y) in &pairs {
+        sxy += (x - mx) * (y - my);
+        sxx += (x - mx).powi(2);
+        syy += (y - my).powi(2);
+    }
+    if sxx <= 0.0 || syy <= 0.0 {
+        return None;
+    }
+    let r = sxy / (sxx * syy).sqrt();
+    (r.abs() >= 1.0 - 1e-9).then(|| DroppedColumn {
+        column: name.to_string(),
+        reason: "target_leak".into(),
+        detail: format!("a linear function of the target in the train split (Pearson r = {r:.6})"),
+    })
+}
+
 fn is_uuid(s: &str) -> bool {
     let parts: Vec<&str> = s.split('-').collect();
     parts.len() == 5
@@ -375,16 +569,30 @@ pub struct Selection {
     pub exclude: Vec<String>,
 }
 
+/// How an encoder is fitted: which columns, for which task, in which style.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct FitOptions {
+    pub selection: Selection,
+    pub task: Task,
+    pub style: Style,
+}
+
 /// Turns rows into features; fitted on the train split only (see the module docs for formulas).
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 pub struct Encoder {
     pub target: String,
     pub features: Vec<FeatureEncoding>,
+    /// Classification: the target's classes. Empty for regression.
     pub classes: Vec<String>,
     /// Columns left out (see [`screen`]); `predict` ignores them in a row. Absent from
     /// artifacts saved before the screen existed.
     #[serde(default)]
     pub dropped: Vec<DroppedColumn>,
+    #[serde(default)]
+    pub task: Task,
+    /// Regression: the train target's mean and standard deviation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_scale: Option<TargetScale>,
 }
 
 impl Encoder {
@@ -395,7 +603,7 @@ impl Encoder {
         columns: &[DatasetColumn],
         target: &str,
     ) -> Result<Encoder, TrainingError> {
-        Self::fit_selected(train, columns, target, &Selection::default())
+        Self::fit_with(train, columns, target, &FitOptions::default())
     }
 
     /// [`Encoder::fit`] on the columns `selection` chose; the others are listed in `dropped`
@@ -406,25 +614,77 @@ impl Encoder {
         target: &str,
         selection: &Selection,
     ) -> Result<Encoder, TrainingError> {
+        let options = FitOptions {
+            selection: selection.clone(),
+            ..FitOptions::default()
+        };
+        Self::fit_with(train, columns, target, &options)
+    }
+
+    /// The encoder `options` ask for (see [`FitOptions`]).
+    pub fn fit_with(
+        train: &Table,
+        columns: &[DatasetColumn],
+        target: &str,
+        options: &FitOptions,
+    ) -> Result<Encoder, TrainingError> {
+        let selection = &options.selection;
         let t = target_index(train, target)?;
-        let classes: Vec<String> = train
-            .rows
-            .iter()
-            .filter_map(|row| row.get(t).and_then(value_key))
-            .collect::<BTreeSet<_>>()
-            .into_iter()
-            .collect();
-        if classes.len() < 2 {
-            return Err(TrainingError::Data(format!(
-                "target {target:?} needs at least 2 classes in the train split, found {}",
-                classes.len()
-            )));
-        }
-        let labels: Vec<Option<String>> = train
-            .rows
-            .iter()
-            .map(|row| row.get(t).and_then(value_key))
-            .collect();
+        let (classes, target_scale, numbers) = match options.task {
+            Task::Classification => {
+                let classes: Vec<String> = train
+                    .rows
+                    .iter()
+                    .filter_map(|row| row.get(t).and_then(value_key))
+                    .collect::<BTreeSet<_>>()
+                    .into_iter()
+                    .collect();
+                if classes.len() < 2 {
+                    return Err(TrainingError::Data(format!(
+                        "target {target:?} needs at least 2 classes in the train split, found {}",
+                        classes.len()
+                    )));
+                }
+                (classes, None, Vec::new())
+            }
+            Task::Regression => {
+                let ys: Vec<Option<f64>> = train
+                    .rows
+                    .iter()
+                    .map(|row| number("numeric", row.get(t).unwrap_or(&Value::Null)))
+                    .collect();
+                let present: Vec<f64> = ys.iter().flatten().copied().collect();
+                if present.len() < 2 {
+                    return Err(TrainingError::Data(format!(
+                        "target {target:?} needs at least 2 numbers in the train split, found {}",
+                        present.len()
+                    )));
+                }
+                let (mean, std) = mean_std(&present);
+                (
+                    Vec::new(),
+                    Some(TargetScale {
+                        mean,
+                        std: if std > 0.0 && std.is_finite() {
+                            std
+                        } else {
+                            1.0
+                        },
+                    }),
+                    ys,
+                )
+            }
+        };
+        // The screen's one-to-one test is for classes; a numeric target is checked for a
+        // linear copy instead (below).
+        let labels: Vec<Option<String>> = match options.task {
+            Task::Classification => train
+                .rows
+                .iter()
+                .map(|row| row.get(t).and_then(value_key))
+                .collect(),
+            Task::Regression => vec![None; train.rows.len()],
+        };
         let mut features = Vec::new();
         let mut dropped = Vec::new();
         for (c, column) in columns.iter().enumerate() {
@@ -471,32 +731,30 @@ impl Encoder {
                         dropped.push(d);
                         continue;
                     }
+                    if let Some(d) = linear_copy(&column.name, kind, &present, &numbers) {
+                        dropped.push(d);
+                        continue;
+                    }
                 }
             }
             let cells = non_null.iter().copied();
-            let encoding = match kind {
-                "numeric" | "integer" | "datetime" => {
+            let name = column.name.clone();
+            let encoding = match (kind, options.style) {
+                ("numeric" | "integer" | "datetime", Style::Trees) => FeatureEncoding::Raw {
+                    column: name,
+                    kind: kind.to_string(),
+                },
+                ("numeric" | "integer" | "datetime", Style::Network) => {
                     let xs: Vec<f64> = cells.filter_map(|v| number(kind, v)).collect();
-                    let n = xs.len() as f64;
-                    let mean = if xs.is_empty() {
-                        0.0
-                    } else {
-                        xs.iter().sum::<f64>() / n
-                    };
-                    let var = if xs.is_empty() {
-                        0.0
-                    } else {
-                        xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n
-                    };
-                    let std = var.sqrt();
+                    let (mean, std) = mean_std(&xs);
                     FeatureEncoding::Standardized {
-                        column: column.name.clone(),
+                        column: name,
                         kind: kind.to_string(),
                         mean,
                         std: if std > 0.0 && std.is_finite() { std } else { 1.0 },
                     }
                 }
-                "categorical" | "boolean" => {
+                ("categorical" | "boolean", style) => {
                     let categories: BTreeSet<String> = cells
                         .filter_map(value_key)
                         .map(|k| {
@@ -507,13 +765,22 @@ impl Encoder {
                             }
                         })
                         .collect();
-                    FeatureEncoding::OneHot {
-                        column: column.name.clone(),
-                        kind: kind.to_string(),
-                        categories: categories.into_iter().collect(),
+                    let (column, kind, categories) =
+                        (name, kind.to_string(), categories.into_iter().collect());
+                    match style {
+                        Style::Network => FeatureEncoding::OneHot {
+                            column,
+                            kind,
+                            categories,
+                        },
+                        Style::Trees => FeatureEncoding::Code {
+                            column,
+                            kind,
+                            categories,
+                        },
                     }
                 }
-                other => {
+                (other, _) => {
                     return Err(TrainingError::invalid(
                         format!("columns[{c}].kind"),
                         format!(
@@ -543,7 +810,31 @@ impl Encoder {
             features,
             classes,
             dropped,
+            task: options.task,
+            target_scale,
         })
+    }
+
+    /// Outputs of a network on these features: one logit per class, or one value.
+    pub fn outputs(&self) -> usize {
+        match self.task {
+            Task::Classification => self.classes.len(),
+            Task::Regression => 1,
+        }
+    }
+
+    /// The encoding style the features are in.
+    pub fn style(&self) -> Style {
+        if self.features.iter().any(|f| {
+            matches!(
+                f,
+                FeatureEncoding::Raw { .. } | FeatureEncoding::Code { .. }
+            )
+        }) {
+            Style::Trees
+        } else {
+            Style::Network
+        }
     }
 
     /// Each encoded column with its number of features, in feature order.
@@ -569,10 +860,10 @@ impl Encoder {
         let mut names = Vec::with_capacity(self.width());
         for f in &self.features {
             match f {
-                FeatureEncoding::Standardized { column, .. } => names.push(column.clone()),
                 FeatureEncoding::OneHot {
                     column, categories, ..
                 } => names.extend(categories.iter().map(|c| format!("{column}={c}"))),
+                other => names.push(other.column().to_string()),
             }
         }
         names
@@ -594,15 +885,27 @@ impl Encoder {
             ..Matrix::default()
         };
         for row in &table.rows {
-            let Some(class) = row.get(t).and_then(value_key) else {
-                continue;
-            };
-            let label = self.classes.binary_search(&class).map_err(|_| {
-                TrainingError::Data(format!(
-                    "class {class:?} of {:?} was not in the train split",
-                    self.target
-                ))
-            })?;
+            let cell = row.get(t).unwrap_or(&Value::Null);
+            match self.task {
+                Task::Classification => {
+                    let Some(class) = value_key(cell) else {
+                        continue;
+                    };
+                    let label = self.classes.binary_search(&class).map_err(|_| {
+                        TrainingError::Data(format!(
+                            "class {class:?} of {:?} was not in the train split",
+                            self.target
+                        ))
+                    })?;
+                    m.y.push(label as u32);
+                }
+                Task::Regression => {
+                    let Some(value) = number("numeric", cell) else {
+                        continue;
+                    };
+                    m.values.push(value);
+                }
+            }
             let start = m.x.len();
             m.x.resize(start + width, 0.0);
             let mut at = start;
@@ -613,7 +916,6 @@ impl Encoder {
                     .expect("lenient encoding never fails");
                 at += w;
             }
-            m.y.push(label as u32);
             m.rows += 1;
         }
         Ok(m)
@@ -886,7 +1188,7 @@ mod tests {
         let t = Table::from_csv(&text).unwrap();
         let (train, val) = split(&t, "y", 0.25, 3).unwrap();
         assert_eq!(
-            split_owned(t.clone(), "y", 0.25, 3).unwrap(),
+            split_owned(t.clone(), "y", Task::Classification, 0.25, 3).unwrap(),
             (train.clone(), val.clone()),
             "moving the rows splits them the same"
         );

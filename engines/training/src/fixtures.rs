@@ -104,3 +104,55 @@ pub fn json_rows(table: &Table) -> Vec<Value> {
         })
         .collect()
 }
+
+/// A regression table: y = 3·x1 − 2·x2 + 4·[color = red] + N(0, 0.5²), with every 10th x1
+/// missing and a numeric column of pure noise.
+pub fn linear_target(rows: usize, seed: u64) -> Table {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let noise = Normal::new(0.0, 0.5).unwrap();
+    let colors = ["red", "green", "blue"];
+    let rows = (0..rows)
+        .map(|i| {
+            let (x1, x2): (f64, f64) = (rng.random_range(-2.0..2.0), rng.random_range(-2.0..2.0));
+            let color = colors[rng.random_range(0..3)];
+            let y = 3.0 * x1 - 2.0 * x2
+                + if color == "red" { 4.0 } else { 0.0 }
+                + noise.sample(&mut rng);
+            vec![
+                if i % 10 == 0 { Value::Null } else { json!(x1) },
+                json!(x2),
+                json!(color),
+                json!(rng.random_range(0.0..1.0)),
+                json!(y),
+            ]
+        })
+        .collect();
+    Table {
+        columns: ["x1", "x2", "color", "noise", "y"]
+            .map(String::from)
+            .to_vec(),
+        rows,
+    }
+}
+
+/// Split 80/20 with seed 7 for `task`, fit the encoder in `style`, encode both.
+pub fn encoded_for(
+    table: &Table,
+    target: &str,
+    task: crate::Task,
+    style: crate::Style,
+) -> (Matrix, Matrix, Encoder) {
+    let (train_idx, val_idx) = crate::split_rows_for(table, target, task, 0.2, 7).unwrap();
+    let pick = |idx: &[usize]| Table {
+        columns: table.columns.clone(),
+        rows: idx.iter().map(|&i| table.rows[i].clone()).collect(),
+    };
+    let (train, val) = (pick(&train_idx), pick(&val_idx));
+    let options = crate::FitOptions {
+        task,
+        style,
+        ..crate::FitOptions::default()
+    };
+    let enc = Encoder::fit_with(&train, &columns(table), target, &options).unwrap();
+    (enc.encode(&train).unwrap(), enc.encode(&val).unwrap(), enc)
+}

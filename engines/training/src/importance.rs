@@ -1,9 +1,10 @@
 //! Permutation importance (Breiman 2001; scikit-learn's `permutation_importance`), model
-//! agnostic: how much the validation accuracy drops when one column's values are shuffled
-//! across rows, breaking its link with the target while keeping its distribution.
+//! agnostic: how much the validation metric (accuracy, or R² for regression) drops when one
+//! column's values are shuffled across rows, breaking its link with the target while keeping
+//! its distribution.
 //!
 //! For a column c (all of its one-hot features move together) and repeat k:
-//! drop_c,k = accuracy(validation) − accuracy(validation with column c permuted by π_c,k),
+//! drop_c,k = metric(validation) − metric(validation with column c permuted by π_c,k),
 //! with π_c,k a permutation drawn from ChaCha8(seed, stream c·repeats + k). The report gives
 //! mean_c = mean_k drop_c,k and std_c = the population standard deviation of the drops (as
 //! scikit-learn's `importances_std`). At most `max_rows` validation rows are used (the first
@@ -15,17 +16,16 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 pub use synth::ColumnImportance;
 
-use super::artifact::Artifact;
 use super::data::Matrix;
-use super::trainer::evaluate;
+use super::fitted::Model;
 use super::TrainingError;
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 pub struct ImportanceReport {
-    /// `permutation` (the method) on `accuracy` (the metric).
+    /// `permutation` (the method) on `accuracy` or `r2` (the metric).
     pub method: String,
     pub metric: String,
-    /// Accuracy on the rows used, unpermuted.
+    /// The metric on the rows used, unpermuted.
     pub baseline: f64,
     pub rows: usize,
     pub repeats: usize,
@@ -34,32 +34,24 @@ pub struct ImportanceReport {
     pub columns: Vec<ColumnImportance>,
 }
 
-fn accuracy(artifact_net: &super::model::Network, m: &Matrix) -> Result<f64, TrainingError> {
-    let e = evaluate(artifact_net, m)?;
-    let correct = e.predicted.iter().zip(&m.y).filter(|(p, t)| p == t).count();
-    Ok(correct as f64 / m.rows.max(1) as f64)
+fn metric(model: &Model, m: &Matrix) -> Result<f64, TrainingError> {
+    Ok(model.outputs(m)?.headline(model.encoder(), m))
 }
 
 /// Permutation importance of every encoded column of `artifact` on `val` (module docs).
 pub fn permutation_importance(
-    artifact: &Artifact,
+    model: &Model,
     val: &Matrix,
     repeats: usize,
     seed: u64,
     max_rows: usize,
 ) -> Result<ImportanceReport, TrainingError> {
-    let net = artifact.network()?;
-    let rows = val.rows.min(max_rows);
-    let base = Matrix {
-        x: val.x[..rows * val.width].to_vec(),
-        y: val.y[..rows].to_vec(),
-        rows,
-        width: val.width,
-    };
-    let baseline = accuracy(&net, &base)?;
+    let base = val.head(max_rows);
+    let rows = base.rows;
+    let baseline = metric(model, &base)?;
     let mut columns = Vec::new();
     let mut start = 0;
-    for (c, (column, width)) in artifact.encoder.column_widths().into_iter().enumerate() {
+    for (c, (column, width)) in model.encoder().column_widths().into_iter().enumerate() {
         let mut drops = Vec::with_capacity(repeats);
         for k in 0..repeats {
             let mut rng = ChaCha8Rng::seed_from_u64(seed);
@@ -71,7 +63,7 @@ pub fn permutation_importance(
                 let (to, src) = (r * base.width + start, from * base.width + start);
                 shuffled.x[to..to + width].copy_from_slice(&base.x[src..src + width]);
             }
-            drops.push(baseline - accuracy(&net, &shuffled)?);
+            drops.push(baseline - metric(model, &shuffled)?);
         }
         let n = drops.len().max(1) as f64;
         let mean = drops.iter().sum::<f64>() / n;
@@ -86,7 +78,11 @@ pub fn permutation_importance(
     });
     Ok(ImportanceReport {
         method: "permutation".into(),
-        metric: "accuracy".into(),
+        metric: match model.encoder().task {
+            crate::Task::Classification => "accuracy",
+            crate::Task::Regression => "r2",
+        }
+        .into(),
         baseline,
         rows,
         repeats,
@@ -118,9 +114,9 @@ mod tests {
             seed: 3,
         };
         let t = train(&train_m, &val_m, &enc, &params, &mut ()).unwrap();
-        let report = permutation_importance(&t.artifact, &val_m, 5, 11, 10_000).unwrap();
+        let report = permutation_importance(&t.model, &val_m, 5, 11, 10_000).unwrap();
         assert_eq!(report.rows, val_m.rows);
-        assert!((report.baseline - t.validation.accuracy).abs() < 1e-12);
+        assert!((report.baseline - t.validation.accuracy().unwrap()).abs() < 1e-12);
         let by_name = |n: &str| report.columns.iter().find(|c| c.column == n).unwrap();
         assert!(by_name("x1").mean > 0.1, "{report:?}");
         assert!(by_name("x2").mean > 0.1, "{report:?}");
@@ -128,7 +124,7 @@ mod tests {
         assert_ne!(report.columns[2].column, "x1");
         // Seeded: the same call gives the same report.
         assert_eq!(
-            permutation_importance(&t.artifact, &val_m, 5, 11, 10_000).unwrap(),
+            permutation_importance(&t.model, &val_m, 5, 11, 10_000).unwrap(),
             report
         );
     }

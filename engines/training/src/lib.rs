@@ -1,4 +1,6 @@
-//! The training engine (pure): tabular classifiers trained with candle on the CPU.
+//! The training engine (pure): tabular classifiers and regressors — linear models and MLPs
+//! trained with candle on the CPU, gradient-boosted trees with perpetual, and an AutoML
+//! search over them ([`automl`]).
 //!
 //! A stored dataset becomes a [`Table`](synth::Table); [`split`] cuts it into stratified
 //! train/validation halves; an [`Encoder`] fitted on the train half alone turns rows into a
@@ -13,22 +15,28 @@
 //! (weights are initialized from a seeded ChaCha8 stream, not candle's unseedable CPU RNG).
 
 pub mod artifact;
+pub mod automl;
 pub mod chart;
 pub mod data;
+pub mod fitted;
+pub mod gbm;
 pub mod importance;
+pub mod linear;
 pub mod metrics;
 pub mod model;
 pub mod trainer;
 pub mod tuning;
 
-pub use artifact::{Artifact, LayerWeights, Prediction};
+pub use artifact::{Artifact, LayerWeights};
 pub use chart::history_svg;
 pub use data::{
-    screen, split, split_owned, split_rows, DroppedColumn, Encoder, FeatureEncoding, Matrix,
-    Selection,
+    screen, split, split_owned, split_rows, split_rows_for, DroppedColumn, Encoder,
+    FeatureEncoding, FitOptions, Matrix, Selection, Style, TargetScale, Task,
 };
+pub use fitted::{Baseline, Model, Outputs, Prediction};
+pub use gbm::{GainImportance, GbmModel, GbmParams};
 pub use importance::{permutation_importance, ColumnImportance, ImportanceReport};
-pub use metrics::{ClassMetrics, Metrics};
+pub use metrics::{ClassMetrics, Metrics, RegressionMetrics, Scored};
 pub use model::{Activation, Architecture, OptimizerKind};
 pub use trainer::{train, Control, EpochStats, Observer, StopReason, TrainParams, Trained};
 pub use tuning::{successive_halving, Trial, TuningReport};

@@ -25,6 +25,13 @@
 //!   "class c" against the rest scored by p_r,c, over the classes that have both positive and
 //!   negative rows (scikit-learn refuses the others); `None` when no class has both;
 //! * brier (binary only) = (1/n) Σ_r (p_r,positive − 1[y_r = positive])².
+//!
+//! Regression, from values ŷ_r against y_r (scikit-learn's `mean_squared_error`,
+//! `mean_absolute_error`, `r2_score`):
+//! * rmse = sqrt((1/n) Σ (y_r − ŷ_r)²); mae = (1/n) Σ |y_r − ŷ_r|;
+//! * r2 = 1 − Σ (y_r − ŷ_r)² / Σ (y_r − ȳ)², ȳ the mean of these rows' truth (1 when both
+//!   sums are 0, 0 when only the denominator is, as scikit-learn answers);
+//! * baseline: the same three for a model that always predicts the train split's mean.
 
 use serde::{Deserialize, Serialize};
 
@@ -150,6 +157,85 @@ impl Metrics {
             self.roc_auc = (!aucs.is_empty()).then(|| aucs.iter().sum::<f64>() / aucs.len() as f64);
         }
         self
+    }
+}
+
+/// Regression scores (formulas in the module docs).
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct RegressionMetrics {
+    pub rmse: f64,
+    pub mae: f64,
+    pub r2: f64,
+    pub rows: u64,
+    /// The same scores for always predicting the train split's mean.
+    pub baseline: Option<Box<RegressionMetrics>>,
+}
+
+impl RegressionMetrics {
+    /// Scores `predicted` against `truth`; with `train_mean`, also the mean baseline's.
+    pub fn of(truth: &[f64], predicted: &[f64], train_mean: Option<f64>) -> RegressionMetrics {
+        let n = truth.len().max(1) as f64;
+        let mean = truth.iter().sum::<f64>() / n;
+        let (mut sse, mut sae, mut sst) = (0.0, 0.0, 0.0);
+        for (y, p) in truth.iter().zip(predicted) {
+            sse += (y - p).powi(2);
+            sae += (y - p).abs();
+            sst += (y - mean).powi(2);
+        }
+        let r2 = if sst > 0.0 {
+            1.0 - sse / sst
+        } else if sse == 0.0 {
+            1.0
+        } else {
+            0.0
+        };
+        RegressionMetrics {
+            rmse: (sse / n).sqrt(),
+            mae: sae / n,
+            r2,
+            rows: truth.len() as u64,
+            baseline: train_mean
+                .map(|m| Box::new(RegressionMetrics::of(truth, &vec![m; truth.len()], None))),
+        }
+    }
+}
+
+/// A model's scores on some rows, for its task.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(untagged)]
+pub enum Scored {
+    Classification(Metrics),
+    Regression(RegressionMetrics),
+}
+
+impl Scored {
+    pub fn accuracy(&self) -> Option<f64> {
+        match self {
+            Scored::Classification(m) => Some(m.accuracy),
+            Scored::Regression(_) => None,
+        }
+    }
+
+    /// The task's headline metric, higher is better: accuracy, or R².
+    pub fn headline(&self) -> (&'static str, f64) {
+        match self {
+            Scored::Classification(m) => ("accuracy", m.accuracy),
+            Scored::Regression(m) => ("r2", m.r2),
+        }
+    }
+
+    pub fn classification(&self) -> Option<&Metrics> {
+        match self {
+            Scored::Classification(m) => Some(m),
+            Scored::Regression(_) => None,
+        }
+    }
+
+    pub fn rows(&self) -> u64 {
+        match self {
+            Scored::Classification(m) => m.rows,
+            Scored::Regression(m) => m.rows,
+        }
     }
 }
 

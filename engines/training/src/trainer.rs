@@ -1,6 +1,7 @@
-//! The training loop: seeded init, per-epoch shuffled mini-batches, softmax cross-entropy, the
-//! optimizer step, validation after each epoch, early stopping at a target accuracy, and an
-//! observer that can stop the run between batches (deadline, cancellation) or after an epoch.
+//! The training loop: seeded init, per-epoch shuffled mini-batches, softmax cross-entropy (or,
+//! for regression, the mean squared error of the standardized target), the optimizer step,
+//! validation after each epoch, early stopping at a target accuracy, and an observer that can
+//! stop the run between batches (deadline, cancellation) or after an epoch.
 
 use std::time::Instant;
 
@@ -12,9 +13,10 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 use super::artifact::Artifact;
-use super::data::{Encoder, Matrix};
-use super::metrics::Metrics;
-use super::model::{argmax, log_softmax_rows, Architecture, Network, OptimizerKind};
+use super::data::{Encoder, Matrix, Task};
+use super::fitted::Outputs;
+use super::metrics::{RegressionMetrics, Scored};
+use super::model::{log_softmax_rows, Architecture, Network, OptimizerKind};
 use super::TrainingError;
 
 /// Rows per forward pass when evaluating, to bound memory on large matrices.
@@ -69,21 +71,54 @@ impl TrainParams {
     }
 }
 
-/// One epoch's numbers.
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+/// One epoch's numbers (for gradient-boosted trees, one stage: the first `trees` trees).
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct EpochStats {
     /// 1-based.
     pub epoch: u32,
-    /// Mean over the epoch's batches of each batch's mean cross-entropy (before its step).
+    /// Mean over the epoch's batches of each batch's mean loss (before its step): the
+    /// cross-entropy, or for regression the squared error of the standardized target.
     pub loss: f64,
-    /// Mean cross-entropy on the whole validation matrix after the epoch, without dropout.
+    /// The same loss on the whole validation matrix after the epoch, without dropout.
     pub val_loss: f64,
-    /// Fraction of training rows classified correctly by the batch's forward pass (before its
-    /// step, with dropout), as Keras reports it.
-    pub accuracy: f64,
-    pub val_accuracy: f64,
+    /// Classification: fraction of training rows classified correctly by the batch's forward
+    /// pass (before its step, with dropout), as Keras reports it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accuracy: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub val_accuracy: Option<f64>,
+    /// Regression: validation RMSE, MAE and R² in the target's units.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub val_rmse: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub val_mae: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub val_r2: Option<f64>,
+    /// Gradient-boosted trees: the trees this stage holds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trees: Option<u32>,
     /// Wall time of the epoch including validation.
     pub seconds: f64,
+}
+
+impl EpochStats {
+    /// The validation headline: accuracy, or R².
+    pub fn val_metric(&self) -> f64 {
+        self.val_accuracy.or(self.val_r2).unwrap_or(f64::NAN)
+    }
+
+    /// Fills the validation metrics from scores.
+    pub fn with_validation(mut self, scored: &Scored) -> EpochStats {
+        match scored {
+            Scored::Classification(m) => self.val_accuracy = Some(m.accuracy),
+            Scored::Regression(m) => {
+                self.val_rmse = Some(m.rmse);
+                self.val_mae = Some(m.mae);
+                self.val_r2 = Some(m.r2);
+            }
+        }
+        self
+    }
 }
 
 /// What an observer wants.
@@ -109,6 +144,14 @@ pub trait Observer {
         Control::Continue
     }
     fn on_epoch(&mut self, stats: &EpochStats, epochs: u32) -> Control;
+    /// AutoML: candidate `done` of `total` has been scored (or skipped).
+    fn on_candidate(
+        &mut self,
+        _entry: &super::automl::LeaderboardEntry,
+        _done: usize,
+        _total: usize,
+    ) {
+    }
 }
 
 /// The unit observer never stops anything.
@@ -126,11 +169,21 @@ pub struct Trained {
     /// history but its batches' updates in the weights.
     pub stopped: Option<StopReason>,
     pub reached_target: bool,
-    /// The final weights on the validation matrix (eval mode).
-    pub validation: Metrics,
-    /// The final weights on the train matrix (eval mode).
-    pub training: Metrics,
-    pub artifact: Artifact,
+    /// The final model on the validation matrix (eval mode).
+    pub validation: Scored,
+    /// The final model on the train matrix (eval mode).
+    pub training: Scored,
+    pub model: super::fitted::Model,
+}
+
+impl Trained {
+    /// The network, when the model is one.
+    pub fn artifact(&self) -> Option<&Artifact> {
+        match &self.model {
+            super::fitted::Model::Network(a) => Some(a),
+            _ => None,
+        }
+    }
 }
 
 enum Step {
@@ -164,12 +217,15 @@ fn check_matrix(name: &str, m: &Matrix, encoder: &Encoder) -> Result<(), Trainin
     if m.rows == 0 {
         return Err(TrainingError::Data(format!("the {name} split has no rows")));
     }
-    if m.width != encoder.width() || m.x.len() != m.rows * m.width || m.y.len() != m.rows {
+    let labels = match encoder.task {
+        Task::Classification => m.y.len(),
+        Task::Regression => m.values.len(),
+    };
+    if m.width != encoder.width() || m.x.len() != m.rows * m.width || labels != m.rows {
         return Err(TrainingError::Data(format!(
-            "the {name} matrix is {}×{} with {} labels; the encoder has width {}",
+            "the {name} matrix is {}×{} with {labels} labels; the encoder has width {}",
             m.rows,
             m.width,
-            m.y.len(),
             encoder.width()
         )));
     }
@@ -193,12 +249,58 @@ pub fn train(
     params: &TrainParams,
     observer: &mut dyn Observer,
 ) -> Result<Trained, TrainingError> {
-    params.validate()?;
+    let (history, stopped, reached_target, net) =
+        fit_network(train, val, encoder, params, observer)?;
+    let artifact = Artifact::new(params.architecture.clone(), encoder.clone(), &net)?;
+    Ok(Trained {
+        history,
+        stopped,
+        reached_target,
+        validation: evaluate(&net, val, encoder)?.outputs.score(encoder, val),
+        training: evaluate(&net, train, encoder)?
+            .outputs
+            .score(encoder, train),
+        model: super::fitted::Model::Network(artifact),
+    })
+}
+
+type Fit = (Vec<EpochStats>, Option<StopReason>, bool, Network);
+
+pub(crate) fn check_matrices(
+    train: &Matrix,
+    val: &Matrix,
+    encoder: &Encoder,
+) -> Result<(), TrainingError> {
     check_matrix("train", train, encoder)?;
-    check_matrix("validation", val, encoder)?;
-    let classes = encoder.classes().len();
+    check_matrix("validation", val, encoder)
+}
+
+fn fit_network(
+    train: &Matrix,
+    val: &Matrix,
+    encoder: &Encoder,
+    params: &TrainParams,
+    observer: &mut dyn Observer,
+) -> Result<Fit, TrainingError> {
+    params.validate()?;
+    check_matrices(train, val, encoder)?;
+    let regression = encoder.task == Task::Regression;
+    let scale = encoder.target_scale.unwrap_or(super::data::TargetScale {
+        mean: 0.0,
+        std: 1.0,
+    });
+    let standardized: Vec<f32> = train
+        .values
+        .iter()
+        .map(|v| ((v - scale.mean) / scale.std) as f32)
+        .collect();
     let mut rng = ChaCha8Rng::seed_from_u64(params.seed);
-    let net = Network::init(&params.architecture, train.width, classes, &mut rng)?;
+    let net = Network::init(
+        &params.architecture,
+        train.width,
+        encoder.outputs(),
+        &mut rng,
+    )?;
     let mut step = Step::new(params, &net)?;
     // PyTorch's Adam/SGD weight_decay adds λ·θ to the gradient, i.e. ½·λ·‖θ‖² to the loss.
     let l2 = match params.optimizer {
@@ -227,34 +329,54 @@ pub fn train(
             for &i in chunk {
                 xb.extend_from_slice(train.row(i));
             }
-            let yb: Vec<u32> = chunk.iter().map(|&i| train.y[i]).collect();
             let x = Tensor::from_slice(&xb, (chunk.len(), width), &Device::Cpu)?;
-            let y = Tensor::from_slice(&yb, chunk.len(), &Device::Cpu)?;
-            let logits = net.forward(&x, Some(&mut rng))?;
-            let loss = candle_nn::loss::cross_entropy(&logits, &y)?;
+            let out = net.forward(&x, Some(&mut rng))?;
+            let loss = if regression {
+                let yb: Vec<f32> = chunk.iter().map(|&i| standardized[i]).collect();
+                let y = Tensor::from_slice(&yb, (chunk.len(), 1), &Device::Cpu)?;
+                candle_nn::loss::mse(&out, &y)?
+            } else {
+                let yb: Vec<u32> = chunk.iter().map(|&i| train.y[i]).collect();
+                let y = Tensor::from_slice(&yb, chunk.len(), &Device::Cpu)?;
+                let loss = candle_nn::loss::cross_entropy(&out, &y)?;
+                let predicted = out.argmax(1)?.to_vec1::<u32>()?;
+                correct += predicted.iter().zip(&yb).filter(|(p, t)| p == t).count();
+                loss
+            };
             loss_sum += f64::from(loss.to_scalar::<f32>()?);
             batches += 1;
-            let predicted = logits.argmax(1)?.to_vec1::<u32>()?;
-            correct += predicted.iter().zip(&yb).filter(|(p, t)| p == t).count();
             let objective = match l2 {
                 Some(c) => (&loss + (net.squared_norm()? * c)?)?,
                 None => loss,
             };
             step.backward_step(&objective)?;
         }
-        let scored = evaluate(&net, val)?;
-        let (val_loss, val_accuracy) = (scored.loss, accuracy(&val.y, &scored.predicted));
-        let stats = EpochStats {
+        let evaluation = evaluate(&net, val, encoder)?;
+        let mut stats = EpochStats {
             epoch,
             loss: loss_sum / batches as f64,
-            val_loss,
-            accuracy: correct as f64 / train.rows as f64,
-            val_accuracy,
-            seconds: started.elapsed().as_secs_f64(),
+            val_loss: evaluation.loss,
+            accuracy: (!regression).then(|| correct as f64 / train.rows as f64),
+            ..EpochStats::default()
         };
+        stats = match &evaluation.outputs {
+            Outputs::Values(v) => stats.with_validation(&Scored::Regression(
+                RegressionMetrics::of(&val.values, v, None),
+            )),
+            outputs => {
+                stats.val_accuracy = Some(outputs.headline(encoder, val));
+                stats
+            }
+        };
+        stats.seconds = started.elapsed().as_secs_f64();
+        let val_accuracy = stats.val_accuracy;
         let control = observer.on_epoch(&stats, params.epochs);
         history.push(stats);
-        if params.target_accuracy.is_some_and(|t| val_accuracy >= t) {
+        if params
+            .target_accuracy
+            .zip(val_accuracy)
+            .is_some_and(|(t, a)| a >= t)
+        {
             reached_target = true;
         }
         if let Control::Stop(reason) = control {
@@ -264,43 +386,30 @@ pub fn train(
             break;
         }
     }
-    Ok(Trained {
-        history,
-        stopped,
-        reached_target,
-        validation: evaluate(&net, val)?.metrics(encoder.classes(), val),
-        training: evaluate(&net, train)?.metrics(encoder.classes(), train),
-        artifact: Artifact::new(params.architecture.clone(), encoder.clone(), &net)?,
-    })
-}
-
-fn accuracy(truth: &[u32], predicted: &[u32]) -> f64 {
-    let correct = truth.iter().zip(predicted).filter(|(t, p)| t == p).count();
-    correct as f64 / truth.len().max(1) as f64
+    Ok((history, stopped, reached_target, net))
 }
 
 /// A network's answers on a matrix, without dropout.
 pub(crate) struct Evaluation {
-    /// Mean cross-entropy `−(1/n) Σ log p(true)`, in log space.
+    /// The training loss on these rows: mean cross-entropy `−(1/n) Σ log p(true)` in log
+    /// space, or the mean squared error of the standardized target.
     pub loss: f64,
-    /// The argmax class of each row.
-    pub predicted: Vec<u32>,
-    /// Row-major class probabilities, as `predict` answers them.
-    pub probabilities: Vec<f64>,
+    pub outputs: Outputs,
 }
 
-impl Evaluation {
-    /// Every metric of these answers against the matrix's labels.
-    pub fn metrics(&self, classes: &[String], m: &Matrix) -> Metrics {
-        Metrics::from_predictions(classes, &m.y, &self.predicted, self.loss)
-            .with_probabilities(&m.y, &self.probabilities)
-    }
-}
-
-pub(crate) fn evaluate(net: &Network, m: &Matrix) -> Result<Evaluation, TrainingError> {
+pub(crate) fn evaluate(
+    net: &Network,
+    m: &Matrix,
+    encoder: &Encoder,
+) -> Result<Evaluation, TrainingError> {
+    let regression = encoder.task == Task::Regression;
+    let scale = encoder.target_scale.unwrap_or(super::data::TargetScale {
+        mean: 0.0,
+        std: 1.0,
+    });
     let mut loss = 0.0;
-    let mut predicted = Vec::with_capacity(m.rows);
     let mut probabilities = Vec::new();
+    let mut values = Vec::new();
     for start in (0..m.rows).step_by(EVAL_CHUNK) {
         let end = (start + EVAL_CHUNK).min(m.rows);
         let x = Tensor::from_slice(
@@ -308,17 +417,35 @@ pub(crate) fn evaluate(net: &Network, m: &Matrix) -> Result<Evaluation, Training
             (end - start, m.width),
             &Device::Cpu,
         )?;
-        let log_p = log_softmax_rows(&net.forward(&x, None)?)?;
-        for (row, &y) in log_p.iter().zip(&m.y[start..end]) {
-            loss -= row[y as usize];
-            predicted.push(argmax(row));
-            probabilities.extend(row.iter().map(|lp| lp.exp()));
+        let out = net.forward(&x, None)?;
+        if regression {
+            for (r, z) in out.flatten_all()?.to_vec1::<f32>()?.into_iter().enumerate() {
+                if let Some(y) = m.values.get(start + r) {
+                    loss += (f64::from(z) - (y - scale.mean) / scale.std).powi(2);
+                }
+                values.push(f64::from(z) * scale.std + scale.mean);
+            }
+        } else {
+            let log_p = log_softmax_rows(&out)?;
+            for (r, row) in log_p.iter().enumerate() {
+                if let Some(&y) = m.y.get(start + r) {
+                    loss -= row[y as usize];
+                }
+                probabilities.extend(row.iter().map(|lp| lp.exp()));
+            }
         }
     }
+    let loss = loss / m.rows.max(1) as f64;
     Ok(Evaluation {
-        loss: loss / m.rows.max(1) as f64,
-        predicted,
-        probabilities,
+        loss,
+        outputs: if regression {
+            Outputs::Values(values)
+        } else {
+            Outputs::Classes {
+                probabilities,
+                loss,
+            }
+        },
     })
 }
 
@@ -351,9 +478,9 @@ mod tests {
         for arch in [Architecture::LogisticRegression, mlp(&[16])] {
             let t = train(&train_m, &val_m, &enc, &params(arch.clone(), 15), &mut ()).unwrap();
             assert!(
-                t.validation.accuracy >= 0.95,
+                t.validation.accuracy().unwrap() >= 0.95,
                 "{arch:?}: {}",
-                t.validation.accuracy
+                t.validation.accuracy().unwrap()
             );
             assert_eq!(t.history.len(), 15);
             assert!(t.history[14].loss < t.history[0].loss);
@@ -375,14 +502,14 @@ mod tests {
         )
         .unwrap();
         assert!(
-            deep.validation.accuracy >= 0.9,
+            deep.validation.accuracy().unwrap() >= 0.9,
             "{}",
-            deep.validation.accuracy
+            deep.validation.accuracy().unwrap()
         );
         assert!(
-            (flat.validation.accuracy - 0.5).abs() <= 0.12,
+            (flat.validation.accuracy().unwrap() - 0.5).abs() <= 0.12,
             "a linear model should be near chance on XOR: {}",
-            flat.validation.accuracy
+            flat.validation.accuracy().unwrap()
         );
     }
 
@@ -398,11 +525,19 @@ mod tests {
         let mut p = params(Architecture::LogisticRegression, 100);
         p.weight_decay = 0.01;
         let lr = train(&train_m, &val_m, &enc, &p, &mut ()).unwrap();
-        assert!(lr.validation.accuracy >= 0.95, "{:?}", lr.validation);
+        assert!(
+            lr.validation.accuracy().unwrap() >= 0.95,
+            "{:?}",
+            lr.validation
+        );
         let mut p = params(mlp(&[64, 32]), 30);
         p.weight_decay = 0.01;
         let net = train(&train_m, &val_m, &enc, &p, &mut ()).unwrap();
-        assert!(net.validation.accuracy >= 0.95, "{:?}", net.validation);
+        assert!(
+            net.validation.accuracy().unwrap() >= 0.95,
+            "{:?}",
+            net.validation
+        );
     }
 
     #[test]
@@ -416,7 +551,7 @@ mod tests {
             },
             4,
         );
-        let strip = |t: &Trained| -> Vec<(f64, f64, f64, f64)> {
+        let strip = |t: &Trained| -> Vec<(f64, f64, Option<f64>, Option<f64>)> {
             t.history
                 .iter()
                 .map(|s| (s.loss, s.val_loss, s.accuracy, s.val_accuracy))
@@ -425,7 +560,7 @@ mod tests {
         let a = train(&train_m, &val_m, &enc, &p, &mut ()).unwrap();
         let b = train(&train_m, &val_m, &enc, &p, &mut ()).unwrap();
         assert_eq!(strip(&a), strip(&b));
-        assert_eq!(a.artifact.layers, b.artifact.layers);
+        assert_eq!(a.artifact().unwrap().layers, b.artifact().unwrap().layers);
         p.seed = 8;
         let c = train(&train_m, &val_m, &enc, &p, &mut ()).unwrap();
         assert_ne!(strip(&a), strip(&c));
@@ -439,10 +574,10 @@ mod tests {
         let t = train(&train_m, &val_m, &enc, &p, &mut ()).unwrap();
         assert!(t.reached_target);
         assert!(t.history.len() < 50);
-        assert!(t.history.last().unwrap().val_accuracy >= 0.9);
+        assert!(t.history.last().unwrap().val_accuracy.unwrap() >= 0.9);
         assert!(t.history[..t.history.len() - 1]
             .iter()
-            .all(|s| s.val_accuracy < 0.9));
+            .all(|s| s.val_accuracy.unwrap() < 0.9));
         assert_eq!(t.stopped, None);
     }
 
@@ -487,7 +622,7 @@ mod tests {
         assert_eq!(t.stopped, Some(StopReason::Requested));
         assert_eq!(t.history.len(), 2);
         assert_eq!(obs.epochs_seen, 2);
-        assert_eq!(t.validation.rows, 80);
+        assert_eq!(t.validation.rows(), 80);
     }
 
     #[test]
@@ -524,7 +659,7 @@ mod tests {
             p.optimizer = optimizer;
             p.weight_decay = weight_decay;
             let t = train(&train_m, &val_m, &enc, &p, &mut ()).unwrap();
-            t.artifact.layers[0]
+            t.artifact().unwrap().layers[0]
                 .weight
                 .iter()
                 .map(|w| w * w)
@@ -553,12 +688,19 @@ mod tests {
         let y: Vec<u32> = (0..rows)
             .map(|r| u32::from(x[r * width..(r + 1) * width].iter().sum::<f32>() > 0.0))
             .collect();
-        let big = Matrix { x, y, rows, width };
+        let big = Matrix {
+            x,
+            y,
+            rows,
+            width,
+            ..Matrix::default()
+        };
         let big_val = Matrix {
             x: big.x[..20_000 * width].to_vec(),
             y: big.y[..20_000].to_vec(),
             rows: 20_000,
             width,
+            ..Matrix::default()
         };
         let big_enc = Encoder {
             target: "y".into(),
@@ -572,6 +714,8 @@ mod tests {
                 .collect(),
             classes: vec!["0".into(), "1".into()],
             dropped: Vec::new(),
+            task: crate::Task::Classification,
+            target_scale: None,
         };
         let (bc_train, bc_val, bc_enc) = encoded(&breast_cancer(), "diagnosis");
         let cases = [
@@ -591,7 +735,7 @@ mod tests {
                         "TIMING {name} {} batch {batch}: {per_epoch:.4} s/epoch ({} train rows, val acc {:.3})",
                         arch.name(),
                         train_m.rows,
-                        t.validation.accuracy
+                        t.validation.accuracy().unwrap()
                     );
                 }
             }

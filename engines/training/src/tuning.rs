@@ -32,6 +32,7 @@ pub struct Trial {
     pub rung: u32,
     pub epochs: u32,
     pub val_loss: f64,
+    /// The validation accuracy (R² for a regression target).
     pub val_accuracy: f64,
     pub seconds: f64,
 }
@@ -161,7 +162,7 @@ pub fn successive_halving(
                 rung: rungs,
                 epochs,
                 val_loss: last.val_loss,
-                val_accuracy: last.val_accuracy,
+                val_accuracy: last.val_metric(),
                 seconds: t0.elapsed().as_secs_f64(),
             });
         }

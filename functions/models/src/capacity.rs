@@ -5,7 +5,7 @@
 
 use analysis::footprint::{self, NetworkSize};
 use serde_json::json;
-use shared::records::{DatasetRecord, TrainingConfig};
+use shared::records::{DatasetRecord, Task, TrainingConfig};
 use shared::wire::TrainingResources;
 use shared::ApiError;
 use training::{Architecture, OptimizerKind};
@@ -59,17 +59,24 @@ fn check_split(dataset: &DatasetRecord) -> Result<(), ApiError> {
 /// Checks `training` of `architecture` on `dataset`; the estimates when it fits.
 pub fn check(
     dataset: &DatasetRecord,
+    task: Task,
     architecture: &Architecture,
     training: &TrainingConfig,
     optimizer: OptimizerKind,
     worker_memory_bytes: u64,
     models_function_memory_bytes: u64,
 ) -> Result<TrainingResources, ApiError> {
-    check_split(dataset)?;
+    // A regression target's distinct values are not classes.
+    if task == Task::Classification {
+        check_split(dataset)?;
+    }
     let (width, classes, source) = match &dataset.training_shape {
         Some(s) => (
             s.feature_width.max(1) as usize,
-            s.class_counts.len().max(2),
+            match task {
+                Task::Classification => s.class_counts.len().max(2),
+                Task::Regression => 1,
+            },
             "dataset",
         ),
         None => (

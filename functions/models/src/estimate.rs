@@ -80,6 +80,7 @@ mod tests {
             validation_split: 0.2,
             seed: 1,
             weight_decay: 0.0,
+            time_budget_seconds: None,
         }
     }
 

@@ -7,7 +7,10 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
 use shared::http::{JsonBody, PathId, QueryPairs};
-use shared::records::{DatasetRecord, JobRecord, JobStatus, ModelRecord, ModelStatus};
+use shared::records::{
+    ArchitectureName, DatasetRecord, JobRecord, JobStatus, ModelRecord, ModelStatus, ModelType,
+    Task,
+};
 use shared::store::{ModelQuery, StoreError};
 use shared::{clock, ids, ApiError, ApiResult, AppState};
 use training::Architecture;
@@ -148,6 +151,59 @@ fn check_columns(dataset: &DatasetRecord, key: &str, names: &[String]) -> ApiRes
     Ok(())
 }
 
+/// What the model learns: the task `type` names, or for `tabular` the target's kind (a
+/// `numeric` column: regression; any other: classification). A regression needs a numeric or
+/// integer target, and logistic regression is a classifier.
+fn task_of(
+    model_type: ModelType,
+    architecture: ArchitectureName,
+    dataset: &DatasetRecord,
+) -> ApiResult<Task> {
+    let target = dataset.target.as_deref().unwrap_or_default();
+    // The target's values as counted when the dataset was stored: all numbers (integers or
+    // not), or anything else.
+    let kind = match &dataset.training_shape {
+        Some(shape) if !shape.class_counts.is_empty() => {
+            let numbers: Option<Vec<f64>> = shape
+                .class_counts
+                .iter()
+                .map(|c| c.class.trim().parse::<f64>().ok().filter(|v| v.is_finite()))
+                .collect();
+            match numbers {
+                Some(v) if v.iter().all(|x| x.fract() == 0.0) => "integer",
+                Some(_) => "numeric",
+                None => "categorical",
+            }
+        }
+        _ => "unknown",
+    };
+    let task = model_type.task().unwrap_or(if kind == "numeric" {
+        Task::Regression
+    } else {
+        Task::Classification
+    });
+    if task == Task::Regression && !matches!(kind, "numeric" | "integer") {
+        return Err(ApiError::validation(
+            "model_config.type",
+            json!(model_type.as_str()),
+            "a classification type for this target",
+            format!(
+                "a regression learns a number, but the target {target:?} of dataset {} is {kind}; use type classification (or tabular), or a dataset with a numeric target",
+                dataset.id
+            ),
+        ));
+    }
+    if task == Task::Regression && architecture == ArchitectureName::LogisticRegression {
+        return Err(ApiError::validation(
+            "model_config.architecture",
+            json!(architecture.as_str()),
+            "linear, mlp, gbm or auto for a regression",
+            "logistic_regression is a classifier; use linear (least squares / ridge) for a regression",
+        ));
+    }
+    Ok(task)
+}
+
 /// `POST /v1/models/train`: stores a model and its queued job, hands the job to the worker,
 /// answers 202.
 pub async fn train(State(state): State<AppState>, JsonBody(body): JsonBody) -> ApiResult<Response> {
@@ -159,8 +215,42 @@ pub async fn train(State(state): State<AppState>, JsonBody(body): JsonBody) -> A
     for (key, names) in [("features", &m.features), ("exclude", &m.exclude)] {
         check_columns(&dataset, key, names.as_deref().unwrap_or_default())?;
     }
-    let architecture = Architecture::from_record(m.architecture, m.hidden_layers.clone())
-        .map_err(ApiError::internal)?;
+    let task = task_of(m.model_type, m.architecture, &dataset)?;
+    let asked_budget = req
+        .training_config
+        .as_ref()
+        .and_then(|t| t.time_budget_seconds);
+    let max_runtime = state.config.worker.max_runtime.as_secs();
+    match (m.architecture, asked_budget) {
+        (ArchitectureName::Auto, Some(b)) if b > max_runtime => {
+            return Err(ApiError::validation(
+                "training_config.time_budget_seconds",
+                json!(b),
+                format!("at most {max_runtime} (the worker's runtime limit)"),
+                format!("a job may run {max_runtime} s at most (the worker's runtime limit); ask for a shorter search"),
+            ))
+        }
+        (ArchitectureName::Auto, _) | (_, None) => {}
+        (other, Some(b)) => {
+            return Err(ApiError::validation(
+                "training_config.time_budget_seconds",
+                json!(b),
+                "absent unless architecture is auto",
+                format!(
+                    "time_budget_seconds bounds the auto search; this request trains {}",
+                    other.as_str()
+                ),
+            ))
+        }
+    }
+    // Trees and the search are held to the memory of the largest network `auto` tries: its
+    // data copies bound theirs (perpetual bins each feature into at most 256 values).
+    let architecture = if m.architecture.is_network() {
+        Architecture::from_record(m.architecture, m.hidden_layers.clone())
+            .map_err(ApiError::internal)?
+    } else {
+        Architecture::mlp(&[128, 64])
+    };
     // The tuning search may double the batch: hold the worker to that.
     let mut planned = training.clone();
     if planned.ai_enhancement {
@@ -168,6 +258,7 @@ pub async fn train(State(state): State<AppState>, JsonBody(body): JsonBody) -> A
     }
     let capacity = crate::capacity::check(
         &dataset,
+        task,
         &architecture,
         &planned,
         training.optimizer,
@@ -193,15 +284,19 @@ pub async fn train(State(state): State<AppState>, JsonBody(body): JsonBody) -> A
         })
         .cloned()
         .collect();
-    let estimated = estimate::completion(
-        now,
-        &training,
-        &estimate::Shape {
-            rows: dataset.rows,
-            columns: dataset.columns.len() as u64,
-            hidden: architecture.hidden().to_vec(),
-        },
-    );
+    let estimated = match training.time_budget_seconds {
+        // The search stops at its budget; the refit and saving follow within it.
+        Some(b) => now + chrono::Duration::seconds(b as i64),
+        None => estimate::completion(
+            now,
+            &training,
+            &estimate::Shape {
+                rows: dataset.rows,
+                columns: dataset.columns.len() as u64,
+                hidden: architecture.hidden().to_vec(),
+            },
+        ),
+    };
 
     let model = ModelRecord {
         id: model_id.clone(),
@@ -215,6 +310,8 @@ pub async fn train(State(state): State<AppState>, JsonBody(body): JsonBody) -> A
         training_job_id: job_id.clone(),
         training_config: training.clone(),
         hidden_layers: m.hidden_layers,
+        task: Some(task),
+        gbm: m.gbm,
         feature_columns: m.features,
         excluded_columns: m.exclude.unwrap_or_default(),
         artifact: None,
@@ -412,6 +509,10 @@ pub async fn metrics_svg(State(state): State<AppState>, PathId(id): PathId) -> A
             val_loss: e.val_loss,
             accuracy: e.accuracy,
             val_accuracy: e.val_accuracy,
+            val_rmse: e.val_rmse,
+            val_mae: e.val_mae,
+            val_r2: e.val_r2,
+            trees: e.trees,
             seconds: e.seconds,
         })
         .collect();

@@ -1,4 +1,5 @@
-//! `POST /v1/models/{id}/predict`: rows in, the trained model's class and probabilities out.
+//! `POST /v1/models/{id}/predict`: rows in, the trained model's class and probabilities (or,
+//! for regression, its value) out.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -11,7 +12,7 @@ use shared::records::ArtifactInfo;
 use shared::validate::Fields;
 use shared::wire::{Prediction, Predictions};
 use shared::{ApiError, ApiResult, AppState};
-use training::{Artifact, TrainingError};
+use training::{Model as Artifact, TrainingError};
 
 /// Rows per request: a prediction answer stays well under API Gateway's 6 MB.
 pub const MAX_ROWS: usize = 1000;
@@ -140,7 +141,8 @@ pub async fn predict(
         )));
     };
     let artifact = load(&state, &info).await?;
-    let predictions = tokio::task::spawn_blocking(move || artifact.predict(&rows))
+    let model_file = artifact.clone();
+    let predictions = tokio::task::spawn_blocking(move || model_file.predict(&rows))
         .await
         .map_err(ApiError::internal)?
         .map_err(|e| match e {
@@ -154,14 +156,27 @@ pub async fn predict(
         })?;
     let predictions: Vec<Prediction> = predictions
         .into_iter()
-        .map(|p| Prediction {
-            label: p.label,
-            probabilities: p.probabilities,
+        .map(|p| match p {
+            training::Prediction::Class {
+                label,
+                probabilities,
+            } => Prediction::Class {
+                label,
+                probabilities,
+            },
+            training::Prediction::Value { value } => Prediction::Value { value },
         })
         .collect();
+    let regression = artifact.encoder().task == training::Task::Regression;
     Ok(Json(Predictions {
         model_id: model.id,
         model_status: model.status,
+        task: if regression {
+            shared::records::Task::Regression
+        } else {
+            shared::records::Task::Classification
+        },
+        family: artifact.family().to_string(),
         classes: info.classes,
         features: info.features,
         count: predictions.len() as u32,
@@ -187,7 +202,7 @@ mod tests {
             seed: 1,
         };
         let trained = training::train(&train, &val, &encoder, &params, &mut ()).unwrap();
-        Arc::new(trained.artifact)
+        Arc::new(trained.model)
     }
 
     #[test]

@@ -4,7 +4,7 @@
 use serde_json::{json, Value};
 use shared::providers::Provider;
 use shared::records::{
-    ArchitectureName, ModelType, OptimizerKind, TrainingConfig, DEFAULT_OPTIMIZER,
+    ArchitectureName, GbmOptions, ModelType, OptimizerKind, TrainingConfig, DEFAULT_OPTIMIZER,
     DEFAULT_VALIDATION_SPLIT,
 };
 use shared::validate::Fields;
@@ -23,7 +23,7 @@ fn unsupported(field: &str, got: &str, supported: &[&str], what: &str) -> ApiErr
         json!(got),
         format!("one of: {}", supported.join(", ")),
         format!(
-            "{what} {got:?} cannot be trained here; supported: {} (tabular classification on a stored dataset)",
+            "{what} {got:?} cannot be trained here; supported: {} (tabular classification or regression on a stored dataset)",
             supported.join(", ")
         ),
     )
@@ -54,6 +54,7 @@ fn model_config(m: &Fields<'_>) -> Result<TrainModelConfig, ApiError> {
         "target_accuracy",
         "features",
         "exclude",
+        "gbm",
     ])?;
     let name = m.required_string("name", 200)?;
     let written_type = m.required_string("type", 100)?;
@@ -73,25 +74,50 @@ fn model_config(m: &Fields<'_>) -> Result<TrainModelConfig, ApiError> {
     // The name first, so an unknown architecture is named as such.
     let architecture = match written.as_deref() {
         None => DEFAULT_ARCHITECTURE,
-        Some(written) => match Architecture::parse(written, None) {
-            Ok(a) => a.kind(),
-            Err(_) => {
+        Some(written) => match ArchitectureName::parse(written) {
+            Some(a) => a,
+            None => {
+                let names: Vec<&str> = ArchitectureName::ALL.iter().map(|a| a.as_str()).collect();
                 return Err(unsupported(
                     "model_config.architecture",
                     written,
-                    &Architecture::SUPPORTED,
+                    &names,
                     "architecture",
-                ))
+                ));
             }
         },
     };
+    let gbm = match m.object("gbm")? {
+        None => None,
+        Some(_) if architecture != ArchitectureName::Gbm => {
+            return Err(ApiError::validation(
+                "model_config.gbm",
+                m.get("gbm").cloned().unwrap_or_default(),
+                "absent unless architecture is gbm",
+                format!(
+                    "model_config.gbm sets gradient-boosted trees; this request trains {}",
+                    architecture.as_str()
+                ),
+            ))
+        }
+        Some(g) => {
+            g.only(&["budget", "max_trees"])?;
+            Some(GbmOptions {
+                budget: g.number_above("budget", 0.0, 5.0)?.map(|b| b as f32),
+                max_trees: g.integer("max_trees", 1, 100_000)?.map(|t| t as u32),
+            })
+        }
+    };
     match architecture {
-        ArchitectureName::LogisticRegression if hidden_layers.is_some() => {
+        _ if architecture != ArchitectureName::Mlp && hidden_layers.is_some() => {
             return Err(ApiError::validation(
                 "model_config.hidden_layers",
                 json!(hidden_layers),
-                "absent for logistic_regression",
-                "hidden_layers apply to an mlp, not to logistic_regression",
+                format!("absent for {}", architecture.as_str()),
+                format!(
+                    "hidden_layers apply to an mlp, not to {}",
+                    architecture.as_str()
+                ),
             ))
         }
         ArchitectureName::Mlp => {
@@ -104,7 +130,7 @@ fn model_config(m: &Fields<'_>) -> Result<TrainModelConfig, ApiError> {
                 ));
             }
         }
-        ArchitectureName::LogisticRegression => {}
+        _ => {}
     }
     let dataset = m.string("dataset", 200)?.ok_or_else(|| {
         ApiError::validation(
@@ -135,6 +161,7 @@ fn model_config(m: &Fields<'_>) -> Result<TrainModelConfig, ApiError> {
         target_accuracy: m.number_above("target_accuracy", 0.0, 1.0)?,
         features,
         exclude,
+        gbm,
     })
 }
 
@@ -149,6 +176,7 @@ fn training_config(t: &Fields<'_>) -> Result<TrainTrainingConfig, ApiError> {
         "validation_split",
         "seed",
         "weight_decay",
+        "time_budget_seconds",
     ])?;
     let optimizer = match t.string("optimizer", 20)? {
         None => None,
@@ -197,6 +225,9 @@ fn training_config(t: &Fields<'_>) -> Result<TrainTrainingConfig, ApiError> {
         validation_split,
         seed: t.integer("seed", 0, (1 << 53) - 1)?.map(|s| s as u64),
         weight_decay,
+        time_budget_seconds: t
+            .integer("time_budget_seconds", 1, 86_400)?
+            .map(|s| s as u64),
     })
 }
 
@@ -220,6 +251,13 @@ pub fn resolve(request: &TrainRequest, draw_seed: impl FnOnce() -> u64) -> Train
         validation_split: t.validation_split.unwrap_or(DEFAULT_VALIDATION_SPLIT),
         seed: t.seed.unwrap_or_else(draw_seed),
         weight_decay: t.weight_decay.unwrap_or(0.0),
+        time_budget_seconds: match request.model_config.architecture {
+            ArchitectureName::Auto => Some(
+                t.time_budget_seconds
+                    .unwrap_or(training::automl::DEFAULT_TIME_BUDGET_SECONDS),
+            ),
+            _ => None,
+        },
     }
 }
 

@@ -119,7 +119,11 @@ fn probe(
     let mut short = params.clone();
     short.epochs = params.epochs.min(PROBE_EPOCHS);
     short.target_accuracy = None;
-    Ok(training::train(train, inputs.val, inputs.encoder, &short, observer)?.validation)
+    training::train(train, inputs.val, inputs.encoder, &short, observer)?
+        .validation
+        .classification()
+        .cloned()
+        .ok_or_else(|| TrainingError::Data("enhancement probes score classifiers".into()))
 }
 
 fn scores(m: &Metrics) -> Value {

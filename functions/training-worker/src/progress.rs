@@ -206,6 +206,10 @@ impl Observer for JobObserver<'_> {
                     val_loss: stats.val_loss,
                     accuracy: stats.accuracy,
                     val_accuracy: stats.val_accuracy,
+                    val_rmse: stats.val_rmse,
+                    val_mae: stats.val_mae,
+                    val_r2: stats.val_r2,
+                    trees: stats.trees,
                     seconds: stats.seconds,
                 });
                 j.progress = Some(Progress {
@@ -225,5 +229,32 @@ impl Observer for JobObserver<'_> {
             return Control::Stop(StopReason::Deadline);
         }
         self.between_batches()
+    }
+
+    fn on_candidate(
+        &mut self,
+        entry: &training::automl::LeaderboardEntry,
+        done: usize,
+        total: usize,
+    ) {
+        let result = match entry.cv_mean {
+            Some(m) => format!("cv mean {m:.4}"),
+            None => entry.status.clone(),
+        };
+        let message = format!(
+            "auto: candidate {done} of {total} ({}): {result}",
+            entry.candidate
+        );
+        self.tracker.update(|j| {
+            j.progress = Some(Progress {
+                epoch: done as u32,
+                epochs: total as u32,
+                percent: (done as f64 / total.max(1) as f64 * 1000.0).round() / 10.0,
+            });
+            if let Some(last) = j.secondary_transitions.last_mut() {
+                last.message = Some(message);
+            }
+        });
+        let _ = self.write();
     }
 }

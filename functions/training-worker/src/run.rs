@@ -7,13 +7,13 @@ use serde_json::json;
 
 use shared::clock;
 use shared::records::{
-    secondary, ArchitectureName, ArtifactInfo, DatasetRecord, JobRecord, JobStatus, ModelRecord,
-    ModelStatus,
+    secondary, ArchitectureName, ArtifactInfo, DatasetRecord, GbmOptions, JobRecord, JobStatus,
+    ModelRecord, ModelStatus, Task,
 };
 use shared::state::AppState;
 use shared::store::StoreError;
 use synth::Table;
-use training::{self, Architecture, Encoder, StopReason, TrainParams, Trained};
+use training::{self, Architecture, Encoder, StopReason, Style, TrainParams, Trained};
 
 use super::enhance;
 use super::progress::{Interrupt, JobObserver, Tracker};
@@ -35,12 +35,13 @@ const IMPORTANCE_REPEATS: usize = 5;
 const IMPORTANCE_ROWS: usize = 5_000;
 
 enum Ending {
-    /// The model, the enhancement report, and the permutation importance when it could be
-    /// measured.
+    /// The model, the enhancement report, the permutation importance when it could be
+    /// measured, and the `auto` search's report.
     Trained(
         Box<Trained>,
         Option<serde_json::Value>,
         Option<training::ImportanceReport>,
+        Option<Box<training::automl::AutoReport>>,
     ),
     Failed(Failure),
     /// The job left `in_progress` under us (stopped before training began, or declared lost).
@@ -126,7 +127,7 @@ async fn train_claimed(
         Ok(found) => found,
         Err(f) => return Ending::Failed(f),
     };
-    let params = match params_of(&model) {
+    let spec = match spec_of(&model, state.config.worker.max_runtime) {
         Ok(p) => p,
         Err(f) => return Ending::Failed(f),
     };
@@ -137,6 +138,10 @@ async fn train_claimed(
     let selection = training::Selection {
         only: model.feature_columns.clone(),
         exclude: model.excluded_columns.clone(),
+    };
+    let task = match model.task {
+        Some(Task::Regression) => training::Task::Regression,
+        _ => training::Task::Classification,
     };
 
     let t = tracker.clone();
@@ -150,27 +155,48 @@ async fn train_claimed(
             .clone()
             .ok_or_else(|| Failure::new("invalid_data", "the dataset has no target column"))?;
         let (train_table, val_table) =
-            training::split_owned(table, &target, validation_split, seed)
+            training::split_owned(table, &target, task, validation_split, seed)
                 .map_err(|e| Failure::new("invalid_data", e))?;
-        let encoder = Encoder::fit_selected(&train_table, &dataset.columns, &target, &selection)
-            .map_err(|e| Failure::new("invalid_data", e))?;
-        let train_m = encoder
-            .encode(&train_table)
-            .map_err(|e| Failure::new("invalid_data", e))?;
-        let val_m = encoder
-            .encode(&val_table)
-            .map_err(|e| Failure::new("invalid_data", e))?;
+        let invalid = |e: training::TrainingError| Failure::new("invalid_data", e);
+        let fit_encoder = |style| {
+            let options = training::FitOptions {
+                selection: selection.clone(),
+                task,
+                style,
+            };
+            let encoder = Encoder::fit_with(&train_table, &dataset.columns, &target, &options)
+                .map_err(invalid)?;
+            let train_m = encoder.encode(&train_table).map_err(invalid)?;
+            let val_m = encoder.encode(&val_table).map_err(invalid)?;
+            Ok::<_, Failure>((train_m, val_m, encoder))
+        };
+        let (network, trees) = match &spec {
+            Spec::Network(_) | Spec::Linear { .. } => (Some(fit_encoder(Style::Network)?), None),
+            Spec::Gbm(_) => (None, Some(fit_encoder(Style::Trees)?)),
+            Spec::Auto(_) => (
+                Some(fit_encoder(Style::Network)?),
+                Some(fit_encoder(Style::Trees)?),
+            ),
+        };
         drop(val_table);
+        let (train_m, val_m, encoder) = network
+            .as_ref()
+            .or(trees.as_ref())
+            .expect("one encoding at least");
         t.update(|j| {
             j.step(
                 secondary::LOADING_DATA,
                 clock::now(),
                 Some(format!(
-                    "{} training and {} validation rows, {} features after encoding, {} classes{}",
+                    "{} training and {} validation rows, {} features after encoding, {}{}",
                     train_m.rows,
                     val_m.rows,
                     encoder.width(),
-                    encoder.classes().len(),
+                    match task {
+                        training::Task::Classification =>
+                            format!("{} classes", encoder.classes().len()),
+                        training::Task::Regression => "a numeric target".to_string(),
+                    },
                     if encoder.dropped.is_empty() {
                         String::new()
                     } else {
@@ -185,62 +211,130 @@ async fn train_claimed(
             )
         });
 
-        let (train_m, params, report) = if steps.is_empty() {
-            (train_m, params, None)
-        } else {
-            if let Err(i) = t.runtime_step(
-                secondary::ENHANCING,
-                "running the scheduled AI enhancements",
-            ) {
-                return Ok(Ending::Interrupted(i));
+        // The enhancement steps act on a network classifier; other jobs say they skipped.
+        let enhanceable =
+            matches!(spec, Spec::Network(_)) && task == training::Task::Classification;
+        let (spec, network, report) = match (spec, network) {
+            (spec, network) if steps.is_empty() => (spec, network, None),
+            (Spec::Network(params), Some((train_m, val_m, encoder))) if enhanceable => {
+                if let Err(i) = t.runtime_step(
+                    secondary::ENHANCING,
+                    "running the scheduled AI enhancements",
+                ) {
+                    return Ok(Ending::Interrupted(i));
+                }
+                let mut observer = JobObserver::new(&t, deadline, false).with_pause(pause);
+                let enhanced = enhance::run(
+                    &enhance::Inputs {
+                        steps: &steps,
+                        train_table: &train_table,
+                        train: &train_m,
+                        val: &val_m,
+                        encoder: &encoder,
+                        columns: &dataset.columns,
+                        target: &target,
+                        seed,
+                    },
+                    params,
+                    // A third of the time left at most: training itself needs the rest.
+                    budget / 3,
+                    &mut observer,
+                );
+                if let Some(i) = observer.interrupted.take() {
+                    return Ok(Ending::Interrupted(i));
+                }
+                let enhanced = enhanced.map_err(|e| Failure::new("enhancement_error", e))?;
+                (
+                    Spec::Network(enhanced.params),
+                    Some((enhanced.train, val_m, encoder)),
+                    Some(enhanced.report),
+                )
             }
-            let mut observer = JobObserver::new(&t, deadline, false).with_pause(pause);
-            let enhanced = enhance::run(
-                &enhance::Inputs {
-                    steps: &steps,
-                    train_table: &train_table,
-                    train: &train_m,
-                    val: &val_m,
-                    encoder: &encoder,
-                    columns: &dataset.columns,
-                    target: &target,
-                    seed,
-                },
-                params,
-                // A third of the time left at most: training itself needs the rest.
-                budget / 3,
-                &mut observer,
-            );
-            if let Some(i) = observer.interrupted.take() {
-                return Ok(Ending::Interrupted(i));
+            (spec, network) => {
+                let why = format!(
+                    "the enhancement steps tune a network classifier; this job trains {} for {}",
+                    spec.name(),
+                    task.as_str()
+                );
+                let report = serde_json::Value::Array(
+                    steps
+                        .iter()
+                        .map(|s| json!({"step": s, "status": "skipped", "reason": why}))
+                        .collect(),
+                );
+                (spec, network, Some(report))
             }
-            let enhanced = enhanced.map_err(|e| Failure::new("enhancement_error", e))?;
-            (enhanced.train, enhanced.params, Some(enhanced.report))
         };
         drop(train_table);
         if let Err(i) = t.runtime_step(secondary::TRAINING, "training") {
             return Ok(Ending::Interrupted(i));
         }
         let mut observer = JobObserver::new(&t, deadline, true).with_pause(pause);
-        let trained = training::train(&train_m, &val_m, &encoder, &params, &mut observer)
-            .map_err(|e| Failure::new("training_error", e))?;
+        let failed = |e| Failure::new("training_error", e);
+        let (trained, leaderboard, importance_on) = match &spec {
+            Spec::Network(params) => {
+                let (tm, vm, enc) = network.as_ref().expect("network encoding");
+                let trained =
+                    training::train(tm, vm, enc, params, &mut observer).map_err(failed)?;
+                (trained, None, vm)
+            }
+            Spec::Linear { lambda } => {
+                let (tm, vm, enc) = network.as_ref().expect("network encoding");
+                let trained =
+                    training::linear::fit(tm, vm, enc, *lambda, &mut observer).map_err(failed)?;
+                (trained, None, vm)
+            }
+            Spec::Gbm(params) => {
+                let (tm, vm, enc) = trees.as_ref().expect("tree encoding");
+                let mut params = params.clone();
+                params.timeout_seconds = Some(
+                    deadline
+                        .saturating_duration_since(Instant::now())
+                        .as_secs_f64(),
+                );
+                let trained =
+                    training::gbm::fit(tm, vm, enc, &params, &mut observer).map_err(failed)?;
+                (trained, None, vm)
+            }
+            Spec::Auto(params) => {
+                let n = network.as_ref().expect("network encoding");
+                let tr = trees.as_ref().expect("tree encoding");
+                let data = training::automl::Encoded {
+                    network: (&n.0, &n.1, &n.2),
+                    trees: (&tr.0, &tr.1, &tr.2),
+                };
+                let (trained, report) =
+                    training::automl::search(&data, params, &mut observer).map_err(failed)?;
+                let on = if trained.model.encoder().style() == Style::Trees {
+                    &tr.1
+                } else {
+                    &n.1
+                };
+                (trained, Some(report), on)
+            }
+        };
         // A stop request ends the run as `stopped` with the weights it has; losing the job or
         // the store is not a stop request and must not be reported as one.
         match observer.interrupted.take() {
             Some(i @ (Interrupt::Lost(_) | Interrupt::Store(_))) => Ok(Ending::Interrupted(i)),
             _ => {
-                // Bounded: columns × IMPORTANCE_REPEATS forward passes over at most
+                // Bounded: columns × IMPORTANCE_REPEATS predictions over at most
                 // IMPORTANCE_ROWS validation rows. A failure here loses the report, not the model.
                 let importance = training::permutation_importance(
-                    &trained.artifact,
-                    &val_m,
+                    &trained.model,
+                    importance_on,
                     IMPORTANCE_REPEATS,
                     seed,
                     IMPORTANCE_ROWS,
                 )
                 .map_err(|e| tracing::warn!(error = %e, "permutation importance not measured"))
                 .ok();
-                Ok(Ending::Trained(Box::new(trained), report, importance))
+                Ok(Ending::Trained(
+                    Box::new(trained),
+                    report,
+                    importance,
+                    leaderboard.map(Box::new),
+                ))
             }
         }
     });
@@ -278,17 +372,67 @@ async fn load_dataset(
     Ok((dataset, csv))
 }
 
+/// What a job trains, from its stored request.
+enum Spec {
+    Network(TrainParams),
+    /// Least squares / ridge (regression with `linear`).
+    Linear {
+        lambda: f64,
+    },
+    Gbm(training::GbmParams),
+    Auto(training::automl::AutoParams),
+}
+
+impl Spec {
+    fn name(&self) -> &'static str {
+        match self {
+            Spec::Network(p) => p.architecture.name(),
+            Spec::Linear { .. } => "linear",
+            Spec::Gbm(_) => "gbm",
+            Spec::Auto(_) => "auto",
+        }
+    }
+}
+
 /// The engine's parameters from the stored request.
-fn params_of(model: &ModelRecord) -> Result<TrainParams, Failure> {
+fn spec_of(model: &ModelRecord, max_runtime: Duration) -> Result<Spec, Failure> {
     let cfg = &model.training_config;
+    let name = model.architecture.unwrap_or(ArchitectureName::Mlp);
+    let regression = model.task == Some(Task::Regression);
+    match name {
+        ArchitectureName::Linear if regression => {
+            return Ok(Spec::Linear {
+                lambda: cfg.weight_decay,
+            })
+        }
+        ArchitectureName::Gbm => {
+            let o = model.gbm.clone().unwrap_or(GbmOptions {
+                budget: None,
+                max_trees: None,
+            });
+            return Ok(Spec::Gbm(training::GbmParams {
+                budget: o.budget.unwrap_or(training::gbm::DEFAULT_BUDGET),
+                max_trees: o.max_trees,
+                timeout_seconds: None,
+                seed: cfg.seed,
+            }));
+        }
+        ArchitectureName::Auto => {
+            let seconds = cfg
+                .time_budget_seconds
+                .unwrap_or(training::automl::DEFAULT_TIME_BUDGET_SECONDS);
+            return Ok(Spec::Auto(training::automl::AutoParams {
+                time_budget: Duration::from_secs(seconds).min(max_runtime),
+                seed: cfg.seed,
+            }));
+        }
+        _ => {}
+    }
     // The record keeps the parsed name; only the hidden layers can still be out of range
     // (a record written by hand).
-    let architecture = Architecture::from_record(
-        model.architecture.unwrap_or(ArchitectureName::Mlp),
-        model.hidden_layers.clone(),
-    )
-    .map_err(|e| Failure::new("invalid_request", e))?;
-    Ok(TrainParams {
+    let architecture = Architecture::from_record(name, model.hidden_layers.clone())
+        .map_err(|e| Failure::new("invalid_request", e))?;
+    Ok(Spec::Network(TrainParams {
         architecture,
         optimizer: cfg.optimizer,
         epochs: cfg.epochs,
@@ -297,7 +441,7 @@ fn params_of(model: &ModelRecord) -> Result<TrainParams, Failure> {
         weight_decay: cfg.weight_decay,
         target_accuracy: model.target_accuracy,
         seed: cfg.seed,
-    })
+    }))
 }
 
 /// Writes the final status of the job and the model.
@@ -330,7 +474,7 @@ async fn finish(
         Ending::Failed(failure) => {
             end(state, tracker, JobStatus::Failed, Some(failure), None, None).await
         }
-        Ending::Trained(trained, report, importance) => {
+        Ending::Trained(trained, report, importance, leaderboard) => {
             tracker.update(|j| j.enhancements = report);
             if trained.stopped == Some(StopReason::Deadline) {
                 let failure = Failure::new(
@@ -360,16 +504,25 @@ async fn finish(
                 Ok(a) => a,
                 Err(f) => return end(state, tracker, JobStatus::Failed, Some(f), None, None).await,
             };
-            let metrics = json!({
+            let mut metrics = json!({
+                "task": trained.model.encoder().task.as_str(),
+                "family": trained.model.family(),
                 "validation": trained.validation,
                 "training": trained.training,
-                "dropped_columns": trained.artifact.encoder.dropped,
+                "dropped_columns": trained.model.encoder().dropped,
                 "permutation_importance": importance,
                 "epochs_run": trained.history.len(),
                 "reached_target_accuracy": trained.reached_target,
                 "stopped": trained.stopped,
             });
-            let accuracy = trained.validation.accuracy;
+            if let training::Model::Gbm(g) = &trained.model {
+                metrics["gain_importance"] = json!(g.gain_importance());
+                metrics["trees"] = json!(g.trees());
+            }
+            if let Some(board) = leaderboard {
+                metrics["auto"] = json!(board);
+            }
+            let accuracy = trained.validation.accuracy();
             end(
                 state,
                 tracker,
@@ -389,33 +542,46 @@ async fn save_artifact(
     trained: &Trained,
     importance: Option<&training::ImportanceReport>,
 ) -> Result<ArtifactInfo, Failure> {
-    let bytes = trained
-        .artifact
+    let model = &trained.model;
+    let bytes = model
         .to_bytes()
         .map_err(|e| Failure::new("artifact_error", e))?;
-    let key = format!("models/{model_id}.safetensors");
+    let file = format!("{model_id}.{}", model.extension());
+    let key = format!("models/{file}");
     let dir = state.config.scratch_dir.clone();
     tokio::fs::create_dir_all(&dir)
         .await
         .map_err(|e| Failure::new("artifact_error", e))?;
-    let path = dir.join(format!("{model_id}.safetensors"));
+    let path = dir.join(&file);
     tokio::fs::write(&path, &bytes)
         .await
         .map_err(|e| Failure::new("artifact_error", e))?;
-    let put = state
-        .blobs
-        .put_file(&key, &path, "application/octet-stream")
-        .await;
+    let content_type = match model {
+        training::Model::Network(_) => "application/octet-stream",
+        _ => "application/json",
+    };
+    let put = state.blobs.put_file(&key, &path, content_type).await;
     let _ = tokio::fs::remove_file(&path).await;
     put.map_err(|e| Failure::new("artifact_error", e))?;
+    let encoder = model.encoder();
     Ok(ArtifactInfo {
         key,
         bytes: bytes.len() as u64,
-        parameters: trained.artifact.parameter_count() as u64,
-        features: trained.artifact.encoder.feature_names(),
-        classes: trained.artifact.classes.clone(),
-        dropped_columns: trained.artifact.encoder.dropped.clone(),
+        parameters: model.parameter_count() as u64,
+        features: encoder.feature_names(),
+        classes: encoder.classes.clone(),
+        dropped_columns: encoder.dropped.clone(),
         importance: importance.map(|r| r.columns.clone()).unwrap_or_default(),
+        family: Some(model.family().to_string()),
+        task: Some(match encoder.task {
+            training::Task::Classification => Task::Classification,
+            training::Task::Regression => Task::Regression,
+        }),
+        trees: model.trees().map(|t| t as u64),
+        gain_importance: match model {
+            training::Model::Gbm(g) => g.gain_importance(),
+            _ => Vec::new(),
+        },
         saved_at: clock::now(),
     })
 }
@@ -428,7 +594,7 @@ async fn end(
     mut status: JobStatus,
     failure: Option<Failure>,
     metrics: Option<serde_json::Value>,
-    model_result: Option<(f64, ArtifactInfo)>,
+    model_result: Option<(Option<f64>, ArtifactInfo)>,
 ) -> Result<Outcome, WorkerError> {
     let mut job = tracker.snapshot();
     let now = clock::now();
@@ -439,7 +605,7 @@ async fn end(
         job.step(status.as_str(), now, None);
     };
     let (accuracy, artifact) = match model_result {
-        Some((a, art)) => (Some(a), Some(art)),
+        Some((a, art)) => (a, Some(art)),
         None => (None, None),
     };
     // The model record as it reads once the job has ended, written in the same transaction.

@@ -8,15 +8,15 @@ use serde::Serialize;
 
 use super::{Object, Provider};
 use crate::records::{
-    ArchitectureName, ArtifactInfo, EpochRecord, JobStatus, ModelRecord, ModelStatus, ModelType,
-    OptimizerKind, Progress, StatusTransition, TrainingConfig,
+    ArchitectureName, ArtifactInfo, EpochRecord, GbmOptions, JobStatus, ModelRecord, ModelStatus,
+    ModelType, OptimizerKind, Progress, StatusTransition, Task, TrainingConfig,
 };
 
 /// `model_config` of a training request.
 #[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[schemars(extend(
-    "if" = {"required": ["architecture"], "properties": {"architecture": {"const": "logistic_regression"}}},
+    "if" = {"required": ["architecture"], "properties": {"architecture": {"enum": ["logistic_regression", "linear", "gbm", "auto"]}}},
     "then" = {"properties": {"hidden_layers": {"type": "null"}}},
     "not" = {
         "required": ["features", "exclude"],
@@ -26,11 +26,16 @@ use crate::records::{
 pub struct TrainModelConfig {
     #[schemars(length(min = 1, max = 200))]
     pub name: String,
+    /// `regression` (and `tabular_regression`) for a numeric target; the classification names
+    /// for a class; `tabular` lets the target's type decide (a float column: regression).
     #[serde(rename = "type")]
     pub model_type: ModelType,
-    /// Default `mlp`.
+    /// Default `mlp`. `linear`: least squares / ridge (regression) or logistic regression
+    /// (classification); `gbm`: gradient-boosted trees; `auto`: a cross-validated search.
     #[serde(default = "default_architecture")]
     pub architecture: ArchitectureName,
+    /// Settings of `gbm`.
+    pub gbm: Option<GbmOptions>,
     /// Hidden layer widths of the `mlp` (default `[64, 32]`).
     #[schemars(length(min = 1, max = 8), inner(range(min = 1, max = 4096)))]
     pub hidden_layers: Option<Vec<usize>>,
@@ -81,6 +86,10 @@ pub struct TrainTrainingConfig {
     /// Default 0.
     #[schemars(extend("minimum" = 0, "exclusiveMaximum" = 1))]
     pub weight_decay: Option<f64>,
+    /// `auto` only: seconds the search may take (default 60, at most the worker's runtime
+    /// limit).
+    #[schemars(range(min = 1, max = 86400))]
+    pub time_budget_seconds: Option<u64>,
 }
 
 /// `POST /v1/models/train`.
@@ -199,9 +208,11 @@ pub struct TrainingStatus {
     pub secondary_transitions: Vec<StatusTransition>,
     pub progress: Option<Progress>,
     pub history: Vec<EpochRecord>,
-    /// Validation and training metrics (accuracy, cross-entropy, macro F1, balanced accuracy,
-    /// per-class precision/recall/F1/support, confusion matrix), epochs run, whether the
-    /// target accuracy was reached, why training stopped.
+    /// Validation and training metrics (classification: accuracy, cross-entropy, log loss,
+    /// ROC AUC, Brier, macro F1, balanced accuracy, per-class scores, confusion matrix;
+    /// regression: RMSE, MAE, R² and the mean baseline's), the permutation and gain
+    /// importances, the columns left out, the `auto` leaderboard, epochs run, whether the target
+    /// accuracy was reached, why training stopped.
     pub final_metrics: Option<Object>,
     pub ai_enhancements_scheduled: Vec<String>,
     /// What each enhancement step did and its measured effect.
@@ -240,11 +251,18 @@ pub struct PredictRequest {
     pub rows: Vec<Object>,
 }
 
+/// A class with each class's probability, or (regression) a value.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
-pub struct Prediction {
-    pub label: String,
-    /// Probability of each class (softmax).
-    pub probabilities: BTreeMap<String, f64>,
+#[serde(untagged)]
+pub enum Prediction {
+    Class {
+        label: String,
+        /// Probability of each class.
+        probabilities: BTreeMap<String, f64>,
+    },
+    Value {
+        value: f64,
+    },
 }
 
 /// `200` of `POST /v1/models/{id}/predict`.
@@ -252,6 +270,10 @@ pub struct Prediction {
 pub struct Predictions {
     pub model_id: String,
     pub model_status: ModelStatus,
+    pub task: Task,
+    /// `linear`, `logistic_regression`, `mlp`, `gbm` or `baseline`.
+    pub family: String,
+    /// Empty for regression.
     pub classes: Vec<String>,
     pub features: Vec<String>,
     pub count: u32,
