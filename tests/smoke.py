@@ -136,6 +136,62 @@ check("predict answers a class", status == 200 and body["predictions"][0]["label
 status, body, headers = call("GET", f"/v1/models/{model_id}/metrics.svg")
 check("metrics.svg draws the curves", status == 200 and "polyline" in body.get("raw", ""), (status, headers))
 
+
+def wait(monitoring_url, seconds=240):
+    st = {}
+    until = time.time() + seconds
+    while time.time() < until:
+        status, st, _ = call("GET", monitoring_url)
+        if status != 200 or st.get("status") in ("completed", "failed", "stopped"):
+            break
+        time.sleep(0.5)
+    return st
+
+
+# Gradient-boosted trees and the AutoML search on the same table.
+for family, extra in (("gbm", {}), ("auto", {"time_budget_seconds": 15})):
+    body_in = {"model_config": {"name": f"Fraud {family}", "type": "classification",
+                                "architecture": family, "dataset": train_dataset},
+               "training_config": {"seed": 3, **extra}}
+    status, body, _ = call("POST", "/v1/models/train", body_in)
+    check(f"{family}: POST /v1/models/train is 202", status == 202, body)
+    st = wait(body.get("monitoring_url", "/missing"))
+    fm = st.get("final_metrics") or {}
+    check(f"{family}: the job trains to completion", st.get("status") == "completed", st)
+    check(f"{family}: validation accuracy and the artifact's family",
+          isinstance(fm.get("validation", {}).get("accuracy"), float)
+          and st.get("artifact", {}).get("family") == fm.get("family"), fm)
+    status, body, _ = call("POST", f"/v1/models/{st.get('model_id')}/predict", {"rows": [row, {}]})
+    check(f"{family}: predict answers a class, also for a row of missing values",
+          status == 200 and all(p["label"] in body["classes"] for p in body["predictions"]), body)
+    if family == "gbm":
+        check("gbm: trees and gain importance", fm.get("trees", 0) >= 1 and len(fm.get("gain_importance", [])) >= 1, fm)
+    else:
+        board = (fm.get("auto") or {}).get("leaderboard", [])
+        check("auto: a leaderboard with the baseline, ranked",
+              any(e["family"] == "baseline" and e["status"] == "scored" for e in board)
+              and board and board[0].get("rank") == 1, fm.get("auto"))
+
+# Regression on an uploaded numeric target.
+lines = ["a,b,kind,y"]
+for i in range(300):
+    a, b = (i * 37 % 101) / 100, (i * 53 % 97) / 96
+    kind = "k1" if i % 2 else "k2"
+    lines.append(f"{a},{b},{kind},{4 * a - 3 * b + (2 if kind == 'k1' else 0) + ((i * 7919) % 13 - 6) / 60:.5f}")
+status, body, _ = call("POST", "/v1/datasets?name=numbers&target=y", raw="\n".join(lines).encode() + b"\n",
+                       content_type="text/csv")
+check("a numeric-target CSV is stored", status == 201, body)
+status, body, _ = call("POST", "/v1/models/train", {
+    "model_config": {"name": "Regressor", "type": "tabular", "architecture": "linear", "dataset": body.get("id", "")},
+    "training_config": {"seed": 1}})
+check("tabular on a numeric target trains (202)", status == 202, body)
+st = wait(body.get("monitoring_url", "/missing"))
+v = (st.get("final_metrics") or {}).get("validation", {})
+check("the regression completes with RMSE, MAE and R2 beside the mean baseline",
+      st.get("status") == "completed" and v.get("r2", 0) > 0.95 and v.get("baseline", {}).get("r2", 1) < 0.1, st)
+status, body, _ = call("POST", f"/v1/models/{st.get('model_id')}/predict", {"rows": [{"a": 0.5, "b": 0.5, "kind": "k1"}]})
+check("predict answers a value", status == 200 and abs(body["predictions"][0]["value"] - 2.5) < 0.5, body)
+
 status, body, _ = call("GET", "/v1/nothing")
 envelope("unknown path is NOT_FOUND", status, body, 404, "NOT_FOUND")
 status, body, _ = call("DELETE", "/v1/models")
