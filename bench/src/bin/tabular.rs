@@ -47,24 +47,7 @@ fn load(dir: &str, name: &str) -> Split {
             .collect(),
     };
     // Kinds as an upload types them: numbers, or categories (the class targets are text).
-    let columns = table
-        .columns
-        .iter()
-        .enumerate()
-        .map(|(i, name)| DatasetColumn {
-            name: name.clone(),
-            kind: if table
-                .rows
-                .iter()
-                .all(|r| r[i].is_number() || r[i].is_null())
-            {
-                "numeric".into()
-            } else {
-                "categorical".into()
-            },
-            reason: None,
-        })
-        .collect();
+    let columns = training::fixtures::columns(&table);
     Split {
         task,
         train: rows("train"),
