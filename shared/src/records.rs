@@ -199,18 +199,25 @@ pub enum Task {
 }
 
 /// `model_config.gbm`: gradient-boosted trees' settings.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GbmOptions {
-    /// Perpetual's fitting budget (default 0.5): its step size is 10^(−budget), and a higher
-    /// budget grows more trees.
-    #[schemars(extend("exclusiveMinimum" = 0, "maximum" = 5))]
+    /// Boosting rounds: trees per booster (default 100).
+    #[schemars(range(min = 1, max = 10000))]
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub budget: Option<f32>,
-    /// At most this many boosting rounds (default: as many as perpetual grows).
-    #[schemars(range(min = 1, max = 100000))]
+    pub trees: Option<u32>,
+    /// Shrinkage: each leaf's weight is multiplied by it (default 0.1).
+    #[schemars(extend("exclusiveMinimum" = 0, "maximum" = 1))]
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub max_trees: Option<u32>,
+    pub learning_rate: Option<f32>,
+    /// Depth of each tree at most (default 6).
+    #[schemars(range(min = 1, max = 20))]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_depth: Option<u32>,
+    /// The share of feature columns each tree may split on, drawn per tree (default 1: all).
+    #[schemars(extend("exclusiveMinimum" = 0, "maximum" = 1))]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub colsample: Option<f64>,
 }
 
 /// What kind of model a request asks for, by any of the names the API accepts: a

@@ -40,8 +40,10 @@ fn records() -> (ModelRecord, JobRecord) {
         hidden_layers: Some(vec![16, 8]),
         task: Some(shared::records::Task::Classification),
         gbm: Some(shared::records::GbmOptions {
-            budget: Some(1.5),
-            max_trees: Some(50),
+            trees: Some(50),
+            learning_rate: Some(0.05),
+            max_depth: Some(3),
+            colsample: Some(0.5),
         }),
         feature_columns: Some(vec!["x".into(), "colour".into()]),
         excluded_columns: vec![],

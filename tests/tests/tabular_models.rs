@@ -100,7 +100,7 @@ async fn trees_and_auto(state: AppState) {
     // gbm, with its options.
     let body = json!({
         "model_config": {"name": "trees", "type": "classification", "architecture": "gbm",
-            "dataset": dataset, "gbm": {"budget": 1.0, "max_trees": 200}},
+            "dataset": dataset, "gbm": {"trees": 60, "learning_rate": 0.2, "max_depth": 4, "colsample": 0.8}},
         "training_config": {"seed": 3}
     });
     let id = submit(&app, &body).await;
@@ -110,7 +110,7 @@ async fn trees_and_auto(state: AppState) {
     assert_eq!(m["family"], "gbm");
     assert!(m["validation"]["accuracy"].as_f64().unwrap() >= 0.85, "{m}");
     let trees = m["trees"].as_u64().unwrap();
-    assert!((1..=200).contains(&trees), "{trees}");
+    assert_eq!(trees, 60, "one booster for two classes, 60 rounds");
     let gain = m["gain_importance"].as_array().unwrap();
     assert_eq!(gain[0]["column"], "x", "{gain:?}");
     assert!(m["permutation_importance"]["columns"][0]["column"] == "x");
@@ -276,7 +276,7 @@ async fn requests_that_do_not_fit_the_target_or_family_say_why() {
         ),
         (
             train(
-                json!({"name": "g", "type": "classification", "architecture": "mlp", "dataset": classes, "gbm": {"budget": 1}}),
+                json!({"name": "g", "type": "classification", "architecture": "mlp", "dataset": classes, "gbm": {"trees": 10}}),
                 json!({}),
             ),
             "model_config.gbm",
@@ -284,7 +284,15 @@ async fn requests_that_do_not_fit_the_target_or_family_say_why() {
         ),
         (
             train(
-                json!({"name": "g", "type": "classification", "architecture": "gbm", "dataset": classes, "gbm": {"max_depth": 3}}),
+                json!({"name": "g", "type": "classification", "architecture": "gbm", "dataset": classes, "gbm": {"budget": 1}}),
+                json!({}),
+            ),
+            "model_config.gbm.budget",
+            "",
+        ),
+        (
+            train(
+                json!({"name": "g", "type": "classification", "architecture": "gbm", "dataset": classes, "gbm": {"max_depth": 21}}),
                 json!({}),
             ),
             "model_config.gbm.max_depth",
@@ -292,10 +300,10 @@ async fn requests_that_do_not_fit_the_target_or_family_say_why() {
         ),
         (
             train(
-                json!({"name": "g", "type": "classification", "architecture": "gbm", "dataset": classes, "gbm": {"budget": 9}}),
+                json!({"name": "g", "type": "classification", "architecture": "gbm", "dataset": classes, "gbm": {"learning_rate": 0}}),
                 json!({}),
             ),
-            "model_config.gbm.budget",
+            "model_config.gbm.learning_rate",
             "",
         ),
         (
@@ -330,4 +338,31 @@ async fn requests_that_do_not_fit_the_target_or_family_say_why() {
         let message = r.body["error"]["message"].as_str().unwrap();
         assert!(message.contains(words), "{message}");
     }
+}
+
+#[tokio::test]
+async fn trees_that_cannot_finish_in_a_job_are_refused_up_front() {
+    let state = state_with(
+        api_tests::sqlite_store(),
+        &[("MLAAS_MAX_RUNTIME_SECONDS", "1")],
+    );
+    let dataset = upload_csv(&state, &mixed_csv(2000), "label").await;
+    let app = models::router(state);
+    let body = |gbm: Value| {
+        json!({"model_config": {"name": "big", "type": "classification", "architecture": "gbm",
+            "dataset": dataset, "gbm": gbm}})
+    };
+    // 2,000 rows × 3 features × 10,000 trees × depth 20 × 3e-9 s = 3.6 s > 1 s.
+    let r = post_json(
+        &app,
+        "/v1/models/train",
+        &body(json!({"trees": 10_000, "max_depth": 20})),
+    )
+    .await;
+    let details = assert_envelope(&r, 400, "VALIDATION_ERROR");
+    assert_eq!(details["field"], "model_config.gbm.trees", "{}", r.text);
+    assert!(r.text.contains("about 4 s"), "{}", r.text);
+    // The defaults fit: 2,000 × 3 × 100 × 6 × 3e-9 s.
+    let r = post_json(&app, "/v1/models/train", &body(json!({}))).await;
+    assert_eq!(r.status, 202, "{}", r.text);
 }

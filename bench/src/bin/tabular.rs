@@ -1,6 +1,6 @@
 //! The tabular families on scikit-learn's tables, for `bench/run tabular`: reads the tables
-//! and splits `bench/tabular_compare.py prepare` wrote, fits `gbm` (perpetual, default
-//! budget) and `auto` (the search under `BUDGET` seconds) on each split's train rows with
+//! and splits `bench/tabular_compare.py prepare` wrote, fits `gbm` (forust, default
+//! settings) and `auto` (the search under `BUDGET` seconds) on each split's train rows with
 //! the engine, as the worker does, and prints one JSON line per model with its test score,
 //! fit seconds, predict latency and trees. On `large` (100,000 train rows) `gbm` only, with
 //! one-row latency beside the whole-set one; and one MLP epoch on breast_cancer.
@@ -101,7 +101,7 @@ fn main() {
             json!({"table": name, "model": "gbm", "metric": metric(s.task),
                 "score": fit.validation.headline().1, "fit_seconds": fit_seconds,
                 "predict_us_per_row": predict_us(&fit.model, &trees.1),
-                "trees": fit.model.trees(), "notes": "perpetual budget 0.5"})
+                "trees": fit.model.trees(), "notes": "forust 100 trees, learning rate 0.1, depth 6"})
         );
         let network = encode(&s, Style::Network);
         let data = Encoded {
@@ -131,6 +131,9 @@ fn main() {
                 "score": best.validation.headline().1, "fit_seconds": fit_seconds,
                 "predict_us_per_row": predict_us(&best.model, on),
                 "trees": best.model.trees(),
+                "leaderboard": report.leaderboard.iter().map(|e| json!({
+                    "candidate": e.candidate, "status": e.status, "cv_mean": e.cv_mean,
+                    "fit_seconds": e.fit_seconds})).collect::<Vec<_>>(),
                 "notes": format!("best: {} ({}-fold CV {:.4}); {} skipped",
                     report.best.as_deref().unwrap_or("-"), report.folds,
                     report.leaderboard[0].cv_mean.unwrap_or(f64::NAN), skipped)})
@@ -140,10 +143,7 @@ fn main() {
     // 100,000 rows: fit time and latency.
     let s = load(dir, "large");
     let trees = encode(&s, Style::Trees);
-    let params = GbmParams {
-        max_trees: Some(100),
-        ..GbmParams::default()
-    };
+    let params = GbmParams::default();
     let t0 = Instant::now();
     let fit = training::gbm::fit(&trees.0, &trees.1, &trees.2, &params, &mut ()).unwrap();
     let fit_seconds = t0.elapsed().as_secs_f64();
@@ -162,7 +162,7 @@ fn main() {
             "score": fit.validation.headline().1, "fit_seconds": fit_seconds,
             "predict_us_per_row": predict_us(&fit.model, &trees.1),
             "predict_us_single_row": single[100], "trees": fit.model.trees(),
-            "notes": "perpetual budget 0.5, at most 100 trees"})
+            "notes": "forust 100 trees, learning rate 0.1, depth 6"})
     );
 
     // One MLP epoch on breast_cancer, as MLPClassifier((64, 32)) with batch 32.

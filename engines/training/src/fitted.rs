@@ -3,7 +3,7 @@
 //!
 //! Files: a network is the safetensors file of [`Artifact`]; gradient-boosted trees and the
 //! baseline are one JSON document (`{"format": "mlaas.tabular-model", "version", "family",
-//! "encoder", ...}`, the trees as perpetual's own JSON model). [`Model::from_bytes`] tells
+//! "encoder", ...}`, the trees as forust's own JSON model). [`Model::from_bytes`] tells
 //! them apart by the first byte (a JSON document opens with `{`; a safetensors file with its
 //! header's length, little-endian).
 
@@ -183,7 +183,7 @@ impl Baseline {
 pub enum Model {
     /// Logistic or linear regression, or an MLP (candle).
     Network(Artifact),
-    /// Gradient-boosted trees (perpetual).
+    /// Gradient-boosted trees (forust).
     Gbm(Box<GbmModel>),
     Baseline(Baseline),
 }

@@ -1,29 +1,33 @@
-//! Gradient-boosted trees with the `perpetual` crate (PerpetualBooster: classification and
-//! regression, missing values and categorical splits natively, JSON save and load).
+//! Gradient-boosted trees with the `forust-ml` crate (an XGBoost-style booster: classification
+//! and regression, missing values natively, JSON save and load).
 //!
-//! * Features in [`Style::Trees`]: numbers raw, NaN for missing (perpetual learns a direction
-//!   for missing values at each split); categories as their sorted train index, NaN when null
-//!   or unseen, split as ordered codes. Perpetual's own categorical mode is not used: on the
-//!   engine's regression fixture (`linear_target`, one 3-category column) it cut the train
-//!   R² from 0.977 to 0.699 (21 trees instead of 47); two threshold splits isolate a code.
+//! * Features in [`Style::Trees`]: numbers raw, NaN for missing (forust learns a direction for
+//!   missing values at each split); categories as their sorted train index, NaN when null or
+//!   unseen, split as ordered codes (two threshold splits isolate a code).
 //! * Objectives: squared error for regression (values in the target's units); log loss for a
 //!   binary target (p = σ(score)); more classes: one booster per class on "this class or not",
-//!   probabilities the softmax of their scores (perpetual's `MultiOutputBooster` rule).
-//! * Settings: `budget` (perpetual's one hyperparameter, default 0.5: its step size is
-//!   η = 10^(−budget) and it grows trees until its generalization test stops it, so there is
-//!   no separate learning rate or depth limit to set), `max_trees` (an upper bound on each
-//!   booster's trees) and a time limit (perpetual's `timeout`, shared between boosters).
+//!   probabilities the softmax of their scores.
+//! * Settings ([`GbmParams`]): `trees` boosting rounds (default 100), `learning_rate` (the
+//!   shrinkage each leaf weight is multiplied by, default 0.1), `max_depth` (default 6) and
+//!   `colsample` (the share of columns each tree may split on, default 1), XGBoost's defaults
+//!   otherwise (L2 penalty λ = 1 on leaf weights, minimum hessian sum 1 per
+//!   leaf, 256 histogram bins per feature, depth-wise growth).
 //! * History: the model evaluated after growing stages of its trees (up to [`STAGES`] evenly
 //!   spaced tree counts), from each tree's own contributions; a stage's `seconds` is its share
 //!   of the fit time by trees.
-//! * Gain importance: perpetual's total split gain per feature, summed over boosters and
-//!   divided by the total (shares sum to 1).
+//! * Gain importance: the total split gain per feature, summed over boosters and divided by the
+//!   total (shares sum to 1).
+//! * Fit time grows as rows × features × trees × depth (histogram building dominates):
+//!   [`estimated_fit_seconds`] is that product times a constant measured on this machine class
+//!   (BENCHMARKS.md "Tabular models"), so a request that cannot finish is refused up front:
+//!   forust cannot stop a fit half-way.
 
+use std::sync::Arc;
 use std::time::Instant;
 
-use perpetual::objective::Objective;
-use perpetual::tree::core::Tree;
-use perpetual::PerpetualBooster;
+use forust_ml::gradientbooster::ImportanceMethod;
+use forust_ml::objective::ObjectiveType;
+use forust_ml::GradientBooster;
 use serde::{Deserialize, Serialize};
 
 use super::data::{Encoder, Matrix, Style, Task};
@@ -36,24 +40,41 @@ pub use synth::GainImportance;
 pub const STAGES: usize = 20;
 /// Train rows the history's training loss is measured on at most.
 const HISTORY_TRAIN_ROWS: usize = 5_000;
-pub const DEFAULT_BUDGET: f32 = 0.5;
+pub const DEFAULT_TREES: u32 = 100;
+pub const DEFAULT_LEARNING_RATE: f32 = 0.1;
+pub const DEFAULT_MAX_DEPTH: u32 = 6;
+pub const MAX_TREES: u32 = 10_000;
+pub const MAX_DEPTH: u32 = 20;
+/// Seconds per (row × feature × tree × depth level) on one core of the benchmark machine,
+/// rounded up from BENCHMARKS.md "Tabular models" (100,000 × 20 × 100 trees × depth 6 in
+/// 1.4 s on 2 cores: 1.2e-9 per unit on two, 2.4e-9 on one).
+pub const SECONDS_PER_UNIT: f64 = 3e-9;
+/// Rows at or above which predictions use the thread pool.
+const PARALLEL_ROWS: usize = 2_048;
 
 /// How to fit.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 pub struct GbmParams {
-    pub budget: f32,
-    pub max_trees: Option<u32>,
-    /// Perpetual's own time limit for the whole fit.
-    pub timeout_seconds: Option<f64>,
+    pub trees: u32,
+    pub learning_rate: f32,
+    pub max_depth: u32,
+    /// The share of columns each tree may split on (XGBoost's `colsample_bytree`), 1 = all.
+    #[serde(default = "all_columns")]
+    pub colsample: f64,
     pub seed: u64,
+}
+
+fn all_columns() -> f64 {
+    1.0
 }
 
 impl Default for GbmParams {
     fn default() -> Self {
         GbmParams {
-            budget: DEFAULT_BUDGET,
-            max_trees: None,
-            timeout_seconds: None,
+            trees: DEFAULT_TREES,
+            learning_rate: DEFAULT_LEARNING_RATE,
+            max_depth: DEFAULT_MAX_DEPTH,
+            colsample: 1.0,
             seed: 0,
         }
     }
@@ -61,17 +82,50 @@ impl Default for GbmParams {
 
 impl GbmParams {
     pub fn validate(&self) -> Result<(), TrainingError> {
-        if !(self.budget > 0.0 && self.budget <= 5.0) {
+        if !(1..=MAX_TREES).contains(&self.trees) {
             return Err(TrainingError::invalid(
-                "budget",
-                format!("{}; must be in (0, 5]", self.budget),
+                "trees",
+                format!("{}; must be 1-{MAX_TREES}", self.trees),
             ));
         }
-        if self.max_trees == Some(0) {
-            return Err(TrainingError::invalid("max_trees", "must be at least 1"));
+        if !(self.learning_rate > 0.0 && self.learning_rate <= 1.0) {
+            return Err(TrainingError::invalid(
+                "learning_rate",
+                format!("{}; must be in (0, 1]", self.learning_rate),
+            ));
+        }
+        if !(1..=MAX_DEPTH).contains(&self.max_depth) {
+            return Err(TrainingError::invalid(
+                "max_depth",
+                format!("{}; must be 1-{MAX_DEPTH}", self.max_depth),
+            ));
+        }
+        if !(self.colsample > 0.0 && self.colsample <= 1.0) {
+            return Err(TrainingError::invalid(
+                "colsample",
+                format!("{}; must be in (0, 1]", self.colsample),
+            ));
         }
         Ok(())
     }
+}
+
+/// Boosters a task fits: one for regression and two classes, else one per class.
+pub fn boosters_for(task: Task, classes: usize) -> usize {
+    match task {
+        Task::Classification if classes > 2 => classes,
+        _ => 1,
+    }
+}
+
+/// One core's seconds for a fit (module docs): the submit-time bound on what a job may ask.
+pub fn estimated_fit_seconds(rows: usize, features: usize, boosters: usize, p: &GbmParams) -> f64 {
+    rows as f64
+        * features.max(1) as f64
+        * boosters.max(1) as f64
+        * f64::from(p.trees)
+        * f64::from(p.max_depth)
+        * SECONDS_PER_UNIT
 }
 
 /// A fitted tree ensemble with its encoder.
@@ -79,31 +133,39 @@ impl GbmParams {
 pub struct GbmModel {
     pub encoder: Encoder,
     pub params: GbmParams,
-    /// One booster (regression, binary) or one per class, each kept as perpetual's own JSON
-    /// document (its tree maps have integer keys, which serde cannot read back from inside
-    /// our tagged file otherwise).
+    /// One booster (regression, binary) or one per class, each kept as forust's own JSON
+    /// document (its `json_dump`), so a file reads back with forust's own loader.
+    /// Shared: forust's booster is not `Clone`, and a fitted one never changes.
     #[serde(with = "booster_json")]
-    boosters: Vec<PerpetualBooster>,
+    boosters: Arc<Vec<GradientBooster>>,
 }
 
 mod booster_json {
-    use perpetual::PerpetualBooster;
+    use std::sync::Arc;
+
+    use forust_ml::GradientBooster;
     use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-    pub fn serialize<S: Serializer>(b: &[PerpetualBooster], s: S) -> Result<S::Ok, S::Error> {
+    pub fn serialize<S: Serializer>(
+        b: &Arc<Vec<GradientBooster>>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
         let docs = b
             .iter()
-            .map(serde_json::to_string)
+            .map(GradientBooster::json_dump)
             .collect::<Result<Vec<_>, _>>()
             .map_err(serde::ser::Error::custom)?;
         docs.serialize(s)
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<PerpetualBooster>, D::Error> {
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Arc<Vec<GradientBooster>>, D::Error> {
         Vec::<String>::deserialize(d)?
             .iter()
-            .map(|doc| serde_json::from_str(doc).map_err(serde::de::Error::custom))
-            .collect()
+            .map(|doc| GradientBooster::from_json(doc).map_err(serde::de::Error::custom))
+            .collect::<Result<Vec<_>, _>>()
+            .map(Arc::new)
     }
 }
 
@@ -117,17 +179,17 @@ impl std::fmt::Debug for GbmModel {
     }
 }
 
-/// Equal when their JSON is: perpetual's types compare no other way.
+/// Equal when their JSON is: forust's types compare no other way.
 impl PartialEq for GbmModel {
     fn eq(&self, other: &Self) -> bool {
-        // As values: the tree maps' key order is a HashMap's.
+        let json = |b: &[GradientBooster]| b.iter().map(|b| b.json_dump().ok()).collect::<Vec<_>>();
         self.encoder == other.encoder
-            && serde_json::to_value(&self.boosters).ok()
-                == serde_json::to_value(&other.boosters).ok()
+            && self.params == other.params
+            && json(&self.boosters) == json(&other.boosters)
     }
 }
 
-/// Column-major f64 copy of a row-major f32 matrix, as perpetual reads it.
+/// Column-major f64 copy of a row-major f32 matrix, as forust reads it.
 fn columns(m: &Matrix) -> Vec<f64> {
     let mut out = vec![0.0; m.rows * m.width];
     for r in 0..m.rows {
@@ -140,26 +202,19 @@ fn columns(m: &Matrix) -> Vec<f64> {
 
 impl GbmModel {
     pub fn trees(&self) -> usize {
-        self.boosters
-            .iter()
-            .map(|b| b.get_prediction_trees().len())
-            .sum()
+        self.boosters.iter().map(|b| b.trees.len()).sum()
     }
 
     pub fn nodes(&self) -> usize {
         self.boosters
             .iter()
-            .flat_map(|b| b.get_prediction_trees())
+            .flat_map(|b| &b.trees)
             .map(|t| t.nodes.len())
             .sum()
     }
 
     pub(crate) fn check(&self) -> Result<(), TrainingError> {
-        let expected = match self.encoder.task {
-            Task::Regression => 1,
-            Task::Classification if self.encoder.classes.len() == 2 => 1,
-            Task::Classification => self.encoder.classes.len(),
-        };
+        let expected = boosters_for(self.encoder.task, self.encoder.classes.len());
         if self.boosters.len() != expected || self.encoder.style() != Style::Trees {
             return Err(TrainingError::Artifact(format!(
                 "{} boosters for {} classes",
@@ -170,21 +225,15 @@ impl GbmModel {
         Ok(())
     }
 
-    /// Scores (log-odds or values) per booster, each over all rows, from the first
-    /// `fraction` of each booster's trees.
-    fn scores(&self, m: &Matrix, fraction: Option<f64>) -> Vec<Vec<f64>> {
+    /// Scores (log-odds or values) per booster, each over all rows.
+    fn scores(&self, m: &Matrix) -> Vec<Vec<f64>> {
         let data = columns(m);
-        let matrix = perpetual::Matrix::new(&data, m.rows, m.width);
+        let matrix = forust_ml::Matrix::new(&data, m.rows, m.width);
+        // A thread pool costs more than it saves on a few rows (one-row latency).
+        let parallel = m.rows >= PARALLEL_ROWS;
         self.boosters
             .iter()
-            .map(|b| match fraction {
-                None => b.predict(&matrix, false),
-                Some(f) => {
-                    let trees = b.get_prediction_trees();
-                    let n = (trees.len() as f64 * f).round() as usize;
-                    staged(b, &trees[..n], &matrix)
-                }
-            })
+            .map(|b| b.predict(&matrix, parallel))
             .collect()
     }
 
@@ -226,17 +275,14 @@ impl GbmModel {
                 self.encoder.width()
             )));
         }
-        Ok(self.to_outputs(self.scores(m, None), m))
+        Ok(self.to_outputs(self.scores(m), m))
     }
 
     /// Total split gain per column as a share of all gain, largest first.
     pub fn gain_importance(&self) -> Vec<GainImportance> {
         let mut gain = vec![0.0f64; self.encoder.width()];
-        for b in &self.boosters {
-            let per = b.calculate_feature_importance(
-                perpetual::booster::config::ImportanceMethod::TotalGain,
-                false,
-            );
+        for b in self.boosters.iter() {
+            let per = b.calculate_feature_importance(ImportanceMethod::TotalGain, false);
             for (f, g) in per {
                 if let Some(slot) = gain.get_mut(f) {
                     *slot += f64::from(g);
@@ -262,15 +308,50 @@ impl GbmModel {
     }
 }
 
-/// A booster's scores from `trees` alone (its base score plus their contributions).
-fn staged(b: &PerpetualBooster, trees: &[Tree], matrix: &perpetual::Matrix<f64>) -> Vec<f64> {
-    let mut out = vec![b.base_score; matrix.rows];
-    for t in trees {
-        for (o, v) in out.iter_mut().zip(t.predict(matrix, false, &b.cfg.missing)) {
-            *o += v;
+/// Scores of one matrix as trees are added in order: each tree is evaluated once, however
+/// many stages are read.
+struct Staged<'a> {
+    model: &'a GbmModel,
+    data: Vec<f64>,
+    rows: usize,
+    width: usize,
+    scores: Vec<Vec<f64>>,
+    applied: Vec<usize>,
+}
+
+impl<'a> Staged<'a> {
+    fn new(model: &'a GbmModel, m: &Matrix) -> Self {
+        Staged {
+            model,
+            data: columns(m),
+            rows: m.rows,
+            width: m.width,
+            scores: model
+                .boosters
+                .iter()
+                .map(|b| vec![b.base_score; m.rows])
+                .collect(),
+            applied: vec![0; model.boosters.len()],
         }
     }
-    out
+
+    /// Scores from the first `fraction` of each booster's trees.
+    fn at(&mut self, fraction: f64) -> Vec<Vec<f64>> {
+        let matrix = forust_ml::Matrix::new(&self.data, self.rows, self.width);
+        for (i, b) in self.model.boosters.iter().enumerate() {
+            let n = (b.trees.len() as f64 * fraction).round() as usize;
+            for t in &b.trees[self.applied[i]..n] {
+                for (o, v) in self.scores[i]
+                    .iter_mut()
+                    .zip(t.predict(&matrix, false, &b.missing))
+                {
+                    *o += v;
+                }
+            }
+            self.applied[i] = n.max(self.applied[i]);
+        }
+        self.scores.clone()
+    }
 }
 
 /// Fits trees on `train` (in the encoder's tree encoding), scoring `val`; reports the staged
@@ -313,26 +394,22 @@ pub fn fit(
             }
         }
     };
-    let objective = match encoder.task {
-        Task::Regression => Objective::SquaredLoss,
-        Task::Classification => Objective::LogLoss,
+    let objective = || match encoder.task {
+        Task::Regression => ObjectiveType::SquaredLoss,
+        Task::Classification => ObjectiveType::LogLoss,
     };
     let data = columns(train);
-    let matrix = perpetual::Matrix::new(&data, train.rows, train.width);
-    let n_boosters = targets.len();
-    let mut boosters = Vec::with_capacity(n_boosters);
+    let matrix = forust_ml::Matrix::new(&data, train.rows, train.width);
+    let mut boosters = Vec::with_capacity(targets.len());
     for y in &targets {
-        let mut b = PerpetualBooster::default()
-            .set_objective(objective.clone())
-            .set_budget(params.budget)
-            .set_seed(params.seed)
-            .set_iteration_limit(params.max_trees.map(|t| t as usize))
-            .set_timeout(
-                params
-                    .timeout_seconds
-                    .map(|t| (t / n_boosters as f64) as f32),
-            );
-        b.fit(&matrix, y, None, None)
+        let mut b = GradientBooster::default()
+            .set_objective_type(objective())
+            .set_iterations(params.trees as usize)
+            .set_learning_rate(params.learning_rate)
+            .set_max_depth(params.max_depth as usize)
+            .set_colsample_bytree(params.colsample)
+            .set_seed(params.seed);
+        b.fit_unweighted(&matrix, y, None)
             .map_err(|e| TrainingError::Data(format!("gradient boosting: {e}")))?;
         boosters.push(b);
     }
@@ -340,7 +417,7 @@ pub fn fit(
     let model = GbmModel {
         encoder: encoder.clone(),
         params: params.clone(),
-        boosters,
+        boosters: Arc::new(boosters),
     };
     let history = history(&model, train, val, fit_seconds, observer);
     let stopped = history.1;
@@ -366,7 +443,7 @@ fn history(
     let most = model
         .boosters
         .iter()
-        .map(|b| b.get_prediction_trees().len())
+        .map(|b| b.trees.len())
         .max()
         .unwrap_or(0);
     let stages = most.clamp(1, STAGES);
@@ -374,15 +451,16 @@ fn history(
     let mut out = Vec::with_capacity(stages);
     let mut stopped = None;
     let mut done_trees = 0usize;
+    let (mut val_staged, mut train_staged) =
+        (Staged::new(model, val), Staged::new(model, &train_sample));
     for s in 1..=stages {
         let fraction = s as f64 / stages as f64;
-        let val_out = model.to_outputs(model.scores(val, Some(fraction)), val);
-        let train_out =
-            model.to_outputs(model.scores(&train_sample, Some(fraction)), &train_sample);
+        let val_out = model.to_outputs(val_staged.at(fraction), val);
+        let train_out = model.to_outputs(train_staged.at(fraction), &train_sample);
         let trees: usize = model
             .boosters
             .iter()
-            .map(|b| (b.get_prediction_trees().len() as f64 * fraction).round() as usize)
+            .map(|b| (b.trees.len() as f64 * fraction).round() as usize)
             .sum();
         let share = if model.trees() > 0 {
             (trees - done_trees.min(trees)) as f64 / model.trees() as f64
@@ -456,6 +534,24 @@ mod tests {
             Some(g.trees() as u32),
             "the last stage holds every tree"
         );
+        // The staged scores end where the whole model's do, and start at the base score.
+        let mut staged = Staged::new(g, &val_m);
+        assert!(staged.at(0.0)[0]
+            .iter()
+            .all(|&v| v == g.boosters[0].base_score));
+        let half = staged.at(0.5);
+        assert!(half[0]
+            .iter()
+            .zip(&g.scores(&val_m)[0])
+            .any(|(a, b)| a != b));
+        for (a, b) in staged
+            .at(1.0)
+            .iter()
+            .flatten()
+            .zip(g.scores(&val_m).iter().flatten())
+        {
+            assert!((a - b).abs() < 1e-9, "{a} {b}");
+        }
         let gain = g.gain_importance();
         assert!((gain.iter().map(|g| g.share).sum::<f64>() - 1.0).abs() < 1e-9);
         assert_ne!(gain[0].column, "color", "{gain:?}");
@@ -493,7 +589,7 @@ mod tests {
         let table = linear_target(600, 5);
         let (train_m, val_m, enc) = encoded_for(&table, "y", Task::Regression, Style::Trees);
         let params = GbmParams {
-            max_trees: Some(300),
+            trees: 300,
             ..GbmParams::default()
         };
         let t = fit(&train_m, &val_m, &enc, &params, &mut ()).unwrap();
@@ -502,7 +598,7 @@ mod tests {
         };
         assert!(m.r2 > 0.8, "{m:?}");
         assert!(t.history.last().unwrap().val_r2.is_some());
-        assert!(t.model.trees().unwrap() <= 300);
+        assert_eq!(t.model.trees(), Some(300));
         // Deterministic for a seed.
         let again = fit(&train_m, &val_m, &enc, &params, &mut ()).unwrap();
         assert_eq!(again.model, t.model);
@@ -512,12 +608,32 @@ mod tests {
     fn bad_settings_are_named() {
         let (train_m, val_m, enc) =
             encoded_for(&blobs(60, 1), "label", Task::Classification, Style::Trees);
-        let p = GbmParams {
-            budget: 0.0,
-            ..GbmParams::default()
-        };
-        let err = fit(&train_m, &val_m, &enc, &p, &mut ()).unwrap_err();
-        assert!(matches!(err, TrainingError::Invalid { ref field, .. } if field == "budget"));
+        for (p, name) in [
+            (
+                GbmParams {
+                    trees: 0,
+                    ..GbmParams::default()
+                },
+                "trees",
+            ),
+            (
+                GbmParams {
+                    learning_rate: 0.0,
+                    ..GbmParams::default()
+                },
+                "learning_rate",
+            ),
+            (
+                GbmParams {
+                    max_depth: 0,
+                    ..GbmParams::default()
+                },
+                "max_depth",
+            ),
+        ] {
+            let err = fit(&train_m, &val_m, &enc, &p, &mut ()).unwrap_err();
+            assert!(matches!(err, TrainingError::Invalid { ref field, .. } if field == name));
+        }
         // The network encoding is refused.
         let (train_m, val_m, enc) = encoded(&blobs(60, 1), "label");
         assert!(fit(&train_m, &val_m, &enc, &GbmParams::default(), &mut ()).is_err());

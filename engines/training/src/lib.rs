@@ -1,5 +1,5 @@
 //! The training engine (pure): tabular classifiers and regressors — linear models and MLPs
-//! trained with candle on the CPU, gradient-boosted trees with perpetual, and an AutoML
+//! trained with candle on the CPU, gradient-boosted trees with forust, and an AutoML
 //! search over them ([`automl`]).
 //!
 //! A stored dataset becomes a [`Table`](synth::Table); [`split`] cuts it into stratified

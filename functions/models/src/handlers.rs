@@ -243,8 +243,39 @@ pub async fn train(State(state): State<AppState>, JsonBody(body): JsonBody) -> A
             ))
         }
     }
+    // A tree fit cannot stop half-way (forust has no time limit): refuse one that would not
+    // finish in a job's runtime, by the fit-time formula (README "Model families").
+    let gbm_seconds = (m.architecture == ArchitectureName::Gbm).then(|| {
+        let (engine_task, classes) = match task {
+            Task::Classification => (
+                training::Task::Classification,
+                dataset
+                    .training_shape
+                    .as_ref()
+                    .map_or(2, |s| s.class_counts.len()),
+            ),
+            Task::Regression => (training::Task::Regression, 1),
+        };
+        training::gbm::estimated_fit_seconds(
+            dataset.rows as usize,
+            dataset.columns.len().saturating_sub(1),
+            training::gbm::boosters_for(engine_task, classes),
+            &worker::gbm_params(m.gbm.as_ref(), 0),
+        )
+    });
+    if let Some(seconds) = gbm_seconds.filter(|s| *s > max_runtime as f64) {
+        return Err(ApiError::validation(
+            "model_config.gbm.trees",
+            json!(m.gbm.as_ref().and_then(|g| g.trees).unwrap_or(training::gbm::DEFAULT_TREES)),
+            "fewer trees, a smaller max_depth, or fewer rows",
+            format!(
+                "fitting these trees takes about {seconds:.0} s (rows × features × boosters × trees × depth × {:.0e} s), more than the {max_runtime} s a job may run",
+                training::gbm::SECONDS_PER_UNIT
+            ),
+        ));
+    }
     // Trees and the search are held to the memory of the largest network `auto` tries: its
-    // data copies bound theirs (perpetual bins each feature into at most 256 values).
+    // data copies bound theirs (trees bin each feature into at most 256 values).
     let architecture = if m.architecture.is_network() {
         Architecture::from_record(m.architecture, m.hidden_layers.clone())
             .map_err(ApiError::internal)?
@@ -284,10 +315,11 @@ pub async fn train(State(state): State<AppState>, JsonBody(body): JsonBody) -> A
         })
         .cloned()
         .collect();
-    let estimated = match training.time_budget_seconds {
+    let estimated = match (training.time_budget_seconds, gbm_seconds) {
         // The search stops at its budget; the refit and saving follow within it.
-        Some(b) => now + chrono::Duration::seconds(b as i64),
-        None => estimate::completion(
+        (Some(b), _) => now + chrono::Duration::seconds(b as i64),
+        (None, Some(s)) => now + chrono::Duration::milliseconds((s * 1000.0).ceil() as i64),
+        (None, None) => estimate::completion(
             now,
             &training,
             &estimate::Shape {

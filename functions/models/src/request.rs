@@ -101,10 +101,16 @@ fn model_config(m: &Fields<'_>) -> Result<TrainModelConfig, ApiError> {
             ))
         }
         Some(g) => {
-            g.only(&["budget", "max_trees"])?;
+            g.only(&["trees", "learning_rate", "max_depth", "colsample"])?;
             Some(GbmOptions {
-                budget: g.number_above("budget", 0.0, 5.0)?.map(|b| b as f32),
-                max_trees: g.integer("max_trees", 1, 100_000)?.map(|t| t as u32),
+                trees: g
+                    .integer("trees", 1, i64::from(training::gbm::MAX_TREES))?
+                    .map(|t| t as u32),
+                learning_rate: g.number_above("learning_rate", 0.0, 1.0)?.map(|r| r as f32),
+                max_depth: g
+                    .integer("max_depth", 1, i64::from(training::gbm::MAX_DEPTH))?
+                    .map(|d| d as u32),
+                colsample: g.number_above("colsample", 0.0, 1.0)?,
             })
         }
     };

@@ -19,7 +19,7 @@ use shared::state::AppState;
 use shared::store::StoreError;
 
 pub use event::{insert_event, read_record, JobEvent, StreamBatch};
-pub use run::{reap_if_lost, run_job};
+pub use run::{gbm_params, reap_if_lost, run_job};
 
 /// Time kept back from the Lambda deadline for the final writes and the artifact upload.
 pub const SAVE_MARGIN: Duration = Duration::from_secs(30);

@@ -286,14 +286,8 @@ async fn train_claimed(
             }
             Spec::Gbm(params) => {
                 let (tm, vm, enc) = trees.as_ref().expect("tree encoding");
-                let mut params = params.clone();
-                params.timeout_seconds = Some(
-                    deadline
-                        .saturating_duration_since(Instant::now())
-                        .as_secs_f64(),
-                );
                 let trained =
-                    training::gbm::fit(tm, vm, enc, &params, &mut observer).map_err(failed)?;
+                    training::gbm::fit(tm, vm, enc, params, &mut observer).map_err(failed)?;
                 (trained, None, vm)
             }
             Spec::Auto(params) => {
@@ -394,6 +388,19 @@ impl Spec {
     }
 }
 
+/// `model_config.gbm` with its defaults filled in.
+pub fn gbm_params(options: Option<&GbmOptions>, seed: u64) -> training::GbmParams {
+    let d = training::GbmParams::default();
+    let o = options.cloned().unwrap_or_default();
+    training::GbmParams {
+        trees: o.trees.unwrap_or(d.trees),
+        learning_rate: o.learning_rate.unwrap_or(d.learning_rate),
+        max_depth: o.max_depth.unwrap_or(d.max_depth),
+        colsample: o.colsample.unwrap_or(d.colsample),
+        seed,
+    }
+}
+
 /// The engine's parameters from the stored request.
 fn spec_of(model: &ModelRecord, max_runtime: Duration) -> Result<Spec, Failure> {
     let cfg = &model.training_config;
@@ -406,16 +413,7 @@ fn spec_of(model: &ModelRecord, max_runtime: Duration) -> Result<Spec, Failure> 
             })
         }
         ArchitectureName::Gbm => {
-            let o = model.gbm.clone().unwrap_or(GbmOptions {
-                budget: None,
-                max_trees: None,
-            });
-            return Ok(Spec::Gbm(training::GbmParams {
-                budget: o.budget.unwrap_or(training::gbm::DEFAULT_BUDGET),
-                max_trees: o.max_trees,
-                timeout_seconds: None,
-                seed: cfg.seed,
-            }));
+            return Ok(Spec::Gbm(gbm_params(model.gbm.as_ref(), cfg.seed)));
         }
         ArchitectureName::Auto => {
             let seconds = cfg
