@@ -53,6 +53,7 @@ fn csv_text(rows: usize, features: usize) -> String {
 }
 
 fn main() {
+    training::fix_thread_count();
     let args: Vec<String> = std::env::args().collect();
     match args.get(1).map(String::as_str) {
         Some("train") => {

@@ -82,6 +82,7 @@ fn predict_us(model: &training::Model, m: &Matrix) -> f64 {
 }
 
 fn main() {
+    training::fix_thread_count();
     let args: Vec<String> = std::env::args().collect();
     let dir = args.get(1).expect("usage: tabular OUT_DIR BUDGET_SECONDS");
     let budget: u64 = args.get(2).map_or(60, |b| b.parse().expect("seconds"));

@@ -70,6 +70,7 @@ fn write_matrix(path: &std::path::Path, m: &Matrix) {
 }
 
 fn main() {
+    training::fix_thread_count();
     let out_dir =
         std::path::PathBuf::from(std::env::args().nth(1).expect("usage: training OUT_DIR"));
     std::fs::create_dir_all(&out_dir).unwrap();

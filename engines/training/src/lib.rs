@@ -41,6 +41,21 @@ pub use model::{Activation, Architecture, OptimizerKind};
 pub use trainer::{train, Control, EpochStats, Observer, StopReason, TrainParams, Trained};
 pub use tuning::{successive_halving, Trial, TuningReport};
 
+/// Fixes the CPU thread count for the process; call once at the top of `main`, before any
+/// other thread exists (it sets an environment variable).
+///
+/// Why: candle 0.11 asks for the physical core count on every matrix product, and on Linux
+/// that reads `/proc/cpuinfo` each time (30,000 reads in 33 epochs of a small MLP, a quarter
+/// of its time, BENCHMARKS.md "Tabular models"), unless `RAYON_NUM_THREADS` is set. Setting it
+/// to the count candle would find keeps candle's choice and ends the reads; rayon's own pool
+/// (the trees') then uses the same count. A value already set is kept.
+pub fn fix_thread_count() {
+    if std::env::var_os("RAYON_NUM_THREADS").is_none() {
+        let n = candle_core::utils::get_num_threads();
+        std::env::set_var("RAYON_NUM_THREADS", n.to_string());
+    }
+}
+
 /// Everything that can go wrong in the engine.
 #[derive(Debug, thiserror::Error)]
 pub enum TrainingError {

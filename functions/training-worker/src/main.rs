@@ -1,8 +1,16 @@
 use lambda_runtime::{service_fn, LambdaEvent};
 use training_worker::StreamBatch;
 
-#[tokio::main]
-async fn main() -> Result<(), lambda_runtime::Error> {
+fn main() -> Result<(), lambda_runtime::Error> {
+    // Before the runtime starts its threads: it sets an environment variable.
+    training::fix_thread_count();
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?
+        .block_on(run())
+}
+
+async fn run() -> Result<(), lambda_runtime::Error> {
     shared::logging::init();
     let state = shared::AppState::from_env().await;
     lambda_runtime::run(service_fn(|event: LambdaEvent<StreamBatch>| {
