@@ -9,7 +9,7 @@ use std::time::Instant;
 use serde_json::Value;
 
 use crate::error::{ApiError, ApiResult};
-use crate::records::{ClassCount, DatasetColumn, DatasetRecord, TrainingShape};
+use crate::records::{DatasetColumn, DatasetRecord, TargetSummary, TrainingShape};
 use crate::state::AppState;
 use synth::{
     Balance, ColumnKind, CsvSink, DataSchema, FitReport, Generator, JsonlSink, Quality,
@@ -306,19 +306,11 @@ pub fn generated_shape(schema: &DataSchema, quality: &Quality) -> TrainingShape 
             _ => 1,
         })
         .sum();
-    let mut class_counts: Vec<ClassCount> = quality
-        .class_counts
-        .iter()
-        .filter(|(_, n)| *n > 0)
-        .map(|(class, rows)| ClassCount {
-            class: class.clone(),
-            rows: *rows,
-        })
-        .collect();
-    class_counts.sort_by(|a, b| a.class.cmp(&b.class));
+    let (target, class_counts) = TargetSummary::of(quality.class_counts.iter().cloned());
     TrainingShape {
         feature_width,
         class_counts,
+        target: Some(target),
     }
 }
 
@@ -351,12 +343,11 @@ pub fn upload_shape(table: &Table, columns: &[DatasetColumn]) -> TrainingShape {
             _ => feature_width += 1,
         }
     }
+    let (target, class_counts) = TargetSummary::of(class_counts);
     TrainingShape {
         feature_width,
-        class_counts: class_counts
-            .into_iter()
-            .map(|(class, rows)| ClassCount { class, rows })
-            .collect(),
+        class_counts,
+        target: Some(target),
     }
 }
 

@@ -459,8 +459,54 @@ pub struct TrainingShape {
     /// one per category of a categorical or boolean column (the trainer encodes over the
     /// train split, so at most this).
     pub feature_width: u64,
-    /// Rows per class of the target (null targets left out), in class order.
+    /// Rows per class of the target (null targets left out), in class order; empty when the
+    /// target has more than [`MAX_CLASS_COUNTS`] distinct values (a record stays small).
     pub class_counts: Vec<ClassCount>,
+    /// What the target holds (absent on records stored before it was kept).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<TargetSummary>,
+}
+
+/// Distinct target values kept as class counts at most.
+pub const MAX_CLASS_COUNTS: usize = 1_000;
+
+/// A target column's kind and distinct values, counted with the training shape.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct TargetSummary {
+    /// `integer` (every value a whole number), `numeric` (every value a number, some not
+    /// whole) or `categorical` (anything else).
+    pub kind: String,
+    /// Distinct non-null values.
+    pub distinct: u64,
+}
+
+impl TargetSummary {
+    /// The summary and the class counts to keep, from every value's count.
+    pub fn of(counts: impl IntoIterator<Item = (String, u64)>) -> (TargetSummary, Vec<ClassCount>) {
+        let mut all: Vec<ClassCount> = counts
+            .into_iter()
+            .filter(|(_, rows)| *rows > 0)
+            .map(|(class, rows)| ClassCount { class, rows })
+            .collect();
+        all.sort_by(|a, b| a.class.cmp(&b.class));
+        let numbers: Option<Vec<f64>> = all
+            .iter()
+            .map(|c| c.class.trim().parse::<f64>().ok().filter(|v| v.is_finite()))
+            .collect();
+        let kind = match numbers {
+            Some(v) if !v.is_empty() && v.iter().all(|x| x.fract() == 0.0) => "integer",
+            Some(v) if !v.is_empty() => "numeric",
+            _ => "categorical",
+        };
+        let summary = TargetSummary {
+            kind: kind.into(),
+            distinct: all.len() as u64,
+        };
+        if all.len() > MAX_CLASS_COUNTS {
+            all.clear();
+        }
+        (summary, all)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -497,5 +543,31 @@ mod json_text {
         let text: Option<String> = Option::deserialize(d)?;
         text.map(|t| serde_json::from_str(&t).map_err(serde::de::Error::custom))
             .transpose()
+    }
+}
+
+#[cfg(test)]
+mod target_summary_tests {
+    use super::*;
+
+    fn of(values: &[(&str, u64)]) -> (TargetSummary, Vec<ClassCount>) {
+        TargetSummary::of(values.iter().map(|(v, n)| (v.to_string(), *n)))
+    }
+
+    #[test]
+    fn kinds_and_the_cap() {
+        assert_eq!(of(&[("1", 3), ("0", 2)]).0.kind, "integer");
+        assert_eq!(of(&[("1.5", 3), ("0", 2)]).0.kind, "numeric");
+        assert_eq!(of(&[("yes", 3), ("0", 2)]).0.kind, "categorical");
+        assert_eq!(of(&[]).0.kind, "categorical");
+        let (s, kept) = of(&[("b", 1), ("a", 2), ("c", 0)]);
+        assert_eq!(s.distinct, 2, "zero counts are not values");
+        assert_eq!(kept[0].class, "a", "in class order");
+        let many: Vec<(String, u64)> = (0..=MAX_CLASS_COUNTS)
+            .map(|i| (format!("{i}.5"), 1))
+            .collect();
+        let (s, kept) = TargetSummary::of(many);
+        assert_eq!((s.kind.as_str(), s.distinct), ("numeric", 1_001));
+        assert!(kept.is_empty(), "more than the cap keeps no counts");
     }
 }

@@ -406,6 +406,10 @@ fn dataset() -> DatasetRecord {
                 class: "0".into(),
                 rows: 10,
             }],
+            target: Some(shared::records::TargetSummary {
+                kind: "integer".into(),
+                distinct: 1,
+            }),
         }),
     }
 }

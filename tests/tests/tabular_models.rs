@@ -366,3 +366,38 @@ async fn trees_that_cannot_finish_in_a_job_are_refused_up_front() {
     let r = post_json(&app, "/v1/models/train", &body(json!({}))).await;
     assert_eq!(r.status, 202, "{}", r.text);
 }
+
+#[tokio::test]
+async fn a_target_of_many_distinct_numbers_keeps_a_small_record_and_trains_a_regression() {
+    let state = state_with(api_tests::sqlite_store(), &[]);
+    // 1,500 rows, nearly every target value distinct: more than the 1,000 class counts kept.
+    let dataset = upload_csv(&state, &numeric_csv(1500), "y").await;
+    let app = models::router(state.clone());
+    let record = state.store.get_dataset(&dataset).await.unwrap().unwrap();
+    let shape = record.training_shape.unwrap();
+    assert!(
+        shape.class_counts.is_empty(),
+        "{:?}",
+        shape.class_counts.len()
+    );
+    let target = shape.target.unwrap();
+    assert_eq!(target.kind, "numeric");
+    assert!(target.distinct > 1000, "{target:?}");
+    let body = |kind: &str| {
+        json!({"model_config": {"name": "many", "type": kind, "architecture": "gbm",
+            "dataset": dataset, "gbm": {"trees": 20}}})
+    };
+    let r = post_json(&app, "/v1/models/train", &body("classification")).await;
+    let details = assert_envelope(&r, 400, "VALIDATION_ERROR");
+    assert_eq!(details["field"], "model_config.type", "{}", r.text);
+    assert!(
+        r.text
+            .contains(&format!("{} distinct numeric values", target.distinct)),
+        "{}",
+        r.text
+    );
+    let id = submit(&app, &body("tabular")).await;
+    let s = finished(&app, &id, Duration::from_secs(120)).await;
+    assert_eq!(s["status"], "completed", "{s}");
+    assert_eq!(s["final_metrics"]["task"], "regression", "{s}");
+}

@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use shared::http::{JsonBody, PathId, QueryPairs};
 use shared::records::{
     ArchitectureName, DatasetRecord, JobRecord, JobStatus, ModelRecord, ModelStatus, ModelType,
-    Task,
+    TargetSummary, Task, MAX_CLASS_COUNTS,
 };
 use shared::store::{ModelQuery, StoreError};
 use shared::{clock, ids, ApiError, ApiResult, AppState};
@@ -161,22 +161,15 @@ fn task_of(
 ) -> ApiResult<Task> {
     let target = dataset.target.as_deref().unwrap_or_default();
     // The target's values as counted when the dataset was stored: all numbers (integers or
-    // not), or anything else.
-    let kind = match &dataset.training_shape {
-        Some(shape) if !shape.class_counts.is_empty() => {
-            let numbers: Option<Vec<f64>> = shape
-                .class_counts
-                .iter()
-                .map(|c| c.class.trim().parse::<f64>().ok().filter(|v| v.is_finite()))
-                .collect();
-            match numbers {
-                Some(v) if v.iter().all(|x| x.fract() == 0.0) => "integer",
-                Some(_) => "numeric",
-                None => "categorical",
-            }
-        }
-        _ => "unknown",
-    };
+    // not), or anything else (records from before the summary: from the class counts).
+    let summary = dataset.training_shape.as_ref().and_then(|shape| {
+        shape.target.clone().or_else(|| {
+            (!shape.class_counts.is_empty()).then(|| {
+                TargetSummary::of(shape.class_counts.iter().map(|c| (c.class.clone(), c.rows))).0
+            })
+        })
+    });
+    let kind = summary.as_ref().map_or("unknown", |s| s.kind.as_str());
     let task = model_type.task().unwrap_or(if kind == "numeric" {
         Task::Regression
     } else {
@@ -199,6 +192,19 @@ fn task_of(
             json!(architecture.as_str()),
             "linear, mlp, gbm or auto for a regression",
             "logistic_regression is a classifier; use linear (least squares / ridge) for a regression",
+        ));
+    }
+    if let Some(s) =
+        summary.filter(|s| task == Task::Classification && s.distinct > MAX_CLASS_COUNTS as u64)
+    {
+        return Err(ApiError::validation(
+            "model_config.type",
+            json!(model_type.as_str()),
+            format!("regression, or a target with at most {MAX_CLASS_COUNTS} classes"),
+            format!(
+                "the target {target:?} of dataset {} has {} distinct {} values: too many classes for a classifier (at most {MAX_CLASS_COUNTS}); use type regression",
+                dataset.id, s.distinct, s.kind
+            ),
         ));
     }
     Ok(task)
