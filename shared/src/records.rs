@@ -283,6 +283,9 @@ pub struct ModelRecord {
     pub status: ModelStatus,
     /// Validation accuracy of the trained model; absent until a job reports one.
     pub accuracy: Option<f64>,
+    /// Validation R² of a trained regression (`accuracy` stays absent for one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub r2: Option<f64>,
     pub training_job_id: String,
     pub training_config: TrainingConfig,
     /// Hidden layer sizes of an MLP.

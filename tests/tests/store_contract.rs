@@ -35,6 +35,7 @@ fn records() -> (ModelRecord, JobRecord) {
         target_accuracy: Some(0.9),
         status: ModelStatus::Queued,
         accuracy: None,
+        r2: Some(0.25),
         training_job_id: job_id.clone(),
         training_config: config.clone(),
         hidden_layers: Some(vec![16, 8]),

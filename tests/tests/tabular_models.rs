@@ -211,6 +211,22 @@ async fn regression(state: AppState) {
         let (r2, rmse) = (v["r2"].as_f64().unwrap(), v["rmse"].as_f64().unwrap());
         let floor = if architecture == "linear" { 0.98 } else { 0.85 };
         assert!(r2 > floor, "{architecture}: {v}");
+        // The records show the validation R² where a classifier shows its accuracy.
+        assert_eq!(s["r2"], v["r2"], "{s}");
+        assert!(s["accuracy"].is_null(), "{s}");
+        let listed = get(&app, "/v1/models").await;
+        let row = listed.body["models"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["id"] == id.as_str())
+            .unwrap()
+            .clone();
+        assert_eq!(row["r2"], v["r2"], "{row}");
+        assert_eq!(
+            get(&app, &format!("/v1/models/{id}")).await.body["r2"],
+            v["r2"]
+        );
         assert!(v["mae"].as_f64().unwrap() <= rmse);
         let base = &v["baseline"];
         assert!(base["r2"].as_f64().unwrap() <= 0.05, "{base}");

@@ -91,7 +91,14 @@ pub async fn run_job(
     let deadline = (started + limits.max_runtime).min(started + left - margin);
     let budget = deadline.saturating_duration_since(started);
     tracing::info!(job_id, budget_seconds = budget.as_secs_f64(), "job claimed");
-    set_model_status(state, &job.model_id, ModelStatus::Training, None, None).await;
+    set_model_status(
+        state,
+        &job.model_id,
+        ModelStatus::Training,
+        Headline::default(),
+        None,
+    )
+    .await;
 
     let tracker = Arc::new(Tracker::new(
         state.store.clone(),
@@ -520,14 +527,20 @@ async fn finish(
             if let Some(board) = leaderboard {
                 metrics["auto"] = json!(board);
             }
-            let accuracy = trained.validation.accuracy();
+            let headline = Headline {
+                accuracy: trained.validation.accuracy(),
+                r2: match trained.validation.headline() {
+                    ("r2", r2) => Some(r2),
+                    _ => None,
+                },
+            };
             end(
                 state,
                 tracker,
                 status,
                 None,
                 Some(metrics),
-                Some((accuracy, artifact)),
+                Some((headline, artifact)),
             )
             .await
         }
@@ -592,7 +605,7 @@ async fn end(
     mut status: JobStatus,
     failure: Option<Failure>,
     metrics: Option<serde_json::Value>,
-    model_result: Option<(Option<f64>, ArtifactInfo)>,
+    model_result: Option<(Headline, ArtifactInfo)>,
 ) -> Result<Outcome, WorkerError> {
     let mut job = tracker.snapshot();
     let now = clock::now();
@@ -602,9 +615,9 @@ async fn end(
         job.transition(status, now, job.failure_reason.clone());
         job.step(status.as_str(), now, None);
     };
-    let (accuracy, artifact) = match model_result {
-        Some((a, art)) => (a, Some(art)),
-        None => (None, None),
+    let (headline, artifact) = match model_result {
+        Some((h, art)) => (h, Some(art)),
+        None => (Headline::default(), None),
     };
     // The model record as it reads once the job has ended, written in the same transaction.
     // Without it (unreadable just now, or gone) the job is written alone and the model
@@ -619,9 +632,7 @@ async fn end(
     let ended_model = |status: JobStatus| {
         model.clone().map(|mut m| {
             m.status = model_status_for(status);
-            if accuracy.is_some() {
-                m.accuracy = accuracy;
-            }
+            headline.apply(&mut m);
             if artifact.is_some() {
                 m.artifact = artifact.clone();
             }
@@ -667,13 +678,32 @@ async fn end(
             state,
             &job.model_id,
             model_status_for(status),
-            accuracy,
+            headline,
             artifact,
         )
         .await;
     }
     tracing::info!(job_id = %job.id, status = status.as_str(), "job finished");
     Ok(Outcome::Finished(status))
+}
+
+/// The validation score a model record shows: accuracy for a classifier, R² for a regression.
+#[derive(Clone, Copy, Default)]
+struct Headline {
+    accuracy: Option<f64>,
+    r2: Option<f64>,
+}
+
+impl Headline {
+    /// Sets what this run measured; keeps the record's figures otherwise.
+    fn apply(self, m: &mut ModelRecord) {
+        if self.accuracy.is_some() {
+            m.accuracy = self.accuracy;
+        }
+        if self.r2.is_some() {
+            m.r2 = self.r2;
+        }
+    }
 }
 
 fn model_status_for(status: JobStatus) -> ModelStatus {
@@ -690,15 +720,13 @@ async fn set_model_status(
     state: &AppState,
     model_id: &str,
     status: ModelStatus,
-    accuracy: Option<f64>,
+    headline: Headline,
     artifact: Option<ArtifactInfo>,
 ) {
     let result = async {
         if let Some(mut model) = state.store.get_model(model_id).await? {
             model.status = status;
-            if accuracy.is_some() {
-                model.accuracy = accuracy;
-            }
+            headline.apply(&mut model);
             if artifact.is_some() {
                 model.artifact = artifact;
             }
@@ -755,7 +783,14 @@ pub async fn reap_if_lost(state: &AppState, job: JobRecord) -> Result<JobRecord,
     lost.step(JobStatus::Failed.as_str(), now, None);
     match state.store.put_job_if(&lost, job.status).await {
         Ok(()) => {
-            set_model_status(state, &job.model_id, ModelStatus::Failed, None, None).await;
+            set_model_status(
+                state,
+                &job.model_id,
+                ModelStatus::Failed,
+                Headline::default(),
+                None,
+            )
+            .await;
             tracing::warn!(job_id = %job.id, reason = ?lost.failure_reason, "job ended: nobody works on it");
             Ok(lost)
         }
@@ -777,7 +812,16 @@ pub async fn fail_queued(state: &AppState, job: &JobRecord, reason: String) {
         failed.failure_reason.clone(),
     );
     match state.store.put_job_if(&failed, JobStatus::Queued).await {
-        Ok(()) => set_model_status(state, &job.model_id, ModelStatus::Failed, None, None).await,
+        Ok(()) => {
+            set_model_status(
+                state,
+                &job.model_id,
+                ModelStatus::Failed,
+                Headline::default(),
+                None,
+            )
+            .await
+        }
         Err(e) => tracing::warn!(job_id = %job.id, error = %e, "could not mark the job failed"),
     }
 }

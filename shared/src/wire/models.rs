@@ -151,6 +151,9 @@ pub struct ModelSummary {
     pub model_type: ModelType,
     pub status: ModelStatus,
     pub accuracy: Option<f64>,
+    /// Validation R² of a trained regression.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub r2: Option<f64>,
     pub created_at: String,
     pub updated_at: String,
     pub training_job_id: String,
@@ -201,6 +204,9 @@ pub struct TrainingStatus {
     pub model_id: String,
     pub model_status: ModelStatus,
     pub accuracy: Option<f64>,
+    /// Validation R² of a trained regression.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub r2: Option<f64>,
     pub training_job_id: String,
     pub status: JobStatus,
     pub status_transitions: Vec<StatusTransition>,
