@@ -69,6 +69,11 @@ def envelope(name, status, body, want_status, want_code):
 status, body, headers = call("GET", "/health")
 check("GET /health is healthy", status == 200 and body["status"] == "healthy", body)
 check("health checks the database", body["services"]["database"] == "operational")
+timing = {k.lower(): v for k, v in headers.items()}.get("server-timing", "")
+parts = dict(p.split(";dur=") for p in timing.split(", ") if ";dur=" in p)
+check("Server-Timing names store, provider, compute and total",
+      sorted(parts) == ["compute", "provider", "store", "total"]
+      and all(float(v) >= 0 for v in parts.values()), timing)
 
 status, body, _ = call("GET", "/v1/ai/status")
 check("GET /v1/ai/status", status == 200 and body["total_services"] == 5, body)

@@ -7,6 +7,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+
+use crate::http::timing::{timed, Part};
 use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata};
 use aws_sdk_s3::presigning::PresigningConfig;
 use aws_sdk_s3::primitives::ByteStream;
@@ -253,6 +255,28 @@ impl BlobStore for S3Blobs {
 
     fn inline_limit(&self) -> u64 {
         S3_INLINE_LIMIT
+    }
+}
+
+/// A blob store that times every call towards the request's `store` part (`http::timing`).
+pub struct TimedBlobs(pub SharedBlobs);
+
+#[async_trait]
+impl BlobStore for TimedBlobs {
+    fn backend(&self) -> &'static str {
+        self.0.backend()
+    }
+    async fn put_file(&self, key: &str, path: &Path, content_type: &str) -> Result<(), BlobError> {
+        timed(Part::Store, self.0.put_file(key, path, content_type)).await
+    }
+    async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, BlobError> {
+        timed(Part::Store, self.0.get(key)).await
+    }
+    async fn presigned_get(&self, key: &str, ttl: Duration) -> Result<Option<String>, BlobError> {
+        timed(Part::Store, self.0.presigned_get(key, ttl)).await
+    }
+    fn inline_limit(&self) -> u64 {
+        self.0.inline_limit()
     }
 }
 

@@ -11,6 +11,7 @@ pub mod blobs;
 pub mod clock;
 pub mod config;
 pub mod datasets;
+pub mod emf;
 pub mod error;
 pub mod http;
 pub mod ids;

@@ -38,6 +38,9 @@ impl AppState {
     }
 
     pub fn with_blobs(config: Config, store: SharedStore, blobs: SharedBlobs) -> Self {
+        // Every store and blob call counts towards the request's Server-Timing `store`.
+        let store: SharedStore = Arc::new(crate::store::timed::Timed(store));
+        let blobs: SharedBlobs = Arc::new(crate::blobs::TimedBlobs(blobs));
         let ai = Arc::new(Orchestrator::from_config(&config).with_shared_health(store.clone()));
         AppState {
             config: Arc::new(config),

@@ -25,6 +25,12 @@ pub fn last_days(n: u32) -> Vec<String> {
 pub async fn record(store: &dyn MetaStore, usage: &[Usage]) {
     let today = day_of(Utc::now());
     for u in usage.iter().filter(|u| u.calls > 0) {
+        crate::http::timing::provider_usage(
+            &u.provider,
+            u64::from(u.calls),
+            u.total_tokens,
+            u.cost_usd.unwrap_or(0.0),
+        );
         let delta = UsageDelta {
             provider: u.provider.clone(),
             calls: u64::from(u.calls),

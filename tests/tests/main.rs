@@ -7,6 +7,7 @@ mod crate_graph;
 mod enhance_routes;
 mod idempotency;
 mod models_routes;
+mod observability;
 mod openapi_conformance;
 mod openapi_models;
 mod providers;

@@ -29,6 +29,8 @@ fn burst(store: &str) {
                 .env("MLAAS_BURST_LIMIT", LIMIT.to_string())
                 .env("MLAAS_BURST_REQUESTS", REQUESTS_EACH.to_string())
                 .env("MLAAS_BURST_AT_MS", &at)
+                // Its stdout is the statuses it saw, one per line: no metric lines between.
+                .env("MLAAS_EMF", "off")
                 .stderr(std::process::Stdio::inherit())
                 .stdout(std::process::Stdio::piped())
                 .spawn()

@@ -194,6 +194,13 @@ pub async fn synthetic_data(
             &generated.quality,
         )),
     };
+    if generated.seconds > 0.0 {
+        shared::http::timing::metric(
+            "SyntheticRowsPerSecond",
+            shared::emf::Unit::CountPerSecond,
+            req.target_count as f64 / generated.seconds,
+        );
+    }
     let storing = Instant::now();
     datasets::store(
         &state,

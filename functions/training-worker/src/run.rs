@@ -684,7 +684,43 @@ async fn end(
         .await;
     }
     tracing::info!(job_id = %job.id, status = status.as_str(), "job finished");
+    job_line(&job, status, metrics.as_ref()).emit();
     Ok(Outcome::Finished(status))
+}
+
+/// The job's EMF line (`shared::emf`): `JobsFinished` and `JobsFailed` (0 or 1; their Sums'
+/// ratio is the failure rate the template's alarm watches) and each epoch's `EpochSeconds`
+/// (the last 100), by `Function` and by `Function, Family`.
+fn job_line(
+    job: &JobRecord,
+    status: JobStatus,
+    metrics: Option<&serde_json::Value>,
+) -> shared::emf::Line {
+    use shared::emf::{Line, Unit};
+    let seconds: Vec<f64> = job.history.iter().map(|e| e.seconds).collect();
+    let family = metrics
+        .and_then(|m| m.get("family"))
+        .and_then(|f| f.as_str())
+        .unwrap_or("unknown")
+        .to_string();
+    Line::new(clock::now().timestamp_millis())
+        .dimension("Function", &shared::emf::function_name())
+        .dimension("Family", &family)
+        .dimension_set(&["Function"])
+        .dimension_set(&["Function", "Family"])
+        .metric("JobsFinished", Unit::Count, 1.0)
+        .metric(
+            "JobsFailed",
+            Unit::Count,
+            f64::from(u8::from(status == JobStatus::Failed)),
+        )
+        .values(
+            "EpochSeconds",
+            Unit::Seconds,
+            &seconds[seconds.len().saturating_sub(shared::emf::MAX_VALUES)..],
+        )
+        .property("job_id", serde_json::json!(job.id))
+        .property("status", serde_json::json!(status.as_str()))
 }
 
 /// The validation score a model record shows: accuracy for a classifier, R² for a regression.

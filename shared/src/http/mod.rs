@@ -10,6 +10,7 @@ pub mod path;
 pub mod query;
 pub mod request_id;
 pub mod routes;
+pub mod timing;
 
 use std::any::Any;
 
@@ -55,7 +56,7 @@ fn panic_response(panic: Box<dyn Any + Send + 'static>) -> Response {
 }
 
 /// Wraps a function's routes with what every function needs. Layers run outermost first:
-/// request id → CORS → client-key check → panic catcher → routes (with envelope
+/// request id → timing (Server-Timing, the EMF line) → CORS → client-key check → panic catcher → routes (with envelope
 /// fallbacks), each matched route behind the rate limiter, then the idempotency layer
 /// (POST with `Idempotency-Key`), then the response cache (the AI routes only).
 pub fn serve(routes: Router, state: &crate::state::AppState) -> Router {
@@ -75,6 +76,7 @@ pub fn serve(routes: Router, state: &crate::state::AppState) -> Router {
                 .parse()
                 .expect("static header name"),
             cache::HEADER.parse().expect("static header name"),
+            timing::HEADER.parse().expect("static header name"),
         ]);
     routes
         .route_layer(axum::middleware::from_fn(limit::admitted))
@@ -90,6 +92,7 @@ pub fn serve(routes: Router, state: &crate::state::AppState) -> Router {
             state.clone(),
             limit::rate_limit,
         ))
+        .route_layer(axum::middleware::from_fn(timing::route))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(CatchPanicLayer::custom(panic_response))
@@ -98,5 +101,6 @@ pub fn serve(routes: Router, state: &crate::state::AppState) -> Router {
             auth::require_key,
         ))
         .layer(cors)
+        .layer(axum::middleware::from_fn(timing::middleware))
         .layer(axum::middleware::from_fn(request_id::middleware))
 }

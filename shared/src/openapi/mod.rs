@@ -628,6 +628,13 @@ fn operation_json(op: Op) -> Value {
         }
         let mut r = Map::new();
         r.insert("description".into(), json!(description));
+        r.insert(
+            "headers".into(),
+            json!({
+                "Server-Timing": {"$ref": "#/components/headers/ServerTiming"},
+                "X-Request-Id": {"$ref": "#/components/headers/RequestId"},
+            }),
+        );
         if !content.is_empty() {
             let c: Map<String, Value> = content
                 .into_iter()
@@ -836,6 +843,21 @@ fn build() -> Value {
         "paths": paths,
         "components": {
             "schemas": g.into_components(),
+            "headers": {
+                "ServerTiming": {
+                    "description": "Where the request's time went, in milliseconds (W3C Server Timing): \
+                                    `store` (store and blob calls), `provider` (AI-provider exchanges, \
+                                    summed: parallel calls overlap), `compute` (total minus the two, at \
+                                    least 0) and `total`; e.g. `store;dur=1.2, provider;dur=0.0, \
+                                    compute;dur=3.1, total;dur=4.3`.",
+                    "schema": {"type": "string",
+                               "pattern": "^store;dur=[0-9.]+, provider;dur=[0-9.]+, compute;dur=[0-9.]+, total;dur=[0-9.]+$"},
+                },
+                "RequestId": {
+                    "description": "The request's id, as in an error envelope's `request_id` (API Gateway's own id behind it).",
+                    "schema": {"type": "string"},
+                },
+            },
             "securitySchemes": {
                 "bearer": {"type": "http", "scheme": "bearer",
                            "description": "one of MLAAS_API_KEYS, when client authentication is on"},

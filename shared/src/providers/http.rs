@@ -42,7 +42,12 @@ pub async fn post_json(
             body,
         })
     };
-    match tokio::time::timeout(timeout, exchange).await {
+    match crate::http::timing::timed(
+        crate::http::timing::Part::Provider,
+        tokio::time::timeout(timeout, exchange),
+    )
+    .await
+    {
         Ok(result) => result,
         Err(_) => Err(CallError::Timeout),
     }

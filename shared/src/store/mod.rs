@@ -4,6 +4,7 @@
 
 pub mod dynamodb;
 pub mod sqlite;
+pub mod timed;
 
 use std::sync::Arc;
 
