@@ -7,6 +7,9 @@
 #   tools.sh moto     -> moto[server] 5.2.5         (.venv/tools)
 #   tools.sh sam      -> aws-sam-cli 1.170.0        (.venv/sam, kept apart: heavy, pinned deps)
 #   tools.sh fuzz     -> schemathesis 4.32.5        (.venv/fuzz; its CLI flags change between releases)
+#   tools.sh client   -> the Python client (clients/python) with httpx 0.28.1 and
+#                        datamodel-code-generator 0.89.0 (.venv/client; the generator's output
+#                        is compared with the committed models, so its version is pinned)
 # A venv whose tool is at another version is brought to the pin. Prints nothing on success
 # but what pip says when it has work to do.
 set -euo pipefail
@@ -38,6 +41,12 @@ for want in "$@"; do
     moto) install tools moto_server 'moto[server]==5.2.5' ;;
     sam) install sam sam 'aws-sam-cli==1.170.0' ;;
     fuzz) install fuzz schemathesis 'schemathesis==4.32.5' ;;
+    client)
+      install client datamodel-codegen 'datamodel-code-generator==0.89.0'
+      install client httpx 'httpx==0.28.1'
+      # The client itself, from this tree, every time (it is what is tested).
+      "$root/.venv/client/bin/pip" install --quiet --no-deps --force-reinstall "$root/clients/python"
+      ;;
     *) echo "tools.sh: unknown tool '$want'" >&2; exit 2 ;;
   esac
 done

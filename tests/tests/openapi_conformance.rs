@@ -342,3 +342,24 @@ fn an_undocumented_field_fails_the_check() {
         assert!(failed.is_err(), "{bad} passed");
     }
 }
+
+/// The Python client's types are generated from a copy of the document
+/// (`clients/python/openapi.json`): the copy must be the document. To refresh it after an API
+/// change: `MLAAS_WRITE_CLIENT_DOCUMENT=1 scripts/test -E 'test(the_python_clients_copy)'`,
+/// then `clients/python/generate.py` (README, "Python client").
+#[test]
+fn the_python_clients_copy_of_the_document_is_current() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../clients/python/openapi.json");
+    let doc = shared::openapi::document();
+    if std::env::var_os("MLAAS_WRITE_CLIENT_DOCUMENT").is_some() {
+        let text = serde_json::to_string_pretty(doc).unwrap() + "\n";
+        std::fs::write(path, text).unwrap();
+    }
+    let copy: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).expect("the client's copy"))
+            .expect("JSON");
+    assert!(
+        &copy == doc,
+        "clients/python/openapi.json is stale: refresh it (see this test's docs)"
+    );
+}

@@ -1,0 +1,157 @@
+"""The client against a running service (MLAAS_BASE_URL, default http://localhost:5000),
+and its retry rule against httpx's mock transport.
+
+    MLAAS_BASE_URL=http://127.0.0.1:5000 python -m unittest discover clients/python/tests
+"""
+import io
+import json
+import os
+import pathlib
+import random
+import subprocess
+import sys
+import unittest
+
+import httpx
+
+from mlaas import APIError, MLTrainingAPI, models, progress_line, retry_after_seconds
+
+BASE = os.environ.get("MLAAS_BASE_URL", "http://localhost:5000")
+HERE = pathlib.Path(__file__).resolve().parent.parent
+
+
+def table(rows=300, seed=3):
+    """x1 + x2 > 1 decides the label; a colour column and a few missing values."""
+    rng = random.Random(seed)
+    lines = ["x1,x2,colour,label"]
+    for i in range(rows):
+        x1, x2 = rng.random(), rng.random()
+        colour = rng.choice(["red", "green", "blue"])
+        label = "yes" if x1 + x2 > 1 else "no"
+        lines.append(f"{'' if i % 17 == 0 else round(x1, 4)},{round(x2, 4)},{colour},{label}")
+    return "\n".join(lines) + "\n"
+
+
+class AgainstTheService(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.api = MLTrainingAPI(BASE)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.api.close()
+
+    def test_the_specifications_sdk_methods(self):
+        status = self.api.get_service_status()
+        self.assertEqual(status["total_services"], 5)
+        self.assertIn("configured_services", status)
+        data = self.api.generate_synthetic_data(
+            "Binary classifier for email spam detection",
+            "Email dataset with subject, body, sender features", 200)
+        self.assertEqual(data["status"], "success")
+        self.assertEqual(data["synthetic_data"]["generated_samples"], 200)
+        # The generated dataset is a dataset like any other.
+        ds = self.api.get_dataset(data["synthetic_data"]["dataset_id"])
+        self.assertEqual(ds["rows"], 200)
+        analysis = self.api.analyze_model(
+            "LSTM for time series forecasting", "Stock price data, 5-year history",
+            {"mse": 0.023, "mae": 0.14})
+        self.assertEqual(analysis["status"], "success")
+
+    def test_errors_carry_the_envelope(self):
+        with self.assertRaises(APIError) as caught:
+            self.api.get_model("mdl_doesnotexist")
+        e = caught.exception
+        self.assertEqual((e.status, e.code), (404, "NOT_FOUND"))
+        self.assertTrue(e.request_id)
+        with self.assertRaises(APIError) as caught:
+            self.api.train({"name": "x", "type": "classification", "dataset": "ds_x",
+                            "architecture": "resnet50"})
+        e = caught.exception
+        self.assertEqual((e.status, e.code), (400, "VALIDATION_ERROR"))
+        self.assertEqual(e.details["field"], "model_config.architecture")
+
+    def test_a_dataset_trains_a_model_that_predicts(self):
+        created = self.api.upload_dataset(table(), target="label", name="client test")
+        ds = created["id"]
+        got = self.api.get_dataset(ds)
+        self.assertEqual(got["rows"], 300)
+        self.assertIn(ds, [d["id"] for d in self.api.iter_datasets(page_size=2)])
+        csv = self.api.download_dataset(ds).decode()
+        self.assertEqual(csv.splitlines()[0], "x1,x2,colour,label")
+        self.assertEqual(len(csv.splitlines()), 301)
+
+        accepted = self.api.train(
+            {"name": "client gbm", "type": "classification", "architecture": "gbm",
+             "dataset": ds, "gbm": {"trees": 30}},
+            {"seed": 1})
+        model_id = accepted["model_id"]
+        bar = io.StringIO()
+        final = self.api.wait_for_training(model_id, timeout=120, poll_seconds=0.3,
+                                           progress=True, stream=bar)
+        self.assertEqual(final["status"], "completed", final.get("failure_reason"))
+        self.assertIn("completed", bar.getvalue().strip().splitlines()[-1].split("\r")[-1])
+        self.assertGreater(final["accuracy"], 0.8)
+        p = self.api.predict(model_id, [{"x1": 0.9, "x2": 0.9, "colour": "red"},
+                                        {"x1": None, "x2": 0.01, "colour": "purple"}])
+        self.assertEqual([r["label"] for r in p["predictions"]], ["yes", "no"])
+        self.assertIn("<svg", self.api.metrics_svg(model_id))
+        self.assertIn(model_id, [m["id"] for m in self.api.iter_models()])
+
+    def test_the_types_are_the_served_documents(self):
+        served = self.api.openapi()
+        copy = json.loads((HERE / "openapi.json").read_text())
+        self.assertEqual(served, copy, "clients/python/openapi.json differs from the service's")
+        check = subprocess.run([sys.executable, str(HERE / "generate.py"), "--check"],
+                               capture_output=True, text=True)
+        self.assertEqual(check.returncode, 0, check.stdout + check.stderr)
+        self.assertIn("TrainingStatus", dir(models))
+
+
+class Retries(unittest.TestCase):
+    def client(self, statuses, calls):
+        def handler(request):
+            calls.append(request.url.path)
+            status = statuses[min(len(calls) - 1, len(statuses) - 1)]
+            if status == 200:
+                return httpx.Response(200, json={"status": "healthy"})
+            return httpx.Response(status, headers={"retry-after": "0"}, json={
+                "error": {"code": "RATE_LIMITED" if status == 429 else "SERVICE_UNAVAILABLE",
+                          "message": "later", "details": {"retry_after_seconds": 0}},
+                "timestamp": "2026-12-01T00:00:00Z", "request_id": "req_1"})
+        return MLTrainingAPI("http://test", transport=httpx.MockTransport(handler),
+                             max_retries=2)
+
+    def test_429_and_503_are_retried_after_retry_after(self):
+        calls = []
+        self.assertEqual(self.client([429, 503, 200], calls).health()["status"], "healthy")
+        self.assertEqual(len(calls), 3)
+
+    def test_retries_end_in_the_error(self):
+        calls = []
+        with self.assertRaises(APIError) as caught:
+            self.client([503], calls).health()
+        self.assertEqual((caught.exception.code, caught.exception.request_id),
+                         ("SERVICE_UNAVAILABLE", "req_1"))
+        self.assertEqual(len(calls), 3, "the first try and two retries")
+
+    def test_other_errors_are_not_retried(self):
+        calls = []
+        with self.assertRaises(APIError):
+            self.client([400], calls).health()
+        self.assertEqual(len(calls), 1)
+
+    def test_retry_after_forms(self):
+        self.assertEqual(retry_after_seconds("3", 1.0), 3.0)
+        self.assertEqual(retry_after_seconds(None, 1.5), 1.5)
+        self.assertEqual(retry_after_seconds("soon", 2.0), 2.0)
+        self.assertEqual(retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT", 2.0), 0.0)
+
+    def test_the_progress_line(self):
+        line = progress_line({"status": "in_progress", "progress": {"epoch": 3, "epochs": 10,
+                              "percent": 30.0}, "history": [{"val_accuracy": 0.9}]}, width=10)
+        self.assertEqual(line, "[###.......]  30.0 % epoch 3/10 in_progress val_accuracy 0.9000")
+
+
+if __name__ == "__main__":
+    unittest.main()
