@@ -71,7 +71,8 @@ impl Line {
     }
 
     /// A set of dimension names the metrics are aggregated by (each must be a dimension);
-    /// names past [`MAX_DIMENSIONS`] are dropped.
+    /// names past [`MAX_DIMENSIONS`] are dropped. The empty set is the metric with no
+    /// dimension (every line's values together).
     pub fn dimension_set(mut self, names: &[&str]) -> Line {
         let set: Vec<String> = names
             .iter()
@@ -238,6 +239,7 @@ mod tests {
         let line = Line::new(1_764_000_000_000)
             .dimension("Function", "models")
             .dimension("Route", "POST /v1/models/train")
+            .dimension_set(&[])
             .dimension_set(&["Function"])
             .dimension_set(&["Function", "Route"])
             .dimension_set(&["Function"])
@@ -258,7 +260,7 @@ mod tests {
         assert_eq!(d["Namespace"], NAMESPACE);
         assert_eq!(
             d["Dimensions"],
-            json!([["Function"], ["Function", "Route"]])
+            json!([[], ["Function"], ["Function", "Route"]])
         );
         assert_eq!(
             d["Metrics"],

@@ -349,7 +349,10 @@ fn an_undocumented_field_fails_the_check() {
 /// then `clients/python/generate.py` (README, "Python client").
 #[test]
 fn the_python_clients_copy_of_the_document_is_current() {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../clients/python/openapi.json");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../clients/python/openapi.json"
+    );
     let doc = shared::openapi::document();
     if std::env::var_os("MLAAS_WRITE_CLIENT_DOCUMENT").is_some() {
         let text = serde_json::to_string_pretty(doc).unwrap() + "\n";

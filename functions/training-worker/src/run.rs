@@ -690,7 +690,8 @@ async fn end(
 
 /// The job's EMF line (`shared::emf`): `JobsFinished` and `JobsFailed` (0 or 1; their Sums'
 /// ratio is the failure rate the template's alarm watches) and each epoch's `EpochSeconds`
-/// (the last 100), by `Function` and by `Function, Family`.
+/// (the last 100), with no dimension (every function's lines together: the models function
+/// ends lost jobs too), by `Function` and by `Function, Family`.
 fn job_line(
     job: &JobRecord,
     status: JobStatus,
@@ -706,6 +707,7 @@ fn job_line(
     Line::new(clock::now().timestamp_millis())
         .dimension("Function", &shared::emf::function_name())
         .dimension("Family", &family)
+        .dimension_set(&[])
         .dimension_set(&["Function"])
         .dimension_set(&["Function", "Family"])
         .metric("JobsFinished", Unit::Count, 1.0)
@@ -819,14 +821,7 @@ pub async fn reap_if_lost(state: &AppState, job: JobRecord) -> Result<JobRecord,
     lost.step(JobStatus::Failed.as_str(), now, None);
     match state.store.put_job_if(&lost, job.status).await {
         Ok(()) => {
-            set_model_status(
-                state,
-                &job.model_id,
-                ModelStatus::Failed,
-                Headline::default(),
-                None,
-            )
-            .await;
+            failed_elsewhere(state, &lost).await;
             tracing::warn!(job_id = %job.id, reason = ?lost.failure_reason, "job ended: nobody works on it");
             Ok(lost)
         }
@@ -836,6 +831,20 @@ pub async fn reap_if_lost(state: &AppState, job: JobRecord) -> Result<JobRecord,
         }
         Err(e) => Err(e),
     }
+}
+
+/// A job failed outside a worker's run (lost, or never handed on): its model says so, and its
+/// EMF line counts it with the rest.
+async fn failed_elsewhere(state: &AppState, job: &JobRecord) {
+    set_model_status(
+        state,
+        &job.model_id,
+        ModelStatus::Failed,
+        Headline::default(),
+        None,
+    )
+    .await;
+    job_line(job, JobStatus::Failed, None).emit();
 }
 
 /// Ends a queued job that could not be handed to a worker.
@@ -848,16 +857,7 @@ pub async fn fail_queued(state: &AppState, job: &JobRecord, reason: String) {
         failed.failure_reason.clone(),
     );
     match state.store.put_job_if(&failed, JobStatus::Queued).await {
-        Ok(()) => {
-            set_model_status(
-                state,
-                &job.model_id,
-                ModelStatus::Failed,
-                Headline::default(),
-                None,
-            )
-            .await
-        }
+        Ok(()) => failed_elsewhere(state, &failed).await,
         Err(e) => tracing::warn!(job_id = %job.id, error = %e, "could not mark the job failed"),
     }
 }
