@@ -7,9 +7,10 @@
 #   tools.sh moto     -> moto[server] 5.2.5         (.venv/tools)
 #   tools.sh sam      -> aws-sam-cli 1.170.0        (.venv/sam, kept apart: heavy, pinned deps)
 #   tools.sh fuzz     -> schemathesis 4.32.5        (.venv/fuzz; its CLI flags change between releases)
-#   tools.sh client   -> the Python client (clients/python) with httpx 0.28.1 and
+#   tools.sh client   -> the Python client (clients/python) with httpx 0.28.1,
 #                        datamodel-code-generator 0.89.0 (.venv/client; the generator's output
-#                        is compared with the committed models, so its version is pinned)
+#                        is compared with the committed models, so its version is pinned) and
+#                        pyarrow 26.0.1 (its tests read the service's Parquet with it)
 # A venv whose tool is at another version is brought to the pin. Prints nothing on success
 # but what pip says when it has work to do.
 set -euo pipefail
@@ -35,6 +36,17 @@ install() {
   fi
 }
 
+# library VENV NAME SPEC: as install, for a package without a command (its stamp alone).
+library() {
+  local venv="$1" name="$2" spec="$3"
+  local stamp="$root/.venv/$venv/.pinned-$name"
+  ensure_venv "$venv"
+  if [ "$(cat "$stamp" 2>/dev/null)" != "$spec" ]; then
+    "$root/.venv/$venv/bin/pip" install --quiet "$spec"
+    echo "$spec" >"$stamp"
+  fi
+}
+
 for want in "$@"; do
   case "$want" in
     lambda) install tools cargo-lambda 'cargo-lambda==1.9.2' ;;
@@ -44,6 +56,8 @@ for want in "$@"; do
     client)
       install client datamodel-codegen 'datamodel-code-generator==0.89.0'
       install client httpx 'httpx==0.28.1'
+      # The client's tests read the service's Parquet with the library users read it with.
+      library client pyarrow 'pyarrow==26.0.1'
       # The client itself, from this tree, every time (it is what is tested).
       "$root/.venv/client/bin/pip" install --quiet --no-deps --force-reinstall "$root/clients/python"
       ;;

@@ -12,8 +12,8 @@ use crate::error::{ApiError, ApiResult};
 use crate::records::{DatasetColumn, DatasetRecord, TargetSummary, TrainingShape};
 use crate::state::AppState;
 use synth::{
-    Balance, ColumnKind, CsvSink, DataSchema, FitReport, Generator, JsonlSink, Quality,
-    QualityAccumulator, Reference, Row, SynthError, Table,
+    Balance, ColumnKind, CsvSink, DataSchema, FitReport, Generator, JsonlSink, ParquetSink,
+    ParquetType, Quality, QualityAccumulator, Reference, Row, SynthError, Table,
 };
 
 /// Rows shown in a response's `preview`.
@@ -35,11 +35,32 @@ pub struct Generated {
     pub quality: Quality,
     pub preview: Vec<Value>,
     pub rows: Vec<Value>,
+    pub files: Files,
+    pub seconds: f64,
+}
+
+/// A dataset's three bodies as written to the scratch folder, and their sizes.
+#[derive(Debug, Clone)]
+pub struct Files {
     pub csv: PathBuf,
     pub jsonl: PathBuf,
+    pub parquet: PathBuf,
     pub csv_bytes: u64,
     pub jsonl_bytes: u64,
-    pub seconds: f64,
+    pub parquet_bytes: u64,
+}
+
+impl Files {
+    fn measured(csv: PathBuf, jsonl: PathBuf, parquet: PathBuf) -> ApiResult<Files> {
+        Ok(Files {
+            csv_bytes: size(&csv)?,
+            jsonl_bytes: size(&jsonl)?,
+            parquet_bytes: size(&parquet)?,
+            csv,
+            jsonl,
+            parquet,
+        })
+    }
 }
 
 /// The engine's validation errors name the field; they become `VALIDATION_ERROR`s.
@@ -71,6 +92,25 @@ pub fn row_object(header: &[String], row: &Row) -> Value {
 
 type File = BufWriter<std::fs::File>;
 
+/// The Parquet file of dataset `id` in `dir`, for `types`.
+fn parquet_sink(
+    dir: &Path,
+    id: &str,
+    header: &[String],
+    types: Vec<ParquetType>,
+) -> ApiResult<(ParquetSink<File>, PathBuf)> {
+    let path = dir.join(format!("{id}.parquet"));
+    let file = BufWriter::new(std::fs::File::create(&path).map_err(io_err)?);
+    Ok((
+        ParquetSink::new(file, header, types).map_err(synth_error)?,
+        path,
+    ))
+}
+
+fn finish_parquet(sink: ParquetSink<File>) -> ApiResult<()> {
+    sink.finish().map_err(synth_error)?.flush().map_err(io_err)
+}
+
 /// Opens the CSV and JSONL files of dataset `id` in `dir`.
 fn sinks(
     dir: &Path,
@@ -97,8 +137,8 @@ fn size(p: &Path) -> ApiResult<u64> {
     std::fs::metadata(p).map(|m| m.len()).map_err(io_err)
 }
 
-/// Generates `plan.count` rows to CSV and JSONL files in `dir`, measuring quality as they
-/// pass. Memory stays bounded: rows are written as they come (plus the preview, the metrics'
+/// Generates `plan.count` rows to CSV, JSONL and Parquet files in `dir`, measuring quality
+/// as they pass. Memory stays bounded: rows are written as they come (plus the preview, the metrics'
 /// bounded sample, and every row only when `keep_rows`). Blocking: call from a blocking task.
 pub fn generate(plan: &Plan<'_>, dir: &Path, id: &str) -> ApiResult<Generated> {
     let started = Instant::now();
@@ -106,6 +146,8 @@ pub fn generate(plan: &Plan<'_>, dir: &Path, id: &str) -> ApiResult<Generated> {
     let generator =
         Generator::new(plan.schema, plan.seed, plan.balance, plan.count).map_err(synth_error)?;
     let (mut csv, mut jsonl, csv_path, jsonl_path) = sinks(dir, id, &header)?;
+    let (mut parquet, parquet_path) =
+        parquet_sink(dir, id, &header, ParquetType::of_schema(plan.schema))?;
     // Fidelity is measured against the class balance asked for, not the schema's natural one.
     let mut metrics = QualityAccumulator::with_balance(plan.schema, plan.seed, plan.balance);
     let (mut preview, mut rows) = (Vec::new(), Vec::new());
@@ -113,6 +155,7 @@ pub fn generate(plan: &Plan<'_>, dir: &Path, id: &str) -> ApiResult<Generated> {
         metrics.push(&row);
         csv.write_row(&row).map_err(synth_error)?;
         jsonl.write_row(&row).map_err(synth_error)?;
+        parquet.write_row(&row).map_err(synth_error)?;
         if preview.len() < PREVIEW_ROWS {
             preview.push(row_object(&header, &row));
         }
@@ -122,6 +165,7 @@ pub fn generate(plan: &Plan<'_>, dir: &Path, id: &str) -> ApiResult<Generated> {
     }
     csv.finish().map_err(synth_error)?;
     jsonl.finish().map_err(synth_error)?;
+    finish_parquet(parquet)?;
     let quality = metrics.finish(match plan.reference {
         Some(table) => Reference::Sample(table),
         None => Reference::Spec,
@@ -130,10 +174,7 @@ pub fn generate(plan: &Plan<'_>, dir: &Path, id: &str) -> ApiResult<Generated> {
         quality,
         preview,
         rows,
-        csv_bytes: size(&csv_path)?,
-        jsonl_bytes: size(&jsonl_path)?,
-        csv: csv_path,
-        jsonl: jsonl_path,
+        files: Files::measured(csv_path, jsonl_path, parquet_path)?,
         seconds: started.elapsed().as_secs_f64(),
     })
 }
@@ -170,13 +211,9 @@ fn json_type(table: &Table, j: usize) -> JsonType {
 /// integers, `1.50`, `TRUE`, header spaces, empty columns), and JSON Lines of the same cells,
 /// each column spelled as it was typed when read (`table`, parsed from `csv`): numbers as the
 /// numerals written (copied when they are JSON numerals, so no digit is lost), booleans as
-/// `true`/`false`, anything else as the text written; an empty cell is `null`. Blocking.
-pub fn write_upload(
-    csv: &str,
-    table: &Table,
-    dir: &Path,
-    id: &str,
-) -> ApiResult<(PathBuf, PathBuf, u64, u64)> {
+/// `true`/`false`, anything else as the text written; an empty cell is `null`. And Parquet,
+/// each column typed by its cells (`ParquetType::of_values`). Blocking.
+pub fn write_upload(csv: &str, table: &Table, dir: &Path, id: &str) -> ApiResult<Files> {
     std::fs::create_dir_all(dir).map_err(io_err)?;
     let csv_path = dir.join(format!("{id}.csv"));
     let jsonl_path = dir.join(format!("{id}.jsonl"));
@@ -230,12 +267,18 @@ pub fn write_upload(
     }
     out.flush().map_err(io_err)?;
     drop(out);
-    Ok((
-        csv_path.clone(),
-        jsonl_path.clone(),
-        size(&csv_path)?,
-        size(&jsonl_path)?,
-    ))
+    let types = (0..table.columns.len())
+        .map(|j| ParquetType::of_values(table.rows.iter().filter_map(|r| r.get(j))))
+        .collect();
+    let (mut parquet, parquet_path) = parquet_sink(dir, id, &table.columns, types)?;
+    let mut cells = Vec::with_capacity(table.columns.len());
+    for row in &table.rows {
+        cells.clear();
+        cells.extend(row.iter().map(synth::Cell::from_json));
+        parquet.write_row(&cells).map_err(synth_error)?;
+    }
+    finish_parquet(parquet)?;
+    Files::measured(csv_path, jsonl_path, parquet_path)
 }
 
 /// An upload's columns in the order sent, each with how it was read and why (from the
@@ -376,9 +419,9 @@ pub async fn store(
     state: &AppState,
     record: &DatasetRecord,
     schema: &DataSchema,
-    csv: &Path,
-    jsonl: &Path,
+    files: &Files,
 ) -> ApiResult<()> {
+    let (csv, jsonl, parquet) = (&files.csv, &files.jsonl, &files.parquet);
     let schema_path = csv.with_extension("schema.json");
     let text = serde_json::to_vec_pretty(schema).map_err(ApiError::internal)?;
     tokio::fs::write(&schema_path, text).await.map_err(io_err)?;
@@ -393,12 +436,16 @@ pub async fn store(
             .await?;
         state
             .blobs
+            .put_file(&record.parquet_key(), parquet, PARQUET_TYPE)
+            .await?;
+        state
+            .blobs
             .put_file(&record.schema_key(), &schema_path, "application/json")
             .await?;
         Ok::<(), ApiError>(())
     }
     .await;
-    for p in [csv, jsonl, schema_path.as_path()] {
+    for p in [csv, jsonl, parquet, &schema_path] {
         let _ = tokio::fs::remove_file(p).await;
     }
     result?;
@@ -406,9 +453,34 @@ pub async fn store(
     Ok(())
 }
 
+/// A Parquet upload as the CSV text the upload path reads (`synth::parquet_file::read_rows`
+/// cells: a number's shortest numeral, `true`/`false`, text as is, an instant as RFC 3339,
+/// null as an empty cell). Blocking.
+pub fn csv_of_parquet(bytes: Vec<u8>) -> ApiResult<String> {
+    let (names, rows) = synth::parquet_file::read_rows(bytes).map_err(synth_error)?;
+    let mut out = csv::Writer::from_writer(Vec::new());
+    out.write_record(&names).map_err(ApiError::internal)?;
+    let mut record = Vec::with_capacity(names.len());
+    for row in &rows {
+        record.clear();
+        record.extend(row.iter().map(|v| match v {
+            Value::Null => String::new(),
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        }));
+        out.write_record(&record).map_err(ApiError::internal)?;
+    }
+    let bytes = out.into_inner().map_err(ApiError::internal)?;
+    String::from_utf8(bytes).map_err(ApiError::internal)
+}
+
+/// Parquet's media type (IANA, 2024).
+pub const PARQUET_TYPE: &str = "application/vnd.apache.parquet";
+
 pub fn download_urls(id: &str) -> crate::wire::DownloadUrls {
     crate::wire::DownloadUrls {
         csv: format!("/v1/datasets/{id}/download?format=csv"),
         jsonl: format!("/v1/datasets/{id}/download?format=jsonl"),
+        parquet: Some(format!("/v1/datasets/{id}/download?format=parquet")),
     }
 }

@@ -443,6 +443,9 @@ pub struct DatasetRecord {
     pub seed: Option<u64>,
     pub csv_bytes: u64,
     pub jsonl_bytes: u64,
+    /// The Parquet copy's size (absent on datasets stored before Parquet, which have none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parquet_bytes: Option<u64>,
     /// Quality metrics measured when the dataset was made. Stored as JSON text: a DynamoDB
     /// number has no float/integer distinction, so `1.0` would come back as `1`.
     #[serde(with = "json_text")]
@@ -524,6 +527,9 @@ impl DatasetRecord {
     }
     pub fn jsonl_key(&self) -> String {
         format!("datasets/{}.jsonl", self.id)
+    }
+    pub fn parquet_key(&self) -> String {
+        format!("datasets/{}.parquet", self.id)
     }
     pub fn schema_key(&self) -> String {
         format!("datasets/{}.schema.json", self.id)

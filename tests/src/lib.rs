@@ -251,6 +251,8 @@ pub struct Reply {
     pub headers: HeaderMap,
     pub body: Value,
     pub text: String,
+    /// The body as sent (binary bodies: Parquet).
+    pub bytes: Vec<u8>,
 }
 
 /// Sends one request through a Router, as API Gateway would hand it to the function.
@@ -272,6 +274,7 @@ pub async fn send(router: &Router, request: Request<Body>) -> Reply {
         headers,
         body,
         text,
+        bytes: bytes.to_vec(),
     }
 }
 

@@ -324,6 +324,7 @@ fn an_undocumented_field_fails_the_check() {
             h
         },
         text: body.to_string(),
+        bytes: body.to_string().into_bytes(),
         body,
     };
     let good = json!({"models": [], "total_models": 0, "active_training": 0, "next_token": null});

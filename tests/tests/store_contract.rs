@@ -398,6 +398,7 @@ fn dataset() -> DatasetRecord {
         schema_source: "builtin".into(),
         seed: Some(7),
         csv_bytes: 12345,
+        parquet_bytes: Some(3456),
         jsonl_bytes: 23456,
         quality: Some(serde_json::json!({"balance_ratio": 1.0, "nested": {"scores": [0.5, 0.25]}})),
         created_at: Utc::now(),

@@ -326,6 +326,129 @@ async fn a_hundred_thousand_rows_download_whole_in_both_formats() {
     let r = get(&app, &format!("/v1/datasets/{id}")).await;
     assert_eq!(r.body["rows"], 100_000);
     assert_eq!(r.body["schema"]["columns"].as_array().unwrap().len(), 4);
+    // Parquet, written while the rows streamed: every row, typed columns, smaller than CSV.
+    let p = get(&app, &format!("/v1/datasets/{id}/download?format=parquet")).await;
+    assert_eq!(p.status, 200);
+    assert_eq!(p.headers["content-type"], "application/vnd.apache.parquet");
+    assert_eq!(
+        p.bytes.len() as u64,
+        r.body["parquet_bytes"].as_u64().unwrap()
+    );
+    assert!(
+        p.bytes.len() < csv.len(),
+        "{} vs {}",
+        p.bytes.len(),
+        csv.len()
+    );
+    let (names, rows) = synth::parquet_file::read_rows(p.bytes).unwrap();
+    assert_eq!(names, ["age", "income", "segment", "member", "churned"]);
+    assert_eq!(rows.len(), 100_000);
+    let first_csv = &csv_rows(&csv)[1];
+    for (cell, text) in rows[0].iter().zip(first_csv) {
+        match cell {
+            Value::String(s) => assert_eq!(s, text),
+            Value::Bool(b) => assert_eq!(b.to_string(), *text),
+            Value::Number(n) => assert_eq!(n.as_f64().unwrap(), text.parse::<f64>().unwrap()),
+            Value::Null => assert!(text.is_empty()),
+            other => panic!("{other}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn parquet_keeps_each_column_type_both_ways() {
+    let app = synthetic_data::router(sqlite_state());
+    let csv = "id,count,price,name,active,seen,empty\n\
+               1,3,1.5,ann,true,2024-01-02T03:04:05Z,\n\
+               2,,2.25,\"b, c\",false,2024-02-29,\n\
+               3,-9,,,true,,\n";
+    let r = upload(&app, "?name=types&target=active", "text/csv", csv).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let id = r.body["id"].as_str().unwrap().to_string();
+    assert_eq!(
+        r.body["download_urls"]["parquet"],
+        format!("/v1/datasets/{id}/download?format=parquet")
+    );
+    let p = get(&app, &format!("/v1/datasets/{id}/download?format=parquet")).await;
+    assert_eq!(p.status, 200, "{}", p.text);
+    let (names, rows) = synth::parquet_file::read_rows(p.bytes.clone()).unwrap();
+    assert_eq!(
+        names,
+        ["id", "count", "price", "name", "active", "seen", "empty"]
+    );
+    assert_eq!(
+        rows,
+        vec![
+            vec![
+                json!(1),
+                json!(3),
+                json!(1.5),
+                json!("ann"),
+                json!(true),
+                json!("2024-01-02T03:04:05Z"),
+                Value::Null
+            ],
+            vec![
+                json!(2),
+                Value::Null,
+                json!(2.25),
+                json!("b, c"),
+                json!(false),
+                json!("2024-02-29T00:00:00Z"),
+                Value::Null
+            ],
+            vec![
+                json!(3),
+                json!(-9),
+                Value::Null,
+                Value::Null,
+                json!(true),
+                Value::Null,
+                Value::Null
+            ],
+        ]
+    );
+    // The same file uploaded back is the same table.
+    let again = send(
+        &app,
+        http::Request::post("/v1/datasets?name=again&target=active")
+            .header("content-type", "application/vnd.apache.parquet")
+            .body(axum::body::Body::from(p.bytes.clone()))
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(again.status, 201, "{}", again.text);
+    assert_eq!(again.body["rows"], 3);
+    let kinds = |v: &Value| -> Vec<String> {
+        v["columns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| format!("{}:{}", c["name"], c["kind"]))
+            .collect()
+    };
+    assert_eq!(kinds(&again.body), kinds(&r.body));
+    let back = get(
+        &app,
+        &format!(
+            "/v1/datasets/{}/download?format=parquet",
+            again.body["id"].as_str().unwrap()
+        ),
+    )
+    .await;
+    assert_eq!(synth::parquet_file::read_rows(back.bytes).unwrap().1, rows);
+    // Not Parquet: a 400 that says so.
+    let bad = send(
+        &app,
+        http::Request::post("/v1/datasets?target=active")
+            .header("content-type", "application/vnd.apache.parquet")
+            .body(axum::body::Body::from("id,active\n1,true\n"))
+            .unwrap(),
+    )
+    .await;
+    let details = assert_envelope(&bad, 400, "VALIDATION_ERROR");
+    assert_eq!(details["field"], "body", "{}", bad.text);
+    assert!(bad.text.contains("Parquet"), "{}", bad.text);
 }
 
 #[tokio::test]
@@ -368,7 +491,7 @@ async fn datasets_list_get_and_errors() {
         .contains("POST /v1/datasets"));
     let r = get(
         &app,
-        &format!("/v1/datasets/{}/download?format=parquet", ids[0]),
+        &format!("/v1/datasets/{}/download?format=xlsx", ids[0]),
     )
     .await;
     assert_eq!(

@@ -3,7 +3,8 @@
 //!
 //! 1. The spec's fraud example (builtin designer schema), 10,000 rows, stratified: median of
 //!    repeated runs.
-//! 2. The same schema, 1,000,000 rows.
+//! 2. The same schema, 1,000,000 rows; and the same rows written to each download format (CSV,
+//!    JSON Lines, Parquet) in memory, each timed alone, with its size.
 //! 3. `fit <real.csv> <target> <out.csv> <runs>`: fit on a real table and sample as many
 //!    rows to a CSV (bench/sdv_compare.py runs it beside SDV on scikit-learn's breast-cancer
 //!    table); `score <real.csv> <synthetic.csv> <target>`: the project's quality score of any
@@ -14,7 +15,40 @@
 use std::time::Instant;
 
 use serde_json::json;
-use synth::{self, Balance, CsvSink, Generator, QualityAccumulator, Reference, Table};
+use synth::{
+    self, Balance, CsvSink, Generator, JsonlSink, ParquetSink, ParquetType, QualityAccumulator,
+    Reference, Table,
+};
+
+/// The 1,000,000 rows generated once, then written to each format in memory: ms and bytes.
+fn formats(schema: &synth::DataSchema, rows: u64) -> serde_json::Value {
+    let all: Vec<synth::Row> = Generator::new(schema, 7, Balance::Stratified, rows)
+        .expect("valid schema")
+        .collect();
+    let header = schema.header();
+    let t = Instant::now();
+    let mut csv = CsvSink::new(Vec::new(), &header).expect("sink");
+    all.iter().for_each(|r| csv.write_row(r).expect("write"));
+    let csv = (t.elapsed().as_secs_f64() * 1000.0, csv.finish().expect("csv").len());
+    let t = Instant::now();
+    let mut jsonl = JsonlSink::new(Vec::new(), &header).expect("sink");
+    all.iter().for_each(|r| jsonl.write_row(r).expect("write"));
+    let jsonl = (t.elapsed().as_secs_f64() * 1000.0, jsonl.finish().expect("jsonl").len());
+    let t = Instant::now();
+    let mut parquet =
+        ParquetSink::new(Vec::new(), &header, ParquetType::of_schema(schema)).expect("sink");
+    all.iter().for_each(|r| parquet.write_row(r).expect("write"));
+    let bytes = parquet.finish().expect("parquet");
+    let parquet_ms = t.elapsed().as_secs_f64() * 1000.0;
+    let t = Instant::now();
+    let (_, back) = synth::parquet_file::read_rows(bytes.clone()).expect("read");
+    assert_eq!(back.len() as u64, rows);
+    let read_ms = t.elapsed().as_secs_f64() * 1000.0;
+    json!({"rows": rows, "columns": header.len(),
+        "csv": {"write_ms": csv.0, "bytes": csv.1},
+        "jsonl": {"write_ms": jsonl.0, "bytes": jsonl.1},
+        "parquet": {"write_ms": parquet_ms, "bytes": bytes.len(), "read_back_ms": read_ms}})
+}
 
 fn run(
     schema: &synth::DataSchema,
@@ -104,6 +138,7 @@ fn main() {
         "fraud_10k_rows_ms": {"median": small[small.len() / 2], "min": small[0], "max": small[small.len() - 1], "runs": small.len()},
         "fraud_1m_rows_ms": big_ms,
         "fraud_1m_quality": {"balance_ratio": big_quality.balance_ratio, "diversity": big_quality.diversity_score, "realism": big_quality.realism_score},
+        "fraud_1m_formats": formats(&schema, 1_000_000),
     });
 
     let args: Vec<String> = std::env::args().skip(1).collect();

@@ -98,6 +98,35 @@ class AgainstTheService(unittest.TestCase):
         self.assertIn("<svg", self.api.metrics_svg(model_id))
         self.assertIn(model_id, [m["id"] for m in self.api.iter_models()])
 
+    def test_parquet_reads_in_pyarrow_with_its_types_and_uploads_back(self):
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        csv = ("n,x,flag,when,word\n1,0.5,true,2024-01-02T03:04:05Z,a\n"
+               "2,,false,2024-02-29,\n3,2.5,true,,c\n")
+        ds = self.api.upload_dataset(csv, target="flag", name="parquet types")["id"]
+        data = self.api.download_dataset(ds, "parquet")
+        self.assertEqual(data[:4], b"PAR1")
+        t = pq.read_table(pa.BufferReader(data))
+        self.assertEqual(t.num_rows, 3)
+        types = {f.name: str(f.type) for f in t.schema}
+        self.assertEqual(types, {"n": "int64", "x": "double", "flag": "bool",
+                                 "when": "timestamp[ms, tz=UTC]", "word": "string"})
+        self.assertEqual(t.column("x").to_pylist(), [0.5, None, 2.5])
+        self.assertEqual(t.column("word").to_pylist(), ["a", None, "c"])
+        # A file pyarrow wrote (zstd is not among the codecs read: snappy is pyarrow's default).
+        sink = pa.BufferOutputStream()
+        pq.write_table(pa.table({"a": [1, 2, 3, 4], "label": ["x", "y", "x", "y"],
+                                 "b": [0.1, None, 0.3, 0.4]}), sink)
+        created = self.api.upload_parquet(sink.getvalue().to_pybytes(), target="label")
+        self.assertEqual(created["rows"], 4)
+        self.assertEqual([c["name"] for c in created["columns"]], ["a", "label", "b"])
+        # A generated dataset has its Parquet copy too, every row.
+        gen = self.api.generate_synthetic_data("churn", "tenure, plan, monthly charges", 1000)
+        g = pq.read_table(pa.BufferReader(self.api.download_dataset(
+            gen["synthetic_data"]["dataset_id"], "parquet")))
+        self.assertEqual(g.num_rows, 1000)
+
     def test_the_types_are_the_served_documents(self):
         served = self.api.openapi()
         copy = json.loads((HERE / "openapi.json").read_text())

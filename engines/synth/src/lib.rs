@@ -20,6 +20,7 @@ pub mod fit;
 pub mod generate;
 pub mod marginal;
 pub mod metrics;
+pub mod parquet_file;
 pub mod schema;
 mod stats;
 pub mod table;
@@ -28,6 +29,7 @@ pub use designer::design;
 pub use fit::{fit, ColumnFit, FitReport};
 pub use generate::{Balance, Generator};
 pub use metrics::{ColumnScore, Quality, QualityAccumulator, Reference};
+pub use parquet_file::{ParquetSink, ParquetType};
 pub use schema::{ColumnKind, ColumnSpec, Correlation, DataSchema, Distribution, TargetSpec};
 pub use table::{Cell, CsvSink, JsonlSink, Row, Table};
 

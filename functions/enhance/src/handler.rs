@@ -159,13 +159,14 @@ async fn tabular_dataset(state: &AppState, req: &EnhanceRequest) -> ApiResult<(S
         target: schema.target.as_ref().map(|t| t.name.clone()),
         schema_source: "builtin".into(),
         seed: Some(seed),
-        csv_bytes: generated.csv_bytes,
-        jsonl_bytes: generated.jsonl_bytes,
+        csv_bytes: generated.files.csv_bytes,
+        jsonl_bytes: generated.files.jsonl_bytes,
+        parquet_bytes: Some(generated.files.parquet_bytes),
         quality: serde_json::to_value(&generated.quality).ok(),
         created_at: clock::now(),
         training_shape: Some(datasets::generated_shape(&schema, &generated.quality)),
     };
-    datasets::store(state, &record, &schema, &generated.csv, &generated.jsonl).await?;
+    datasets::store(state, &record, &schema, &generated.files).await?;
     Ok((id, count, realism))
 }
 

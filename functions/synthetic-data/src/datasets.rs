@@ -33,9 +33,16 @@ fn summary(d: &DatasetRecord) -> DatasetSummary {
         seed: d.seed,
         csv_bytes: d.csv_bytes,
         jsonl_bytes: d.jsonl_bytes,
+        parquet_bytes: d.parquet_bytes,
         created_at: clock::rfc3339(d.created_at),
         training_shape: d.training_shape.clone(),
-        download_urls: download_urls(&d.id),
+        download_urls: {
+            let mut urls = download_urls(&d.id);
+            if d.parquet_bytes.is_none() {
+                urls.parquet = None;
+            }
+            urls
+        },
     }
 }
 
@@ -99,32 +106,41 @@ pub async fn download(
     let mut format = "csv".to_string();
     for (key, value) in params {
         match key.as_str() {
-            "format" if value == "csv" || value == "jsonl" => format = value,
+            "format" if matches!(value.as_str(), "csv" | "jsonl" | "parquet") => format = value,
             "format" => {
                 return Err(ApiError::validation(
                     "format",
                     json!(value),
-                    "csv or jsonl",
-                    "format must be csv or jsonl",
+                    "csv, jsonl or parquet",
+                    "format must be csv, jsonl or parquet",
                 ))
             }
             other => return Err(paging::unknown(other, &value, "format")),
         }
     }
     let record = load(&state, &id).await?;
-    let (key, size, content_type) = if format == "csv" {
-        (
+    let (key, size, content_type) = match format.as_str() {
+        "csv" => (
             record.csv_key(),
             record.csv_bytes,
             "text/csv; charset=utf-8",
-        )
-    } else {
-        (
+        ),
+        "jsonl" => (
             record.jsonl_key(),
             record.jsonl_bytes,
             "application/x-ndjson",
-        )
+        ),
+        _ => (
+            record.parquet_key(),
+            record.parquet_bytes.ok_or_else(|| {
+                ApiError::NotFound(format!(
+                    "dataset {id} was stored before Parquet copies were kept; download csv or jsonl"
+                ))
+            })?,
+            datasets::PARQUET_TYPE,
+        ),
     };
+    let text = format != "parquet";
     // Above the backend's limit the body goes by URL (S3 presigned in AWS, the dev server's
     // signed route locally).
     if size > state.blobs.inline_limit() {
@@ -137,25 +153,30 @@ pub async fn download(
         ApiError::NotFound(format!("the body of dataset {id} is missing"))
     })?;
     let filename = format!("attachment; filename=\"{id}.{format}\"");
-    Ok((
+    let mut response = (
         StatusCode::OK,
         [
             (header::CONTENT_TYPE, content_type.to_string()),
             (header::CONTENT_DISPOSITION, filename),
-            // lambda_http base64-encodes any type it does not know as text (JSON Lines among
-            // them, +33 %); this header tells it the body is text.
-            (
-                header::HeaderName::from_static("x-lambda-http-content-encoding"),
-                "text".to_string(),
-            ),
         ],
         body,
     )
-        .into_response())
+        .into_response();
+    if text {
+        // lambda_http base64-encodes any type it does not know as text (JSON Lines among
+        // them, +33 %); this header tells it the body is text. Parquet is binary: base64 is
+        // what API Gateway needs for it.
+        response.headers_mut().insert(
+            header::HeaderName::from_static("x-lambda-http-content-encoding"),
+            header::HeaderValue::from_static("text"),
+        );
+    }
+    Ok(response)
 }
 
-/// `POST /v1/datasets`: a CSV table, sent as `text/csv` (name and target in the query) or as
-/// JSON `{"name", "target", "csv": "..."}` / `{"name", "target", "rows": [{...}]}`.
+/// `POST /v1/datasets`: a CSV table, sent as `text/csv` (name and target in the query), as
+/// JSON `{"name", "target", "csv": "..."}` / `{"name", "target", "rows": [{...}]}`, or as a
+/// Parquet file (`application/vnd.apache.parquet`, name and target in the query).
 pub async fn upload(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -235,12 +256,20 @@ pub async fn upload(
                 }
             }
         }
+        datasets::PARQUET_TYPE | "application/x-parquet" => {
+            let bytes = body.to_vec();
+            let csv = tokio::task::spawn_blocking(move || datasets::csv_of_parquet(bytes))
+                .await
+                .map_err(ApiError::internal)??;
+            let table = Table::from_csv(&csv);
+            (csv, table)
+        }
         other => {
             return Err(ApiError::validation(
                 "content-type",
                 json!(other),
-                "text/csv or application/json",
-                "upload a CSV as text/csv, or JSON with csv or rows",
+                "text/csv, application/json or application/vnd.apache.parquet",
+                "upload a CSV as text/csv, JSON with csv or rows, or a Parquet file",
             ))
         }
     };
@@ -268,7 +297,7 @@ pub async fn upload(
     let dir = state.config.scratch_dir.join("mlaas-upload");
     let columns = datasets::upload_columns(&table, &report);
     let training_shape = datasets::upload_shape(&table, &columns);
-    let (csv, jsonl, csv_bytes, jsonl_bytes) = {
+    let files = {
         let id = id.clone();
         tokio::task::spawn_blocking(move || datasets::write_upload(&csv, &table, &dir, &id))
             .await
@@ -283,13 +312,14 @@ pub async fn upload(
         target: schema.target.as_ref().map(|t| t.name.clone()),
         schema_source: "uploaded".into(),
         seed: None,
-        csv_bytes,
-        jsonl_bytes,
+        csv_bytes: files.csv_bytes,
+        jsonl_bytes: files.jsonl_bytes,
+        parquet_bytes: Some(files.parquet_bytes),
         quality: None,
         created_at: clock::now(),
         training_shape: Some(training_shape),
     };
-    datasets::store(&state, &record, &schema, &csv, &jsonl).await?;
+    datasets::store(&state, &record, &schema, &files).await?;
     let body = DatasetCreated {
         summary: summary(&record),
         schema,

@@ -185,8 +185,9 @@ pub async fn synthetic_data(
         target: designed.schema.target.as_ref().map(|t| t.name.clone()),
         schema_source: designed.source.clone(),
         seed: Some(req.seed),
-        csv_bytes: generated.csv_bytes,
-        jsonl_bytes: generated.jsonl_bytes,
+        csv_bytes: generated.files.csv_bytes,
+        jsonl_bytes: generated.files.jsonl_bytes,
+        parquet_bytes: Some(generated.files.parquet_bytes),
         quality: Some(quality_json.clone()),
         created_at: clock::now(),
         training_shape: Some(shared::datasets::generated_shape(
@@ -202,14 +203,7 @@ pub async fn synthetic_data(
         );
     }
     let storing = Instant::now();
-    datasets::store(
-        &state,
-        &record,
-        &designed.schema,
-        &generated.csv,
-        &generated.jsonl,
-    )
-    .await?;
+    datasets::store(&state, &record, &designed.schema, &generated.files).await?;
     usage::record(state.store.as_ref(), &designed.usage).await;
 
     let advice = recommend::derive(

@@ -470,11 +470,13 @@ fn operations(g: &mut Schemas) -> Vec<Op> {
             path: "/v1/datasets",
             id: "uploadDataset",
             function: "synthetic-data",
-            summary: "Upload a CSV",
-            description: "A table as `text/csv` (name and target in the query) or JSON with `csv` \
-                          text or `rows`; 6 MiB at most. Stored byte for byte as sent (JSON rows \
-                          as the CSV they spell); its schema is fitted on upload, and `columns` \
-                          says how each column was read and why.",
+            summary: "Upload a CSV or Parquet table",
+            description: "A table as `text/csv` (name and target in the query), JSON with `csv` \
+                          text or `rows`, or an Apache Parquet file \
+                          (`application/vnd.apache.parquet`, name and target in the query); 6 MiB \
+                          at most. Stored byte for byte as sent (JSON rows and Parquet as the CSV \
+                          they spell), with JSON Lines and a typed Parquet copy; its schema is \
+                          fitted on upload, and `columns` says how each column was read and why.",
             kind: Kind::Write,
             params: vec![
                 query("name", "the dataset's name", json!({"type": "string"})),
@@ -485,6 +487,10 @@ fn operations(g: &mut Schemas) -> Vec<Op> {
                 // A header row at least: an empty body is refused.
                 ("text/csv", json!({"type": "string", "minLength": 1})),
                 ("application/json", g.req::<s::DatasetUpload>()),
+                (
+                    crate::datasets::PARQUET_TYPE,
+                    json!({"type": "string", "format": "binary"}),
+                ),
             ],
             responses: vec![(
                 201,
@@ -513,7 +519,8 @@ fn operations(g: &mut Schemas) -> Vec<Op> {
             id: "downloadDataset",
             function: "synthetic-data",
             summary: "Download a dataset",
-            description: "The body as CSV or JSON Lines; above 4 MiB in AWS a presigned S3 \
+            description: "The body as CSV, JSON Lines or Parquet (typed columns, snappy); above \
+                          4 MiB in AWS a presigned S3 \
                           redirect, above 1 MiB locally a redirect to the dev server's signed \
                           blob URL (the emulator loses large responses).",
             kind: Kind::Read,
@@ -521,8 +528,8 @@ fn operations(g: &mut Schemas) -> Vec<Op> {
                 dataset_id(),
                 query(
                     "format",
-                    "`csv` (default) or `jsonl`",
-                    json!({"type": "string", "enum": ["csv", "jsonl"]}),
+                    "`csv` (default), `jsonl` or `parquet`",
+                    json!({"type": "string", "enum": ["csv", "jsonl", "parquet"]}),
                 ),
             ],
             body: vec![],
@@ -533,6 +540,10 @@ fn operations(g: &mut Schemas) -> Vec<Op> {
                     vec![
                         ("text/csv", json!({"type": "string"})),
                         ("application/x-ndjson", json!({"type": "string"})),
+                        (
+                            crate::datasets::PARQUET_TYPE,
+                            json!({"type": "string", "format": "binary"}),
+                        ),
                     ],
                 ),
                 (

@@ -96,6 +96,9 @@ pub struct GeneratedSchema {
 pub struct DownloadUrls {
     pub csv: String,
     pub jsonl: String,
+    /// Apache Parquet, typed columns (README, "Datasets as Parquet"); null for a dataset
+    /// stored before Parquet copies were kept.
+    pub parquet: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
@@ -162,6 +165,8 @@ pub struct DatasetSummary {
     pub seed: Option<u64>,
     pub csv_bytes: u64,
     pub jsonl_bytes: u64,
+    /// The Parquet copy's size; null when the dataset has none.
+    pub parquet_bytes: Option<u64>,
     pub created_at: String,
     pub training_shape: Option<TrainingShape>,
     pub download_urls: DownloadUrls,

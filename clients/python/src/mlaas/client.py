@@ -196,6 +196,22 @@ class MLTrainingAPI:
                                params={"target": target, "name": name},
                                idempotency_key=idempotency_key))
 
+    def upload_parquet(self, parquet: bytes | os.PathLike | BinaryIO, *,
+                       target: str | None = None, name: str | None = None,
+                       idempotency_key: str | None = None) -> models.DatasetCreated:
+        """`POST /v1/datasets` with an Apache Parquet file (bytes, a path or an open file)."""
+        if isinstance(parquet, os.PathLike):
+            data = open(parquet, "rb").read()
+        elif isinstance(parquet, bytes):
+            data = parquet
+        else:
+            data = parquet.read()
+        return cast(models.DatasetCreated,
+                    self._json("POST", "/v1/datasets", content=data,
+                               headers={"content-type": "application/vnd.apache.parquet"},
+                               params={"target": target, "name": name},
+                               idempotency_key=idempotency_key))
+
     def upload_rows(self, rows: list[dict[str, Any]], *, target: str | None = None,
                     name: str | None = None,
                     idempotency_key: str | None = None) -> models.DatasetCreated:
@@ -228,8 +244,8 @@ class MLTrainingAPI:
         return cast(models.Dataset, self._json("GET", f"/v1/datasets/{dataset_id}"))
 
     def download_dataset(self, dataset_id: str, format: str = "csv") -> bytes:
-        """`GET /v1/datasets/{id}/download`: the body (a large one follows the redirect to
-        its signed URL)."""
+        """`GET /v1/datasets/{id}/download`: the body as `csv`, `jsonl` or `parquet` (a
+        large one follows the redirect to its signed URL)."""
         r = self._send("GET", f"/v1/datasets/{dataset_id}/download",
                        params={"format": format})
         if r.status_code in (301, 302, 303, 307, 308) and "location" in r.headers:

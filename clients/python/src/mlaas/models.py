@@ -268,6 +268,7 @@ Distribution: TypeAlias = (
 class DownloadUrls(TypedDict):
     csv: str
     jsonl: str
+    parquet: str | None
 
 
 class DroppedColumn(TypedDict):
@@ -1019,6 +1020,7 @@ class Dataset(TypedDict):
     seed: int | None
     csv_bytes: int
     jsonl_bytes: int
+    parquet_bytes: int | None
     created_at: str
     training_shape: TrainingShape | None
     download_urls: DownloadUrls
@@ -1041,6 +1043,7 @@ class DatasetCreated(TypedDict):
     seed: int | None
     csv_bytes: int
     jsonl_bytes: int
+    parquet_bytes: int | None
     created_at: str
     training_shape: TrainingShape | None
     download_urls: DownloadUrls
@@ -1062,6 +1065,7 @@ class DatasetSummary(TypedDict):
     seed: int | None
     csv_bytes: int
     jsonl_bytes: int
+    parquet_bytes: int | None
     created_at: str
     training_shape: TrainingShape | None
     download_urls: DownloadUrls
