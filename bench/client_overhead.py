@@ -1,7 +1,8 @@
 """The Python client's overhead per call against raw `requests` and raw `httpx`, on the same
 running service (`bench/run client` starts one). Each side makes N sequential calls of
-GET /health and of GET /v1/models/{id}-like reads (GET /v1/ai/status), over one kept-alive
-connection (a requests.Session, an httpx.Client, the client's own httpx.Client); the table
+GET /health and GET /v1/ai/status (the server runs with MLAAS_RATE_LIMITS=off: a burst
+would otherwise be answered 429, and the client would wait out each Retry-After; any non-200
+stops the run), over one kept-alive connection (a requests.Session, an httpx.Client, the client's own httpx.Client); the table
 gives the median and p95 per call and the client's median minus each raw one.
 
     python bench/client_overhead.py BASE_URL [N]
@@ -34,12 +35,16 @@ def main(base, n):
     for path, method in (("/health", "health"), ("/v1/ai/status", "get_service_status")):
         # Warm every connection first.
         for _ in range(20):
-            session.get(base + path).json()
-            raw_httpx.get(path).json()
+            assert session.get(base + path).status_code == 200
+            assert raw_httpx.get(path).status_code == 200
             getattr(api, method)()
+        def ok(r):
+            assert r.status_code == 200, (path, r.status_code, r.text[:200])
+            return r.json()
+
         sides = {
-            "requests.Session": timed(lambda: session.get(base + path).json(), n),
-            "httpx.Client": timed(lambda: raw_httpx.get(path).json(), n),
+            "requests.Session": timed(lambda: ok(session.get(base + path)), n),
+            "httpx.Client": timed(lambda: ok(raw_httpx.get(path)), n),
             f"mlaas.{method}()": timed(lambda: getattr(api, method)(), n),
         }
         ours = sides[f"mlaas.{method}()"][0]
