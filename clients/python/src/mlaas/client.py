@@ -182,33 +182,30 @@ class MLTrainingAPI:
                        target: str | None = None, name: str | None = None,
                        idempotency_key: str | None = None) -> models.DatasetCreated:
         """`POST /v1/datasets` with a CSV body: text, bytes, a path or an open binary file."""
-        if isinstance(csv, os.PathLike):
-            data = open(csv, "rb").read()
-        elif isinstance(csv, str):
-            data = csv.encode()
-        elif isinstance(csv, bytes):
-            data = csv
-        else:
-            data = csv.read()
-        return cast(models.DatasetCreated,
-                    self._json("POST", "/v1/datasets", content=data,
-                               headers={"content-type": "text/csv"},
-                               params={"target": target, "name": name},
-                               idempotency_key=idempotency_key))
+        return self._upload(csv, "text/csv", target, name, idempotency_key)
 
     def upload_parquet(self, parquet: bytes | os.PathLike | BinaryIO, *,
                        target: str | None = None, name: str | None = None,
                        idempotency_key: str | None = None) -> models.DatasetCreated:
         """`POST /v1/datasets` with an Apache Parquet file (bytes, a path or an open file)."""
-        if isinstance(parquet, os.PathLike):
-            data = open(parquet, "rb").read()
-        elif isinstance(parquet, bytes):
-            data = parquet
+        return self._upload(parquet, "application/vnd.apache.parquet", target, name,
+                            idempotency_key)
+
+    def _upload(self, body: str | bytes | os.PathLike | BinaryIO, content_type: str,
+                target: str | None, name: str | None,
+                idempotency_key: str | None) -> models.DatasetCreated:
+        if isinstance(body, os.PathLike):
+            with open(body, "rb") as f:
+                data = f.read()
+        elif isinstance(body, str):
+            data = body.encode()
+        elif isinstance(body, bytes):
+            data = body
         else:
-            data = parquet.read()
+            data = body.read()
         return cast(models.DatasetCreated,
                     self._json("POST", "/v1/datasets", content=data,
-                               headers={"content-type": "application/vnd.apache.parquet"},
+                               headers={"content-type": content_type},
                                params={"target": target, "name": name},
                                idempotency_key=idempotency_key))
 
