@@ -29,15 +29,22 @@ fn formats(schema: &synth::DataSchema, rows: u64) -> serde_json::Value {
     let t = Instant::now();
     let mut csv = CsvSink::new(Vec::new(), &header).expect("sink");
     all.iter().for_each(|r| csv.write_row(r).expect("write"));
-    let csv = (t.elapsed().as_secs_f64() * 1000.0, csv.finish().expect("csv").len());
+    let csv = (
+        t.elapsed().as_secs_f64() * 1000.0,
+        csv.finish().expect("csv").len(),
+    );
     let t = Instant::now();
     let mut jsonl = JsonlSink::new(Vec::new(), &header).expect("sink");
     all.iter().for_each(|r| jsonl.write_row(r).expect("write"));
-    let jsonl = (t.elapsed().as_secs_f64() * 1000.0, jsonl.finish().expect("jsonl").len());
+    let jsonl = (
+        t.elapsed().as_secs_f64() * 1000.0,
+        jsonl.finish().expect("jsonl").len(),
+    );
     let t = Instant::now();
     let mut parquet =
         ParquetSink::new(Vec::new(), &header, ParquetType::of_schema(schema)).expect("sink");
-    all.iter().for_each(|r| parquet.write_row(r).expect("write"));
+    all.iter()
+        .for_each(|r| parquet.write_row(r).expect("write"));
     let bytes = parquet.finish().expect("parquet");
     let parquet_ms = t.elapsed().as_secs_f64() * 1000.0;
     let t = Instant::now();
