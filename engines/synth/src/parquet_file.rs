@@ -28,8 +28,10 @@ use super::SynthError;
 
 /// Rows per row group (and the most rows a sink buffers).
 pub const ROW_GROUP_ROWS: usize = 65_536;
-/// Rows [`read_rows`] reads at most (an upload's bound is its body size first).
-pub const MAX_READ_ROWS: usize = 5_000_000;
+/// Cells (rows × columns) [`read_rows`] reads at most: what a 6 MiB CSV can hold (each cell
+/// at least one byte and a separator). Parquet compresses far better than that, so a small
+/// file could otherwise expand past a function's memory.
+pub const MAX_READ_CELLS: usize = 3_000_000;
 
 /// How one column is stored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -280,6 +282,15 @@ impl<W: Write + Send> ParquetSink<W> {
 /// A Parquet file's column names and rows as JSON cells: numbers, booleans, text, instants
 /// as RFC 3339 UTC text, null; nested or binary values are refused, naming the column.
 pub fn read_rows(bytes: Vec<u8>) -> Result<(Vec<String>, Vec<Vec<Value>>), SynthError> {
+    read_rows_within(bytes, MAX_READ_CELLS)
+}
+
+/// [`read_rows`] with its own bound on cells, checked against the footer before any row is
+/// read.
+pub fn read_rows_within(
+    bytes: Vec<u8>,
+    max_cells: usize,
+) -> Result<(Vec<String>, Vec<Vec<Value>>), SynthError> {
     let unreadable = |e: parquet::errors::ParquetError| {
         SynthError::invalid("body", format!("not a readable Parquet file: {e}"))
     };
@@ -294,10 +305,14 @@ pub fn read_rows(bytes: Vec<u8>) -> Result<(Vec<String>, Vec<Vec<Value>>), Synth
         .map(|f| f.name().to_string())
         .collect();
     let rows_in_file = reader.metadata().file_metadata().num_rows().max(0) as usize;
-    if rows_in_file > MAX_READ_ROWS {
+    let cells = rows_in_file.saturating_mul(names.len().max(1));
+    if cells > max_cells {
         return Err(SynthError::invalid(
             "body",
-            format!("{rows_in_file} rows; at most {MAX_READ_ROWS}"),
+            format!(
+                "the Parquet file holds {rows_in_file} rows × {} columns = {cells} cells; at most {max_cells}",
+                names.len()
+            ),
         ));
     }
     let mut rows = Vec::with_capacity(rows_in_file);
@@ -440,6 +455,20 @@ mod tests {
         let (_, rows) = read_rows(bytes).unwrap();
         assert_eq!(rows.len(), n);
         assert_eq!(rows[n - 1][0], json!(n as i64 - 1));
+        // A file that would expand past the bound is refused before a row is read.
+        let reader_bytes = {
+            let mut sink = ParquetSink::new(Vec::new(), &header, vec![ParquetType::Int64]).unwrap();
+            for i in 0..11 {
+                sink.write_row(&[Cell::Int(i)]).unwrap();
+            }
+            sink.finish().unwrap()
+        };
+        assert!(read_rows_within(reader_bytes.clone(), 11).is_ok());
+        let err = read_rows_within(reader_bytes, 10).unwrap_err().to_string();
+        assert!(
+            err.contains("11 rows × 1 columns = 11 cells; at most 10"),
+            "{err}"
+        );
     }
 
     #[test]
