@@ -108,7 +108,23 @@ fn status_text<T: serde::Serialize>(status: &T) -> Result<String, StoreError> {
 }
 
 impl SqliteStore {
+    /// Opens (creating) the file. Processes opening a fresh file at once (the dev server starts
+    /// every function together) can find it locked while another switches it to WAL, a case
+    /// SQLite's busy handler does not wait out: the open is retried for up to 2 s.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
+        let mut attempts = 0;
+        loop {
+            match Self::open_once(path) {
+                Err(StoreError::Backend(m)) if m.contains("locked") && attempts < 40 => {
+                    attempts += 1;
+                    std::thread::sleep(std::time::Duration::from_millis(50));
+                }
+                other => return other,
+            }
+        }
+    }
+
+    fn open_once(path: &Path) -> Result<Self, StoreError> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(backend)?;
         }
