@@ -308,6 +308,72 @@ impl GbmModel {
     }
 }
 
+/// One node of a fitted tree, as an exporter reads it: a leaf's `weight` (already shrunk by
+/// the learning rate), or a split sending `x < threshold` to `left`, else to `right`, and a
+/// missing value to `left` when `missing_left`. Node ids index the tree's node list.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TreeNode {
+    pub leaf: bool,
+    pub weight: f32,
+    pub feature: usize,
+    pub threshold: f64,
+    pub left: usize,
+    pub right: usize,
+    pub missing_left: bool,
+}
+
+/// One booster: its starting score plus the sum of one leaf per tree is its score (log-odds,
+/// or the value).
+#[derive(Clone, Debug, PartialEq)]
+pub struct BoosterTrees {
+    pub base_score: f64,
+    pub trees: Vec<Vec<TreeNode>>,
+}
+
+impl GbmModel {
+    /// The boosters as plain trees, in [`GbmModel::outputs`]' order (one, or one per class).
+    /// An error when a split keeps missing values apart from both children (forust's
+    /// `create_missing_branch`, which this project never sets).
+    pub fn booster_trees(&self) -> Result<Vec<BoosterTrees>, TrainingError> {
+        self.boosters
+            .iter()
+            .map(|b| {
+                // The trees `predict` uses (all of them unless early stopping cut the list).
+                let used = b.prediction_iteration.unwrap_or(b.trees.len());
+                let trees = b.trees[..used.min(b.trees.len())]
+                    .iter()
+                    .map(|t| {
+                        t.nodes
+                            .iter()
+                            .map(|n| {
+                                if !n.is_leaf && n.has_missing_branch() {
+                                    return Err(TrainingError::Artifact(format!(
+                                        "node {} sends missing values to a branch of its own",
+                                        n.num
+                                    )));
+                                }
+                                Ok(TreeNode {
+                                    leaf: n.is_leaf,
+                                    weight: n.weight_value,
+                                    feature: n.split_feature,
+                                    threshold: n.split_value,
+                                    left: n.left_child,
+                                    right: n.right_child,
+                                    missing_left: n.missing_node == n.left_child,
+                                })
+                            })
+                            .collect::<Result<Vec<_>, _>>()
+                    })
+                    .collect::<Result<Vec<_>, _>>()?;
+                Ok(BoosterTrees {
+                    base_score: b.base_score,
+                    trees,
+                })
+            })
+            .collect()
+    }
+}
+
 /// Scores of one matrix as trees are added in order: each tree is evaluated once, however
 /// many stages are read.
 struct Staged<'a> {

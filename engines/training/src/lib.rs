@@ -24,6 +24,7 @@ pub mod importance;
 pub mod linear;
 pub mod metrics;
 pub mod model;
+pub mod onnx;
 pub mod trainer;
 pub mod tuning;
 
@@ -34,7 +35,7 @@ pub use data::{
     FeatureEncoding, FitOptions, Matrix, Selection, Style, TargetScale, Task,
 };
 pub use fitted::{Baseline, Model, Outputs, Prediction};
-pub use gbm::{GainImportance, GbmModel, GbmParams};
+pub use gbm::{BoosterTrees, GainImportance, GbmModel, GbmParams, TreeNode};
 pub use importance::{permutation_importance, ColumnImportance, ImportanceReport};
 pub use metrics::{ClassMetrics, Metrics, RegressionMetrics, Scored};
 pub use model::{Activation, Architecture, OptimizerKind};
