@@ -10,7 +10,8 @@
 #   tools.sh client   -> the Python client (clients/python) with httpx 0.28.1,
 #                        datamodel-code-generator 0.89.0 (.venv/client; the generator's output
 #                        is compared with the committed models, so its version is pinned) and
-#                        pyarrow 26.0.1 (its tests read the service's Parquet with it)
+#                        pyarrow 26.0.1, onnxruntime 1.32.0 and onnx 1.23.2 (its tests read the
+#                        service's Parquet and run its ONNX exports with them)
 # A venv whose tool is at another version is brought to the pin. Prints nothing on success
 # but what pip says when it has work to do.
 set -euo pipefail
@@ -58,6 +59,9 @@ for want in "$@"; do
       install client httpx 'httpx==0.28.1'
       # The client's tests read the service's Parquet with the library users read it with.
       library client pyarrow 'pyarrow==26.0.1'
+      # ONNX exports are checked with the runtime and the checker users load them with.
+      library client onnxruntime 'onnxruntime==1.32.0'
+      library client onnx 'onnx==1.23.2'
       # The client itself, from this tree, every time (it is what is tested).
       "$root/.venv/client/bin/pip" install --quiet --no-deps --force-reinstall "$root/clients/python"
       ;;

@@ -153,9 +153,37 @@ pub struct ArtifactInfo {
     /// Gradient-boosted trees: each feature's share of the total split gain.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub gain_importance: Vec<GainImportance>,
+    /// The ONNX export's inputs and outputs (`GET /v1/models/{id}/download?format=onnx`).
+    /// Absent from models trained before the export existed (their export has the same
+    /// layout: one input per column, or `input` when every feature is a number).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub onnx: Option<OnnxSignature>,
     #[serde(with = "serde_millis")]
     #[schemars(with = "String")]
     pub saved_at: DateTime<Utc>,
+}
+
+/// What the ONNX file takes and answers: the names and types to call it with.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct OnnxSignature {
+    /// The default domain's opset (`ai.onnx.ml` is at 3).
+    pub opset: u32,
+    pub inputs: Vec<OnnxTensor>,
+    pub outputs: Vec<OnnxTensor>,
+}
+
+/// One input or output of the ONNX graph.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct OnnxTensor {
+    pub name: String,
+    /// `float`, `double` or `string`.
+    #[serde(rename = "type")]
+    pub elem_type: String,
+    /// Dimensions; `null` is the row count.
+    pub shape: Vec<Option<u64>>,
+    /// The single `input` matrix: its columns, in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub columns: Vec<String>,
 }
 
 /// Training progress.

@@ -6,6 +6,7 @@ mod auth;
 mod crate_graph;
 mod enhance_routes;
 mod idempotency;
+mod model_export;
 mod models_routes;
 mod observability;
 mod openapi_conformance;

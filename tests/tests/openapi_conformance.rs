@@ -39,6 +39,7 @@ fn the_document_lists_every_operation() {
         "POST /v1/models/{id}/stop",
         "POST /v1/models/{id}/predict",
         "GET /v1/models/{id}/metrics.svg",
+        "GET /v1/models/{id}/download",
         "POST /v1/ai/synthetic-data",
         "GET /v1/datasets",
         "POST /v1/datasets",

@@ -71,6 +71,21 @@ fn records() -> (ModelRecord, JobRecord) {
                 column: "x".into(),
                 share: 1.0,
             }],
+            onnx: Some(shared::records::OnnxSignature {
+                opset: 17,
+                inputs: vec![shared::records::OnnxTensor {
+                    name: "x".into(),
+                    elem_type: "float".into(),
+                    shape: vec![None, Some(1)],
+                    columns: vec![],
+                }],
+                outputs: vec![shared::records::OnnxTensor {
+                    name: "input".into(),
+                    elem_type: "float".into(),
+                    shape: vec![None, Some(2)],
+                    columns: vec!["x".into(), "colour".into()],
+                }],
+            }),
             saved_at: now,
         }),
         created_at: now,

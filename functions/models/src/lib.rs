@@ -1,6 +1,7 @@
 //! The `models` function: model records and the training jobs that build them.
 
 mod capacity;
+mod download;
 mod estimate;
 mod handlers;
 mod predict;
@@ -25,6 +26,7 @@ pub fn routes() -> Routes {
             post(predict::predict).layer(Extension(BodyLimit(predict::BODY_LIMIT_BYTES))),
         )
         .get("/v1/models/{id}/metrics.svg", handlers::metrics_svg)
+        .get("/v1/models/{id}/download", download::download)
 }
 
 pub fn router(state: AppState) -> Router {

@@ -8,7 +8,7 @@ use axum::extract::State;
 use axum::Json;
 use serde_json::Value;
 use shared::http::{JsonBody, PathId};
-use shared::records::ArtifactInfo;
+use shared::records::{ArtifactInfo, ModelRecord};
 use shared::validate::Fields;
 use shared::wire::{Prediction, Predictions};
 use shared::{ApiError, ApiResult, AppState};
@@ -84,7 +84,7 @@ fn cache() -> &'static Mutex<Cache> {
     CACHE.get_or_init(Default::default)
 }
 
-async fn load(state: &AppState, info: &ArtifactInfo) -> ApiResult<Arc<Artifact>> {
+pub(crate) async fn load(state: &AppState, info: &ArtifactInfo) -> ApiResult<Arc<Artifact>> {
     // The key plus the save time: a retrained model never serves stale weights.
     let cache_key = format!("{}@{}", info.key, info.saved_at.timestamp_millis());
     if let Some(a) = cache().lock().expect("cache lock").get(&cache_key) {
@@ -115,6 +115,17 @@ async fn load(state: &AppState, info: &ArtifactInfo) -> ApiResult<Arc<Artifact>>
     Ok(artifact)
 }
 
+/// The model's artifact, or a 409 while it has none.
+pub(crate) fn trained_artifact(model: &ModelRecord) -> ApiResult<ArtifactInfo> {
+    model.artifact.clone().ok_or_else(|| {
+        ApiError::Conflict(format!(
+            "model {id} is {} and has no trained weights yet; poll /v1/models/{id}/status",
+            model.status.as_str(),
+            id = model.id
+        ))
+    })
+}
+
 pub async fn predict(
     State(state): State<AppState>,
     PathId(id): PathId,
@@ -134,12 +145,7 @@ pub async fn predict(
         }
     };
     let model = crate::handlers::load_model(&state, &id).await?;
-    let Some(info) = model.artifact.clone() else {
-        return Err(ApiError::Conflict(format!(
-            "model {id} is {} and has no trained weights yet; poll /v1/models/{id}/status",
-            model.status.as_str()
-        )));
-    };
+    let info = trained_artifact(&model)?;
     let artifact = load(&state, &info).await?;
     let model_file = artifact.clone();
     let predictions = tokio::task::spawn_blocking(move || model_file.predict(&rows))

@@ -8,7 +8,7 @@ use serde_json::json;
 use shared::clock;
 use shared::records::{
     secondary, ArchitectureName, ArtifactInfo, DatasetRecord, GbmOptions, JobRecord, JobStatus,
-    ModelRecord, ModelStatus, Task,
+    ModelRecord, ModelStatus, OnnxSignature, OnnxTensor, Task,
 };
 use shared::state::AppState;
 use shared::store::StoreError;
@@ -593,8 +593,27 @@ async fn save_artifact(
             training::Model::Gbm(g) => g.gain_importance(),
             _ => Vec::new(),
         },
+        onnx: Some(onnx_signature(encoder)),
         saved_at: clock::now(),
     })
+}
+
+/// The export's inputs and outputs, as the model record lists them.
+pub fn onnx_signature(encoder: &training::Encoder) -> OnnxSignature {
+    let sig = training::onnx::signature(encoder);
+    let tensor = |p: training::onnx::Port| OnnxTensor {
+        name: p.name,
+        elem_type: p.elem_type.as_str().to_string(),
+        shape: std::iter::once(None)
+            .chain(p.width.map(|w| Some(w as u64)))
+            .collect(),
+        columns: p.columns,
+    };
+    OnnxSignature {
+        opset: training::onnx::OPSET as u32,
+        inputs: sig.inputs.into_iter().map(tensor).collect(),
+        outputs: sig.outputs.into_iter().map(tensor).collect(),
+    }
 }
 
 /// The final write: compare-and-set from `in_progress`, or from `stopping` when a stop

@@ -429,6 +429,50 @@ fn operations(g: &mut Schemas) -> Vec<Op> {
             ],
         },
         Op {
+            method: "get",
+            path: "/v1/models/{id}/download",
+            id: "downloadModel",
+            function: "models",
+            summary: "Download a trained model",
+            description: "`format=onnx`: the whole pipeline as one ONNX graph (opset 17 and \
+                          `ai.onnx.ml` 3): raw feature columns in (the record's \
+                          `artifact.onnx.inputs`), `label` and `probabilities` or `value` out, \
+                          the same answers as `predict`. `safetensors` (networks) or `json` \
+                          (trees, the baseline): the stored artifact, the default. Above 4 MiB \
+                          in AWS (1 MiB locally) a redirect to a presigned URL.",
+            kind: Kind::Read,
+            params: vec![
+                model_id(),
+                query(
+                    "format",
+                    "`onnx`, `safetensors` or `json` (default: the stored artifact's)",
+                    json!({"type": "string", "enum": ["onnx", "safetensors", "json"]}),
+                ),
+            ],
+            body: vec![],
+            responses: vec![
+                (
+                    200,
+                    "the file",
+                    vec![
+                        (
+                            "application/octet-stream",
+                            json!({"type": "string", "format": "binary"}),
+                        ),
+                        ("application/json", json!({"type": "object"})),
+                    ],
+                ),
+                (
+                    302,
+                    "a presigned URL in `Location` (S3 in AWS, the dev server's blob route locally)",
+                    vec![],
+                ),
+                error(400, "a bad or unknown query parameter, or a format the model is not stored in"),
+                error(404, "no such model"),
+                error(409, "the model has no trained weights yet"),
+            ],
+        },
+        Op {
             method: "post",
             path: "/v1/ai/synthetic-data",
             id: "syntheticData",

@@ -176,6 +176,8 @@ pub struct ModelLinks {
     pub metrics_svg: String,
     pub predict: String,
     pub stop: String,
+    /// The trained model as a file (`?format=onnx`, or the stored artifact).
+    pub download: String,
 }
 
 impl ModelLinks {
@@ -185,6 +187,7 @@ impl ModelLinks {
             metrics_svg: format!("/v1/models/{model_id}/metrics.svg"),
             predict: format!("/v1/models/{model_id}/predict"),
             stop: format!("/v1/models/{model_id}/stop"),
+            download: format!("/v1/models/{model_id}/download"),
         }
     }
 }

@@ -299,6 +299,19 @@ class MLTrainingAPI:
             "POST", f"/v1/models/{model_id}/predict", json={"rows": rows},
             idempotency_key=idempotency_key))
 
+    def download_model(self, model_id: str, format: str | None = "onnx") -> bytes:
+        """`GET /v1/models/{id}/download`: the trained model as `onnx` (the whole pipeline,
+        raw columns in; the record's `artifact.onnx` lists its inputs), or the stored artifact
+        (`safetensors` or `json`; `None` for whichever it is). A large file follows the
+        redirect to its signed URL."""
+        params = {"format": format} if format else None
+        r = self._send("GET", f"/v1/models/{model_id}/download", params=params)
+        if r.status_code in (301, 302, 303, 307, 308) and "location" in r.headers:
+            r = self._http.get(r.headers["location"])
+            if r.status_code >= 400:
+                raise APIError.from_response(r)
+        return r.content
+
     def metrics_svg(self, model_id: str) -> str:
         """`GET /v1/models/{id}/metrics.svg`: the learning curves as SVG text."""
         return self._send("GET", f"/v1/models/{model_id}/metrics.svg").text

@@ -432,6 +432,7 @@ class ModelLinks(TypedDict):
     metrics_svg: str
     predict: str
     stop: str
+    download: str
 
 
 ModelStatus: TypeAlias = Literal['queued', 'training', 'completed', 'failed', 'stopped']
@@ -446,6 +447,17 @@ ModelType: TypeAlias = Literal[
     'tabular_regression',
     'tabular',
 ]
+
+
+class OnnxTensor(TypedDict):
+    """
+    One input or output of the ONNX graph.
+    """
+
+    name: str
+    type: str
+    shape: list[int | None]
+    columns: NotRequired[list[str]]
 
 
 class OptimizationSuggestion(TypedDict):
@@ -916,25 +928,6 @@ class AnalyzeRequest(TypedDict, closed=True):
     providers: NotRequired[list[Provider] | None]
 
 
-class ArtifactInfo(TypedDict):
-    """
-    Where a trained model's weights are and what they expect.
-    """
-
-    key: str
-    bytes: int
-    parameters: int
-    features: list[str]
-    classes: list[str]
-    dropped_columns: list[DroppedColumn]
-    importance: list[ColumnImportance]
-    family: NotRequired[str | None]
-    task: NotRequired[Task | None]
-    trees: NotRequired[int | None]
-    gain_importance: NotRequired[list[GainImportance]]
-    saved_at: str
-
-
 class AssessmentItem(TypedDict):
     """
     A strength or weakness: the analyzer's findings carry their id, severity, detail and
@@ -1152,34 +1145,6 @@ class MemoryEstimate(TypedDict):
     formula: str
 
 
-class Model(TypedDict):
-    """
-    `GET /v1/models/{id}`: the model record.
-    """
-
-    id: str
-    name: str
-    type: ModelType
-    architecture: ArchitectureName | None
-    dataset: str | None
-    target_accuracy: float | None
-    status: ModelStatus
-    accuracy: float | None
-    r2: NotRequired[float | None]
-    training_job_id: str
-    training_config: TrainingConfig
-    hidden_layers: list[int] | None
-    task: NotRequired[Task | None]
-    gbm: NotRequired[GbmOptions | None]
-    feature_columns: NotRequired[list[str] | None]
-    excluded_columns: NotRequired[list[str]]
-    artifact: ArtifactInfo | None
-    created_at: str
-    updated_at: str
-    monitoring_url: str
-    links: ModelLinks
-
-
 class ModelSummary(TypedDict):
     """
     One row of `GET /v1/models`.
@@ -1194,6 +1159,16 @@ class ModelSummary(TypedDict):
     created_at: str
     updated_at: str
     training_job_id: str
+
+
+class OnnxSignature(TypedDict):
+    """
+    What the ONNX file takes and answers: the names and types to call it with.
+    """
+
+    opset: int
+    inputs: list[OnnxTensor]
+    outputs: list[OnnxTensor]
 
 
 class OrchestratorCheck(TypedDict):
@@ -1358,40 +1333,6 @@ class TrainRequest(TypedDict, closed=True):
     training_config: NotRequired[TrainTrainingConfig | None]
 
 
-class TrainingStatus(TypedDict):
-    """
-    `GET /v1/models/{id}/status`: the job, its transitions, progress and learning curve.
-    """
-
-    model_id: str
-    model_status: ModelStatus
-    accuracy: float | None
-    r2: NotRequired[float | None]
-    training_job_id: str
-    status: JobStatus
-    status_transitions: list[StatusTransition]
-    secondary_status: str | None
-    secondary_transitions: list[StatusTransition]
-    progress: Progress | None
-    history: list[EpochRecord]
-    final_metrics: dict[str, Any] | None
-    ai_enhancements_scheduled: list[str]
-    ai_enhancements: Any
-    training_config: TrainingConfig
-    architecture: ArchitectureName | None
-    hidden_layers: list[int] | None
-    dataset: str | None
-    artifact: ArtifactInfo | None
-    estimated_completion: str
-    failure_reason: str | None
-    heartbeat_at: str | None
-    heartbeat_age_seconds: float | None
-    heartbeat_timeout_seconds: int
-    created_at: str
-    updated_at: str
-    links: ModelLinks
-
-
 class UsageDay(TypedDict):
     date: str
     providers: list[UsageRow]
@@ -1411,6 +1352,26 @@ class ArchitectureAssessment(TypedDict):
     memory: MemoryEstimate | None
     assumptions: list[str]
     findings: list[Finding]
+
+
+class ArtifactInfo(TypedDict):
+    """
+    Where a trained model's weights are and what they expect.
+    """
+
+    key: str
+    bytes: int
+    parameters: int
+    features: list[str]
+    classes: list[str]
+    dropped_columns: list[DroppedColumn]
+    importance: list[ColumnImportance]
+    family: NotRequired[str | None]
+    task: NotRequired[Task | None]
+    trees: NotRequired[int | None]
+    gain_importance: NotRequired[list[GainImportance]]
+    onnx: NotRequired[OnnxSignature | None]
+    saved_at: str
 
 
 class DatasetList(TypedDict):
@@ -1435,6 +1396,34 @@ class Error(TypedDict):
 class HealthChecks(TypedDict):
     database: DatabaseCheck
     ai_orchestrator: OrchestratorCheck
+
+
+class Model(TypedDict):
+    """
+    `GET /v1/models/{id}`: the model record.
+    """
+
+    id: str
+    name: str
+    type: ModelType
+    architecture: ArchitectureName | None
+    dataset: str | None
+    target_accuracy: float | None
+    status: ModelStatus
+    accuracy: float | None
+    r2: NotRequired[float | None]
+    training_job_id: str
+    training_config: TrainingConfig
+    hidden_layers: list[int] | None
+    task: NotRequired[Task | None]
+    gbm: NotRequired[GbmOptions | None]
+    feature_columns: NotRequired[list[str] | None]
+    excluded_columns: NotRequired[list[str]]
+    artifact: ArtifactInfo | None
+    created_at: str
+    updated_at: str
+    monitoring_url: str
+    links: ModelLinks
 
 
 class ModelList(TypedDict):
@@ -1467,6 +1456,40 @@ class PerformanceAssessment(TypedDict):
     source: str
     details: PerformanceAnalysis
     provider_assessment: NotRequired[ProviderAssessment | None]
+
+
+class TrainingStatus(TypedDict):
+    """
+    `GET /v1/models/{id}/status`: the job, its transitions, progress and learning curve.
+    """
+
+    model_id: str
+    model_status: ModelStatus
+    accuracy: float | None
+    r2: NotRequired[float | None]
+    training_job_id: str
+    status: JobStatus
+    status_transitions: list[StatusTransition]
+    secondary_status: str | None
+    secondary_transitions: list[StatusTransition]
+    progress: Progress | None
+    history: list[EpochRecord]
+    final_metrics: dict[str, Any] | None
+    ai_enhancements_scheduled: list[str]
+    ai_enhancements: Any
+    training_config: TrainingConfig
+    architecture: ArchitectureName | None
+    hidden_layers: list[int] | None
+    dataset: str | None
+    artifact: ArtifactInfo | None
+    estimated_completion: str
+    failure_reason: str | None
+    heartbeat_at: str | None
+    heartbeat_age_seconds: float | None
+    heartbeat_timeout_seconds: int
+    created_at: str
+    updated_at: str
+    links: ModelLinks
 
 
 Usage = TypedDict(
