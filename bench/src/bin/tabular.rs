@@ -9,66 +9,12 @@
 
 use std::time::{Duration, Instant};
 
-use serde_json::{json, Value};
-use synth::{DatasetColumn, Table};
+use bench::tables::{encode, load};
+use serde_json::json;
 use training::automl::{self, AutoParams, Encoded};
-use training::{
-    Architecture, Encoder, FitOptions, GbmParams, Matrix, OptimizerKind, Style, Task, TrainParams,
-};
+use training::{Architecture, GbmParams, Matrix, OptimizerKind, Style, Task, TrainParams};
 
 const TABLES: [&str; 4] = ["breast_cancer", "wine", "digits", "diabetes"];
-
-struct Split {
-    task: Task,
-    train: Table,
-    test: Table,
-    columns: Vec<DatasetColumn>,
-}
-
-fn load(dir: &str, name: &str) -> Split {
-    let csv = std::fs::read_to_string(format!("{dir}/{name}.csv")).expect("table");
-    let table = Table::from_csv(&csv).expect("csv");
-    let split: Value = serde_json::from_str(
-        &std::fs::read_to_string(format!("{dir}/{name}.split.json")).expect("split"),
-    )
-    .expect("split json");
-    let task = if split["task"] == "regression" {
-        Task::Regression
-    } else {
-        Task::Classification
-    };
-    let rows = |key: &str| Table {
-        columns: table.columns.clone(),
-        rows: split[key]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|i| table.rows[i.as_u64().unwrap() as usize].clone())
-            .collect(),
-    };
-    // Kinds as an upload types them: numbers, or categories (the class targets are text).
-    let columns = training::fixtures::columns(&table);
-    Split {
-        task,
-        train: rows("train"),
-        test: rows("test"),
-        columns,
-    }
-}
-
-fn encode(s: &Split, style: Style) -> (Matrix, Matrix, Encoder) {
-    let options = FitOptions {
-        task: s.task,
-        style,
-        ..FitOptions::default()
-    };
-    let enc = Encoder::fit_with(&s.train, &s.columns, "target", &options).expect("encoder");
-    (
-        enc.encode(&s.train).expect("train"),
-        enc.encode(&s.test).expect("test"),
-        enc,
-    )
-}
 
 /// Whole-set predict µs per row, best of 3.
 fn predict_us(model: &training::Model, m: &Matrix) -> f64 {
