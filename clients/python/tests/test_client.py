@@ -127,6 +127,26 @@ class AgainstTheService(unittest.TestCase):
             gen["synthetic_data"]["dataset_id"], "parquet")))
         self.assertEqual(g.num_rows, 1000)
 
+    def test_a_million_generated_rows_come_back_from_parquet(self):
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        gen = self.api.generate_synthetic_data(
+            "Binary classifier for fraud detection", "transactions with amount, merchant, hour",
+            1_000_000)
+        ds = gen["synthetic_data"]["dataset_id"]
+        # Past the inline limit: the client follows the redirect to the signed blob URL.
+        t = pq.read_table(pa.BufferReader(self.api.download_dataset(ds, "parquet")))
+        self.assertEqual(t.num_rows, 1_000_000)
+        record = self.api.get_dataset(ds)
+        self.assertEqual(t.num_rows, record["rows"])
+        self.assertEqual([f.name for f in t.schema], [c["name"] for c in record["columns"]])
+        kinds = {c["name"]: c["kind"] for c in record["columns"]}
+        types = {f.name: str(f.type) for f in t.schema}
+        self.assertEqual(types["time_of_day"], "int64", kinds)
+        self.assertEqual(types["amount"], "double")
+        self.assertEqual(types["merchant_category"], "string")
+
     def test_the_types_are_the_served_documents(self):
         served = self.api.openapi()
         copy = json.loads((HERE / "openapi.json").read_text())
