@@ -453,11 +453,24 @@ pub async fn store(
     Ok(())
 }
 
-/// A Parquet upload as the CSV text the upload path reads (`synth::parquet_file::read_rows`
-/// cells: a number's shortest numeral, `true`/`false`, text as is, an instant as RFC 3339,
-/// null as an empty cell). Blocking.
-pub fn csv_of_parquet(bytes: Vec<u8>) -> ApiResult<String> {
+/// A Parquet upload as the table its cells make (`synth::parquet_file::read_rows`: numbers,
+/// booleans, text as is, instants as RFC 3339, nulls), so each column is typed by what its
+/// file says (a text column of numerals stays text), and the CSV text that table spells (a
+/// number's shortest numeral, `true`/`false`, null as an empty cell) for the stored copy.
+/// Blocking.
+pub fn parquet_upload(bytes: Vec<u8>) -> ApiResult<(String, Table)> {
     let (names, rows) = synth::parquet_file::read_rows(bytes).map_err(synth_error)?;
+    let mut seen = std::collections::HashSet::new();
+    for (i, name) in names.iter().enumerate() {
+        if !seen.insert(name.as_str()) {
+            return Err(ApiError::validation(
+                format!("body.columns[{i}]"),
+                Value::String(name.clone()),
+                "unique column names",
+                format!("the Parquet file has two columns named {name:?}"),
+            ));
+        }
+    }
     let mut out = csv::Writer::from_writer(Vec::new());
     out.write_record(&names).map_err(ApiError::internal)?;
     let mut record = Vec::with_capacity(names.len());
@@ -471,7 +484,14 @@ pub fn csv_of_parquet(bytes: Vec<u8>) -> ApiResult<String> {
         out.write_record(&record).map_err(ApiError::internal)?;
     }
     let bytes = out.into_inner().map_err(ApiError::internal)?;
-    String::from_utf8(bytes).map_err(ApiError::internal)
+    let csv = String::from_utf8(bytes).map_err(ApiError::internal)?;
+    Ok((
+        csv,
+        Table {
+            columns: names,
+            rows,
+        },
+    ))
 }
 
 /// Parquet's media type (IANA, 2024).

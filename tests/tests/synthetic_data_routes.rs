@@ -452,6 +452,60 @@ async fn parquet_keeps_each_column_type_both_ways() {
 }
 
 #[tokio::test]
+async fn a_parquet_text_column_of_numerals_stays_text() {
+    use synth::{Cell, ParquetSink, ParquetType};
+    let app = synthetic_data::router(sqlite_state());
+    let header = ["zip", "count", "label"].map(String::from);
+    let mut sink = ParquetSink::new(
+        Vec::new(),
+        &header,
+        vec![ParquetType::Text, ParquetType::Int64, ParquetType::Text],
+    )
+    .unwrap();
+    for (zip, count, label) in [("94107", 1, "a"), ("10001", 2, "b"), ("60601", 3, "a")] {
+        sink.write_row(&[
+            Cell::Text(zip.into()),
+            Cell::Int(count),
+            Cell::Text(label.into()),
+        ])
+        .unwrap();
+    }
+    let file = sink.finish().unwrap();
+    let r = send(
+        &app,
+        http::Request::post("/v1/datasets?name=zips&target=label")
+            .header("content-type", "application/vnd.apache.parquet")
+            .body(axum::body::Body::from(file))
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let kinds: Vec<(String, String)> = r.body["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["name"].as_str().unwrap().to_string(),
+                c["kind"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(kinds[0], ("zip".to_string(), "categorical".to_string()));
+    assert_eq!(kinds[1], ("count".to_string(), "integer".to_string()));
+    let id = r.body["id"].as_str().unwrap();
+    let p = get(&app, &format!("/v1/datasets/{id}/download?format=parquet")).await;
+    let (_, rows) = synth::parquet_file::read_rows(p.bytes).unwrap();
+    assert_eq!(rows[0], vec![json!("94107"), json!(1), json!("a")]);
+    let j = get(&app, &format!("/v1/datasets/{id}/download?format=jsonl")).await;
+    assert!(
+        j.text.starts_with(r#"{"zip":"94107","count":1"#),
+        "{}",
+        j.text
+    );
+}
+
+#[tokio::test]
 async fn datasets_list_get_and_errors() {
     let app = synthetic_data::router(sqlite_state());
     let mut ids = Vec::new();

@@ -258,11 +258,10 @@ pub async fn upload(
         }
         datasets::PARQUET_TYPE | "application/x-parquet" => {
             let bytes = body.to_vec();
-            let csv = tokio::task::spawn_blocking(move || datasets::csv_of_parquet(bytes))
+            let (csv, table) = tokio::task::spawn_blocking(move || datasets::parquet_upload(bytes))
                 .await
                 .map_err(ApiError::internal)??;
-            let table = Table::from_csv(&csv);
-            (csv, table)
+            (csv, Ok(table))
         }
         other => {
             return Err(ApiError::validation(
