@@ -29,12 +29,16 @@ pub struct Plan<'a> {
     pub keep_rows: bool,
     /// Real rows to score realism against; without, fidelity to the schema is measured.
     pub reference: Option<&'a Table>,
+    /// Keep this many of the first rows (JSON values in header order) for the privacy report.
+    pub compare_rows: usize,
 }
 
 pub struct Generated {
     pub quality: Quality,
     pub preview: Vec<Value>,
     pub rows: Vec<Value>,
+    /// The first `Plan::compare_rows` rows, each in header order.
+    pub compared: Vec<Vec<Value>>,
     pub files: Files,
     pub seconds: f64,
 }
@@ -150,7 +154,7 @@ pub fn generate(plan: &Plan<'_>, dir: &Path, id: &str) -> ApiResult<Generated> {
         parquet_sink(dir, id, &header, ParquetType::of_schema(plan.schema))?;
     // Fidelity is measured against the class balance asked for, not the schema's natural one.
     let mut metrics = QualityAccumulator::with_balance(plan.schema, plan.seed, plan.balance);
-    let (mut preview, mut rows) = (Vec::new(), Vec::new());
+    let (mut preview, mut rows, mut compared) = (Vec::new(), Vec::new(), Vec::new());
     for row in generator {
         metrics.push(&row);
         csv.write_row(&row).map_err(synth_error)?;
@@ -161,6 +165,9 @@ pub fn generate(plan: &Plan<'_>, dir: &Path, id: &str) -> ApiResult<Generated> {
         }
         if plan.keep_rows {
             rows.push(row_object(&header, &row));
+        }
+        if compared.len() < plan.compare_rows {
+            compared.push(row.iter().map(synth::Cell::to_json).collect());
         }
     }
     csv.finish().map_err(synth_error)?;
@@ -174,8 +181,73 @@ pub fn generate(plan: &Plan<'_>, dir: &Path, id: &str) -> ApiResult<Generated> {
         quality,
         preview,
         rows,
+        compared,
         files: Files::measured(csv_path, jsonl_path, parquet_path)?,
         seconds: started.elapsed().as_secs_f64(),
+    })
+}
+
+/// The privacy report of generated rows (`compared`, in `schema.header()` order) against the
+/// real rows the schema was fitted on, over the columns both have: numeric, integer and
+/// datetime columns compared as numbers, the others (and the target) as categories. Blocking.
+pub fn privacy_report(
+    schema: &DataSchema,
+    real: &Table,
+    holdout: Option<&Table>,
+    compared: &[Vec<Value>],
+    seed: u64,
+) -> synth::privacy::PrivacyReport {
+    use synth::privacy::{Compared, Measure};
+    /// A compared column's index in the generated rows, in the real rows, in the held-out rows.
+    type At = (usize, usize, Option<usize>);
+    let (mut at, mut columns, mut measures, mut integer) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for (j, name) in schema.header().iter().enumerate() {
+        let Some(r) = real.column_index(name) else {
+            continue;
+        };
+        let (measure, whole) = match schema.columns.iter().find(|c| &c.name == name) {
+            Some(c) => match c.kind {
+                ColumnKind::Numeric { .. } | ColumnKind::Datetime { .. } => {
+                    (Measure::Numeric, false)
+                }
+                ColumnKind::Integer { .. } => (Measure::Numeric, true),
+                ColumnKind::Categorical { .. } | ColumnKind::Boolean { .. } => {
+                    (Measure::Categorical, false)
+                }
+            },
+            None => (Measure::Categorical, false),
+        };
+        at.push((j, r, holdout.and_then(|t| t.column_index(name))));
+        columns.push(name.clone());
+        measures.push(measure);
+        integer.push(whole);
+    }
+    let project = |rows: &[Vec<Value>], pick: fn(&At) -> Option<usize>| {
+        rows.iter()
+            .map(|row| {
+                at.iter()
+                    .map(|a| {
+                        pick(a)
+                            .and_then(|i| row.get(i))
+                            .cloned()
+                            .unwrap_or(Value::Null)
+                    })
+                    .collect::<Vec<Value>>()
+            })
+            .collect::<Vec<_>>()
+    };
+    let synthetic = project(compared, |a| Some(a.0));
+    let real_rows = project(&real.rows, |a| Some(a.1));
+    let holdout_rows = holdout.map(|t| project(&t.rows, |a| a.2));
+    synth::privacy::report(&Compared {
+        columns: &columns,
+        measures: &measures,
+        integer: &integer,
+        real: &real_rows,
+        synthetic: &synthetic,
+        holdout: holdout_rows.as_deref(),
+        seed,
     })
 }
 

@@ -256,6 +256,111 @@ async fn sample_rows_are_fitted_and_scored_against() {
 }
 
 #[tokio::test]
+async fn sample_rows_get_a_privacy_report_and_a_holdout_keeps_rows_out_of_the_fit() {
+    let app = synthetic_data::router(sqlite_state());
+    let rows: Vec<Value> = (0..200)
+        .map(|i| {
+            let x = ((i * 37) % 101) as f64 / 10.0;
+            let kind = ["red", "green", "blue"][i % 3];
+            let n = (i * 7) % 12;
+            json!({"x": x, "n": n, "kind": kind, "label": if i % 4 == 0 { "yes" } else { "no" }})
+        })
+        .collect();
+    let b = generate(
+        &app,
+        &json!({"sample_rows": rows, "target": "label", "target_count": 2000, "seed": 3,
+                "privacy": {"holdout": 0.25}}),
+    )
+    .await;
+    let p = &b["synthetic_data"]["quality_metrics"]["privacy"];
+    assert_eq!(p["real_rows"], 150, "{p}");
+    assert_eq!(p["synthetic_rows"], 2000);
+    let columns: Vec<(&str, &str)> = p["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["name"].as_str().unwrap(), c["measure"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        columns,
+        [
+            ("x", "numeric"),
+            ("n", "numeric"),
+            ("kind", "categorical"),
+            ("label", "categorical")
+        ]
+    );
+    for key in ["exact_match_rate", "dcr_median", "dcr_p5", "nndr_median"] {
+        let v = p[key].as_f64().unwrap();
+        assert!((0.0..=1.0).contains(&v), "{key}: {v}");
+    }
+    assert!(p["dcr_p5"].as_f64() <= p["dcr_median"].as_f64());
+    let baseline = &p["dcr_baseline_protection"];
+    // A copula's rows are new rows, not copies: far from random, but not on top of the real.
+    assert!(
+        baseline["median_dcr_random"].as_f64().unwrap() > 0.0,
+        "{baseline}"
+    );
+    assert!(baseline["score"].as_f64().unwrap() > 0.0);
+    let o = &p["dcr_overfitting_protection"];
+    assert_eq!(o["holdout_rows"], 50);
+    let share = o["closer_to_training"].as_f64().unwrap();
+    assert!((share + o["closer_to_holdout"].as_f64().unwrap() - 1.0).abs() < 1e-12);
+    assert!(
+        (o["score"].as_f64().unwrap() - ((1.0 - share) * 2.0).min(1.0)).abs() < 1e-12,
+        "{o}"
+    );
+    assert!(b["timings"]["privacy_seconds"].as_f64().unwrap() >= 0.0);
+    // Stored with the dataset.
+    let id = b["synthetic_data"]["dataset_id"].as_str().unwrap();
+    let d = get(&app, &format!("/v1/datasets/{id}")).await;
+    assert_eq!(d.body["quality"]["privacy"], *p);
+
+    // No holdout: no overfitting score; no sample rows: no report.
+    let b = generate(
+        &app,
+        &json!({"sample_rows": rows, "target": "label", "target_count": 100, "seed": 3}),
+    )
+    .await;
+    let p = &b["synthetic_data"]["quality_metrics"]["privacy"];
+    assert_eq!(p["real_rows"], 200);
+    assert!(p.get("dcr_overfitting_protection").is_none(), "{p}");
+    let b = generate(&app, &spec_request()).await;
+    assert!(b["synthetic_data"]["quality_metrics"]
+        .get("privacy")
+        .is_none());
+    assert!(b["timings"].get("privacy_seconds").is_none());
+
+    // Asked without sample rows, or holding out too much: 400s naming the field.
+    for (body, field) in [
+        (
+            json!({"model_description": "churn", "privacy": {"holdout": 0.2}}),
+            "privacy",
+        ),
+        (
+            json!({"sample_rows": rows, "privacy": {"holdout": 0.9}}),
+            "privacy.holdout",
+        ),
+        (
+            json!({"sample_rows": rows, "privacy": {"holdout": 0}}),
+            "privacy.holdout",
+        ),
+        (
+            json!({"sample_rows": rows, "privacy": {"k": 1}}),
+            "privacy.k",
+        ),
+        (
+            json!({"sample_rows": &rows[..12], "privacy": {"holdout": 0.5}}),
+            "privacy.holdout",
+        ),
+    ] {
+        let r = post_json(&app, "/v1/ai/synthetic-data", &body).await;
+        let details = assert_envelope(&r, 400, "VALIDATION_ERROR");
+        assert_eq!(details["field"], field, "{}", r.text);
+    }
+}
+
+#[tokio::test]
 async fn bad_inputs_are_validation_errors() {
     let app = synthetic_data::router(sqlite_state());
     for (count, field) in [

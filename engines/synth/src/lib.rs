@@ -21,6 +21,7 @@ pub mod generate;
 pub mod marginal;
 pub mod metrics;
 pub mod parquet_file;
+pub mod privacy;
 pub mod schema;
 mod stats;
 pub mod table;

@@ -140,6 +140,7 @@ async fn tabular_dataset(state: &AppState, req: &EnhanceRequest) -> ApiResult<(S
                 count,
                 keep_rows: false,
                 reference: None,
+                compare_rows: 0,
             };
             datasets::generate(&plan, &dir, &id)
         })

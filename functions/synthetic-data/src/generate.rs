@@ -72,6 +72,8 @@ struct Designed {
     source: String,
     fit: Option<FitReport>,
     reference: Option<Table>,
+    /// `privacy.holdout`'s rows, kept out of the fit.
+    holdout: Option<Table>,
     provider_advice: Vec<Recommendation>,
     attempts: Vec<shared::orchestrator::Attempt>,
     usage: Vec<shared::orchestrator::Usage>,
@@ -83,6 +85,7 @@ async fn find_schema(state: &AppState, req: &SyntheticRequest) -> ApiResult<Desi
         source: source.to_string(),
         fit: None,
         reference: None,
+        holdout: None,
         provider_advice: Vec::new(),
         attempts: Vec::new(),
         usage: Vec::new(),
@@ -90,7 +93,8 @@ async fn find_schema(state: &AppState, req: &SyntheticRequest) -> ApiResult<Desi
     match &req.schema {
         SchemaInput::Explicit(schema) => Ok(plain(schema.clone(), "explicit")),
         SchemaInput::Sample { table, target } => {
-            let (table, target) = (table.clone(), target.clone());
+            let (table, holdout) = split_holdout(table, req.holdout, req.seed);
+            let target = target.clone();
             let (schema, report, table) = tokio::task::spawn_blocking(move || {
                 synth::fit(&table, target.as_deref()).map(|(s, r)| (s, r, table))
             })
@@ -100,6 +104,7 @@ async fn find_schema(state: &AppState, req: &SyntheticRequest) -> ApiResult<Desi
             Ok(Designed {
                 fit: Some(report),
                 reference: Some(table),
+                holdout,
                 ..plain(schema, "fitted")
             })
         }
@@ -139,6 +144,29 @@ async fn find_schema(state: &AppState, req: &SyntheticRequest) -> ApiResult<Desi
     }
 }
 
+/// `privacy.holdout`: a seeded share of the sample rows kept out of the fit (a Fisher-Yates
+/// shuffle of the row order with ChaCha8(seed), the last `round(share × rows)` held out).
+fn split_holdout(table: &Table, share: Option<f64>, seed: u64) -> (Table, Option<Table>) {
+    let Some(share) = share else {
+        return (table.clone(), None);
+    };
+    use rand::seq::SliceRandom;
+    use rand::SeedableRng;
+    let mut order: Vec<usize> = (0..table.rows.len()).collect();
+    order.shuffle(&mut rand_chacha::ChaCha8Rng::seed_from_u64(seed));
+    let held = (table.rows.len() as f64 * share).round() as usize;
+    let (fit, out) = order.split_at(table.rows.len() - held);
+    let pick = |idx: &[usize]| {
+        let mut idx = idx.to_vec();
+        idx.sort_unstable();
+        Table {
+            columns: table.columns.clone(),
+            rows: idx.iter().map(|&i| table.rows[i].clone()).collect(),
+        }
+    };
+    (pick(fit), Some(pick(out)))
+}
+
 pub async fn synthetic_data(
     State(state): State<AppState>,
     shared::http::JsonBody(body): shared::http::JsonBody,
@@ -168,6 +196,11 @@ pub async fn synthetic_data(
                 count: req2.target_count,
                 keep_rows: req2.include_data,
                 reference: reference.as_ref(),
+                compare_rows: if reference.is_some() {
+                    synth::privacy::MAX_COMPARED_ROWS
+                } else {
+                    0
+                },
             };
             datasets::generate(&plan, &dir, &id)
         })
@@ -175,7 +208,37 @@ pub async fn synthetic_data(
         .map_err(ApiError::internal)??
     };
 
-    let quality_json = serde_json::to_value(&generated.quality).map_err(ApiError::internal)?;
+    // Privacy against the real rows, when there are some.
+    let privacy_started = Instant::now();
+    let privacy = match &designed.reference {
+        Some(real) => {
+            let (schema, real, holdout, compared, seed) = (
+                designed.schema.clone(),
+                real.clone(),
+                designed.holdout.clone(),
+                generated.compared.clone(),
+                req.seed,
+            );
+            Some(
+                tokio::task::spawn_blocking(move || {
+                    datasets::privacy_report(&schema, &real, holdout.as_ref(), &compared, seed)
+                })
+                .await
+                .map_err(ApiError::internal)?,
+            )
+        }
+        None => None,
+    };
+    let privacy_seconds = privacy
+        .as_ref()
+        .map(|_| privacy_started.elapsed().as_secs_f64());
+    let mut quality_json = serde_json::to_value(&generated.quality).map_err(ApiError::internal)?;
+    if let (Some(p), Some(q)) = (&privacy, quality_json.as_object_mut()) {
+        q.insert(
+            "privacy".into(),
+            serde_json::to_value(p).map_err(ApiError::internal)?,
+        );
+    }
     let record = DatasetRecord {
         id: id.clone(),
         name: req.name.clone(),
@@ -231,6 +294,7 @@ pub async fn synthetic_data(
             balance_ratio: quality.balance_ratio,
             method: quality.method.clone(),
             details: quality.clone(),
+            privacy,
         },
         data_schema: GeneratedSchema {
             features: schema.columns.iter().map(|c| c.name.clone()).collect(),
@@ -266,6 +330,7 @@ pub async fn synthetic_data(
             schema_seconds,
             generation_seconds: generated.seconds,
             storage_seconds: storing.elapsed().as_secs_f64(),
+            privacy_seconds,
         },
         provider_attempts: designed.attempts,
         usage: usage::block(&designed.usage),

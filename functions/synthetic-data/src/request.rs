@@ -1,5 +1,5 @@
 //! `POST /v1/ai/synthetic-data` parsed at the edge. Fields beyond the spec: `seed`, `schema`,
-//! `sample_rows`, `target`, `include_data`, `name`, `providers`.
+//! `sample_rows`, `target`, `include_data`, `name`, `providers`, `privacy`.
 
 use serde_json::{json, Value};
 use shared::datasets::synth_error;
@@ -13,6 +13,10 @@ pub const DEFAULT_ROWS: u64 = 1_000;
 /// Rows returned inline with `include_data` at most; larger sets are downloaded.
 pub const MAX_INLINE_ROWS: u64 = 1_000;
 pub const MAX_SAMPLE_ROWS: usize = 10_000;
+/// The largest share of `sample_rows` that `privacy.holdout` may keep out of the fit.
+pub const MAX_HOLDOUT: f64 = 0.5;
+/// Sample rows the fit keeps at least when some are held out.
+pub const MIN_FIT_ROWS: usize = 10;
 
 #[derive(Debug, Clone)]
 pub enum SchemaInput {
@@ -40,9 +44,12 @@ pub struct SyntheticRequest {
     pub include_data: bool,
     pub name: Option<String>,
     pub providers: Option<Vec<Provider>>,
+    /// `privacy.holdout`: the share of `sample_rows` kept out of the fit, so the privacy
+    /// report can say whether the rows resemble the fitted rows more than unseen ones.
+    pub holdout: Option<f64>,
 }
 
-const FIELDS: [&str; 12] = [
+const FIELDS: [&str; 13] = [
     "model_description",
     "existing_data",
     "target_count",
@@ -55,6 +62,7 @@ const FIELDS: [&str; 12] = [
     "include_data",
     "name",
     "providers",
+    "privacy",
 ];
 
 /// `natural`, `stratified`, a ratio in (0, 1] (minority / majority), or `"a:b"`.
@@ -175,6 +183,33 @@ impl SyntheticRequest {
         } else {
             SchemaInput::Describe
         };
+        let mut holdout = None;
+        if let Some(p) = root.object("privacy")? {
+            p.only(&["holdout"])?;
+            let SchemaInput::Sample { table, .. } = &schema else {
+                return Err(ApiError::validation(
+                    "privacy",
+                    root.get("privacy").cloned().unwrap_or(Value::Null),
+                    "only with sample_rows",
+                    "privacy compares generated rows with real ones: give sample_rows",
+                ));
+            };
+            holdout = p.number_above("holdout", 0.0, MAX_HOLDOUT)?;
+            if let Some(h) = holdout {
+                let kept = table.rows.len() - (table.rows.len() as f64 * h).round() as usize;
+                if kept < MIN_FIT_ROWS || kept == table.rows.len() {
+                    return Err(ApiError::validation(
+                        "privacy.holdout",
+                        json!(h),
+                        format!("a share that holds out at least one row and keeps {MIN_FIT_ROWS} to fit"),
+                        format!(
+                            "holding out {h} of {} sample rows leaves {kept} to fit",
+                            table.rows.len()
+                        ),
+                    ));
+                }
+            }
+        }
         let model_description = root.string("model_description", 5000)?;
         if matches!(schema, SchemaInput::Describe) && model_description.is_none() {
             return Err(ApiError::validation(
@@ -198,6 +233,7 @@ impl SyntheticRequest {
             schema,
             include_data,
             name: root.string("name", 200)?,
+            holdout,
             providers,
         })
     }

@@ -71,6 +71,18 @@ pub struct SyntheticDataRequest {
     #[schemars(length(min = 1, max = 200))]
     pub name: Option<String>,
     pub providers: Option<Vec<Provider>>,
+    /// With `sample_rows`: `{"holdout": share}` keeps that share of the rows (at most 0.5) out
+    /// of the fit, for `quality_metrics.privacy.dcr_overfitting_protection`.
+    pub privacy: Option<PrivacyOptions>,
+}
+
+/// `privacy` of `POST /v1/ai/synthetic-data`.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PrivacyOptions {
+    /// Share of `sample_rows` held out of the fit, in (0, 0.5].
+    #[schemars(range(max = 0.5))]
+    pub holdout: Option<f64>,
 }
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
@@ -80,6 +92,10 @@ pub struct QualityMetrics {
     pub balance_ratio: Option<f64>,
     pub method: String,
     pub details: synth::Quality,
+    /// With `sample_rows`: distance to closest record and the SDMetrics protection scores of
+    /// the generated rows against the real ones (README, "Privacy report").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub privacy: Option<synth::privacy::PrivacyReport>,
 }
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
@@ -134,6 +150,9 @@ pub struct Timings {
     pub schema_seconds: f64,
     pub generation_seconds: f64,
     pub storage_seconds: f64,
+    /// The privacy report's time, when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub privacy_seconds: Option<f64>,
 }
 
 /// `200` of `POST /v1/ai/synthetic-data`.

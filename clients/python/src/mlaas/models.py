@@ -17,6 +17,16 @@ ArchitectureName: TypeAlias = (
 Balance: TypeAlias = str | float
 
 
+class BaselineProtection(TypedDict):
+    """
+    `DCRBaselineProtection` from the two DCR lists (module docs).
+    """
+
+    score: float | None
+    median_dcr_synthetic: float
+    median_dcr_random: float
+
+
 class CacheHit(TypedDict):
     """
     Present on a response-cache hit (`X-Cache: HIT`).
@@ -423,6 +433,9 @@ class LayerRow(TypedDict):
     notes: list[str]
 
 
+Measure: TypeAlias = Literal['numeric', 'categorical']
+
+
 class ModelLinks(TypedDict):
     """
     Where to look next for a model.
@@ -478,6 +491,18 @@ OrchestratorMode: TypeAlias = Literal['builtin_only', 'providers_with_builtin_fa
 OverallHealth: TypeAlias = Literal[
     'fully_configured', 'partial_configuration', 'not_configured'
 ]
+
+
+class OverfittingProtection(TypedDict):
+    """
+    `DCROverfittingProtection` from each synthetic row's DCR to the training and to the
+    held-out rows (module docs).
+    """
+
+    score: float
+    closer_to_training: float
+    closer_to_holdout: float
+    holdout_rows: int
 
 
 class ParsedMetrics(TypedDict):
@@ -556,6 +581,14 @@ class Prediction2(TypedDict):
 Prediction: TypeAlias = Prediction1 | Prediction2
 
 
+class PrivacyOptions(TypedDict, closed=True):
+    """
+    `privacy` of `POST /v1/ai/synthetic-data`.
+    """
+
+    holdout: NotRequired[float | None]
+
+
 class Progress(TypedDict):
     """
     Training progress.
@@ -607,14 +640,6 @@ class Quality(TypedDict):
     class_counts: list[tuple[str, ClassCount1]]
     distinct_rows: int
     metric_sample_rows: int
-
-
-class QualityMetrics(TypedDict):
-    diversity_score: float
-    realism_score: float
-    balance_ratio: float | None
-    method: str
-    details: Quality
 
 
 class QualityRequirements(TypedDict, closed=True):
@@ -737,6 +762,7 @@ class Timings(TypedDict):
     schema_seconds: float
     generation_seconds: float
     storage_seconds: float
+    privacy_seconds: NotRequired[float | None]
 
 
 class Totals(TypedDict):
@@ -987,6 +1013,11 @@ ColumnSpec: TypeAlias = (
 )
 
 
+class ComparedColumn(TypedDict):
+    name: str
+    measure: Measure
+
+
 class DataSchema(TypedDict):
     """
     A table's schema: feature columns, an optional classification target (generated last in each
@@ -1192,6 +1223,32 @@ class Predictions(TypedDict):
     predictions: list[Prediction]
 
 
+class PrivacyReport(TypedDict):
+    """
+    The privacy report of synthetic rows against the real rows they were fitted on.
+    """
+
+    exact_match_rate: float
+    dcr_median: float
+    dcr_p5: float
+    nndr_median: float
+    dcr_baseline_protection: BaselineProtection
+    dcr_overfitting_protection: NotRequired[OverfittingProtection | None]
+    synthetic_rows: int
+    real_rows: int
+    columns: list[ComparedColumn]
+    method: str
+
+
+class QualityMetrics(TypedDict):
+    diversity_score: float
+    realism_score: float
+    balance_ratio: float | None
+    method: str
+    details: Quality
+    privacy: NotRequired[PrivacyReport | None]
+
+
 class ReferenceComparison(TypedDict):
     dataset: str
     metric: str
@@ -1244,6 +1301,7 @@ class SyntheticDataRequest1(TypedDict, closed=True):
     include_data: NotRequired[bool | None]
     name: NotRequired[str | None]
     providers: NotRequired[list[Provider] | None]
+    privacy: NotRequired[PrivacyOptions | None]
 
 
 class SyntheticDataRequest2(TypedDict, closed=True):
@@ -1264,6 +1322,7 @@ class SyntheticDataRequest2(TypedDict, closed=True):
     include_data: NotRequired[bool | None]
     name: NotRequired[str | None]
     providers: NotRequired[list[Provider] | None]
+    privacy: NotRequired[PrivacyOptions | None]
 
 
 class SyntheticDataRequest3(TypedDict, closed=True):
@@ -1284,6 +1343,7 @@ class SyntheticDataRequest3(TypedDict, closed=True):
     include_data: NotRequired[bool | None]
     name: NotRequired[str | None]
     providers: NotRequired[list[Provider] | None]
+    privacy: NotRequired[PrivacyOptions | None]
 
 
 SyntheticDataRequest: TypeAlias = (
