@@ -8,7 +8,7 @@ use std::collections::HashMap;
 pub const WINDOW_SECONDS: i64 = 60;
 
 /// (method, route template, requests per window). `*` matches any method.
-pub const DEFAULT_LIMITS: [(&str, &str, u32); 17] = [
+pub const DEFAULT_LIMITS: [(&str, &str, u32); 18] = [
     ("*", "/health", 100),
     ("*", "/v1/ai/status", 60),
     ("*", "/v1/ai/synthetic-data", 10),
@@ -24,6 +24,8 @@ pub const DEFAULT_LIMITS: [(&str, &str, u32); 17] = [
     // A prediction is a forward pass over at most 1000 rows on a warm, cached model.
     ("*", "/v1/models/{id}/predict", 120),
     ("*", "/v1/models/{id}/metrics.svg", 120),
+    // An ONNX export is built on each request: as a dataset download.
+    ("*", "/v1/models/{id}/download", 60),
     ("GET", "/v1/datasets", 120),
     ("POST", "/v1/datasets", 10),
     ("*", "/v1/datasets/{id}", 120),

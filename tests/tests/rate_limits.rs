@@ -59,6 +59,17 @@ async fn the_spec_table_applies_by_default() {
     assert_eq!(r.headers["x-ratelimit-limit"], "100");
     let r = api_tests::get(&app, "/v1/ai/status").await;
     assert_eq!(r.headers["x-ratelimit-limit"], "60");
+    // An ONNX export is built per request: limited as a dataset download is.
+    let models = models::router(state_with(
+        api_tests::sqlite_store(),
+        &[("MLAAS_RATE_LIMITS", "")],
+    ));
+    let r = api_tests::get(
+        &models,
+        "/v1/models/model_01J0000000000000000000000Z/download?format=onnx",
+    )
+    .await;
+    assert_eq!(r.headers["x-ratelimit-limit"], "60", "{}", r.text);
     let app = enhance::router(state_with(
         api_tests::sqlite_store(),
         &[("MLAAS_RATE_LIMITS", "")],
