@@ -3,18 +3,14 @@
 //! `safetensors` (networks) or `json` (trees, the baseline) is the stored artifact itself, and
 //! the default.
 
-use std::time::Duration;
-
 use axum::extract::State;
-use axum::http::{header, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use serde_json::json;
+use shared::http::download::Download;
 use shared::http::{PathId, QueryPairs};
 use shared::records::ArtifactInfo;
 use shared::{paging, ApiError, ApiResult, AppState};
 
-/// How long a presigned download URL stays valid.
-pub const PRESIGNED_TTL: Duration = Duration::from_secs(900);
 pub const FORMATS: [&str; 3] = ["onnx", "safetensors", "json"];
 const BINARY: &str = "application/octet-stream";
 
@@ -77,43 +73,29 @@ pub async fn download(
         (info.key.clone(), None, content_type)
     };
     let size = bytes.as_ref().map_or(info.bytes, |b| b.len() as u64);
-    // Above the backend's limit the file goes by URL, as a dataset's does.
-    if size > state.blobs.inline_limit() {
-        if let Some(bytes) = &bytes {
-            put(&state, &key, bytes).await?;
-        }
-        if let Some(url) = state.blobs.presigned_get(&key, PRESIGNED_TTL).await? {
-            return Ok((StatusCode::FOUND, [(header::LOCATION, url)]).into_response());
-        }
-    }
+    // A large export goes by signed URL, so it is written to the store first (the store
+    // answers it when the backend signs nothing).
     let body = match bytes {
-        Some(b) => b,
-        None => state.blobs.get(&key).await?.ok_or_else(|| {
-            ApiError::internal(std::io::Error::other(format!(
-                "artifact {key} is missing from the blob store"
-            )))
-        })?,
+        Some(b) if size > state.blobs.inline_limit() => {
+            put(&state, &key, &b).await?;
+            None
+        }
+        other => other,
     };
-    let mut response = (
-        StatusCode::OK,
-        [
-            (header::CONTENT_TYPE, content_type.to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{id}.{format}\""),
-            ),
-        ],
+    let download = Download {
+        key: &key,
+        size,
         body,
-    )
-        .into_response();
-    if format == "json" {
-        // Text, not base64, through lambda_http (see the dataset download).
-        response.headers_mut().insert(
-            header::HeaderName::from_static("x-lambda-http-content-encoding"),
-            header::HeaderValue::from_static("text"),
-        );
-    }
-    Ok(response)
+        content_type,
+        filename: format!("{id}.{format}"),
+        text: format == "json",
+    };
+    shared::http::download::answer(&state.blobs, download, || {
+        ApiError::internal(std::io::Error::other(format!(
+            "artifact {key} is missing from the blob store"
+        )))
+    })
+    .await
 }
 
 /// Writes an export to the blob store (through a scratch file, as the store takes files).

@@ -1,8 +1,6 @@
 //! Dataset routes: list, one record (with its schema), download as CSV or JSONL, and upload
 //! of a CSV table (for fitting and for training).
 
-use std::time::Duration;
-
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
@@ -10,6 +8,7 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
+use shared::http::download::Download;
 use shared::http::{PathId, QueryPairs};
 use shared::records::{DatasetOrigin, DatasetRecord};
 use shared::validate::Fields;
@@ -18,8 +17,6 @@ use shared::{clock, ids, paging, ApiError, ApiResult, AppState};
 use synth::{self, Table};
 
 use shared::datasets::{self, download_urls, synth_error};
-
-pub const PRESIGNED_TTL: Duration = Duration::from_secs(900);
 
 fn summary(d: &DatasetRecord) -> DatasetSummary {
     DatasetSummary {
@@ -140,38 +137,21 @@ pub async fn download(
             datasets::PARQUET_TYPE,
         ),
     };
-    let text = format != "parquet";
-    // Above the backend's limit the body goes by URL (S3 presigned in AWS, the dev server's
-    // signed route locally).
-    if size > state.blobs.inline_limit() {
-        if let Some(url) = state.blobs.presigned_get(&key, PRESIGNED_TTL).await? {
-            return Ok((StatusCode::FOUND, [(header::LOCATION, url)]).into_response());
-        }
-    }
-    let body = state.blobs.get(&key).await?.ok_or_else(|| {
+    let filename = format!("{id}.{format}");
+    let download = Download {
+        key: &key,
+        size,
+        body: None,
+        content_type,
+        filename,
+        // Parquet is binary: base64 is what API Gateway needs for it.
+        text: format != "parquet",
+    };
+    shared::http::download::answer(&state.blobs, download, || {
         tracing::error!(dataset = %id, key = %key, "dataset body missing");
         ApiError::NotFound(format!("the body of dataset {id} is missing"))
-    })?;
-    let filename = format!("attachment; filename=\"{id}.{format}\"");
-    let mut response = (
-        StatusCode::OK,
-        [
-            (header::CONTENT_TYPE, content_type.to_string()),
-            (header::CONTENT_DISPOSITION, filename),
-        ],
-        body,
-    )
-        .into_response();
-    if text {
-        // lambda_http base64-encodes any type it does not know as text (JSON Lines among
-        // them, +33 %); this header tells it the body is text. Parquet is binary: base64 is
-        // what API Gateway needs for it.
-        response.headers_mut().insert(
-            header::HeaderName::from_static("x-lambda-http-content-encoding"),
-            header::HeaderValue::from_static("text"),
-        );
-    }
-    Ok(response)
+    })
+    .await
 }
 
 /// `POST /v1/datasets`: a CSV table, sent as `text/csv` (name and target in the query), as

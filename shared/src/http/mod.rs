@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod cache;
+pub mod download;
 pub mod idempotency;
 pub mod json;
 pub mod limit;
