@@ -46,12 +46,28 @@ pub const SERVE_ACTIVATION_BYTES: u64 = 12;
 /// Serving: per input value of the request (its parsed JSON and the encoded features).
 pub const SERVE_INPUT_BYTES: u64 = 150;
 
+/// Per image value (one byte of N·H·W·C) while a network trains: the stored file (1), the
+/// decoded set (1) and the float32 copy of the training and validation samples (4).
+pub const PIXEL_BYTES: u64 = 6;
+/// Samples a layer-list network evaluates in one forward pass, at most.
+pub const NETWORK_EVAL_CHUNK: u64 = 256;
+/// A layer-list network's unfolded convolution inputs, per value of a training batch: the
+/// stacked taps and their contiguous copy (4 bytes each) and their gradient (4).
+pub const UNFOLDED_BYTES: u64 = 12;
+/// Per value held while evaluating (no gradients: the outputs and the intermediates).
+pub const EVAL_BYTES: u64 = 8;
+/// Activation and unfolded values one evaluation pass may hold (2^23: 32 MiB a copy).
+pub const EVAL_VALUES: u64 = 1 << 23;
+
 /// A network's sizes as the memory terms need them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct NetworkSize {
     pub parameters: u64,
     pub largest_layer: u64,
     pub activations_per_sample: u64,
+    /// Values of the convolutions' unfolded inputs per sample (layer-list networks;
+    /// k_h·k_w·C_in per output position).
+    pub unfolded_per_sample: u64,
     /// Features per sample (the network's input width).
     pub inputs_per_sample: u64,
 }
@@ -72,8 +88,71 @@ impl NetworkSize {
             parameters: layers.iter().fold(0u64, |a, b| a.saturating_add(*b)),
             largest_layer: layers.iter().copied().max().unwrap_or(0),
             activations_per_sample: sizes[1..].iter().map(|&s| s as u64).sum(),
+            unfolded_per_sample: 0,
             inputs_per_sample: width as u64,
         }
+    }
+}
+
+impl NetworkSize {
+    /// A planned layer list: activations are every layer's output; a convolution's unfolded
+    /// input (what the trainer's im2col product reads) is counted apart.
+    pub fn of_plan(plan: &crate::network::Plan) -> NetworkSize {
+        let product = |d: &[usize]| d.iter().fold(1u64, |a, &x| a.saturating_mul(x as u64));
+        let (mut activations, mut unfolded) = (0u64, 0u64);
+        for l in &plan.layers {
+            activations = activations.saturating_add(product(&l.output));
+            if let crate::network::Op::Conv { kernel, .. } = l.op {
+                let positions = product(&l.output[..2]);
+                unfolded = unfolded.saturating_add(
+                    positions
+                        .saturating_mul((kernel.0 * kernel.1) as u64)
+                        .saturating_mul(l.input[2] as u64),
+                );
+            }
+        }
+        NetworkSize {
+            parameters: plan.params,
+            largest_layer: plan.layers.iter().map(|l| l.params).max().unwrap_or(0),
+            activations_per_sample: activations,
+            unfolded_per_sample: unfolded,
+            inputs_per_sample: product(&plan.input_shape),
+        }
+    }
+}
+
+/// Samples a layer-list network evaluates (and predicts) in one forward pass: as many as
+/// keep its activations and unfolded inputs within [`EVAL_VALUES`], from 1 to 256.
+pub fn network_eval_rows(net: NetworkSize) -> u64 {
+    let per = net
+        .activations_per_sample
+        .saturating_add(net.unfolded_per_sample)
+        .max(1);
+    (EVAL_VALUES / per).clamp(1, NETWORK_EVAL_CHUNK)
+}
+
+/// The models function's peak while a layer-list network predicts `images` images: its
+/// weights, one evaluation chunk, and the decoded inputs.
+pub fn serving_network(net: NetworkSize, images: u64) -> ServingMemory {
+    let rows = network_eval_rows(net).min(images.max(1));
+    let parameters_bytes = SERVE_PARAM_BYTES.saturating_mul(net.parameters);
+    let activations_bytes = EVAL_BYTES
+        .saturating_mul(
+            net.activations_per_sample
+                .saturating_add(net.unfolded_per_sample),
+        )
+        .saturating_mul(rows);
+    let input_bytes = 5u64
+        .saturating_mul(net.inputs_per_sample)
+        .saturating_mul(images);
+    ServingMemory {
+        base_bytes: BASE_BYTES,
+        parameters_bytes,
+        activations_bytes,
+        input_bytes,
+        total_bytes: [BASE_BYTES, parameters_bytes, activations_bytes, input_bytes]
+            .iter()
+            .fold(0u64, |a, b| a.saturating_add(*b)),
     }
 }
 
@@ -106,17 +185,50 @@ pub fn training(
     batch_size: u64,
     validation_rows: u64,
 ) -> TrainingMemory {
+    let rows_at_once = batch_size.max(validation_rows.min(EVAL_CHUNK_ROWS));
+    let dataset_bytes = CELL_BYTES.saturating_mul(cells);
+    let activations_bytes = ACTIVATION_BYTES
+        .saturating_mul(net.activations_per_sample)
+        .saturating_mul(rows_at_once);
+    with_data(net, optimizer, dataset_bytes, activations_bytes)
+}
+
+/// What the training of a layer-list network on `pixels` image bytes (N·H·W·C) needs at its
+/// peak: the stored file, the decoded set and its float copy (PIXEL_BYTES a value), and the
+/// larger of a training batch (ACTIVATION_BYTES an activation, UNFOLDED_BYTES an unfolded
+/// value) and an evaluation chunk ([`network_eval_rows`] samples, EVAL_BYTES a value).
+pub fn training_on_images(
+    net: NetworkSize,
+    optimizer: OptimizerKind,
+    pixels: u64,
+    batch_size: u64,
+) -> TrainingMemory {
+    let dataset_bytes = PIXEL_BYTES.saturating_mul(pixels);
+    let training = ACTIVATION_BYTES
+        .saturating_mul(net.activations_per_sample)
+        .saturating_add(UNFOLDED_BYTES.saturating_mul(net.unfolded_per_sample))
+        .saturating_mul(batch_size);
+    let evaluating = EVAL_BYTES
+        .saturating_mul(
+            net.activations_per_sample
+                .saturating_add(net.unfolded_per_sample),
+        )
+        .saturating_mul(network_eval_rows(net));
+    with_data(net, optimizer, dataset_bytes, training.max(evaluating))
+}
+
+fn with_data(
+    net: NetworkSize,
+    optimizer: OptimizerKind,
+    dataset_bytes: u64,
+    activations_bytes: u64,
+) -> TrainingMemory {
     let (per_param, per_largest) = match optimizer {
         OptimizerKind::Sgd => (SGD_PARAM_BYTES, SGD_LARGEST_BYTES),
         OptimizerKind::Adam | OptimizerKind::AdamW => (ADAM_PARAM_BYTES, ADAM_LARGEST_BYTES),
     };
-    let rows_at_once = batch_size.max(validation_rows.min(EVAL_CHUNK_ROWS));
-    let dataset_bytes = CELL_BYTES.saturating_mul(cells);
     let parameters_bytes = per_param.saturating_mul(net.parameters);
     let largest_layer_bytes = per_largest.saturating_mul(net.largest_layer);
-    let activations_bytes = ACTIVATION_BYTES
-        .saturating_mul(net.activations_per_sample)
-        .saturating_mul(rows_at_once);
     TrainingMemory {
         base_bytes: BASE_BYTES,
         dataset_bytes,

@@ -159,7 +159,7 @@ pub(crate) fn kind_of(type_name: &str) -> Option<LayerKind> {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Padding {
+pub enum Padding {
     Valid,
     /// Output size `ceil(n / stride)` (TensorFlow's rule; PyTorch only allows it at stride 1,
     /// where it keeps the size).
@@ -168,7 +168,7 @@ pub(crate) enum Padding {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum ResidualFrom {
+pub enum ResidualFrom {
     /// The input of the most recent weight layer: `x + f(x)` around the last block.
     Default,
     /// The model input.
@@ -179,7 +179,7 @@ pub(crate) enum ResidualFrom {
 
 /// What a layer does, with its parsed parameters.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) enum Op {
+pub enum Op {
     Input,
     Conv {
         filters: usize,
@@ -227,8 +227,22 @@ pub(crate) enum Op {
     },
     Residual {
         from: ResidualFrom,
+        shortcut: Shortcut,
     },
     Activation,
+}
+
+/// How a residual layer brings the added tensor to the current shape.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shortcut {
+    /// Added as it is: the shapes must match.
+    Identity,
+    /// He et al.'s option A (their CIFAR ResNets): every s-th row and column, channels
+    /// zero-padded equally on both sides; no parameters.
+    Pad,
+    /// Option B, torchvision's `downsample`: a 1×1 convolution of stride s without bias and
+    /// a batch norm.
+    Projection,
 }
 
 #[derive(Debug, Clone)]
@@ -769,7 +783,21 @@ fn parse_layer(index: usize, v: &Value) -> Result<LayerSpec, AnalysisError> {
                     }
                 },
             };
-            Op::Residual { from }
+            let shortcut = match p.string(&["shortcut"])?.as_deref() {
+                None | Some("identity") | Some("none") => Shortcut::Identity,
+                Some("pad") | Some("zero_pad") | Some("a") => Shortcut::Pad,
+                Some("projection") | Some("conv") | Some("b") => Shortcut::Projection,
+                Some(other) => {
+                    return Err(AnalysisError::invalid(
+                        p.field("shortcut"),
+                        format!(
+                            "unknown shortcut {other:?}; use identity, pad (option A) or \
+                             projection (a 1x1 convolution and batch norm)"
+                        ),
+                    ))
+                }
+            };
+            Op::Residual { from, shortcut }
         }
         LayerKind::Activation => {
             if activation.is_none() {

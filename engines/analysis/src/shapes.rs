@@ -36,7 +36,7 @@
 //! comes out exactly.
 
 use super::input::Context;
-use super::layers::{Architecture, LayerKind, LayerSpec, Op, Padding, ResidualFrom};
+use super::layers::{Architecture, LayerKind, LayerSpec, Op, Padding, ResidualFrom, Shortcut};
 use super::{AnalysisError, LayerRow, Totals};
 
 type Dims = Vec<Option<usize>>;
@@ -432,7 +432,7 @@ impl Walk<'_> {
                 ff_dim,
                 d_model,
             } => self.transformer(l, heads, ff_dim, d_model),
-            Op::Residual { from } => Ok(self.residual(l, from)),
+            Op::Residual { from, shortcut } => self.residual(l, from, shortcut),
         }
     }
 
@@ -826,10 +826,19 @@ impl Walk<'_> {
         })
     }
 
-    /// Residual add: no params; the added tensor (by default the input of the last weight
-    /// layer) must have the current shape.
-    fn residual(&mut self, l: Layer, from: ResidualFrom) -> Step {
-        let notes = l.notes;
+    /// Residual add: the added tensor (by default the input of the last weight layer) must
+    /// have the current shape, or be brought to it by the shortcut: `pad` (option A, no
+    /// parameters) takes every s-th row and column and zero-pads the channels; `projection`
+    /// (torchvision's downsample) is a 1×1 convolution of stride s, C_in·C_out parameters
+    /// and no bias, then a batch norm (2·C_out, plus 2·C_out buffers); MACs C_in·C_out·H·W.
+    /// s is the stride that maps the added map's height onto the current one.
+    fn residual(
+        &mut self,
+        l: Layer,
+        from: ResidualFrom,
+        shortcut: Shortcut,
+    ) -> Result<Step, AnalysisError> {
+        let (notes, calc) = (l.notes, &l.calc);
         self.facts.residual_layers += 1;
         let (added, from_name) = match from {
             ResidualFrom::Input => (self.model_input.clone(), "the model input".to_string()),
@@ -846,6 +855,46 @@ impl Walk<'_> {
             },
         };
         notes.push(format!("adds the output of {from_name}"));
+        let mut step = Step::passthrough(l.input);
+        if shortcut != Shortcut::Identity {
+            // Spatial maps only: [H, W, C] onto [H', W', C'] with one stride.
+            let fits = match (
+                added.as_ref().and_then(known),
+                l.input.as_ref().and_then(known),
+            ) {
+                (Some(a), Some(c)) if a.len() == 3 && c.len() == 3 => {
+                    let s = (a[0] / c[0].max(1)).max(1);
+                    let sub = |n: usize| (n - 1) / s + 1;
+                    let ok = sub(a[0]) == c[0]
+                        && sub(a[1]) == c[1]
+                        && (shortcut == Shortcut::Projection || a[2] <= c[2]);
+                    ok.then_some((s, a[2], c))
+                }
+                _ => None,
+            };
+            match fits {
+                Some((s, c_in, c)) => {
+                    notes.push(format!("shortcut {shortcut:?}, stride {s}").to_lowercase());
+                    if shortcut == Shortcut::Projection {
+                        let c_out = c[2];
+                        let conv = calc.mul(&[Some(c_in), Some(c_out)])?;
+                        step.params = calc.add(&[conv, calc.mul(&[Some(2), Some(c_out)])?])?;
+                        step.macs = calc.mul(&[Some(c_in), Some(c_out), Some(c[0]), Some(c[1])])?;
+                        step.mult_adds =
+                            calc.mul(&[Some(c_in), Some(c_out), Some(c[0]), Some(c[1])])?;
+                        step.buffers = 2 * c_out as u128;
+                        self.facts.norm_layers += 1;
+                    }
+                }
+                None => self.events.push(Event::ResidualMismatch {
+                    layer: l.spec.index,
+                    from: format!("{from_name} through a {shortcut:?} shortcut").to_lowercase(),
+                    added: added.clone().unwrap_or_default(),
+                    current: l.input.clone().unwrap_or_default(),
+                }),
+            }
+            return Ok(step);
+        }
         match (&added, l.input) {
             (Some(a), Some(c)) => {
                 let differs = a.len() != c.len()
@@ -865,7 +914,7 @@ impl Walk<'_> {
             }
             _ => notes.push("shapes unknown; match not checked".into()),
         }
-        Step::passthrough(l.input)
+        Ok(step)
     }
 
     fn check_heads(&mut self, spec: &LayerSpec, width: Option<usize>, heads: Option<usize>) {

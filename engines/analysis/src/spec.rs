@@ -27,6 +27,8 @@ pub enum ArchitectureName {
     Gbm,
     /// AutoML over the baseline, linear, mlp and gbm families.
     Auto,
+    /// A layer-list network (a preset or `{"layers": [...]}`), on image data.
+    Network,
 }
 
 impl ArchitectureName {
@@ -45,6 +47,7 @@ impl ArchitectureName {
             ArchitectureName::Mlp => "mlp",
             ArchitectureName::Gbm => "gbm",
             ArchitectureName::Auto => "auto",
+            ArchitectureName::Network => "network",
         }
     }
 
@@ -64,9 +67,13 @@ impl ArchitectureName {
         })
     }
 
-    /// Whether this is one network of [`Architecture`] (not trees, not a search).
+    /// Whether this is one network of [`Architecture`] (not trees, not a search, not a
+    /// layer list).
     pub fn is_network(self) -> bool {
-        !matches!(self, ArchitectureName::Gbm | ArchitectureName::Auto)
+        !matches!(
+            self,
+            ArchitectureName::Gbm | ArchitectureName::Auto | ArchitectureName::Network
+        )
     }
 }
 

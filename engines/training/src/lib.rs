@@ -18,6 +18,7 @@ pub mod artifact;
 pub mod automl;
 pub mod chart;
 pub mod data;
+pub mod deep;
 pub mod fitted;
 pub mod gbm;
 pub mod importance;

@@ -186,26 +186,43 @@ impl Trained {
     }
 }
 
-enum Step {
+/// The optimizer, as a training run steps it.
+pub(crate) enum Step {
     Adam(AdamW),
     Sgd(SGD),
 }
 
 impl Step {
     fn new(params: &TrainParams, net: &Network) -> Result<Step, TrainingError> {
+        Step::over(
+            params.optimizer,
+            params.learning_rate,
+            params.weight_decay,
+            net.vars(),
+        )
+    }
+
+    /// An optimizer over `vars`: Adam and SGD leave the weight decay to the caller's L2
+    /// term; AdamW decouples it.
+    pub(crate) fn over(
+        optimizer: OptimizerKind,
+        learning_rate: f64,
+        weight_decay: f64,
+        vars: Vec<candle_core::Var>,
+    ) -> Result<Step, TrainingError> {
         let adamw = |weight_decay| ParamsAdamW {
-            lr: params.learning_rate,
+            lr: learning_rate,
             weight_decay,
             ..ParamsAdamW::default()
         };
-        Ok(match params.optimizer {
-            OptimizerKind::Adam => Step::Adam(AdamW::new(net.vars(), adamw(0.0))?),
-            OptimizerKind::AdamW => Step::Adam(AdamW::new(net.vars(), adamw(params.weight_decay))?),
-            OptimizerKind::Sgd => Step::Sgd(SGD::new(net.vars(), params.learning_rate)?),
+        Ok(match optimizer {
+            OptimizerKind::Adam => Step::Adam(AdamW::new(vars, adamw(0.0))?),
+            OptimizerKind::AdamW => Step::Adam(AdamW::new(vars, adamw(weight_decay))?),
+            OptimizerKind::Sgd => Step::Sgd(SGD::new(vars, learning_rate)?),
         })
     }
 
-    fn backward_step(&mut self, loss: &Tensor) -> candle_core::Result<()> {
+    pub(crate) fn backward_step(&mut self, loss: &Tensor) -> candle_core::Result<()> {
         match self {
             Step::Adam(o) => o.backward_step(loss),
             Step::Sgd(o) => o.backward_step(loss),

@@ -1,0 +1,349 @@
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde_json::{json, Value};
+
+use super::net::{Mode, Net};
+use super::*;
+use crate::{Scored, Task};
+
+/// Every layer kind the analyzer parses, in lists the trainer builds: the parameter count of
+/// the built network must be the analyzer's, layer list by layer list.
+fn layer_kinds() -> Vec<(&'static str, Value, Vec<usize>, usize)> {
+    vec![
+        (
+            "conv, pools, batchnorm, dense",
+            json!([
+                {"type": "conv2d", "filters": 6, "kernel_size": 3, "padding": "same", "activation": "relu"},
+                {"type": "batchnorm"},
+                {"type": "maxpool", "pool_size": 2},
+                {"type": "conv2d", "filters": 8, "kernel_size": [3, 2], "stride": 2, "use_bias": false},
+                {"type": "avgpool", "pool_size": 1},
+                {"type": "flatten"},
+                {"type": "dense", "units": 16, "activation": "gelu", "dropout": 0.1},
+                {"type": "layernorm"},
+                {"type": "output", "activation": "softmax"}
+            ]),
+            vec![12, 12, 3],
+            4,
+        ),
+        (
+            "global pools, residual, explicit padding",
+            json!([
+                {"type": "conv2d", "filters": 4, "kernel_size": 3, "padding": 1},
+                {"type": "activation", "activation": "relu"},
+                {"type": "conv2d", "filters": 4, "kernel_size": 3, "padding": "same"},
+                {"type": "residual", "from": 1},
+                {"type": "layernorm"},
+                {"type": "global_avg_pool"},
+                {"type": "dense", "units": 3}
+            ]),
+            vec![6, 6, 2],
+            3,
+        ),
+        (
+            "embedding, lstm, gru, attention, transformer",
+            json!([
+                {"type": "embedding", "input_dim": 50, "output_dim": 8},
+                {"type": "lstm", "units": 6, "return_sequences": true, "bidirectional": true},
+                {"type": "gru", "units": 8, "return_sequences": true},
+                {"type": "multi_head_attention", "heads": 2},
+                {"type": "transformer_block", "heads": 2, "ff_dim": 16},
+                {"type": "batchnorm"},
+                {"type": "global_max_pool"},
+                {"type": "dense", "units": 2}
+            ]),
+            vec![7],
+            2,
+        ),
+        (
+            "univariate lstm forecaster",
+            json!([
+                {"type": "lstm", "units": 5},
+                {"type": "dense", "units": 3}
+            ]),
+            vec![10],
+            3,
+        ),
+    ]
+}
+
+#[test]
+fn built_networks_have_the_analyzers_parameter_counts() {
+    for (name, layers, shape, outputs) in layer_kinds() {
+        let arch = json!({"layers": layers});
+        let plan = analysis::network::plan(&arch, &shape, outputs).unwrap();
+        let analysis = analysis::analyze(&analysis::AnalysisInput {
+            architecture: Some(json!({"input_shape": shape, "layers": layers})),
+            model_description: Some(format!("{outputs} classes")),
+            ..Default::default()
+        })
+        .unwrap();
+        let mut rng = ChaCha8Rng::seed_from_u64(1);
+        let net = Net::init(&plan, &mut rng).unwrap();
+        assert_eq!(
+            Some(net.parameter_count() as u64),
+            analysis.totals.params,
+            "{name}"
+        );
+        assert_eq!(net.parameter_count() as u64, plan.params, "{name}");
+        let buffers: usize = net.buffers.iter().map(|(_, v)| v.elem_count()).sum();
+        assert_eq!(
+            buffers as u64, analysis.totals.non_trainable_buffers,
+            "{name}"
+        );
+        // And the forward pass runs to the planned output shape.
+        let x = match plan.input_shape.len() {
+            1 if name.starts_with("embedding") => candle_core::Tensor::from_vec(
+                vec![3u32; 2 * shape[0]],
+                (2, shape[0]),
+                &candle_core::Device::Cpu,
+            )
+            .unwrap(),
+            _ => {
+                let mut dims = vec![2];
+                if shape.len() == 3 {
+                    dims.extend([shape[2], shape[0], shape[1]]);
+                } else {
+                    dims.extend(&shape);
+                }
+                candle_core::Tensor::ones(dims, candle_core::DType::F32, &candle_core::Device::Cpu)
+                    .unwrap()
+            }
+        };
+        let out = net.forward(&x, Mode::Eval).unwrap();
+        assert_eq!(out.dims(), &[2, outputs], "{name}");
+    }
+}
+
+#[test]
+fn every_preset_builds_with_the_analyzers_count() {
+    for preset in analysis::presets::Preset::ALL {
+        let plan = analysis::network::plan(&preset.architecture(), &[32, 32, 3], 10).unwrap();
+        let mut rng = ChaCha8Rng::seed_from_u64(1);
+        let net = Net::init(&plan, &mut rng).unwrap();
+        assert_eq!(net.parameter_count() as u64, plan.params, "{preset:?}");
+        let buffers: usize = net.buffers.iter().map(|(_, v)| v.elem_count()).sum();
+        assert_eq!(buffers as u64, plan.buffers, "{preset:?}");
+        let x = candle_core::Tensor::ones(
+            (1, 3, 32, 32),
+            candle_core::DType::F32,
+            &candle_core::Device::Cpu,
+        )
+        .unwrap();
+        let out = net.forward(&x, Mode::Eval).unwrap();
+        assert_eq!(out.dims(), &[1, 10], "{preset:?}");
+    }
+}
+
+#[test]
+fn padded_max_pooling_pads_with_minus_infinity_and_shortcuts_subsample() {
+    // Every value negative: zero padding would win the max at the borders.
+    let arch = json!([
+        {"type": "maxpool", "pool_size": 3, "stride": 1, "padding": 1},
+        {"type": "flatten"},
+        {"type": "dense", "units": 1}
+    ]);
+    let plan = analysis::network::plan(&arch, &[2, 2, 1], 1).unwrap();
+    let mut rng = ChaCha8Rng::seed_from_u64(1);
+    let net = Net::init(&plan, &mut rng).unwrap();
+    let x = candle_core::Tensor::from_vec(
+        vec![-4f32, -3., -2., -1.],
+        (1, 1, 2, 2),
+        &candle_core::Device::Cpu,
+    )
+    .unwrap();
+    let pooled = super::net::tests_pool(&net, &x);
+    assert_eq!(pooled, vec![-1.0; 4]);
+    // Option A: a 4×4×1 map added to a 2×2×2 one takes rows and columns 0 and 2, and pads
+    // one zero channel on the high side.
+    let arch = json!([
+        {"type": "conv2d", "filters": 2, "kernel_size": 1, "stride": 2, "use_bias": false},
+        {"type": "residual", "from": "input", "shortcut": "pad"},
+        {"type": "flatten"},
+        {"type": "dense", "units": 1}
+    ]);
+    let plan = analysis::network::plan(&arch, &[4, 4, 1], 1).unwrap();
+    assert_eq!(plan.params, 2 + 9, "a padded shortcut has no parameters");
+    let mut rng = ChaCha8Rng::seed_from_u64(1);
+    let net = Net::init(&plan, &mut rng).unwrap();
+    let x = candle_core::Tensor::ones(
+        (1, 1, 4, 4),
+        candle_core::DType::F32,
+        &candle_core::Device::Cpu,
+    )
+    .unwrap();
+    assert_eq!(net.forward(&x, Mode::Eval).unwrap().dims(), &[1, 1]);
+}
+
+#[test]
+fn layers_it_cannot_build_are_named() {
+    let arch = json!([
+        {"type": "conv2d", "filters": 2, "kernel_size": 3, "stride": [1, 2]},
+        {"type": "dense", "units": 2}
+    ]);
+    let plan = analysis::network::plan(&arch, &[8, 8, 1], 2).unwrap();
+    let e = check(&plan).unwrap_err();
+    assert!(e.to_string().starts_with("architecture.layers[0]:"), "{e}");
+    let arch = json!([{"type": "dense", "units": 2, "activation": "swish"}]);
+    let plan = analysis::network::plan(&arch, &[4], 2).unwrap();
+    assert!(check(&plan).unwrap_err().to_string().contains("swish"));
+}
+
+/// Two classes of 8×8 grayscale images: a bright bar across a noisy background, horizontal
+/// or vertical, at a random position.
+fn bars(n: usize, seed: u64) -> (Vec<u8>, Vec<u32>) {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut pixels = Vec::with_capacity(n * 64);
+    let mut labels = Vec::with_capacity(n);
+    for i in 0..n {
+        let class = (i % 2) as u32;
+        let at = rng.random_range(1..7);
+        for y in 0..8 {
+            for x in 0..8 {
+                let on = if class == 0 { y == at } else { x == at };
+                let base: u8 = if on { 200 } else { 30 };
+                pixels.push(base.saturating_add(rng.random_range(0..40)));
+            }
+        }
+        labels.push(class);
+    }
+    (pixels, labels)
+}
+
+fn image_samples(
+    pixels: &[u8],
+    labels: &[u32],
+    rows: &[usize],
+    mean: &[f32],
+    std: &[f32],
+) -> Samples {
+    let mut values = Vec::new();
+    for &i in rows {
+        image_floats(&pixels[i * 64..(i + 1) * 64], 8, 8, mean, std, &mut values);
+    }
+    Samples {
+        inputs: Inputs::Floats {
+            values,
+            shape: vec![1, 8, 8],
+        },
+        targets: Targets::Classes {
+            labels: rows.iter().map(|&i| labels[i]).collect(),
+            classes: vec!["horizontal".into(), "vertical".into()],
+        },
+    }
+}
+
+fn small_cnn() -> Value {
+    json!({"layers": [
+        {"type": "conv2d", "filters": 4, "kernel_size": 3, "activation": "relu"},
+        {"type": "batchnorm"},
+        {"type": "maxpool", "pool_size": 2},
+        {"type": "flatten"},
+        {"type": "dropout", "rate": 0.1},
+        {"type": "dense", "units": 2}
+    ]})
+}
+
+fn train_bars(seed: u64) -> DeepTrained {
+    let (pixels, labels) = bars(200, 7);
+    let (train, val) = stratified_split(&labels, 2, 0.25, seed).unwrap();
+    let (mean, std) = channel_stats(&pixels, 64, 1, &train);
+    let arch = small_cnn();
+    let plan = analysis::network::plan(&arch, &[8, 8, 1], 2).unwrap();
+    let manifest = DeepManifest::new(
+        arch,
+        &plan,
+        Task::Classification,
+        vec!["horizontal".into(), "vertical".into()],
+        InputSpec::Images {
+            height: 8,
+            width: 8,
+            channels: 1,
+            mean: mean.clone(),
+            std: std.clone(),
+        },
+    );
+    let params = DeepParams {
+        optimizer: crate::OptimizerKind::Adam,
+        epochs: 8,
+        batch_size: 16,
+        learning_rate: 0.01,
+        weight_decay: 0.0,
+        target_accuracy: None,
+        seed,
+    };
+    fit(
+        &plan,
+        manifest,
+        &image_samples(&pixels, &labels, &train, &mean, &std),
+        &image_samples(&pixels, &labels, &val, &mean, &std),
+        &params,
+        &mut (),
+    )
+    .unwrap()
+}
+
+#[test]
+fn a_small_cnn_learns_bars_and_its_file_predicts_the_same() {
+    let trained = train_bars(3);
+    let Scored::Classification(m) = &trained.validation else {
+        panic!("classification")
+    };
+    assert!(m.accuracy >= 0.95, "validation accuracy {}", m.accuracy);
+    assert_eq!(trained.history.len(), 8);
+    // The file round trip: same predictions from raw bytes.
+    let bytes = trained.model.to_bytes().unwrap();
+    let loaded = DeepModel::from_bytes(&bytes).unwrap();
+    assert_eq!(loaded.parameter_count(), trained.model.parameter_count());
+    let (pixels, _) = bars(6, 99);
+    let images: Vec<Vec<u8>> = pixels.chunks(64).map(<[u8]>::to_vec).collect();
+    let a = trained.model.predict_images(&images).unwrap();
+    let b = loaded.predict_images(&images).unwrap();
+    assert_eq!(a, b);
+    assert!(loaded.predict_images(&[vec![0; 10]]).is_err());
+}
+
+#[test]
+fn the_same_seed_trains_the_same_network() {
+    let a = train_bars(5);
+    let b = train_bars(5);
+    let losses = |t: &DeepTrained| t.history.iter().map(|e| e.loss).collect::<Vec<_>>();
+    assert_eq!(losses(&a), losses(&b));
+}
+
+#[test]
+fn the_unfolded_convolution_equals_candles() {
+    use candle_core::{Device, Tensor};
+    let mut rng = ChaCha8Rng::seed_from_u64(4);
+    for (c, f, kh, kw, stride, h, w) in [
+        (3, 4, 3, 3, 1, 7, 6),
+        (2, 5, 3, 3, 2, 8, 9),
+        (1, 2, 5, 3, 1, 6, 6),
+        (4, 3, 1, 1, 2, 5, 5),
+        (2, 2, 1, 1, 1, 3, 4),
+    ] {
+        let draw = |n: usize, rng: &mut ChaCha8Rng| -> Vec<f32> {
+            (0..n).map(|_| rng.random_range(-1.0..1.0)).collect()
+        };
+        let x =
+            Tensor::from_vec(draw(2 * c * h * w, &mut rng), (2, c, h, w), &Device::Cpu).unwrap();
+        let k = Tensor::from_vec(
+            draw(f * c * kh * kw, &mut rng),
+            (f, c, kh, kw),
+            &Device::Cpu,
+        )
+        .unwrap();
+        let ours = super::net::conv2d(&x, &k, stride).unwrap();
+        let theirs = x.conv2d(&k, 0, stride, 1, 1).unwrap();
+        assert_eq!(ours.dims(), theirs.dims());
+        let diff = (ours - theirs)
+            .unwrap()
+            .abs()
+            .unwrap()
+            .max_all()
+            .unwrap()
+            .to_scalar::<f32>()
+            .unwrap();
+        assert!(diff < 1e-5, "{diff}");
+    }
+}
