@@ -62,6 +62,8 @@ for want in "$@"; do
       # ONNX exports are checked with the runtime and the checker users load them with.
       library client onnxruntime 'onnxruntime==1.32.0'
       library client onnx 'onnx==1.23.2'
+      # Image datasets and networks download as safetensors, read with its own library.
+      library client safetensors 'safetensors==0.8.0'
       # The client itself, from this tree, every time (it is what is tested).
       "$root/.venv/client/bin/pip" install --quiet --no-deps --force-reinstall "$root/clients/python"
       ;;

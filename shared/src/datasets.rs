@@ -1,6 +1,7 @@
 //! Making and keeping datasets: generate rows from a schema straight to CSV and JSONL files
 //! while measuring their quality, then store the files, the schema and the record. Used by
-//! `POST /v1/ai/synthetic-data`, dataset uploads, and `enhance`'s augmentation plan.
+//! `POST /v1/ai/synthetic-data`, dataset uploads, and `enhance`'s augmentation plan. An image
+//! dataset (an ImageFolder upload) is one safetensors file and its record (`store_images`).
 
 use std::io::{BufWriter, Write as _};
 use std::path::{Path, PathBuf};
@@ -569,10 +570,44 @@ pub fn parquet_upload(bytes: Vec<u8>) -> ApiResult<(String, Table)> {
 /// Parquet's media type (IANA, 2024).
 pub const PARQUET_TYPE: &str = "application/vnd.apache.parquet";
 
+/// A table's download URLs.
 pub fn download_urls(id: &str) -> crate::wire::DownloadUrls {
     crate::wire::DownloadUrls {
-        csv: format!("/v1/datasets/{id}/download?format=csv"),
-        jsonl: format!("/v1/datasets/{id}/download?format=jsonl"),
+        csv: Some(format!("/v1/datasets/{id}/download?format=csv")),
+        jsonl: Some(format!("/v1/datasets/{id}/download?format=jsonl")),
         parquet: Some(format!("/v1/datasets/{id}/download?format=parquet")),
+        safetensors: None,
     }
+}
+
+/// An image dataset's download URL: its one safetensors file.
+pub fn image_download_urls(id: &str) -> crate::wire::DownloadUrls {
+    crate::wire::DownloadUrls {
+        csv: None,
+        jsonl: None,
+        parquet: None,
+        safetensors: Some(format!("/v1/datasets/{id}/download?format=safetensors")),
+    }
+}
+
+/// The media type an image dataset's safetensors file is stored and answered with (the
+/// format has none registered).
+pub const SAFETENSORS_TYPE: &str = "application/octet-stream";
+
+/// Stores an image dataset: its safetensors file (`bytes`, at `record.images_key()`), then
+/// the record that points at it. The file passes through the scratch folder, as the blob
+/// store streams files.
+pub async fn store_images(state: &AppState, record: &DatasetRecord, bytes: &[u8]) -> ApiResult<()> {
+    let dir = state.config.scratch_dir.join("mlaas-upload");
+    tokio::fs::create_dir_all(&dir).await.map_err(io_err)?;
+    let path = dir.join(format!("{}.images.safetensors", record.id));
+    tokio::fs::write(&path, bytes).await.map_err(io_err)?;
+    let put = state
+        .blobs
+        .put_file(&record.images_key(), &path, SAFETENSORS_TYPE)
+        .await;
+    let _ = tokio::fs::remove_file(&path).await;
+    put?;
+    state.store.create_dataset(record).await?;
+    Ok(())
 }

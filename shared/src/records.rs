@@ -260,10 +260,13 @@ pub enum ModelType {
     Regression,
     TabularRegression,
     Tabular,
+    /// Image classification (the spec's name), on an image dataset.
+    ComputerVision,
+    ImageClassification,
 }
 
 impl ModelType {
-    pub const ALL: [ModelType; 7] = [
+    pub const ALL: [ModelType; 9] = [
         ModelType::Classification,
         ModelType::BinaryClassification,
         ModelType::MulticlassClassification,
@@ -271,6 +274,8 @@ impl ModelType {
         ModelType::Regression,
         ModelType::TabularRegression,
         ModelType::Tabular,
+        ModelType::ComputerVision,
+        ModelType::ImageClassification,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -282,6 +287,8 @@ impl ModelType {
             ModelType::Regression => "regression",
             ModelType::TabularRegression => "tabular_regression",
             ModelType::Tabular => "tabular",
+            ModelType::ComputerVision => "computer_vision",
+            ModelType::ImageClassification => "image_classification",
         }
     }
 
@@ -332,6 +339,9 @@ pub struct ModelRecord {
     /// `model_config.exclude`: columns left out by request.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub excluded_columns: Vec<String>,
+    /// A layer-list network: what it is and what it costs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub network: Option<NetworkInfo>,
     /// The trained weights, once saved.
     #[serde(default)]
     pub artifact: Option<ArtifactInfo>,
@@ -341,6 +351,23 @@ pub struct ModelRecord {
     #[serde(with = "serde_millis")]
     #[schemars(with = "String")]
     pub updated_at: DateTime<Utc>,
+}
+
+/// A layer-list network as planned at submission (by `analysis::network::plan`, for the
+/// dataset's input shape and classes).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct NetworkInfo {
+    /// The preset's name, when one was asked for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preset: Option<String>,
+    /// The layer list (`{"input_shape"?, "layers"}`; a preset expanded).
+    pub architecture: serde_json::Value,
+    pub input_shape: Vec<usize>,
+    pub outputs: usize,
+    /// The analyzer's `totals.params` for this list and input; the trained network's count.
+    pub parameters: u64,
+    /// Multiply-accumulates for one sample (`totals.macs`).
+    pub macs: u64,
 }
 
 /// One step of the job's life, with when it began.
@@ -484,6 +511,24 @@ pub struct DatasetRecord {
     /// before it was kept).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub training_shape: Option<TrainingShape>,
+    /// An image dataset (an ImageFolder upload): its shape and classes. Absent on a table.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub images: Option<ImageSetInfo>,
+}
+
+/// What an image dataset holds; the images themselves are one safetensors file in the blob
+/// store (at `datasets/<id>.images.safetensors`): `images` (u8, `[N, H, W, C]`) and `labels` (u32,
+/// `[N]`), the class names in its metadata.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ImageSetInfo {
+    pub height: u32,
+    pub width: u32,
+    /// 1 (grayscale) or 3 (RGB).
+    pub channels: u32,
+    /// Images per class, in class order (the folder names, sorted).
+    pub classes: Vec<ClassCount>,
+    /// The safetensors file's size.
+    pub bytes: u64,
 }
 
 /// A dataset's size as a model sees it, counted when the dataset is made.
@@ -561,6 +606,13 @@ impl DatasetRecord {
     }
     pub fn schema_key(&self) -> String {
         format!("datasets/{}.schema.json", self.id)
+    }
+    pub fn images_key(&self) -> String {
+        format!("datasets/{}.images.safetensors", self.id)
+    }
+    /// Whether this is an image dataset rather than a table.
+    pub fn is_images(&self) -> bool {
+        self.images.is_some()
     }
 }
 

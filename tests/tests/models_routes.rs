@@ -192,7 +192,7 @@ async fn every_bad_field_is_a_validation_error_naming_it() {
         ),
         (
             "/model_config/architecture",
-            json!("resnet50"),
+            json!("vgg16"),
             "model_config.architecture",
         ),
         ("/model_config/dataset", json!(null), "model_config.dataset"),
@@ -216,22 +216,22 @@ async fn every_bad_field_is_a_validation_error_naming_it() {
 
 #[tokio::test]
 async fn the_spec_image_request_is_refused_listing_what_is_supported() {
+    // resnet50 is a preset; the spec's `custom_images` is not a stored dataset.
     let app = models::router(sqlite_state());
     let r = post_json(&app, "/v1/models/train", &spec_image_request()).await;
-    let details = assert_envelope(&r, 400, "VALIDATION_ERROR");
-    assert_eq!(details["field"], "model_config.type");
-    assert!(details["expected"]
-        .as_str()
-        .unwrap()
-        .contains("classification"));
+    assert_envelope(&r, 404, "NOT_FOUND");
+    let message = r.body["error"]["message"].as_str().unwrap();
+    assert!(message.contains("POST /v1/datasets"), "{message}");
     let mut body = spec_image_request();
-    body["model_config"]["type"] = json!("classification");
+    body["model_config"]["architecture"] = json!("vgg16");
     let r = post_json(&app, "/v1/models/train", &body).await;
     let details = assert_envelope(&r, 400, "VALIDATION_ERROR");
     assert_eq!(details["field"], "model_config.architecture");
     let message = r.body["error"]["message"].as_str().unwrap();
     assert!(
-        message.contains("logistic_regression, linear, mlp, gbm, auto"),
+        message.contains(
+            "logistic_regression, linear, mlp, gbm, auto, small_cnn, lenet5, resnet8, resnet20, resnet50"
+        ),
         "{message}"
     );
 }

@@ -48,6 +48,18 @@ fn records() -> (ModelRecord, JobRecord) {
         }),
         feature_columns: Some(vec!["x".into(), "colour".into()]),
         excluded_columns: vec![],
+        network: Some(shared::records::NetworkInfo {
+            preset: Some("small_cnn".into()),
+            architecture: serde_json::json!({"layers": [
+                {"type": "conv2d", "filters": 4, "kernel_size": [3, 3], "padding": "same"},
+                {"type": "dropout", "rate": 0.25},
+                {"type": "output", "activation": null}
+            ]}),
+            input_shape: vec![8, 8, 1],
+            outputs: 10,
+            parameters: 2_614,
+            macs: 2_304,
+        }),
         artifact: Some(shared::records::ArtifactInfo {
             key: format!("models/{model_id}.safetensors"),
             bytes: 1234,
@@ -428,6 +440,7 @@ fn dataset() -> DatasetRecord {
                 distinct: 1,
             }),
         }),
+        images: None,
     }
 }
 

@@ -202,5 +202,21 @@ class Retries(unittest.TestCase):
         self.assertEqual(line, "[###.......]  30.0 % epoch 3/10 in_progress val_accuracy 0.9000")
 
 
+class ImageUploads(unittest.TestCase):
+    def test_a_zip_goes_as_application_zip_with_its_size(self):
+        seen = []
+
+        def handler(request):
+            seen.append(request)
+            return httpx.Response(201, json={"id": "ds_1"})
+        api = MLTrainingAPI("http://test", transport=httpx.MockTransport(handler))
+        self.assertEqual(api.upload_images(b"PK..", name="digits", size=(28, 32))["id"], "ds_1")
+        api.upload_images(io.BytesIO(b"PK.."), size="8x8")
+        self.assertEqual(seen[0].headers["content-type"], "application/zip")
+        self.assertEqual(dict(seen[0].url.params), {"name": "digits", "size": "28x32"})
+        self.assertEqual(seen[0].content, b"PK..")
+        self.assertEqual(dict(seen[1].url.params), {"size": "8x8"})
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -166,6 +166,7 @@ async fn tabular_dataset(state: &AppState, req: &EnhanceRequest) -> ApiResult<(S
         quality: serde_json::to_value(&generated.quality).ok(),
         created_at: clock::now(),
         training_shape: Some(datasets::generated_shape(&schema, &generated.quality)),
+        images: None,
     };
     datasets::store(state, &record, &schema, &generated.files).await?;
     Ok((id, count, realism))

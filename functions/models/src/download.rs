@@ -57,11 +57,22 @@ pub async fn download(
         ));
     }
     let (key, bytes, content_type) = if format == "onnx" {
-        let artifact = crate::predict::load(&state, &info).await?;
-        let bytes = tokio::task::spawn_blocking(move || training::onnx::export(&artifact))
-            .await
-            .map_err(ApiError::internal)?
-            .map_err(ApiError::internal)?;
+        let loaded = crate::predict::load(&state, &info).await?;
+        let crate::predict::Loaded::Table(_) = &*loaded else {
+            return Err(ApiError::validation(
+                "format",
+                json!(format),
+                "safetensors",
+                format!("the ONNX export covers the tabular families; model {id} is a layer-list network: download format=safetensors"),
+            ));
+        };
+        let bytes = tokio::task::spawn_blocking(move || match &*loaded {
+            crate::predict::Loaded::Table(artifact) => training::onnx::export(artifact),
+            crate::predict::Loaded::Network(_) => unreachable!("refused above"),
+        })
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(ApiError::internal)?;
         let key = format!("models/{id}-{}.onnx", info.saved_at.timestamp_millis());
         (key, Some(bytes), BINARY)
     } else {

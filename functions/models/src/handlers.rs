@@ -219,16 +219,74 @@ pub async fn train(State(state): State<AppState>, JsonBody(body): JsonBody) -> A
     let training = request::resolve(&req, || rand::random::<u64>() & ((1 << 53) - 1));
     let m = req.model_config;
     let dataset = trainable_dataset(&state, &m.dataset).await?;
-    for (key, names) in [("features", &m.features), ("exclude", &m.exclude)] {
-        check_columns(&dataset, key, names.as_deref().unwrap_or_default())?;
-    }
-    let task = task_of(m.model_type, m.architecture, &dataset)?;
+    let family = m.architecture.family();
+    let network = match (&dataset.images, family) {
+        (Some(images), ArchitectureName::Network) => Some(crate::network::plan_job(
+            &m,
+            &dataset,
+            images,
+            &training,
+            state.config.worker.memory_bytes,
+            state.config.function_memory_bytes,
+            state.config.worker.max_runtime.as_secs(),
+        )?),
+        (Some(_), other) => {
+            return Err(ApiError::validation(
+                "model_config.architecture",
+                json!(other.as_str()),
+                format!(
+                    "a network for images: a preset ({}) or a layer list",
+                    analysis::presets::names().join(", ")
+                ),
+                format!(
+                    "dataset {} holds images; {} trains on tables. Train a network on it: a preset ({}) or {{\"layers\": [...]}}",
+                    dataset.id,
+                    other.as_str(),
+                    analysis::presets::names().join(", ")
+                ),
+            ))
+        }
+        (None, ArchitectureName::Network) => {
+            return Err(ApiError::validation(
+                "model_config.dataset",
+                json!(dataset.id),
+                "an image dataset (POST /v1/datasets with an ImageFolder zip)",
+                format!(
+                    "a layer-list network trains on images here, and dataset {} is a table; upload an ImageFolder zip with POST /v1/datasets, or train a tabular family (mlp, gbm, linear, auto) on this table",
+                    dataset.id
+                ),
+            ))
+        }
+        (None, _) if matches!(
+            m.model_type,
+            ModelType::ComputerVision | ModelType::ImageClassification
+        ) =>
+        {
+            return Err(ApiError::validation(
+                "model_config.type",
+                json!(m.model_type.as_str()),
+                "a tabular type (classification, regression, tabular) for a table",
+                format!(
+                    "type {} classifies images, and dataset {} is a table; upload an ImageFolder zip with POST /v1/datasets, or use type classification",
+                    m.model_type.as_str(),
+                    dataset.id
+                ),
+            ))
+        }
+        (None, _) => {
+            for (key, names) in [("features", &m.features), ("exclude", &m.exclude)] {
+                check_columns(&dataset, key, names.as_deref().unwrap_or_default())?;
+            }
+            None
+        }
+    };
+    let task = task_of(m.model_type, family, &dataset)?;
     let asked_budget = req
         .training_config
         .as_ref()
         .and_then(|t| t.time_budget_seconds);
     let max_runtime = state.config.worker.max_runtime.as_secs();
-    match (m.architecture, asked_budget) {
+    match (family, asked_budget) {
         (ArchitectureName::Auto, Some(b)) if b > max_runtime => {
             return Err(ApiError::validation(
                 "training_config.time_budget_seconds",
@@ -252,7 +310,7 @@ pub async fn train(State(state): State<AppState>, JsonBody(body): JsonBody) -> A
     }
     // A tree fit cannot stop half-way (forust has no time limit): refuse one that would not
     // finish in a job's runtime, by the fit-time formula (README "Model families").
-    let gbm_seconds = (m.architecture == ArchitectureName::Gbm).then(|| {
+    let gbm_seconds = (family == ArchitectureName::Gbm).then(|| {
         let (engine_task, classes) = match task {
             Task::Classification => (
                 training::Task::Classification,
@@ -283,9 +341,8 @@ pub async fn train(State(state): State<AppState>, JsonBody(body): JsonBody) -> A
     }
     // Trees and the search are held to the memory of the largest network `auto` tries: its
     // data copies bound theirs (trees bin each feature into at most 256 values).
-    let architecture = if m.architecture.is_network() {
-        Architecture::from_record(m.architecture, m.hidden_layers.clone())
-            .map_err(ApiError::internal)?
+    let architecture = if family.is_network() {
+        Architecture::from_record(family, m.hidden_layers.clone()).map_err(ApiError::internal)?
     } else {
         Architecture::mlp(&[128, 64])
     };
@@ -294,15 +351,18 @@ pub async fn train(State(state): State<AppState>, JsonBody(body): JsonBody) -> A
     if planned.ai_enhancement {
         planned.batch_size = planned.batch_size.saturating_mul(2);
     }
-    let capacity = crate::capacity::check(
-        &dataset,
-        task,
-        &architecture,
-        &planned,
-        training.optimizer,
-        state.config.worker.memory_bytes,
-        state.config.function_memory_bytes,
-    )?;
+    let capacity = match &network {
+        Some(n) => n.resources.clone(),
+        None => crate::capacity::check(
+            &dataset,
+            task,
+            &architecture,
+            &planned,
+            training.optimizer,
+            state.config.worker.memory_bytes,
+            state.config.function_memory_bytes,
+        )?,
+    };
     let now = clock::now();
     let model_id = ids::new_model_id();
     let job_id = ids::new_job_id();
@@ -322,7 +382,11 @@ pub async fn train(State(state): State<AppState>, JsonBody(body): JsonBody) -> A
         })
         .cloned()
         .collect();
-    let estimated = match (training.time_budget_seconds, gbm_seconds) {
+    let network_seconds = network.as_ref().map(|n| n.seconds);
+    let estimated = match (
+        training.time_budget_seconds,
+        gbm_seconds.or(network_seconds),
+    ) {
         // The search stops at its budget; the refit and saving follow within it.
         (Some(b), _) => now + chrono::Duration::seconds(b as i64),
         (None, Some(s)) => now + chrono::Duration::milliseconds((s * 1000.0).ceil() as i64),
@@ -341,7 +405,7 @@ pub async fn train(State(state): State<AppState>, JsonBody(body): JsonBody) -> A
         id: model_id.clone(),
         name: m.name,
         model_type: m.model_type,
-        architecture: Some(m.architecture),
+        architecture: Some(family),
         dataset: Some(m.dataset),
         target_accuracy: m.target_accuracy,
         status: ModelStatus::Queued,
@@ -354,6 +418,7 @@ pub async fn train(State(state): State<AppState>, JsonBody(body): JsonBody) -> A
         gbm: m.gbm,
         feature_columns: m.features,
         excluded_columns: m.exclude.unwrap_or_default(),
+        network: network.map(|n| n.info),
         artifact: None,
         created_at: now,
         updated_at: now,

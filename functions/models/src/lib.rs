@@ -4,6 +4,7 @@ mod capacity;
 mod download;
 mod estimate;
 mod handlers;
+mod network;
 mod predict;
 pub mod request;
 

@@ -12,7 +12,14 @@ use shared::records::{ArtifactInfo, ModelRecord};
 use shared::validate::Fields;
 use shared::wire::{Prediction, Predictions};
 use shared::{ApiError, ApiResult, AppState};
+use training::deep::DeepModel;
 use training::{Model as Artifact, TrainingError};
+
+/// A stored model, loaded: a tabular one or a layer-list network.
+pub(crate) enum Loaded {
+    Table(Artifact),
+    Network(Box<DeepModel>),
+}
 
 /// Rows per request: a prediction answer stays well under API Gateway's 6 MB.
 pub const MAX_ROWS: usize = 1000;
@@ -33,13 +40,13 @@ struct Cache {
 }
 
 struct Entry {
-    artifact: Arc<Artifact>,
+    artifact: Arc<Loaded>,
     bytes: u64,
     last_used: u64,
 }
 
 impl Cache {
-    fn get(&mut self, key: &str) -> Option<Arc<Artifact>> {
+    fn get(&mut self, key: &str) -> Option<Arc<Loaded>> {
         self.clock += 1;
         let now = self.clock;
         self.entries.get_mut(key).map(|e| {
@@ -49,7 +56,7 @@ impl Cache {
     }
 
     /// Keeps `artifact` unless it alone exceeds the budget, evicting the least recently used.
-    fn insert(&mut self, key: String, artifact: Arc<Artifact>, bytes: u64, budget: u64) {
+    fn insert(&mut self, key: String, artifact: Arc<Loaded>, bytes: u64, budget: u64) {
         if bytes > budget || self.entries.contains_key(&key) {
             return;
         }
@@ -84,7 +91,7 @@ fn cache() -> &'static Mutex<Cache> {
     CACHE.get_or_init(Default::default)
 }
 
-pub(crate) async fn load(state: &AppState, info: &ArtifactInfo) -> ApiResult<Arc<Artifact>> {
+pub(crate) async fn load(state: &AppState, info: &ArtifactInfo) -> ApiResult<Arc<Loaded>> {
     // The key plus the save time: a retrained model never serves stale weights.
     let cache_key = format!("{}@{}", info.key, info.saved_at.timestamp_millis());
     if let Some(a) = cache().lock().expect("cache lock").get(&cache_key) {
@@ -102,10 +109,17 @@ pub(crate) async fn load(state: &AppState, info: &ArtifactInfo) -> ApiResult<Arc
             )))
         })?;
     let size = bytes.len() as u64;
-    let artifact = tokio::task::spawn_blocking(move || Artifact::from_bytes(&bytes))
-        .await
-        .map_err(ApiError::internal)?
-        .map_err(ApiError::internal)?;
+    let network = info.family.as_deref() == Some("network");
+    let artifact = tokio::task::spawn_blocking(move || {
+        if network {
+            DeepModel::from_bytes(&bytes).map(|m| Loaded::Network(Box::new(m)))
+        } else {
+            Artifact::from_bytes(&bytes).map(Loaded::Table)
+        }
+    })
+    .await
+    .map_err(ApiError::internal)?
+    .map_err(ApiError::internal)?;
     let artifact = Arc::new(artifact);
     let budget = state.config.function_memory_bytes / CACHE_SHARE_OF_MEMORY;
     cache()
@@ -132,34 +146,66 @@ pub async fn predict(
     JsonBody(body): JsonBody,
 ) -> ApiResult<Json<Predictions>> {
     let fields = Fields::new("", &body)?;
-    fields.only(&["rows"])?;
-    let rows = match fields.get("rows") {
-        Some(Value::Array(rows)) if !rows.is_empty() && rows.len() <= MAX_ROWS => rows.clone(),
-        other => {
+    fields.only(&["rows", "images"])?;
+    // The body first, so a bad one is a 400 whatever the model.
+    let input = match (fields.get("rows"), fields.get("images")) {
+        (Some(_), Some(v)) => {
             return Err(ApiError::validation(
-                "rows",
-                other.cloned().unwrap_or(Value::Null),
-                format!("array of 1 to {MAX_ROWS} objects (feature name → value)"),
-                format!("rows must be an array of 1 to {MAX_ROWS} objects"),
+                "images",
+                v.clone(),
+                "absent when rows are given",
+                "send rows (a table model) or images (an image network), not both",
             ))
         }
+        (None, Some(images)) => Input::Images(images_of(Some(images))?),
+        (rows, None) => Input::Rows(rows_of(rows)?),
     };
     let model = crate::handlers::load_model(&state, &id).await?;
     let info = trained_artifact(&model)?;
     let artifact = load(&state, &info).await?;
     let model_file = artifact.clone();
-    let predictions = tokio::task::spawn_blocking(move || model_file.predict(&rows))
-        .await
-        .map_err(ApiError::internal)?
-        .map_err(|e| match e {
-            TrainingError::Invalid { field, message } => ApiError::validation(
-                field.clone(),
+    match (&*artifact, &input) {
+        (Loaded::Table(_), Input::Images(_)) => {
+            return Err(ApiError::validation(
+                "images",
                 Value::Null,
-                "see message",
-                format!("{field}: {message}"),
+                "absent: this model reads rows",
+                format!(
+                "model {id} was trained on a table: send rows (feature name → value), not images"
             ),
-            other => ApiError::internal(other),
-        })?;
+            ))
+        }
+        (Loaded::Network(_), Input::Rows(_)) => {
+            return Err(ApiError::validation(
+                "rows",
+                Value::Null,
+                "absent: this model reads images",
+                format!(
+                "model {id} is an image network: send {{\"images\": [base64 PNG or JPEG, ...]}}"
+            ),
+            ))
+        }
+        _ => {}
+    }
+    let predictions = tokio::task::spawn_blocking(move || match (&*model_file, input) {
+        (Loaded::Table(a), Input::Rows(rows)) => a.predict(&rows),
+        (Loaded::Network(n), Input::Images(images)) => {
+            let decoded = decode_images(n, &images)?;
+            n.predict_images(&decoded)
+        }
+        _ => unreachable!("matched above"),
+    })
+    .await
+    .map_err(ApiError::internal)?
+    .map_err(|e| match e {
+        TrainingError::Invalid { field, message } => ApiError::validation(
+            field.clone(),
+            Value::Null,
+            "see message",
+            format!("{field}: {message}"),
+        ),
+        other => ApiError::internal(other),
+    })?;
     let predictions: Vec<Prediction> = predictions
         .into_iter()
         .map(|p| match p {
@@ -173,7 +219,16 @@ pub async fn predict(
             training::Prediction::Value { value } => Prediction::Value { value },
         })
         .collect();
-    let regression = artifact.encoder().task == training::Task::Regression;
+    let (regression, family) = match &*artifact {
+        Loaded::Table(a) => (
+            a.encoder().task == training::Task::Regression,
+            a.family().to_string(),
+        ),
+        Loaded::Network(n) => (
+            n.manifest.task == training::Task::Regression,
+            "network".to_string(),
+        ),
+    };
     Ok(Json(Predictions {
         model_id: model.id,
         model_status: model.status,
@@ -182,7 +237,7 @@ pub async fn predict(
         } else {
             shared::records::Task::Classification
         },
-        family: artifact.family().to_string(),
+        family,
         classes: info.classes,
         features: info.features,
         count: predictions.len() as u32,
@@ -190,11 +245,86 @@ pub async fn predict(
     }))
 }
 
+enum Input {
+    Rows(Vec<Value>),
+    Images(Vec<Vec<u8>>),
+}
+
+fn rows_of(rows: Option<&Value>) -> ApiResult<Vec<Value>> {
+    match rows {
+        Some(Value::Array(rows)) if !rows.is_empty() && rows.len() <= MAX_ROWS => Ok(rows.clone()),
+        other => Err(ApiError::validation(
+            "rows",
+            other.cloned().unwrap_or(Value::Null),
+            format!("array of 1 to {MAX_ROWS} objects (feature name → value)"),
+            format!("rows must be an array of 1 to {MAX_ROWS} objects"),
+        )),
+    }
+}
+
+/// `images`: 1 to MAX_IMAGES base64 strings (a `data:image/...;base64,` prefix allowed).
+fn images_of(images: Option<&Value>) -> ApiResult<Vec<Vec<u8>>> {
+    use base64::Engine;
+    let max = crate::network::MAX_IMAGES;
+    let list = match images {
+        Some(Value::Array(items)) if !items.is_empty() && items.len() <= max => items,
+        other => {
+            return Err(ApiError::validation(
+                "images",
+                other.cloned().unwrap_or(Value::Null),
+                format!("array of 1 to {max} base64-encoded PNG or JPEG images"),
+                format!("images must be an array of 1 to {max} base64 strings"),
+            ))
+        }
+    };
+    list.iter()
+        .enumerate()
+        .map(|(i, v)| {
+            let bad = |why: String| {
+                ApiError::validation(
+                    format!("images[{i}]"),
+                    Value::Null,
+                    "a base64-encoded PNG or JPEG",
+                    format!("images[{i}]: {why}"),
+                )
+            };
+            let text = v
+                .as_str()
+                .ok_or_else(|| bad(format!("a {}, not a string", analysis::json_type(v))))?;
+            let text = match text.split_once(";base64,") {
+                Some((head, rest)) if head.starts_with("data:") => rest,
+                _ => text,
+            };
+            base64::engine::general_purpose::STANDARD
+                .decode(text.trim())
+                .map_err(|e| bad(format!("not base64 ({e})")))
+        })
+        .collect()
+}
+
+/// Each image decoded and resized to the network's input, as the upload did.
+fn decode_images(n: &DeepModel, images: &[Vec<u8>]) -> Result<Vec<Vec<u8>>, TrainingError> {
+    let training::deep::InputSpec::Images {
+        height,
+        width,
+        channels,
+        ..
+    } = n.manifest.input;
+    images
+        .iter()
+        .enumerate()
+        .map(|(i, bytes)| {
+            images::decode_image(bytes, height, width, channels)
+                .map_err(|e| TrainingError::invalid(format!("images[{i}]"), e.to_string()))
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn artifact() -> Arc<Artifact> {
+    fn artifact() -> Arc<Loaded> {
         let table = training::fixtures::blobs(40, 1);
         let (train, val, encoder) = training::fixtures::encoded(&table, "label");
         let params = training::TrainParams {
@@ -208,7 +338,7 @@ mod tests {
             seed: 1,
         };
         let trained = training::train(&train, &val, &encoder, &params, &mut ()).unwrap();
-        Arc::new(trained.model)
+        Arc::new(Loaded::Table(trained.model))
     }
 
     #[test]

@@ -8,7 +8,9 @@ use shared::records::{
     DEFAULT_VALIDATION_SPLIT,
 };
 use shared::validate::Fields;
-use shared::wire::{TrainModelConfig, TrainRequest, TrainTrainingConfig};
+use shared::wire::{
+    LayerList, TrainArchitecture, TrainModelConfig, TrainRequest, TrainTrainingConfig,
+};
 use shared::ApiError;
 use training::Architecture;
 
@@ -67,26 +69,11 @@ fn model_config(m: &Fields<'_>) -> Result<TrainModelConfig, ApiError> {
             "model type",
         )
     })?;
-    let written = m.string("architecture", 100)?;
     let hidden_layers = m
         .integer_list("hidden_layers", 1, 4096, 8)?
         .map(|v| v.into_iter().map(|n| n as usize).collect::<Vec<_>>());
-    // The name first, so an unknown architecture is named as such.
-    let architecture = match written.as_deref() {
-        None => DEFAULT_ARCHITECTURE,
-        Some(written) => match ArchitectureName::parse(written) {
-            Some(a) => a,
-            None => {
-                let names: Vec<&str> = ArchitectureName::ALL.iter().map(|a| a.as_str()).collect();
-                return Err(unsupported(
-                    "model_config.architecture",
-                    written,
-                    &names,
-                    "architecture",
-                ));
-            }
-        },
-    };
+    let chosen = architecture(m)?;
+    let architecture = chosen.family();
     let gbm = match m.object("gbm")? {
         None => None,
         Some(_) if architecture != ArchitectureName::Gbm => {
@@ -161,7 +148,7 @@ fn model_config(m: &Fields<'_>) -> Result<TrainModelConfig, ApiError> {
     Ok(TrainModelConfig {
         name,
         model_type,
-        architecture,
+        architecture: chosen,
         hidden_layers,
         dataset,
         target_accuracy: m.number_above("target_accuracy", 0.0, 1.0)?,
@@ -169,6 +156,103 @@ fn model_config(m: &Fields<'_>) -> Result<TrainModelConfig, ApiError> {
         exclude,
         gbm,
     })
+}
+
+/// `model_config.architecture`: a family or preset name, or a layer list (an object with
+/// `layers`, or the bare list). The list's layers are checked against the dataset later,
+/// when its shape is known.
+fn architecture(m: &Fields<'_>) -> Result<TrainArchitecture, ApiError> {
+    let field = "model_config.architecture";
+    let Some(value) = m.get("architecture").filter(|v| !v.is_null()) else {
+        return Ok(TrainArchitecture::Family(DEFAULT_ARCHITECTURE));
+    };
+    let mut names: Vec<&str> = ArchitectureName::ALL.iter().map(|a| a.as_str()).collect();
+    names.extend(analysis::presets::names());
+    let list = |layers: &[Value], input_shape: Option<&Value>| {
+        let shape = match input_shape.filter(|v| !v.is_null()) {
+            None => None,
+            Some(v) => Some(
+                analysis::network::shape(v, &format!("{field}.input_shape"))
+                    .map_err(|e| analysis_error(e, v.clone()))?,
+            ),
+        };
+        if layers.is_empty() || layers.len() > 10_000 {
+            return Err(ApiError::validation(
+                format!("{field}.layers"),
+                json!(layers.len()),
+                "1 to 10000 layer objects",
+                "a network needs 1 to 10000 layers",
+            ));
+        }
+        let layers = layers
+            .iter()
+            .enumerate()
+            .map(|(i, l)| match l {
+                Value::Object(o) if o.get("type").is_some_and(Value::is_string) => Ok(o.clone()),
+                other => Err(ApiError::validation(
+                    format!("{field}.layers[{i}]"),
+                    other.clone(),
+                    "a layer object with a string type",
+                    format!(
+                        "each layer is an object such as {{\"type\": \"conv2d\", \"filters\": 32, \"kernel_size\": 3}}; layer {i} is {}",
+                        analysis::json_type(other)
+                    ),
+                )),
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(TrainArchitecture::Layers(LayerList {
+            input_shape: shape,
+            layers,
+        }))
+    };
+    match value {
+        Value::String(written) => {
+            if let Some(a) = ArchitectureName::parse(written) {
+                Ok(TrainArchitecture::Family(a))
+            } else if let Some(p) = analysis::presets::Preset::parse(written) {
+                Ok(TrainArchitecture::Preset(p))
+            } else {
+                Err(unsupported(field, written, &names, "architecture"))
+            }
+        }
+        Value::Array(layers) => list(layers, None),
+        Value::Object(o) => match o.get("layers") {
+            Some(Value::Array(layers)) => list(layers, o.get("input_shape")),
+            _ => Err(ApiError::validation(
+                format!("{field}.layers"),
+                o.get("layers").cloned().unwrap_or_default(),
+                "an array of layer objects",
+                "a layer-list architecture is {\"layers\": [...]}, as POST /v1/ai/analyze reads it",
+            )),
+        },
+        other => Err(ApiError::validation(
+            field,
+            other.clone(),
+            format!("one of: {}, or a layer list", names.join(", ")),
+            format!(
+                "model_config.architecture must be a name or a layer list, got {}",
+                analysis::json_type(other)
+            ),
+        )),
+    }
+}
+
+/// An analyzer error on `architecture.…` as the request's field, `model_config.architecture.…`.
+pub fn analysis_error(e: analysis::AnalysisError, value: Value) -> ApiError {
+    let field = e.field().to_string();
+    let field = match field.strip_prefix("architecture") {
+        Some(rest) if !field.starts_with("model_config") => {
+            format!("model_config.architecture{rest}")
+        }
+        _ => field,
+    };
+    let analysis::AnalysisError::Invalid { message, .. } = e;
+    ApiError::validation(
+        field,
+        value,
+        "a network that can be built for this dataset",
+        message,
+    )
 }
 
 fn training_config(t: &Fields<'_>) -> Result<TrainTrainingConfig, ApiError> {
@@ -257,7 +341,7 @@ pub fn resolve(request: &TrainRequest, draw_seed: impl FnOnce() -> u64) -> Train
         validation_split: t.validation_split.unwrap_or(DEFAULT_VALIDATION_SPLIT),
         seed: t.seed.unwrap_or_else(draw_seed),
         weight_decay: t.weight_decay.unwrap_or(0.0),
-        time_budget_seconds: match request.model_config.architecture {
+        time_budget_seconds: match request.model_config.architecture.family() {
             ArchitectureName::Auto => Some(
                 t.time_budget_seconds
                     .unwrap_or(training::automl::DEFAULT_TIME_BUDGET_SECONDS),
@@ -321,7 +405,7 @@ mod tests {
     fn parses_a_tabular_request() {
         let r = parse(&tabular_example()).unwrap();
         assert_eq!(r.model_config.name, "Fraud classifier");
-        assert_eq!(r.model_config.architecture, ArchitectureName::Mlp);
+        assert_eq!(r.model_config.architecture.family(), ArchitectureName::Mlp);
         assert_eq!(r.model_config.hidden_layers, Some(vec![32, 16]));
         let t = resolve(&r, || 7);
         assert_eq!(t.epochs, 50);
@@ -332,15 +416,17 @@ mod tests {
     }
 
     #[test]
-    fn the_spec_example_is_refused_with_what_is_supported() {
-        let err = parse(&spec_example()).unwrap_err();
-        let env = err.envelope();
-        assert_eq!(env["error"]["code"], "VALIDATION_ERROR");
-        assert_eq!(env["error"]["details"]["field"], "model_config.type");
-        let expected = env["error"]["details"]["expected"].as_str().unwrap();
-        assert!(expected.contains("classification"), "{expected}");
+    fn the_spec_example_parses_as_a_network_request() {
+        // `computer_vision` with the resnet50 preset: whether it can train depends on the
+        // dataset (a 404 for the spec's `custom_images`, or the cost on an image dataset).
+        let r = parse(&spec_example()).unwrap();
+        assert_eq!(r.model_config.model_type, ModelType::ComputerVision);
+        assert_eq!(
+            r.model_config.architecture,
+            TrainArchitecture::Preset(analysis::presets::Preset::Resnet50)
+        );
         let mut body = spec_example();
-        body["model_config"]["type"] = json!("classification");
+        body["model_config"]["architecture"] = json!("resnet9000");
         let env = parse(&body).unwrap_err().envelope();
         assert_eq!(
             env["error"]["details"]["field"],
@@ -348,9 +434,14 @@ mod tests {
         );
         let message = env["error"]["message"].as_str().unwrap();
         assert!(
-            message.contains("logistic_regression") && message.contains("mlp"),
+            message.contains("logistic_regression") && message.contains("resnet20"),
             "{message}"
         );
+        body["model_config"]["type"] = json!("no_such_type");
+        let env = parse(&body).unwrap_err().envelope();
+        assert_eq!(env["error"]["details"]["field"], "model_config.type");
+        let expected = env["error"]["details"]["expected"].as_str().unwrap();
+        assert!(expected.contains("computer_vision"), "{expected}");
     }
 
     #[test]
@@ -420,12 +511,12 @@ mod tests {
             ),
             (
                 "/model_config/architecture",
-                json!("resnet50"),
+                json!("vgg16"),
                 "model_config.architecture",
             ),
             (
                 "/model_config/type",
-                json!("computer_vision"),
+                json!("speech_recognition"),
                 "model_config.type",
             ),
         ];
@@ -481,7 +572,7 @@ mod tests {
             &json!({"model_config": {"name": "n", "type": "classification", "dataset": "ds_x"}}),
         )
         .unwrap();
-        assert_eq!(r.model_config.architecture, DEFAULT_ARCHITECTURE);
+        assert_eq!(r.model_config.architecture.family(), DEFAULT_ARCHITECTURE);
         let t = resolve(&r, || 7);
         assert_eq!(t.epochs, DEFAULT_EPOCHS);
         assert_eq!(t.batch_size, DEFAULT_BATCH_SIZE);

@@ -1,5 +1,6 @@
-//! Dataset routes: list, one record (with its schema), download as CSV or JSONL, and upload
-//! of a CSV table (for fitting and for training).
+//! Dataset routes: list, one record (with its schema), download (a table as CSV, JSON Lines or
+//! Parquet; an image dataset as safetensors), and upload of a table (for fitting and for
+//! training) or of an ImageFolder zip (`crate::image_upload`).
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -18,7 +19,7 @@ use synth::{self, Table};
 
 use shared::datasets::{self, download_urls, synth_error};
 
-fn summary(d: &DatasetRecord) -> DatasetSummary {
+pub(crate) fn summary(d: &DatasetRecord) -> DatasetSummary {
     DatasetSummary {
         id: d.id.clone(),
         name: d.name.clone(),
@@ -33,13 +34,16 @@ fn summary(d: &DatasetRecord) -> DatasetSummary {
         parquet_bytes: d.parquet_bytes,
         created_at: clock::rfc3339(d.created_at),
         training_shape: d.training_shape.clone(),
-        download_urls: {
+        download_urls: if d.is_images() {
+            datasets::image_download_urls(&d.id)
+        } else {
             let mut urls = download_urls(&d.id);
             if d.parquet_bytes.is_none() {
                 urls.parquet = None;
             }
             urls
         },
+        images: d.images.clone(),
     }
 }
 
@@ -79,11 +83,16 @@ pub async fn get_dataset(
     PathId(id): PathId,
 ) -> ApiResult<Json<Dataset>> {
     let record = load(&state, &id).await?;
-    let schema = state
-        .blobs
-        .get(&record.schema_key())
-        .await?
-        .and_then(|bytes| serde_json::from_slice(&bytes).ok());
+    // An image dataset has no schema file.
+    let schema = if record.is_images() {
+        None
+    } else {
+        state
+            .blobs
+            .get(&record.schema_key())
+            .await?
+            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+    };
     let object = |v: Option<Value>| match v {
         Some(Value::Object(o)) => Some(o),
         _ => None,
@@ -100,22 +109,34 @@ pub async fn download(
     PathId(id): PathId,
     QueryPairs(params): QueryPairs,
 ) -> ApiResult<Response> {
-    let mut format = "csv".to_string();
+    let mut format = None;
     for (key, value) in params {
         match key.as_str() {
-            "format" if matches!(value.as_str(), "csv" | "jsonl" | "parquet") => format = value,
-            "format" => {
-                return Err(ApiError::validation(
-                    "format",
-                    json!(value),
-                    "csv, jsonl or parquet",
-                    "format must be csv, jsonl or parquet",
-                ))
+            "format" if matches!(value.as_str(), "csv" | "jsonl" | "parquet" | "safetensors") => {
+                format = Some(value)
             }
+            "format" => return Err(ApiError::validation(
+                "format",
+                json!(value),
+                "csv, jsonl, parquet or safetensors",
+                "format must be csv, jsonl or parquet (a table), or safetensors (an image dataset)",
+            )),
             other => return Err(paging::unknown(other, &value, "format")),
         }
     }
     let record = load(&state, &id).await?;
+    if let Some(info) = &record.images {
+        return download_images(&state, &record, info.bytes, format.as_deref()).await;
+    }
+    let format = format.unwrap_or_else(|| "csv".into());
+    if format == "safetensors" {
+        return Err(ApiError::validation(
+            "format",
+            json!(format),
+            "csv, jsonl or parquet",
+            format!("dataset {id} is a table: it downloads as csv, jsonl or parquet; safetensors is an image dataset's format"),
+        ));
+    }
     let (key, size, content_type) = match format.as_str() {
         "csv" => (
             record.csv_key(),
@@ -154,9 +175,42 @@ pub async fn download(
     .await
 }
 
+/// An image dataset's one file, `format` safetensors (the default) and nothing else.
+async fn download_images(
+    state: &AppState,
+    record: &DatasetRecord,
+    size: u64,
+    format: Option<&str>,
+) -> ApiResult<Response> {
+    let id = &record.id;
+    if let Some(other) = format.filter(|f| *f != "safetensors") {
+        return Err(ApiError::validation(
+            "format",
+            json!(other),
+            "safetensors",
+            format!("dataset {id} is an image dataset: it downloads as safetensors (format=safetensors), not {other}"),
+        ));
+    }
+    let key = record.images_key();
+    let download = Download {
+        key: &key,
+        size,
+        body: None,
+        content_type: datasets::SAFETENSORS_TYPE,
+        filename: format!("{id}.safetensors"),
+        text: false,
+    };
+    shared::http::download::answer(&state.blobs, download, || {
+        tracing::error!(dataset = %id, key = %key, "image dataset body missing");
+        ApiError::NotFound(format!("the body of dataset {id} is missing"))
+    })
+    .await
+}
+
 /// `POST /v1/datasets`: a CSV table, sent as `text/csv` (name and target in the query), as
-/// JSON `{"name", "target", "csv": "..."}` / `{"name", "target", "rows": [{...}]}`, or as a
-/// Parquet file (`application/vnd.apache.parquet`, name and target in the query).
+/// JSON `{"name", "target", "csv": "..."}` / `{"name", "target", "rows": [{...}]}`, as a
+/// Parquet file (`application/vnd.apache.parquet`, name and target in the query), or an
+/// ImageFolder zip (`application/zip`, name and size in the query: `crate::image_upload`).
 pub async fn upload(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -181,6 +235,9 @@ pub async fn upload(
         .unwrap_or("")
         .trim()
         .to_ascii_lowercase();
+    if crate::image_upload::is_zip(&content_type) {
+        return crate::image_upload::upload(&state, params, body).await;
+    }
     let (mut name, mut target) = (None, None);
     for (key, value) in params {
         match key.as_str() {
@@ -247,8 +304,8 @@ pub async fn upload(
             return Err(ApiError::validation(
                 "content-type",
                 json!(other),
-                "text/csv, application/json or application/vnd.apache.parquet",
-                "upload a CSV as text/csv, JSON with csv or rows, or a Parquet file",
+                "text/csv, application/json, application/vnd.apache.parquet or application/zip",
+                "upload a CSV as text/csv, JSON with csv or rows, a Parquet file, or an ImageFolder zip as application/zip",
             ))
         }
     };
@@ -297,11 +354,12 @@ pub async fn upload(
         quality: None,
         created_at: clock::now(),
         training_shape: Some(training_shape),
+        images: None,
     };
     datasets::store(&state, &record, &schema, &files).await?;
     let body = DatasetCreated {
         summary: summary(&record),
-        schema,
+        schema: Some(schema),
     };
     Ok((StatusCode::CREATED, Json(body)).into_response())
 }

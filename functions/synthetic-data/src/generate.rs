@@ -257,6 +257,7 @@ pub async fn synthetic_data(
             &designed.schema,
             &generated.quality,
         )),
+        images: None,
     };
     if generated.seconds > 0.0 {
         shared::http::timing::metric(

@@ -2,6 +2,7 @@
 
 mod datasets;
 mod generate;
+mod image_upload;
 mod recommend;
 pub mod request;
 
@@ -14,6 +15,11 @@ use shared::AppState;
 
 /// Uploads may be as large as a Lambda request allows.
 pub const UPLOAD_LIMIT_BYTES: usize = 6 * 1024 * 1024;
+
+/// An image upload's decoded pixels (N·H·W·C) at most: the function has 1024 MB
+/// (`template.yaml`), and the set, its safetensors copy (as large again) and the body must fit
+/// in it together; tighter than the engine's own `images::MAX_PIXEL_BYTES`.
+pub const IMAGE_PIXEL_LIMIT_BYTES: usize = 256 * 1024 * 1024;
 
 pub fn routes() -> Routes {
     Routes::new()

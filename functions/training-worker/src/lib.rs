@@ -8,6 +8,7 @@
 pub mod dispatch;
 pub mod enhance;
 pub mod event;
+mod network;
 mod progress;
 mod run;
 

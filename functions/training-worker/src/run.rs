@@ -20,10 +20,10 @@ use super::progress::{Interrupt, JobObserver, Tracker};
 use super::{Outcome, WorkerError, SAVE_MARGIN};
 
 /// Why a claimed job ended without a model: the first word is a stable reason code.
-struct Failure(String);
+pub(crate) struct Failure(String);
 
 impl Failure {
-    fn new(code: &str, detail: impl std::fmt::Display) -> Failure {
+    pub(crate) fn new(code: &str, detail: impl std::fmt::Display) -> Failure {
         Failure(format!("{code}: {detail}"))
     }
 }
@@ -34,7 +34,7 @@ impl Failure {
 const IMPORTANCE_REPEATS: usize = 5;
 const IMPORTANCE_ROWS: usize = 5_000;
 
-enum Ending {
+pub(crate) enum Ending {
     /// The model, the enhancement report, the permutation importance when it could be
     /// measured, and the `auto` search's report.
     Trained(
@@ -43,6 +43,8 @@ enum Ending {
         Option<training::ImportanceReport>,
         Option<Box<training::automl::AutoReport>>,
     ),
+    /// A layer-list network.
+    Network(Box<training::deep::DeepTrained>),
     Failed(Failure),
     /// The job left `in_progress` under us (stopped before training began, or declared lost).
     Interrupted(Interrupt),
@@ -130,6 +132,9 @@ async fn train_claimed(
         Ok(None) => return Ending::Failed(Failure::new("model_missing", &job.model_id)),
         Err(e) => return Ending::Failed(Failure::new("store_error", e)),
     };
+    if let Some(info) = model.network.clone() {
+        return super::network::train(state, tracker, model, info, deadline).await;
+    }
     let (dataset, csv) = match load_dataset(state, &model).await {
         Ok(found) => found,
         Err(f) => return Ending::Failed(f),
@@ -479,6 +484,56 @@ async fn finish(
         Ending::Failed(failure) => {
             end(state, tracker, JobStatus::Failed, Some(failure), None, None).await
         }
+        Ending::Network(trained) => {
+            if trained.stopped == Some(StopReason::Deadline) {
+                let failure = Failure::new(
+                    "max_runtime_exceeded",
+                    format!(
+                        "stopped after {} of {} epochs when the time budget of {:.0} s ran out",
+                        trained.history.len(),
+                        job.training_config.epochs,
+                        budget.as_secs_f64()
+                    ),
+                );
+                return end(state, tracker, JobStatus::Failed, Some(failure), None, None).await;
+            }
+            let status = if trained.stopped.is_some() {
+                JobStatus::Stopped
+            } else {
+                JobStatus::Completed
+            };
+            let _ = tracker
+                .step(secondary::SAVING, Some("saving the weights".into()))
+                .await;
+            let artifact = match save_network(state, &job.model_id, &trained).await {
+                Ok(a) => a,
+                Err(f) => return end(state, tracker, JobStatus::Failed, Some(f), None, None).await,
+            };
+            let metrics = json!({
+                "task": "classification",
+                "family": "network",
+                "validation": trained.validation,
+                "training": trained.training,
+                "epochs_run": trained.history.len(),
+                "reached_target_accuracy": trained.reached_target,
+                "stopped": trained.stopped,
+                "parameters": trained.model.parameter_count(),
+                "macs_per_sample": trained.model.plan.macs,
+            });
+            let headline = Headline {
+                accuracy: trained.validation.accuracy(),
+                r2: None,
+            };
+            end(
+                state,
+                tracker,
+                status,
+                None,
+                Some(metrics),
+                Some((headline, artifact)),
+            )
+            .await
+        }
         Ending::Trained(trained, report, importance, leaderboard) => {
             tracker.update(|j| j.enhancements = report);
             if trained.stopped == Some(StopReason::Deadline) {
@@ -547,6 +602,62 @@ async fn finish(
     }
 }
 
+/// Writes a network's file to the blob store.
+async fn save_network(
+    state: &AppState,
+    model_id: &str,
+    trained: &training::deep::DeepTrained,
+) -> Result<ArtifactInfo, Failure> {
+    let model = &trained.model;
+    let bytes = model
+        .to_bytes()
+        .map_err(|e| Failure::new("artifact_error", e))?;
+    let key = put_artifact(
+        state,
+        &format!("{model_id}.safetensors"),
+        &bytes,
+        "application/octet-stream",
+    )
+    .await?;
+    Ok(ArtifactInfo {
+        key,
+        bytes: bytes.len() as u64,
+        parameters: model.parameter_count() as u64,
+        features: Vec::new(),
+        classes: model.manifest.classes.clone(),
+        dropped_columns: Vec::new(),
+        importance: Vec::new(),
+        family: Some("network".into()),
+        task: Some(Task::Classification),
+        trees: None,
+        gain_importance: Vec::new(),
+        onnx: None,
+        saved_at: clock::now(),
+    })
+}
+
+/// Writes `bytes` as `models/<file>` through a scratch file (the S3 upload streams a file).
+async fn put_artifact(
+    state: &AppState,
+    file: &str,
+    bytes: &[u8],
+    content_type: &str,
+) -> Result<String, Failure> {
+    let key = format!("models/{file}");
+    let dir = state.config.scratch_dir.clone();
+    tokio::fs::create_dir_all(&dir)
+        .await
+        .map_err(|e| Failure::new("artifact_error", e))?;
+    let path = dir.join(file);
+    tokio::fs::write(&path, bytes)
+        .await
+        .map_err(|e| Failure::new("artifact_error", e))?;
+    let put = state.blobs.put_file(&key, &path, content_type).await;
+    let _ = tokio::fs::remove_file(&path).await;
+    put.map_err(|e| Failure::new("artifact_error", e))?;
+    Ok(key)
+}
+
 async fn save_artifact(
     state: &AppState,
     model_id: &str,
@@ -558,22 +669,11 @@ async fn save_artifact(
         .to_bytes()
         .map_err(|e| Failure::new("artifact_error", e))?;
     let file = format!("{model_id}.{}", model.extension());
-    let key = format!("models/{file}");
-    let dir = state.config.scratch_dir.clone();
-    tokio::fs::create_dir_all(&dir)
-        .await
-        .map_err(|e| Failure::new("artifact_error", e))?;
-    let path = dir.join(&file);
-    tokio::fs::write(&path, &bytes)
-        .await
-        .map_err(|e| Failure::new("artifact_error", e))?;
     let content_type = match model {
         training::Model::Network(_) => "application/octet-stream",
         _ => "application/json",
     };
-    let put = state.blobs.put_file(&key, &path, content_type).await;
-    let _ = tokio::fs::remove_file(&path).await;
-    put.map_err(|e| Failure::new("artifact_error", e))?;
+    let key = put_artifact(state, &file, &bytes, content_type).await?;
     let encoder = model.encoder();
     Ok(ArtifactInfo {
         key,

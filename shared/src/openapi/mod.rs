@@ -514,17 +514,33 @@ fn operations(g: &mut Schemas) -> Vec<Op> {
             path: "/v1/datasets",
             id: "uploadDataset",
             function: "synthetic-data",
-            summary: "Upload a CSV or Parquet table",
+            summary: "Upload a CSV or Parquet table, or an ImageFolder zip of images",
             description: "A table as `text/csv` (name and target in the query), JSON with `csv` \
                           text or `rows`, or an Apache Parquet file \
                           (`application/vnd.apache.parquet`, name and target in the query); 6 MiB \
                           at most. Stored byte for byte as sent (JSON rows and Parquet as the CSV \
                           they spell), with JSON Lines and a typed Parquet copy; its schema is \
-                          fitted on upload, and `columns` says how each column was read and why.",
+                          fitted on upload, and `columns` says how each column was read and why. \
+                          Or images as an ImageFolder zip (`application/zip`: \
+                          `<class>/<image>.png|jpg|jpeg`, optionally under one top folder; name \
+                          and size in the query): decoded, converted to 1 channel (every image \
+                          gray) or 3, resized to one shape (`size`, else the first image's) and \
+                          stored as one safetensors file; `images` gives the shape and the \
+                          classes, `schema` is null.",
             kind: Kind::Write,
             params: vec![
                 query("name", "the dataset's name", json!({"type": "string"})),
-                query("target", "the target column", json!({"type": "string"})),
+                query(
+                    "target",
+                    "the target column (a table)",
+                    json!({"type": "string"}),
+                ),
+                query(
+                    "size",
+                    "an image upload's shape, `HxW` (height by width, 1 to 1024 each); default \
+                     the first image's",
+                    json!({"type": "string", "pattern": "^\\s*[0-9]+\\s*[xX,]\\s*[0-9]+\\s*$"}),
+                ),
                 idempotency_key(),
             ],
             body: vec![
@@ -533,6 +549,10 @@ fn operations(g: &mut Schemas) -> Vec<Op> {
                 ("application/json", g.req::<s::DatasetUpload>()),
                 (
                     crate::datasets::PARQUET_TYPE,
+                    json!({"type": "string", "format": "binary"}),
+                ),
+                (
+                    "application/zip",
                     json!({"type": "string", "format": "binary"}),
                 ),
             ],
@@ -563,8 +583,9 @@ fn operations(g: &mut Schemas) -> Vec<Op> {
             id: "downloadDataset",
             function: "synthetic-data",
             summary: "Download a dataset",
-            description: "The body as CSV, JSON Lines or Parquet (typed columns, snappy); above \
-                          4 MiB in AWS a presigned S3 \
+            description: "A table as CSV, JSON Lines or Parquet (typed columns, snappy); an image \
+                          dataset as safetensors (`images` U8 `[N, H, W, C]`, `labels` U32 `[N]`, \
+                          the class names in the metadata); above 4 MiB in AWS a presigned S3 \
                           redirect, above 1 MiB locally a redirect to the dev server's signed \
                           blob URL (the emulator loses large responses).",
             kind: Kind::Read,
@@ -572,8 +593,9 @@ fn operations(g: &mut Schemas) -> Vec<Op> {
                 dataset_id(),
                 query(
                     "format",
-                    "`csv` (default), `jsonl` or `parquet`",
-                    json!({"type": "string", "enum": ["csv", "jsonl", "parquet"]}),
+                    "a table: `csv` (default), `jsonl` or `parquet`; an image dataset: \
+                     `safetensors` (default, its only format)",
+                    json!({"type": "string", "enum": ["csv", "jsonl", "parquet", "safetensors"]}),
                 ),
             ],
             body: vec![],
@@ -586,6 +608,10 @@ fn operations(g: &mut Schemas) -> Vec<Op> {
                         ("application/x-ndjson", json!({"type": "string"})),
                         (
                             crate::datasets::PARQUET_TYPE,
+                            json!({"type": "string", "format": "binary"}),
+                        ),
+                        (
+                            crate::datasets::SAFETENSORS_TYPE,
                             json!({"type": "string", "format": "binary"}),
                         ),
                     ],

@@ -110,11 +110,17 @@ pub struct GeneratedSchema {
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct DownloadUrls {
-    pub csv: String,
-    pub jsonl: String,
+    /// The table as CSV; null for an image dataset.
+    pub csv: Option<String>,
+    /// The table as JSON Lines; null for an image dataset.
+    pub jsonl: Option<String>,
     /// Apache Parquet, typed columns (README, "Datasets as Parquet"); null for a dataset
-    /// stored before Parquet copies were kept.
+    /// stored before Parquet copies were kept, and for an image dataset.
     pub parquet: Option<String>,
+    /// An image dataset's one file (README, "Image datasets"): tensors `images` and `labels`.
+    /// Absent on a table.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub safetensors: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
@@ -189,6 +195,10 @@ pub struct DatasetSummary {
     pub created_at: String,
     pub training_shape: Option<TrainingShape>,
     pub download_urls: DownloadUrls,
+    /// An image dataset (an ImageFolder upload): the images' shape and the classes. Absent on
+    /// a table.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub images: Option<ImageSetInfo>,
 }
 
 /// `GET /v1/datasets`.
@@ -212,7 +222,8 @@ pub struct Dataset {
 pub struct DatasetCreated {
     #[serde(flatten)]
     pub summary: DatasetSummary,
-    pub schema: synth::DataSchema,
+    /// The schema fitted to the table; null for an image dataset (see `images`).
+    pub schema: Option<synth::DataSchema>,
 }
 
 /// `POST /v1/datasets` as JSON: the table as `csv` text or `rows` (one of them).

@@ -30,8 +30,8 @@ pub use synth::DataSchema;
 
 // The records' own types, so what the store keeps and what the document says cannot part.
 pub use crate::records::{
-    ArtifactInfo, DatasetColumn, DatasetOrigin, EpochRecord, JobStatus, ModelStatus, Progress,
-    StatusTransition, TrainingShape,
+    ArtifactInfo, DatasetColumn, DatasetOrigin, EpochRecord, ImageSetInfo, JobStatus, ModelStatus,
+    Progress, StatusTransition, TrainingShape,
 };
 pub use crate::store::UsageRow;
 

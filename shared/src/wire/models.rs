@@ -32,8 +32,9 @@ pub struct TrainModelConfig {
     pub model_type: ModelType,
     /// Default `mlp`. `linear`: least squares / ridge (regression) or logistic regression
     /// (classification); `gbm`: gradient-boosted trees; `auto`: a cross-validated search.
+    /// On an image dataset: a preset (`small_cnn`, `lenet5`) or a layer list.
     #[serde(default = "default_architecture")]
-    pub architecture: ArchitectureName,
+    pub architecture: TrainArchitecture,
     /// Settings of `gbm`.
     pub gbm: Option<GbmOptions>,
     /// Hidden layer widths of the `mlp` (default `[64, 32]`).
@@ -54,8 +55,63 @@ pub struct TrainModelConfig {
     pub target_accuracy: Option<f64>,
 }
 
-fn default_architecture() -> ArchitectureName {
-    ArchitectureName::Mlp
+fn default_architecture() -> TrainArchitecture {
+    TrainArchitecture::Family(ArchitectureName::Mlp)
+}
+
+/// `model_config.architecture`: a tabular family, a named network, or a layer list.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+#[serde(untagged)]
+pub enum TrainArchitecture {
+    /// A tabular family.
+    Family(#[schemars(with = "TabularFamily")] ArchitectureName),
+    /// A named network (README "Networks"): its layer list, for an image dataset.
+    Preset(analysis::presets::Preset),
+    /// A layer list as `POST /v1/ai/analyze` reads `architecture`.
+    Layers(LayerList),
+}
+
+impl TrainArchitecture {
+    /// The family as records keep it (`network` for a preset or a layer list).
+    pub fn family(&self) -> ArchitectureName {
+        match self {
+            TrainArchitecture::Family(a) => *a,
+            _ => ArchitectureName::Network,
+        }
+    }
+
+    /// The layer list of a preset or of a list as given (`{"input_shape"?, "layers"}`).
+    pub fn layer_list(&self) -> Option<serde_json::Value> {
+        match self {
+            TrainArchitecture::Family(_) => None,
+            TrainArchitecture::Preset(p) => Some(p.architecture()),
+            TrainArchitecture::Layers(l) => Some(serde_json::to_value(l).unwrap_or_default()),
+        }
+    }
+}
+
+/// The names a tabular family is requested by.
+#[derive(JsonSchema)]
+#[serde(rename_all = "snake_case")]
+#[allow(dead_code)] // A schema only.
+enum TabularFamily {
+    LogisticRegression,
+    Linear,
+    Mlp,
+    Gbm,
+    Auto,
+}
+
+/// A network as a list of layers (the analyzer's layer types and parameters).
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+pub struct LayerList {
+    /// `[H, W, C]`; when given, it must be the dataset's image shape.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 3), inner(range(min = 1)))]
+    pub input_shape: Option<Vec<usize>>,
+    /// Layer objects: `{"type": "conv2d", "filters": 32, "kernel_size": 3, ...}`.
+    #[schemars(length(min = 1, max = 10000))]
+    pub layers: Vec<serde_json::Map<String, serde_json::Value>>,
 }
 
 /// `training_config` of a training request, as sent; `TrainingConfig` is it with the
@@ -251,13 +307,29 @@ pub struct StopAccepted {
     pub monitoring_url: String,
 }
 
-/// `POST /v1/models/{id}/predict`.
+/// `POST /v1/models/{id}/predict`: rows for a table model, images for an image network.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[serde(untagged)]
+pub enum PredictRequest {
+    Rows(PredictRows),
+    Images(PredictImages),
+}
+
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct PredictRequest {
+pub struct PredictRows {
     /// Feature rows, keyed by feature name.
     #[schemars(length(min = 1, max = 1000))]
     pub rows: Vec<Object>,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PredictImages {
+    /// Base64 PNG or JPEG images (a `data:image/...;base64,` prefix is allowed), each
+    /// resized to the network's input as the upload was.
+    #[schemars(length(min = 1, max = 256))]
+    pub images: Vec<String>,
 }
 
 /// A class with each class's probability, or (regression) a value.

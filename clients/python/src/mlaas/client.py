@@ -7,10 +7,12 @@ Every non-2xx answer raises `APIError` (the error envelope's code, message and d
 
 from __future__ import annotations
 
+import base64
 import email.utils
 import os
 import sys
 import time
+from pathlib import Path
 from typing import Any, BinaryIO, Iterator, Mapping, cast
 
 import httpx
@@ -191,9 +193,20 @@ class MLTrainingAPI:
         return self._upload(parquet, "application/vnd.apache.parquet", target, name,
                             idempotency_key)
 
+    def upload_images(self, archive: bytes | os.PathLike | BinaryIO, *,
+                      name: str | None = None, size: tuple[int, int] | str | None = None,
+                      idempotency_key: str | None = None) -> models.DatasetCreated:
+        """`POST /v1/datasets` with an ImageFolder zip (`<class>/<image>.png`; bytes, a path
+        or an open file); `size` is `(height, width)` or `"HxW"`. Download the images with
+        `download_dataset(id, "safetensors")`."""
+        if isinstance(size, tuple):
+            size = f"{size[0]}x{size[1]}"
+        return self._upload(archive, "application/zip", None, name, idempotency_key,
+                            size=size)
+
     def _upload(self, body: str | bytes | os.PathLike | BinaryIO, content_type: str,
                 target: str | None, name: str | None,
-                idempotency_key: str | None) -> models.DatasetCreated:
+                idempotency_key: str | None, size: str | None = None) -> models.DatasetCreated:
         if isinstance(body, os.PathLike):
             with open(body, "rb") as f:
                 data = f.read()
@@ -206,7 +219,7 @@ class MLTrainingAPI:
         return cast(models.DatasetCreated,
                     self._json("POST", "/v1/datasets", content=data,
                                headers={"content-type": content_type},
-                               params={"target": target, "name": name},
+                               params={"target": target, "name": name, "size": size},
                                idempotency_key=idempotency_key))
 
     def upload_rows(self, rows: list[dict[str, Any]], *, target: str | None = None,
@@ -241,8 +254,8 @@ class MLTrainingAPI:
         return cast(models.Dataset, self._json("GET", f"/v1/datasets/{dataset_id}"))
 
     def download_dataset(self, dataset_id: str, format: str = "csv") -> bytes:
-        """`GET /v1/datasets/{id}/download`: the body as `csv`, `jsonl` or `parquet` (a
-        large one follows the redirect to its signed URL)."""
+        """`GET /v1/datasets/{id}/download`: a table as `csv`, `jsonl` or `parquet`, an image
+        dataset as `safetensors` (a large one follows the redirect to its signed URL)."""
         r = self._send("GET", f"/v1/datasets/{dataset_id}/download",
                        params={"format": format})
         if r.status_code in (301, 302, 303, 307, 308) and "location" in r.headers:
@@ -297,6 +310,18 @@ class MLTrainingAPI:
         are answered)."""
         return cast(models.Predictions, self._json(
             "POST", f"/v1/models/{model_id}/predict", json={"rows": rows},
+            idempotency_key=idempotency_key))
+
+    def predict_images(self, model_id: str, images: list[bytes | os.PathLike], *,
+                       idempotency_key: str | None = None) -> models.Predictions:
+        """`POST /v1/models/{id}/predict` for an image network: PNG or JPEG files (bytes or
+        paths), sent base64-encoded and resized by the service as the upload was."""
+        encoded = []
+        for image in images:
+            data = Path(image).read_bytes() if isinstance(image, os.PathLike) else image
+            encoded.append(base64.b64encode(data).decode("ascii"))
+        return cast(models.Predictions, self._json(
+            "POST", f"/v1/models/{model_id}/predict", json={"images": encoded},
             idempotency_key=idempotency_key))
 
     def download_model(self, model_id: str, format: str | None = "onnx") -> bytes:

@@ -11,6 +11,7 @@ ArchitectureName: TypeAlias = (
     | Literal['linear']
     | Literal['gbm']
     | Literal['auto']
+    | Literal['network']
 )
 
 
@@ -276,9 +277,10 @@ Distribution: TypeAlias = (
 
 
 class DownloadUrls(TypedDict):
-    csv: str
-    jsonl: str
+    csv: str | None
+    jsonl: str | None
     parquet: str | None
+    safetensors: NotRequired[str | None]
 
 
 class DroppedColumn(TypedDict):
@@ -383,6 +385,20 @@ class GeneralizationGap(TypedDict):
 HealthStatus: TypeAlias = Literal['healthy', 'degraded', 'unhealthy']
 
 
+class ImageSetInfo(TypedDict):
+    """
+    What an image dataset holds; the images themselves are one safetensors file in the blob
+    store (at `datasets/<id>.images.safetensors`): `images` (u8, `[N, H, W, C]`) and `labels` (u32,
+    `[N]`), the class names in its metadata.
+    """
+
+    height: int
+    width: int
+    channels: int
+    classes: list[ClassCount]
+    bytes: int
+
+
 JobStatus: TypeAlias = Literal[
     'queued', 'in_progress', 'stopping', 'completed', 'failed', 'stopped'
 ]
@@ -411,6 +427,18 @@ LayerKind: TypeAlias = (
     ]
     | Literal['output']
 )
+
+
+InputShapeItem: TypeAlias = int
+
+
+class LayerList(TypedDict):
+    """
+    A network as a list of layers (the analyzer's layer types and parameters).
+    """
+
+    input_shape: NotRequired[list[InputShapeItem] | None]
+    layers: list[dict[str, Any]]
 
 
 class LayerRow(TypedDict):
@@ -451,15 +479,33 @@ class ModelLinks(TypedDict):
 ModelStatus: TypeAlias = Literal['queued', 'training', 'completed', 'failed', 'stopped']
 
 
-ModelType: TypeAlias = Literal[
-    'classification',
-    'binary_classification',
-    'multiclass_classification',
-    'tabular_classification',
-    'regression',
-    'tabular_regression',
-    'tabular',
-]
+ModelType: TypeAlias = (
+    Literal[
+        'classification',
+        'binary_classification',
+        'multiclass_classification',
+        'tabular_classification',
+        'regression',
+        'tabular_regression',
+        'tabular',
+        'image_classification',
+    ]
+    | Literal['computer_vision']
+)
+
+
+class NetworkInfo(TypedDict):
+    """
+    A layer-list network as planned at submission (by `analysis::network::plan`, for the
+    dataset's input shape and classes).
+    """
+
+    preset: NotRequired[str | None]
+    architecture: Any
+    input_shape: list[int]
+    outputs: int
+    parameters: int
+    macs: int
 
 
 class OnnxTensor(TypedDict):
@@ -553,11 +599,11 @@ class Phase(TypedDict):
     total_bytes: int
 
 
-class PredictRequest(TypedDict, closed=True):
-    """
-    `POST /v1/models/{id}/predict`.
-    """
+class PredictImages(TypedDict, closed=True):
+    images: list[str]
 
+
+class PredictRows(TypedDict, closed=True):
     rows: list[dict[str, Any]]
 
 
@@ -579,6 +625,9 @@ class Prediction2(TypedDict):
 
 
 Prediction: TypeAlias = Prediction1 | Prediction2
+
+
+Preset: TypeAlias = Literal['small_cnn', 'lenet5', 'resnet8', 'resnet20', 'resnet50']
 
 
 class PrivacyOptions(TypedDict, closed=True):
@@ -736,6 +785,11 @@ class StopAccepted(TypedDict):
     monitoring_url: str
 
 
+TabularFamily: TypeAlias = Literal[
+    'logistic_regression', 'linear', 'mlp', 'gbm', 'auto'
+]
+
+
 class TargetSpec(TypedDict):
     """
     The classification target: class names and their natural weights.
@@ -781,6 +835,9 @@ class Totals(TypedDict):
     weight_layers: int
 
 
+TrainArchitecture: TypeAlias = TabularFamily | Preset | LayerList
+
+
 class TrainDataset(TypedDict):
     """
     The dataset a model trains on.
@@ -807,7 +864,7 @@ class TrainModelConfig(TypedDict, closed=True):
 
     name: str
     type: ModelType
-    architecture: NotRequired[ArchitectureName]
+    architecture: NotRequired[TrainArchitecture]
     gbm: NotRequired[GbmOptions | None]
     hidden_layers: NotRequired[list[HiddenLayer] | None]
     dataset: str
@@ -1048,6 +1105,7 @@ class Dataset(TypedDict):
     created_at: str
     training_shape: TrainingShape | None
     download_urls: DownloadUrls
+    images: NotRequired[ImageSetInfo | None]
     quality: dict[str, Any] | None
     schema: dict[str, Any] | None
 
@@ -1071,7 +1129,8 @@ class DatasetCreated(TypedDict):
     created_at: str
     training_shape: TrainingShape | None
     download_urls: DownloadUrls
-    schema: DataSchema
+    images: NotRequired[ImageSetInfo | None]
+    schema: DataSchema | None
 
 
 class DatasetSummary(TypedDict):
@@ -1093,6 +1152,7 @@ class DatasetSummary(TypedDict):
     created_at: str
     training_shape: TrainingShape | None
     download_urls: DownloadUrls
+    images: NotRequired[ImageSetInfo | None]
 
 
 class EnhanceConfig(TypedDict, closed=True):
@@ -1206,6 +1266,9 @@ class OrchestratorCheck(TypedDict):
     providers_configured: int
     mode: OrchestratorMode
     configuration_problems: list[str]
+
+
+PredictRequest: TypeAlias = PredictRows | PredictImages
 
 
 class Predictions(TypedDict):
@@ -1479,6 +1542,7 @@ class Model(TypedDict):
     gbm: NotRequired[GbmOptions | None]
     feature_columns: NotRequired[list[str] | None]
     excluded_columns: NotRequired[list[str]]
+    network: NotRequired[NetworkInfo | None]
     artifact: ArtifactInfo | None
     created_at: str
     updated_at: str

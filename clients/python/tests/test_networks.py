@@ -1,0 +1,77 @@
+"""An image network through a running service (MLAAS_BASE_URL): scikit-learn's digits as an
+ImageFolder zip, a small CNN trained on it, predictions from PNG files, and the dataset and
+model files read with `safetensors.numpy` as users read them.
+
+    MLAAS_BASE_URL=http://127.0.0.1:5000 python -m unittest clients/python/tests/test_networks.py
+"""
+import json
+import os
+import pathlib
+import time
+import unittest
+import zipfile
+
+import numpy as np
+from safetensors.numpy import load
+from safetensors import safe_open
+
+from mlaas import MLTrainingAPI
+
+BASE = os.environ.get("MLAAS_BASE_URL", "http://localhost:5000")
+DIGITS = pathlib.Path(__file__).resolve().parents[3] / "tests" / "fixtures" / "digits.zip"
+CNN = {"layers": [
+    {"type": "conv2d", "filters": 16, "kernel_size": 3, "padding": "same", "activation": "relu"},
+    {"type": "maxpool", "pool_size": 2},
+    {"type": "flatten"},
+    {"type": "output", "activation": "softmax"},
+]}
+
+
+class ImageNetworkTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.api = MLTrainingAPI(BASE)
+        cls.dataset = cls.api.upload_images(DIGITS.read_bytes(), name="digits")
+        accepted = cls.api.train(
+            {"name": "digits", "type": "image_classification", "architecture": CNN,
+             "dataset": cls.dataset["id"]},
+            {"epochs": 10, "learning_rate": 0.005, "seed": 3})
+        cls.model_id = accepted["model_id"]
+        deadline = time.time() + 600
+        while time.time() < deadline:
+            status = cls.api.training_status(cls.model_id)
+            if status["status"] in ("completed", "failed", "stopped"):
+                break
+            time.sleep(1)
+        cls.status = status
+
+    def test_the_network_trains_and_predicts_png_files(self):
+        self.assertEqual(self.status["status"], "completed", self.status)
+        self.assertGreaterEqual(self.status["final_metrics"]["validation"]["accuracy"], 0.95)
+        with zipfile.ZipFile(DIGITS) as z:
+            names = z.namelist()[:30]
+            pngs = [z.read(n) for n in names]
+        answer = self.api.predict_images(self.model_id, pngs)
+        labels = [p["label"] for p in answer["predictions"]]
+        right = sum(label == name.split("/")[1] for label, name in zip(labels, names))
+        self.assertGreaterEqual(right, 27, labels)
+
+    def test_the_dataset_and_the_model_are_safetensors_files(self):
+        images = load(self.api.download_dataset(self.dataset["id"], "safetensors"))
+        self.assertEqual(images["images"].shape, (1797, 8, 8, 1))
+        self.assertEqual(images["images"].dtype, np.uint8)
+        self.assertEqual(images["labels"].shape, (1797,))
+        weights = self.api.download_model(self.model_id, None)
+        path = pathlib.Path(os.environ.get("TMPDIR", "/tmp")) / f"{self.model_id}.safetensors"
+        path.write_bytes(weights)
+        with safe_open(str(path), "np") as f:
+            manifest = json.loads(f.metadata()["manifest"])
+            total = sum(f.get_tensor(k).size for k in f.keys() if "running_" not in k)
+        path.unlink()
+        self.assertEqual(manifest["format"], "mlaas.network")
+        record = self.api.get_model(self.model_id)
+        self.assertEqual(total, record["network"]["parameters"])
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,292 @@
+//! A layer-list network on an image dataset, planned at submission: the analyzer's plan for
+//! the dataset's shape and classes, every layer checked buildable, the worker's memory and
+//! the job's time held against the estimates. A refusal is a 400 naming the field, with the
+//! numbers it was computed from.
+//!
+//! ```text
+//! epoch seconds = train_samples × (SAMPLE_SECONDS + 3 × MACs / MACS_PER_SECOND)
+//!               + ceil(train_samples / batch) × layers × LAYER_STEP_SECONDS
+//! job seconds   = STARTUP_SECONDS + epochs × epoch seconds
+//! ```
+//!
+//! 3 × MACs: a backward pass costs about twice the forward one. The constants were fitted to
+//! measured epochs (BENCHMARKS.md, "Networks").
+
+use analysis::footprint::{self, NetworkSize};
+use analysis::network::Plan;
+use analysis::presets::Preset;
+use serde_json::{json, Value};
+use shared::records::{DatasetRecord, ImageSetInfo, NetworkInfo, TrainingConfig};
+use shared::wire::{TrainArchitecture, TrainModelConfig, TrainingResources};
+use shared::ApiError;
+
+use crate::capacity::USABLE_SHARE;
+use crate::estimate::STARTUP_SECONDS;
+use crate::request::analysis_error;
+
+/// Sustained multiply-accumulates per second of the worker's forward and backward passes
+/// (candle on the CPU, two vCPUs): `small_cnn` on 32×32×3 images measured 2.2·10⁹.
+pub const MACS_PER_SECOND: f64 = 2.0e9;
+/// Per sample: batching, normalization, the validation pass.
+pub const SAMPLE_SECONDS: f64 = 2.0e-6;
+/// Per optimizer step and layer: candle's per-operation cost forward and backward, which
+/// dominates small networks (the digits CNN: 8 ms a step over 6 layers).
+pub const LAYER_STEP_SECONDS: f64 = 1.3e-3;
+/// Images a predict request may send.
+pub const MAX_IMAGES: usize = 256;
+
+/// A planned network job.
+pub struct Planned {
+    pub info: NetworkInfo,
+    pub resources: TrainingResources,
+    pub seconds: f64,
+}
+
+/// The estimated seconds of one epoch of `plan` over `samples` training samples.
+pub fn epoch_seconds(plan: &Plan, samples: f64, batch: u32) -> f64 {
+    let steps = (samples / f64::from(batch.max(1))).ceil();
+    samples * (SAMPLE_SECONDS + 3.0 * plan.macs as f64 / MACS_PER_SECOND)
+        + steps * plan.layers.len() as f64 * LAYER_STEP_SECONDS
+}
+
+fn mb(bytes: u64) -> f64 {
+    (bytes as f64 / 1e6 * 10.0).round() / 10.0
+}
+
+/// Plans `m` on the image dataset, or refuses it.
+pub fn plan_job(
+    m: &TrainModelConfig,
+    dataset: &DatasetRecord,
+    images: &ImageSetInfo,
+    training: &TrainingConfig,
+    worker_memory_bytes: u64,
+    function_memory_bytes: u64,
+    max_runtime_seconds: u64,
+) -> Result<Planned, ApiError> {
+    for (key, given) in [
+        ("hidden_layers", m.hidden_layers.is_some()),
+        ("gbm", m.gbm.is_some()),
+        ("features", m.features.is_some()),
+        ("exclude", m.exclude.is_some()),
+    ] {
+        if given {
+            return Err(ApiError::validation(
+                format!("model_config.{key}"),
+                Value::Null,
+                "absent for a layer-list network",
+                format!(
+                    "model_config.{key} applies to tabular models; a network's layers are in model_config.architecture"
+                ),
+            ));
+        }
+    }
+    let architecture = m.architecture.layer_list().ok_or_else(|| {
+        ApiError::internal(std::io::Error::other(
+            "a network request without a layer list",
+        ))
+    })?;
+    let input_shape = vec![
+        images.height as usize,
+        images.width as usize,
+        images.channels as usize,
+    ];
+    let classes = images.classes.len();
+    let plan = analysis::network::plan(&architecture, &input_shape, classes).map_err(|e| {
+        let at = layer_of(e.field());
+        analysis_error(
+            e,
+            at.and_then(|i| layer_value(&architecture, i))
+                .unwrap_or_default(),
+        )
+    })?;
+    training::deep::check(&plan).map_err(|e| match e {
+        training::TrainingError::Invalid { field, message } => {
+            let value = layer_of(&field).and_then(|i| layer_value(&architecture, i));
+            analysis_error(
+                analysis::AnalysisError::Invalid { field, message },
+                value.unwrap_or_default(),
+            )
+        }
+        other => ApiError::internal(other),
+    })?;
+    let net = NetworkSize::of_plan(&plan);
+    let (train, serve) = memory(&plan, dataset, training);
+    let samples = (dataset.rows as f64 * (1.0 - training.validation_split)).max(1.0);
+    let epoch = epoch_seconds(&plan, samples, training.batch_size);
+    let seconds = STARTUP_SECONDS + f64::from(training.epochs) * epoch;
+    if seconds > max_runtime_seconds as f64 {
+        let fits = fitting_preset(
+            &input_shape,
+            classes,
+            dataset,
+            training,
+            max_runtime_seconds,
+            (worker_memory_bytes, function_memory_bytes),
+        );
+        return Err(ApiError::validation(
+            "model_config.architecture",
+            json!({
+                "parameters": plan.params,
+                "macs_per_sample": plan.macs,
+                "worker_macs_per_second": MACS_PER_SECOND,
+                "training_samples": samples.round(),
+                "estimated_epoch_seconds": (epoch * 10.0).round() / 10.0,
+                "epochs": training.epochs,
+                "estimated_seconds": seconds.round(),
+                "budget_seconds": max_runtime_seconds,
+                "preset_that_fits": fits,
+            }),
+            format!("a network that trains within {max_runtime_seconds} s"),
+            format!(
+                "this network has {} parameters and {} multiply-accumulates per {}x{}x{} image; \
+                 at the worker's measured {:.1e} MAC/s (forward and backward: 3× the MACs) an \
+                 epoch of {} images takes about {:.0} s, so {} epochs take about {:.0} s, more \
+                 than the {max_runtime_seconds} s a job may run; {}",
+                plan.params,
+                plan.macs,
+                input_shape[0],
+                input_shape[1],
+                input_shape[2],
+                MACS_PER_SECOND,
+                samples.round(),
+                epoch,
+                training.epochs,
+                seconds,
+                match fits {
+                    Some(p) => format!("the preset {p} fits, or use fewer epochs"),
+                    None => "use fewer epochs or a smaller network".into(),
+                }
+            ),
+        ));
+    }
+    let worker_usable = usable(worker_memory_bytes);
+    if train.total_bytes > worker_usable {
+        let field = if train.activations_bytes > train.parameters_bytes.max(train.dataset_bytes) {
+            "training_config.batch_size"
+        } else {
+            "model_config.architecture"
+        };
+        return Err(ApiError::validation(
+            field,
+            json!({"estimated_peak_bytes": train, "parameters": plan.params}),
+            format!(
+                "a training peak within {:.0} MB ({:.0} % of the worker's {:.0} MB)",
+                mb(worker_usable),
+                USABLE_SHARE * 100.0,
+                mb(worker_memory_bytes)
+            ),
+            format!(
+                "training this network would need about {} MB in the worker, which has {} MB: \
+                 {} MB for {} parameters with their gradients and optimizer state, {} MB of \
+                 activations for a batch, {} MB for the images; use a smaller batch or network",
+                mb(train.total_bytes),
+                mb(worker_memory_bytes),
+                mb(train.parameters_bytes + train.largest_layer_bytes),
+                plan.params,
+                mb(train.activations_bytes),
+                mb(train.dataset_bytes),
+            ),
+        ));
+    }
+    if serve.total_bytes > usable(function_memory_bytes) {
+        return Err(ApiError::validation(
+            "model_config.architecture",
+            json!({"estimated_serving_bytes": serve, "parameters": plan.params}),
+            format!(
+                "a network that predicts within {:.0} MB",
+                mb(usable(function_memory_bytes))
+            ),
+            format!(
+                "the trained network would need about {} MB to predict in the models function, \
+                 which has {} MB ({} MB for {} parameters); use a smaller network",
+                mb(serve.total_bytes),
+                mb(function_memory_bytes),
+                mb(serve.parameters_bytes),
+                plan.params
+            ),
+        ));
+    }
+    let preset = match &m.architecture {
+        TrainArchitecture::Preset(p) => Some(p.name().to_string()),
+        _ => None,
+    };
+    Ok(Planned {
+        info: NetworkInfo {
+            preset,
+            architecture,
+            input_shape,
+            outputs: classes,
+            parameters: plan.params,
+            macs: plan.macs,
+        },
+        resources: TrainingResources {
+            parameters: net.parameters,
+            training: train,
+            worker_memory_bytes,
+            serving: serve,
+            models_function_memory_bytes: function_memory_bytes,
+            feature_width_source: "images".into(),
+        },
+        seconds,
+    })
+}
+
+/// The largest preset (by MACs) that plans on this input and trains within the budget.
+fn fitting_preset(
+    input_shape: &[usize],
+    classes: usize,
+    dataset: &DatasetRecord,
+    training: &TrainingConfig,
+    budget: u64,
+    (worker_memory_bytes, function_memory_bytes): (u64, u64),
+) -> Option<&'static str> {
+    let samples = (dataset.rows as f64 * (1.0 - training.validation_split)).max(1.0);
+    Preset::ALL
+        .iter()
+        .filter_map(|p| {
+            let plan = analysis::network::plan(&p.architecture(), input_shape, classes).ok()?;
+            training::deep::check(&plan).ok()?;
+            let seconds = STARTUP_SECONDS
+                + f64::from(training.epochs) * epoch_seconds(&plan, samples, training.batch_size);
+            let (train, serve) = memory(&plan, dataset, training);
+            let fits = seconds <= budget as f64
+                && train.total_bytes <= usable(worker_memory_bytes)
+                && serve.total_bytes <= usable(function_memory_bytes);
+            fits.then_some((plan.macs, p.name()))
+        })
+        .max()
+        .map(|(_, name)| name)
+}
+
+fn usable(bytes: u64) -> u64 {
+    (bytes as f64 * USABLE_SHARE) as u64
+}
+
+/// The worker's training peak and the models function's serving peak for `plan`.
+fn memory(
+    plan: &Plan,
+    dataset: &DatasetRecord,
+    training: &TrainingConfig,
+) -> (footprint::TrainingMemory, footprint::ServingMemory) {
+    let net = NetworkSize::of_plan(plan);
+    let pixels = dataset.rows.saturating_mul(net.inputs_per_sample);
+    (
+        footprint::training_on_images(
+            net,
+            training.optimizer,
+            pixels,
+            u64::from(training.batch_size),
+        ),
+        footprint::serving_network(net, MAX_IMAGES as u64),
+    )
+}
+
+/// `3` from `architecture.layers[3]…`.
+fn layer_of(field: &str) -> Option<usize> {
+    let rest = field.split("layers[").nth(1)?;
+    rest.split(']').next()?.parse().ok()
+}
+
+fn layer_value(architecture: &Value, i: usize) -> Option<Value> {
+    architecture.get("layers")?.get(i).cloned()
+}
