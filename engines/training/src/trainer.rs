@@ -386,24 +386,39 @@ fn fit_network(
             }
         };
         stats.seconds = started.elapsed().as_secs_f64();
-        let val_accuracy = stats.val_accuracy;
-        let control = observer.on_epoch(&stats, params.epochs);
-        history.push(stats);
-        if params
-            .target_accuracy
-            .zip(val_accuracy)
-            .is_some_and(|(t, a)| a >= t)
-        {
-            reached_target = true;
-        }
-        if let Control::Stop(reason) = control {
-            stopped = Some(reason);
-        }
+        (reached_target, stopped) = after_epoch(
+            observer,
+            stats,
+            params.epochs,
+            params.target_accuracy,
+            &mut history,
+        );
         if reached_target || stopped.is_some() {
             break;
         }
     }
     Ok((history, stopped, reached_target, net))
+}
+
+/// Reports an epoch to the observer and keeps it: whether it reached the target accuracy,
+/// and the observer's stop, if any.
+pub(crate) fn after_epoch(
+    observer: &mut dyn Observer,
+    stats: EpochStats,
+    epochs: u32,
+    target_accuracy: Option<f64>,
+    history: &mut Vec<EpochStats>,
+) -> (bool, Option<StopReason>) {
+    let reached = target_accuracy
+        .zip(stats.val_accuracy)
+        .is_some_and(|(t, a)| a >= t);
+    let control = observer.on_epoch(&stats, epochs);
+    history.push(stats);
+    let stop = match control {
+        Control::Stop(reason) => Some(reason),
+        Control::Continue => None,
+    };
+    (reached, stop)
 }
 
 /// A network's answers on a matrix, without dropout.

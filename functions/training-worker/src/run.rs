@@ -485,22 +485,11 @@ async fn finish(
             end(state, tracker, JobStatus::Failed, Some(failure), None, None).await
         }
         Ending::Network(trained) => {
-            if trained.stopped == Some(StopReason::Deadline) {
-                let failure = Failure::new(
-                    "max_runtime_exceeded",
-                    format!(
-                        "stopped after {} of {} epochs when the time budget of {:.0} s ran out",
-                        trained.history.len(),
-                        job.training_config.epochs,
-                        budget.as_secs_f64()
-                    ),
-                );
-                return end(state, tracker, JobStatus::Failed, Some(failure), None, None).await;
-            }
-            let status = if trained.stopped.is_some() {
-                JobStatus::Stopped
-            } else {
-                JobStatus::Completed
+            let status = match ending_status(trained.stopped, trained.history.len(), &job, budget) {
+                Ok(status) => status,
+                Err(failure) => {
+                    return end(state, tracker, JobStatus::Failed, Some(failure), None, None).await
+                }
             };
             let _ = tracker
                 .step(secondary::SAVING, Some("saving the weights".into()))
@@ -536,22 +525,11 @@ async fn finish(
         }
         Ending::Trained(trained, report, importance, leaderboard) => {
             tracker.update(|j| j.enhancements = report);
-            if trained.stopped == Some(StopReason::Deadline) {
-                let failure = Failure::new(
-                    "max_runtime_exceeded",
-                    format!(
-                        "stopped after {} of {} epochs when the time budget of {:.0} s ran out",
-                        trained.history.len(),
-                        job.training_config.epochs,
-                        budget.as_secs_f64()
-                    ),
-                );
-                return end(state, tracker, JobStatus::Failed, Some(failure), None, None).await;
-            }
-            let status = if trained.stopped.is_some() {
-                JobStatus::Stopped
-            } else {
-                JobStatus::Completed
+            let status = match ending_status(trained.stopped, trained.history.len(), &job, budget) {
+                Ok(status) => status,
+                Err(failure) => {
+                    return end(state, tracker, JobStatus::Failed, Some(failure), None, None).await
+                }
             };
             // A stop request while saving still ends `stopped`; the weights are kept either
             // way, so a stopped model can predict with what it learned.
@@ -599,6 +577,28 @@ async fn finish(
             )
             .await
         }
+    }
+}
+
+/// How a run that ended ends the job: completed, stopped, or failed when the time budget
+/// stopped it.
+fn ending_status(
+    stopped: Option<StopReason>,
+    epochs_run: usize,
+    job: &JobRecord,
+    budget: Duration,
+) -> Result<JobStatus, Failure> {
+    match stopped {
+        Some(StopReason::Deadline) => Err(Failure::new(
+            "max_runtime_exceeded",
+            format!(
+                "stopped after {epochs_run} of {} epochs when the time budget of {:.0} s ran out",
+                job.training_config.epochs,
+                budget.as_secs_f64()
+            ),
+        )),
+        Some(_) => Ok(JobStatus::Stopped),
+        None => Ok(JobStatus::Completed),
     }
 }
 

@@ -18,7 +18,7 @@ use super::{Samples, Targets};
 use crate::fitted::cross_entropy;
 use crate::metrics::{Metrics, RegressionMetrics, Scored};
 use crate::model::argmax;
-use crate::trainer::Step;
+use crate::trainer::{after_epoch, Step};
 use crate::{Control, EpochStats, Observer, OptimizerKind, StopReason, TrainingError};
 
 /// How to train.
@@ -130,19 +130,13 @@ pub fn fit(
         }
         .with_validation(&scored);
         stats.seconds = started.elapsed().as_secs_f64();
-        let val_accuracy = stats.val_accuracy;
-        let control = observer.on_epoch(&stats, params.epochs);
-        history.push(stats);
-        if params
-            .target_accuracy
-            .zip(val_accuracy)
-            .is_some_and(|(t, a)| a >= t)
-        {
-            reached_target = true;
-        }
-        if let Control::Stop(reason) = control {
-            stopped = Some(reason);
-        }
+        (reached_target, stopped) = after_epoch(
+            observer,
+            stats,
+            params.epochs,
+            params.target_accuracy,
+            &mut history,
+        );
         if reached_target || stopped.is_some() {
             break;
         }
