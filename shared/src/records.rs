@@ -263,10 +263,13 @@ pub enum ModelType {
     /// Image classification (the spec's name), on an image dataset.
     ComputerVision,
     ImageClassification,
+    /// Forecasting one numeric column of a table ordered by a time column
+    /// (`model_config.forecast`).
+    TimeSeriesForecasting,
 }
 
 impl ModelType {
-    pub const ALL: [ModelType; 9] = [
+    pub const ALL: [ModelType; 10] = [
         ModelType::Classification,
         ModelType::BinaryClassification,
         ModelType::MulticlassClassification,
@@ -276,6 +279,7 @@ impl ModelType {
         ModelType::Tabular,
         ModelType::ComputerVision,
         ModelType::ImageClassification,
+        ModelType::TimeSeriesForecasting,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -289,13 +293,16 @@ impl ModelType {
             ModelType::Tabular => "tabular",
             ModelType::ComputerVision => "computer_vision",
             ModelType::ImageClassification => "image_classification",
+            ModelType::TimeSeriesForecasting => "time_series_forecasting",
         }
     }
 
     /// The task this type names; `None` for `tabular` (the target decides).
     pub fn task(self) -> Option<Task> {
         match self {
-            ModelType::Regression | ModelType::TabularRegression => Some(Task::Regression),
+            ModelType::Regression
+            | ModelType::TabularRegression
+            | ModelType::TimeSeriesForecasting => Some(Task::Regression),
             ModelType::Tabular => None,
             _ => Some(Task::Classification),
         }
@@ -342,6 +349,9 @@ pub struct ModelRecord {
     /// A layer-list network: what it is and what it costs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub network: Option<NetworkInfo>,
+    /// A forecaster: which column it forecasts, in what order, from how many values.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub forecast: Option<ForecastSpec>,
     /// The trained weights, once saved.
     #[serde(default)]
     pub artifact: Option<ArtifactInfo>,
@@ -351,6 +361,29 @@ pub struct ModelRecord {
     #[serde(with = "serde_millis")]
     #[schemars(with = "String")]
     pub updated_at: DateTime<Utc>,
+}
+
+/// `model_config.forecast`: the series and how it is cut.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ForecastSpec {
+    /// The numeric column forecast.
+    #[schemars(length(min = 1, max = 200))]
+    pub target: String,
+    /// The column the rows are ordered by: numbers, or ISO 8601 dates and times (ordered as
+    /// text).
+    #[schemars(length(min = 1, max = 200))]
+    pub time_column: String,
+    /// Values the model reads.
+    #[schemars(range(min = 1, max = 1000))]
+    pub window: usize,
+    /// Values it answers (default 1).
+    #[schemars(range(min = 1, max = 100))]
+    pub horizon: usize,
+    /// The seasonal naive forecast's period; by autocorrelation when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 2, max = 1000))]
+    pub season: Option<usize>,
 }
 
 /// A layer-list network as planned at submission (by `analysis::network::plan`, for the

@@ -5,6 +5,7 @@ mod analyze_routes;
 mod auth;
 mod crate_graph;
 mod enhance_routes;
+mod forecasting;
 mod idempotency;
 mod image_datasets;
 mod model_export;

@@ -60,6 +60,13 @@ fn records() -> (ModelRecord, JobRecord) {
             parameters: 2_614,
             macs: 2_304,
         }),
+        forecast: Some(shared::records::ForecastSpec {
+            target: "y".into(),
+            time_column: "t".into(),
+            window: 12,
+            horizon: 3,
+            season: None,
+        }),
         artifact: Some(shared::records::ArtifactInfo {
             key: format!("models/{model_id}.safetensors"),
             bytes: 1234,

@@ -26,16 +26,24 @@ pub enum Preset {
     /// torchvision's `resnet50`: bottleneck blocks [3, 4, 6, 3] with projection shortcuts;
     /// 25,557,032 parameters on 224×224×3 with 1,000 classes.
     Resnet50,
+    /// A series forecaster: an LSTM of 32 units over the window, then the horizon's values.
+    LstmForecaster,
 }
 
 impl Preset {
-    pub const ALL: [Preset; 5] = [
+    pub const ALL: [Preset; 6] = [
         Preset::SmallCnn,
         Preset::Lenet5,
         Preset::Resnet8,
         Preset::Resnet20,
         Preset::Resnet50,
+        Preset::LstmForecaster,
     ];
+
+    /// Whether it reads images (`[H, W, C]`) rather than a series window.
+    pub fn reads_images(self) -> bool {
+        self != Preset::LstmForecaster
+    }
 
     pub fn name(self) -> &'static str {
         match self {
@@ -44,6 +52,7 @@ impl Preset {
             Preset::Resnet8 => "resnet8",
             Preset::Resnet20 => "resnet20",
             Preset::Resnet50 => "resnet50",
+            Preset::LstmForecaster => "lstm_forecaster",
         }
     }
 
@@ -56,6 +65,7 @@ impl Preset {
             "resnet8" | "resnet_8" => Preset::Resnet8,
             "resnet20" | "resnet_20" => Preset::Resnet20,
             "resnet50" | "resnet_50" => Preset::Resnet50,
+            "lstm_forecaster" | "lstm" => Preset::LstmForecaster,
             _ => return None,
         })
     }
@@ -86,6 +96,10 @@ impl Preset {
             Preset::Resnet8 => cifar_resnet(1),
             Preset::Resnet20 => cifar_resnet(3),
             Preset::Resnet50 => resnet50(),
+            Preset::LstmForecaster => json!([
+                {"type": "lstm", "units": 32},
+                {"type": "output"}
+            ]),
         };
         json!({ "layers": layers })
     }
@@ -181,7 +195,12 @@ mod tests {
         assert_eq!(plan.params, 61_706);
         for p in Preset::ALL {
             assert_eq!(Preset::parse(p.name()), Some(p));
-            crate::network::plan(&p.architecture(), &[32, 32, 3], 10).unwrap();
+            let shape: &[usize] = if p.reads_images() {
+                &[32, 32, 3]
+            } else {
+                &[24]
+            };
+            crate::network::plan(&p.architecture(), shape, 10).unwrap();
         }
         assert_eq!(Preset::parse("LeNet-5"), Some(Preset::Lenet5));
     }

@@ -97,7 +97,11 @@ pub async fn list(
 }
 
 /// The dataset a request names, which must exist and have a target to learn.
-async fn trainable_dataset(state: &AppState, id: &str) -> ApiResult<DatasetRecord> {
+async fn trainable_dataset(
+    state: &AppState,
+    id: &str,
+    needs_target: bool,
+) -> ApiResult<DatasetRecord> {
     let missing = || {
         ApiError::NotFound(format!(
             "dataset {id} does not exist: create one with POST /v1/ai/synthetic-data or upload \
@@ -108,7 +112,7 @@ async fn trainable_dataset(state: &AppState, id: &str) -> ApiResult<DatasetRecor
         return Err(missing());
     }
     let dataset = state.store.get_dataset(id).await?.ok_or_else(missing)?;
-    if dataset.target.is_none() {
+    if needs_target && dataset.target.is_none() {
         return Err(ApiError::validation(
             "model_config.dataset",
             json!(id),
@@ -211,6 +215,99 @@ fn task_of(
     Ok(task)
 }
 
+/// A forecaster: a network over one numeric column of a table, ordered by another.
+fn forecast_job(
+    state: &AppState,
+    m: &shared::wire::TrainModelConfig,
+    dataset: &DatasetRecord,
+    training: &shared::records::TrainingConfig,
+) -> ApiResult<crate::network::Planned> {
+    let spec = m
+        .forecast
+        .as_ref()
+        .ok_or_else(|| {
+            ApiError::internal(std::io::Error::other(
+                "a forecaster request without forecast",
+            ))
+        })?
+        .spec();
+    let spec = &spec;
+    if dataset.images.is_some() {
+        return Err(ApiError::validation(
+            "model_config.dataset",
+            json!(dataset.id),
+            "a table with a time column and a numeric column",
+            format!(
+                "dataset {} holds images; a forecaster reads a table (a CSV with a time column)",
+                dataset.id
+            ),
+        ));
+    }
+    if m.architecture.family() != ArchitectureName::Network {
+        return Err(ApiError::validation(
+            "model_config.architecture",
+            json!(m.architecture.family().as_str()),
+            "lstm_forecaster (the default) or a layer list reading [window]",
+            "a forecaster is a network that reads the window's values: leave architecture out \
+             (lstm_forecaster) or give a layer list",
+        ));
+    }
+    let column = |name: &str| dataset.columns.iter().find(|c| c.name == name);
+    let names = || {
+        dataset
+            .columns
+            .iter()
+            .map(|c| c.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    match column(&spec.target) {
+        Some(c) if matches!(c.kind.as_str(), "numeric" | "integer" | "target") => {}
+        Some(c) => {
+            return Err(ApiError::validation(
+                "model_config.forecast.target",
+                json!(spec.target),
+                "a numeric column",
+                format!(
+                    "column {:?} of dataset {} is {}, not numbers",
+                    spec.target, dataset.id, c.kind
+                ),
+            ))
+        }
+        None => {
+            return Err(ApiError::validation(
+                "model_config.forecast.target",
+                json!(spec.target),
+                format!("one of: {}", names()),
+                format!(
+                    "{:?} is not a column of dataset {}",
+                    spec.target, dataset.id
+                ),
+            ))
+        }
+    }
+    if spec.time_column == spec.target || column(&spec.time_column).is_none() {
+        return Err(ApiError::validation(
+            "model_config.forecast.time_column",
+            json!(spec.time_column),
+            format!("a column other than the target, one of: {}", names()),
+            format!(
+                "{:?} must be a column of dataset {} other than the target: it orders the rows",
+                spec.time_column, dataset.id
+            ),
+        ));
+    }
+    crate::network::plan_job(
+        m,
+        dataset,
+        crate::network::Data::Series(spec),
+        training,
+        state.config.worker.memory_bytes,
+        state.config.function_memory_bytes,
+        state.config.worker.max_runtime.as_secs(),
+    )
+}
+
 /// `POST /v1/models/train`: stores a model and its queued job, hands the job to the worker,
 /// answers 202.
 pub async fn train(State(state): State<AppState>, JsonBody(body): JsonBody) -> ApiResult<Response> {
@@ -218,13 +315,15 @@ pub async fn train(State(state): State<AppState>, JsonBody(body): JsonBody) -> A
     let req = request::parse(&body)?;
     let training = request::resolve(&req, || rand::random::<u64>() & ((1 << 53) - 1));
     let m = req.model_config;
-    let dataset = trainable_dataset(&state, &m.dataset).await?;
+    let forecasting = m.model_type == ModelType::TimeSeriesForecasting;
+    let dataset = trainable_dataset(&state, &m.dataset, !forecasting).await?;
     let family = m.architecture.family();
     let network = match (&dataset.images, family) {
+        _ if forecasting => Some(forecast_job(&state, &m, &dataset, &training)?),
         (Some(images), ArchitectureName::Network) => Some(crate::network::plan_job(
             &m,
             &dataset,
-            images,
+            crate::network::Data::Images(images),
             &training,
             state.config.worker.memory_bytes,
             state.config.function_memory_bytes,
@@ -280,7 +379,11 @@ pub async fn train(State(state): State<AppState>, JsonBody(body): JsonBody) -> A
             None
         }
     };
-    let task = task_of(m.model_type, family, &dataset)?;
+    let task = if forecasting {
+        Task::Regression
+    } else {
+        task_of(m.model_type, family, &dataset)?
+    };
     let asked_budget = req
         .training_config
         .as_ref()
@@ -419,6 +522,7 @@ pub async fn train(State(state): State<AppState>, JsonBody(body): JsonBody) -> A
         feature_columns: m.features,
         excluded_columns: m.exclude.unwrap_or_default(),
         network: network.map(|n| n.info),
+        forecast: m.forecast.as_ref().map(|f| f.spec()),
         artifact: None,
         created_at: now,
         updated_at: now,

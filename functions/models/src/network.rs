@@ -16,7 +16,7 @@ use analysis::footprint::{self, NetworkSize};
 use analysis::network::Plan;
 use analysis::presets::Preset;
 use serde_json::{json, Value};
-use shared::records::{DatasetRecord, ImageSetInfo, NetworkInfo, TrainingConfig};
+use shared::records::{DatasetRecord, ForecastSpec, ImageSetInfo, NetworkInfo, TrainingConfig};
 use shared::wire::{TrainArchitecture, TrainModelConfig, TrainingResources};
 use shared::ApiError;
 
@@ -54,11 +54,18 @@ fn mb(bytes: u64) -> f64 {
     (bytes as f64 / 1e6 * 10.0).round() / 10.0
 }
 
-/// Plans `m` on the image dataset, or refuses it.
+/// What a network job reads.
+pub enum Data<'a> {
+    Images(&'a ImageSetInfo),
+    /// One column of a table, cut into windows.
+    Series(&'a ForecastSpec),
+}
+
+/// Plans `m` on the dataset, or refuses it.
 pub fn plan_job(
     m: &TrainModelConfig,
     dataset: &DatasetRecord,
-    images: &ImageSetInfo,
+    data: Data<'_>,
     training: &TrainingConfig,
     worker_memory_bytes: u64,
     function_memory_bytes: u64,
@@ -86,12 +93,40 @@ pub fn plan_job(
             "a network request without a layer list",
         ))
     })?;
-    let input_shape = vec![
-        images.height as usize,
-        images.width as usize,
-        images.channels as usize,
-    ];
-    let classes = images.classes.len();
+    // The input, the output width, and how many samples the dataset makes.
+    let (input_shape, classes, total, source) = match data {
+        Data::Images(images) => (
+            vec![
+                images.height as usize,
+                images.width as usize,
+                images.channels as usize,
+            ],
+            images.classes.len(),
+            dataset.rows,
+            "images",
+        ),
+        Data::Series(f) => (
+            vec![f.window],
+            f.horizon,
+            (dataset.rows + 1).saturating_sub((f.window + f.horizon) as u64),
+            "series windows",
+        ),
+    };
+    if let Data::Series(f) = data {
+        let least = (2.0 / (1.0 - training.validation_split)).ceil() as u64 + 1;
+        if total < least {
+            return Err(ApiError::validation(
+                "model_config.forecast.window",
+                json!(f.window),
+                format!("a window and horizon that leave at least {least} windows"),
+                format!(
+                    "dataset {} has {} rows: windows of {} values answering {} make {total} \
+                     samples, too few to train and validate on",
+                    dataset.id, dataset.rows, f.window, f.horizon
+                ),
+            ));
+        }
+    }
     let plan = analysis::network::plan(&architecture, &input_shape, classes).map_err(|e| {
         let at = layer_of(e.field());
         analysis_error(
@@ -111,15 +146,15 @@ pub fn plan_job(
         other => ApiError::internal(other),
     })?;
     let net = NetworkSize::of_plan(&plan);
-    let (train, serve) = memory(&plan, dataset, training);
-    let samples = (dataset.rows as f64 * (1.0 - training.validation_split)).max(1.0);
+    let (train, serve) = memory(&plan, total, training);
+    let samples = (total as f64 * (1.0 - training.validation_split)).max(1.0);
     let epoch = epoch_seconds(&plan, samples, training.batch_size);
     let seconds = STARTUP_SECONDS + f64::from(training.epochs) * epoch;
     if seconds > max_runtime_seconds as f64 {
         let fits = fitting_preset(
             &input_shape,
             classes,
-            dataset,
+            total,
             training,
             max_runtime_seconds,
             (worker_memory_bytes, function_memory_bytes),
@@ -226,7 +261,7 @@ pub fn plan_job(
             worker_memory_bytes,
             serving: serve,
             models_function_memory_bytes: function_memory_bytes,
-            feature_width_source: "images".into(),
+            feature_width_source: source.into(),
         },
         seconds,
     })
@@ -236,20 +271,22 @@ pub fn plan_job(
 fn fitting_preset(
     input_shape: &[usize],
     classes: usize,
-    dataset: &DatasetRecord,
+    total: u64,
     training: &TrainingConfig,
     budget: u64,
     (worker_memory_bytes, function_memory_bytes): (u64, u64),
 ) -> Option<&'static str> {
-    let samples = (dataset.rows as f64 * (1.0 - training.validation_split)).max(1.0);
+    let samples = (total as f64 * (1.0 - training.validation_split)).max(1.0);
+    let images = input_shape.len() == 3;
     Preset::ALL
         .iter()
+        .filter(|p| p.reads_images() == images)
         .filter_map(|p| {
             let plan = analysis::network::plan(&p.architecture(), input_shape, classes).ok()?;
             training::deep::check(&plan).ok()?;
             let seconds = STARTUP_SECONDS
                 + f64::from(training.epochs) * epoch_seconds(&plan, samples, training.batch_size);
-            let (train, serve) = memory(&plan, dataset, training);
+            let (train, serve) = memory(&plan, total, training);
             let fits = seconds <= budget as f64
                 && train.total_bytes <= usable(worker_memory_bytes)
                 && serve.total_bytes <= usable(function_memory_bytes);
@@ -263,19 +300,20 @@ fn usable(bytes: u64) -> u64 {
     (bytes as f64 * USABLE_SHARE) as u64
 }
 
-/// The worker's training peak and the models function's serving peak for `plan`.
+/// The worker's training peak and the models function's serving peak for `plan` over
+/// `total` samples.
 fn memory(
     plan: &Plan,
-    dataset: &DatasetRecord,
+    total: u64,
     training: &TrainingConfig,
 ) -> (footprint::TrainingMemory, footprint::ServingMemory) {
     let net = NetworkSize::of_plan(plan);
-    let pixels = dataset.rows.saturating_mul(net.inputs_per_sample);
+    let values = total.saturating_mul(net.inputs_per_sample);
     (
         footprint::training_on_images(
             net,
             training.optimizer,
-            pixels,
+            values,
             u64::from(training.batch_size),
         ),
         footprint::serving_network(net, MAX_IMAGES as u64),

@@ -146,7 +146,7 @@ pub async fn predict(
     JsonBody(body): JsonBody,
 ) -> ApiResult<Json<Predictions>> {
     let fields = Fields::new("", &body)?;
-    fields.only(&["rows", "images"])?;
+    fields.only(&["rows", "images", "values"])?;
     // The body first, so a bad one is a 400 whatever the model.
     let input = match (fields.get("rows"), fields.get("images")) {
         (Some(_), Some(v)) => {
@@ -158,6 +158,9 @@ pub async fn predict(
             ))
         }
         (None, Some(images)) => Input::Images(images_of(Some(images))?),
+        (None, None) if fields.get("values").is_some() => {
+            Input::Values(values_of(fields.get("values"))?)
+        }
         (rows, None) => Input::Rows(rows_of(rows)?),
     };
     let model = crate::handlers::load_model(&state, &id).await?;
@@ -173,6 +176,14 @@ pub async fn predict(
                 format!(
                 "model {id} was trained on a table: send rows (feature name → value), not images"
             ),
+            ))
+        }
+        (Loaded::Table(_), Input::Values(_)) => {
+            return Err(ApiError::validation(
+                "values",
+                Value::Null,
+                "absent: this model reads rows",
+                format!("model {id} was trained on a table: send rows (feature name → value)"),
             ))
         }
         (Loaded::Network(_), Input::Rows(_)) => {
@@ -193,6 +204,11 @@ pub async fn predict(
             let decoded = decode_images(n, &images)?;
             n.predict_images(&decoded)
         }
+        (Loaded::Network(n), Input::Values(values)) => n.forecast(&values).map(|f| {
+            f.into_iter()
+                .map(|value| training::Prediction::Value { value })
+                .collect()
+        }),
         _ => unreachable!("matched above"),
     })
     .await
@@ -248,6 +264,37 @@ pub async fn predict(
 enum Input {
     Rows(Vec<Value>),
     Images(Vec<Vec<u8>>),
+    /// A forecaster's window.
+    Values(Vec<f64>),
+}
+
+/// `values`: 1 to 1000 numbers (a forecaster checks the count against its window).
+fn values_of(values: Option<&Value>) -> ApiResult<Vec<f64>> {
+    let bad = |v: &Value| {
+        ApiError::validation(
+            "values",
+            v.clone(),
+            "array of 1 to 1000 numbers (the series' last window, oldest first)",
+            "values must be an array of 1 to 1000 numbers",
+        )
+    };
+    match values {
+        Some(Value::Array(items)) if !items.is_empty() && items.len() <= 1000 => items
+            .iter()
+            .enumerate()
+            .map(|(i, v)| {
+                v.as_f64().ok_or_else(|| {
+                    ApiError::validation(
+                        format!("values[{i}]"),
+                        v.clone(),
+                        "a number",
+                        format!("values[{i}] must be a number"),
+                    )
+                })
+            })
+            .collect(),
+        other => Err(bad(other.unwrap_or(&Value::Null))),
+    }
 }
 
 fn rows_of(rows: Option<&Value>) -> ApiResult<Vec<Value>> {
@@ -309,7 +356,13 @@ fn decode_images(n: &DeepModel, images: &[Vec<u8>]) -> Result<Vec<Vec<u8>>, Trai
         width,
         channels,
         ..
-    } = n.manifest.input;
+    } = n.manifest.input
+    else {
+        return Err(TrainingError::invalid(
+            "images",
+            "this model forecasts a series: send {\"values\": [the last window, oldest first]}",
+        ));
+    };
     images
         .iter()
         .enumerate()

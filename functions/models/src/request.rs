@@ -9,7 +9,8 @@ use shared::records::{
 };
 use shared::validate::Fields;
 use shared::wire::{
-    LayerList, TrainArchitecture, TrainModelConfig, TrainRequest, TrainTrainingConfig,
+    LayerList, TrainArchitecture, TrainForecast, TrainModelConfig, TrainRequest,
+    TrainTrainingConfig,
 };
 use shared::ApiError;
 use training::Architecture;
@@ -57,6 +58,7 @@ fn model_config(m: &Fields<'_>) -> Result<TrainModelConfig, ApiError> {
         "features",
         "exclude",
         "gbm",
+        "forecast",
     ])?;
     let name = m.required_string("name", 200)?;
     let written_type = m.required_string("type", 100)?;
@@ -72,7 +74,13 @@ fn model_config(m: &Fields<'_>) -> Result<TrainModelConfig, ApiError> {
     let hidden_layers = m
         .integer_list("hidden_layers", 1, 4096, 8)?
         .map(|v| v.into_iter().map(|n| n as usize).collect::<Vec<_>>());
-    let chosen = architecture(m)?;
+    // A forecaster's default is the LSTM preset, not the tabular mlp.
+    let chosen = match (m.get("architecture"), model_type) {
+        (None | Some(Value::Null), ModelType::TimeSeriesForecasting) => {
+            TrainArchitecture::Preset(analysis::presets::Preset::LstmForecaster)
+        }
+        _ => architecture(m)?,
+    };
     let architecture = chosen.family();
     let gbm = match m.object("gbm")? {
         None => None,
@@ -155,7 +163,56 @@ fn model_config(m: &Fields<'_>) -> Result<TrainModelConfig, ApiError> {
         features,
         exclude,
         gbm,
+        forecast: forecast(m, model_type)?,
     })
+}
+
+/// `model_config.forecast`: required for `time_series_forecasting`, refused otherwise.
+fn forecast(m: &Fields<'_>, model_type: ModelType) -> Result<Option<TrainForecast>, ApiError> {
+    let forecasting = model_type == ModelType::TimeSeriesForecasting;
+    let Some(f) = m.object("forecast")? else {
+        if forecasting {
+            return Err(ApiError::validation(
+                "model_config.forecast",
+                Value::Null,
+                "{\"target\", \"time_column\", \"window\", \"horizon\"?, \"season\"?}",
+                "time_series_forecasting needs model_config.forecast: the column to forecast, the \
+                 column that orders the rows, and the window of values the model reads",
+            ));
+        }
+        return Ok(None);
+    };
+    if !forecasting {
+        return Err(ApiError::validation(
+            "model_config.forecast",
+            m.get("forecast").cloned().unwrap_or_default(),
+            "absent unless type is time_series_forecasting",
+            format!(
+                "model_config.forecast sets a forecaster; this request's type is {}",
+                model_type.as_str()
+            ),
+        ));
+    }
+    f.only(&["target", "time_column", "window", "horizon", "season"])?;
+    let required = |name: &str| {
+        ApiError::validation(
+            format!("model_config.forecast.{name}"),
+            Value::Null,
+            "required",
+            format!("model_config.forecast.{name} is required"),
+        )
+    };
+    Ok(Some(TrainForecast {
+        target: f.string("target", 200)?.ok_or_else(|| required("target"))?,
+        time_column: f
+            .string("time_column", 200)?
+            .ok_or_else(|| required("time_column"))?,
+        window: f
+            .integer("window", 1, 1000)?
+            .ok_or_else(|| required("window"))? as usize,
+        horizon: f.integer("horizon", 1, 100)?.map(|h| h as usize),
+        season: f.integer("season", 2, 1000)?.map(|s| s as usize),
+    }))
 }
 
 /// `model_config.architecture`: a family or preset name, or a layer list (an object with

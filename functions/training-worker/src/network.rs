@@ -5,12 +5,15 @@
 use std::sync::Arc;
 use std::time::Instant;
 
+use serde_json::Value;
 use shared::clock;
-use shared::records::{secondary, ModelRecord, NetworkInfo};
+use shared::records::{secondary, ForecastSpec, ModelRecord, NetworkInfo};
 use shared::state::AppState;
+use synth::Table;
+use training::deep::series::{self, Cut};
 use training::deep::{self, DeepManifest, DeepParams, InputSpec, Inputs, Samples, Targets};
 
-use super::progress::{JobObserver, Tracker};
+use super::progress::{Interrupt, JobObserver, Tracker};
 use super::run::{Ending, Failure};
 
 /// Reads the dataset and trains the network of `model`.
@@ -21,6 +24,10 @@ pub(crate) async fn train(
     info: NetworkInfo,
     deadline: Instant,
 ) -> Ending {
+    skip_enhancements(&tracker);
+    if let Some(spec) = model.forecast.clone() {
+        return train_series(state, tracker, model, info, spec, deadline).await;
+    }
     let id = model.dataset.clone().unwrap_or_default();
     let dataset = match state.store.get_dataset(&id).await {
         Ok(Some(d)) => d,
@@ -42,20 +49,6 @@ pub(crate) async fn train(
         }
         Err(e) => return Ending::Failed(Failure::new("blob_error", e)),
     };
-    // The enhancement steps tune a tabular network classifier; a layer-list job says so.
-    let steps = tracker.snapshot().ai_enhancements_scheduled;
-    if !steps.is_empty() {
-        let why = "the enhancement steps tune a tabular network classifier; this job trains a \
-                   layer-list network on images";
-        tracker.update(|j| {
-            j.enhancements = Some(serde_json::Value::Array(
-                steps
-                    .iter()
-                    .map(|s| serde_json::json!({"step": s, "status": "skipped", "reason": why}))
-                    .collect(),
-            ))
-        });
-    }
     let pause = state.config.worker.test_batch_pause;
     let t = tracker.clone();
     let work = tokio::task::spawn_blocking(move || -> Result<Ending, Failure> {
@@ -149,7 +142,7 @@ pub(crate) async fn train(
             Some(
                 i @ (super::progress::Interrupt::Lost(_) | super::progress::Interrupt::Store(_)),
             ) => Ok(Ending::Interrupted(i)),
-            _ => Ok(Ending::Network(Box::new(trained))),
+            _ => Ok(Ending::Network(Box::new(trained), None)),
         }
     });
     match work.await {
@@ -160,4 +153,195 @@ pub(crate) async fn train(
             Ending::Failed(Failure::new("internal_error", "the training task panicked"))
         }
     }
+}
+
+/// The enhancement steps tune a tabular network classifier; a layer-list job says so.
+fn skip_enhancements(tracker: &Tracker) {
+    let steps = tracker.snapshot().ai_enhancements_scheduled;
+    if steps.is_empty() {
+        return;
+    }
+    let why = "the enhancement steps tune a tabular network classifier; this job trains a \
+               layer-list network";
+    tracker.update(|j| {
+        j.enhancements = Some(serde_json::Value::Array(
+            steps
+                .iter()
+                .map(|s| serde_json::json!({"step": s, "status": "skipped", "reason": why}))
+                .collect(),
+        ))
+    });
+}
+
+/// A forecaster: the table's target column in time order, cut into windows.
+async fn train_series(
+    state: &AppState,
+    tracker: Arc<Tracker>,
+    model: ModelRecord,
+    info: NetworkInfo,
+    spec: ForecastSpec,
+    deadline: Instant,
+) -> Ending {
+    let (_, csv) = match super::run::load_dataset(state, &model).await {
+        Ok(found) => found,
+        Err(f) => return Ending::Failed(f),
+    };
+    let pause = state.config.worker.test_batch_pause;
+    let t = tracker.clone();
+    let work = tokio::task::spawn_blocking(move || -> Result<Ending, Failure> {
+        let invalid = |e: String| Failure::new("invalid_data", e);
+        let table = Table::from_csv(&csv).map_err(|e| invalid(e.to_string()))?;
+        drop(csv);
+        let (values, filled) = series_values(&table, &spec).map_err(invalid)?;
+        let cfg = &model.training_config;
+        let cut = Cut {
+            window: spec.window,
+            horizon: spec.horizon,
+        };
+        let w = series::windows(&values, cut, cfg.validation_split)
+            .map_err(|e| invalid(e.to_string()))?;
+        let plan = analysis::network::plan(&info.architecture, &info.input_shape, info.outputs)
+            .map_err(|e| Failure::new("invalid_architecture", e))?;
+        t.update(|j| {
+            j.step(
+                secondary::LOADING_DATA,
+                clock::now(),
+                Some(format!(
+                    "{} values of {:?} ordered by {:?}{}: {} training and {} validation windows \
+                     of {} answering {}; a network of {} parameters",
+                    values.len(),
+                    spec.target,
+                    spec.time_column,
+                    if filled > 0 {
+                        format!(" ({filled} gaps filled linearly)")
+                    } else {
+                        String::new()
+                    },
+                    w.train.len(),
+                    w.val.len(),
+                    spec.window,
+                    spec.horizon,
+                    plan.params
+                )),
+            )
+        });
+        let manifest = DeepManifest::new(
+            info.architecture.clone(),
+            &plan,
+            training::Task::Regression,
+            Vec::new(),
+            InputSpec::Series {
+                window: spec.window,
+                horizon: spec.horizon,
+                mean: w.mean,
+                std: w.std,
+            },
+        );
+        if let Err(i) = t.runtime_step(secondary::TRAINING, "training") {
+            return Ok(Ending::Interrupted(i));
+        }
+        let params = DeepParams {
+            optimizer: cfg.optimizer,
+            epochs: cfg.epochs,
+            batch_size: cfg.batch_size,
+            learning_rate: cfg.learning_rate,
+            weight_decay: cfg.weight_decay,
+            target_accuracy: None,
+            seed: cfg.seed,
+        };
+        let mut observer = JobObserver::new(&t, deadline, true).with_pause(pause);
+        let trained = deep::fit(&plan, manifest, &w.train, &w.val, &params, &mut observer)
+            .map_err(|e| Failure::new("training_error", e))?;
+        if let Some(i @ (Interrupt::Lost(_) | Interrupt::Store(_))) = observer.interrupted.take() {
+            return Ok(Ending::Interrupted(i));
+        }
+        let first = w.val_start - spec.window;
+        let mut predicted = Vec::with_capacity(w.val.len() * spec.horizon);
+        for k in 0..w.val.len() {
+            let recent = &values[first + k..first + k + spec.window];
+            predicted.extend(
+                trained
+                    .model
+                    .forecast(recent)
+                    .map_err(|e| Failure::new("training_error", e))?,
+            );
+        }
+        let report = series::report(&values, cut, &w, &predicted, spec.season);
+        Ok(Ending::Network(Box::new(trained), Some(Box::new(report))))
+    });
+    match work.await {
+        Ok(Ok(ending)) => ending,
+        Ok(Err(failure)) => Ending::Failed(failure),
+        Err(join) => {
+            tracing::error!(error = %join, "training task panicked");
+            Ending::Failed(Failure::new("internal_error", "the training task panicked"))
+        }
+    }
+}
+
+/// The target column in time order (numbers first, then ISO 8601 text, as text orders it),
+/// its empty cells filled by linear interpolation (the nearest value at either end), and how
+/// many were filled.
+fn series_values(table: &Table, spec: &ForecastSpec) -> Result<(Vec<f64>, usize), String> {
+    let at = |name: &str| {
+        table
+            .columns
+            .iter()
+            .position(|c| c == name)
+            .ok_or_else(|| format!("the dataset has no column {name:?}"))
+    };
+    let (ti, yi) = (at(&spec.time_column)?, at(&spec.target)?);
+    let number = |v: &Value| match v {
+        Value::Number(n) => n.as_f64(),
+        Value::String(s) => s.trim().parse::<f64>().ok(),
+        _ => None,
+    };
+    let mut rows = Vec::with_capacity(table.rows.len());
+    for (r, row) in table.rows.iter().enumerate() {
+        let key = match &row[ti] {
+            Value::Null => {
+                return Err(format!(
+                    "row {}: the time column {:?} is empty",
+                    r + 1,
+                    spec.time_column
+                ))
+            }
+            v => match number(v) {
+                Some(x) => (0u8, x, String::new()),
+                None => (1, 0.0, v.as_str().unwrap_or_default().to_string()),
+            },
+        };
+        let y = match &row[yi] {
+            Value::Null => f64::NAN,
+            v => number(v)
+                .filter(|x| x.is_finite())
+                .ok_or_else(|| format!("row {}: {:?} is not a number: {v}", r + 1, spec.target))?,
+        };
+        rows.push((key, y));
+    }
+    rows.sort_by(|a, b| {
+        (a.0 .0, a.0 .1, &a.0 .2)
+            .partial_cmp(&(b.0 .0, b.0 .1, &b.0 .2))
+            .unwrap_or(std::cmp::Ordering::Equal)
+    });
+    let mut values: Vec<f64> = rows.into_iter().map(|(_, y)| y).collect();
+    let known: Vec<usize> = (0..values.len()).filter(|&i| !values[i].is_nan()).collect();
+    if known.is_empty() {
+        return Err(format!("the column {:?} has no values", spec.target));
+    }
+    let filled = values.len() - known.len();
+    for i in 0..values.len() {
+        if values[i].is_nan() {
+            let after = known.partition_point(|&k| k < i);
+            values[i] = match (after.checked_sub(1).map(|a| known[a]), known.get(after)) {
+                (Some(a), Some(&b)) => {
+                    values[a] + (values[b] - values[a]) * (i - a) as f64 / (b - a) as f64
+                }
+                (Some(a), None) => values[a],
+                (None, Some(&b)) => values[b],
+                (None, None) => unreachable!("known is not empty"),
+            };
+        }
+    }
+    Ok((values, filled))
 }

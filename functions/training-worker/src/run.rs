@@ -43,8 +43,11 @@ pub(crate) enum Ending {
         Option<training::ImportanceReport>,
         Option<Box<training::automl::AutoReport>>,
     ),
-    /// A layer-list network.
-    Network(Box<training::deep::DeepTrained>),
+    /// A layer-list network, and a forecaster's errors beside the naive forecasts'.
+    Network(
+        Box<training::deep::DeepTrained>,
+        Option<Box<training::deep::series::ForecastReport>>,
+    ),
     Failed(Failure),
     /// The job left `in_progress` under us (stopped before training began, or declared lost).
     Interrupted(Interrupt),
@@ -354,7 +357,7 @@ async fn train_claimed(
     }
 }
 
-async fn load_dataset(
+pub(crate) async fn load_dataset(
     state: &AppState,
     model: &ModelRecord,
 ) -> Result<(DatasetRecord, String), Failure> {
@@ -484,7 +487,7 @@ async fn finish(
         Ending::Failed(failure) => {
             end(state, tracker, JobStatus::Failed, Some(failure), None, None).await
         }
-        Ending::Network(trained) => {
+        Ending::Network(trained, forecast) => {
             let status = match ending_status(trained.stopped, trained.history.len(), &job, budget) {
                 Ok(status) => status,
                 Err(failure) => {
@@ -498,8 +501,9 @@ async fn finish(
                 Ok(a) => a,
                 Err(f) => return end(state, tracker, JobStatus::Failed, Some(f), None, None).await,
             };
-            let metrics = json!({
-                "task": "classification",
+            let regression = trained.model.manifest.task == training::Task::Regression;
+            let mut metrics = json!({
+                "task": if regression { "regression" } else { "classification" },
                 "family": "network",
                 "validation": trained.validation,
                 "training": trained.training,
@@ -509,9 +513,15 @@ async fn finish(
                 "parameters": trained.model.parameter_count(),
                 "macs_per_sample": trained.model.plan.macs,
             });
+            if let Some(report) = forecast {
+                metrics["forecast"] = json!(report);
+            }
             let headline = Headline {
                 accuracy: trained.validation.accuracy(),
-                r2: None,
+                r2: match trained.validation.headline() {
+                    ("r2", r2) => Some(r2),
+                    _ => None,
+                },
             };
             end(
                 state,
@@ -628,7 +638,10 @@ async fn save_network(
         dropped_columns: Vec::new(),
         importance: Vec::new(),
         family: Some("network".into()),
-        task: Some(Task::Classification),
+        task: Some(match model.manifest.task {
+            training::Task::Regression => Task::Regression,
+            training::Task::Classification => Task::Classification,
+        }),
         trees: None,
         gain_importance: Vec::new(),
         onnx: None,

@@ -8,8 +8,8 @@ use serde::Serialize;
 
 use super::{Object, Provider};
 use crate::records::{
-    ArchitectureName, ArtifactInfo, EpochRecord, GbmOptions, JobStatus, ModelRecord, ModelStatus,
-    ModelType, OptimizerKind, Progress, StatusTransition, Task, TrainingConfig,
+    ArchitectureName, ArtifactInfo, EpochRecord, ForecastSpec, GbmOptions, JobStatus, ModelRecord,
+    ModelStatus, ModelType, OptimizerKind, Progress, StatusTransition, Task, TrainingConfig,
 };
 
 /// `model_config` of a training request.
@@ -53,6 +53,43 @@ pub struct TrainModelConfig {
     pub exclude: Option<Vec<String>>,
     #[schemars(extend("exclusiveMinimum" = 0, "maximum" = 1))]
     pub target_accuracy: Option<f64>,
+    /// `time_series_forecasting` only: the series and how it is cut.
+    pub forecast: Option<TrainForecast>,
+}
+
+/// `model_config.forecast` as sent (the record keeps it as `ForecastSpec`).
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TrainForecast {
+    /// The numeric column forecast.
+    #[schemars(length(min = 1, max = 200))]
+    pub target: String,
+    /// The column the rows are ordered by: numbers, or ISO 8601 dates and times (ordered as
+    /// text).
+    #[schemars(length(min = 1, max = 200))]
+    pub time_column: String,
+    /// Values the model reads.
+    #[schemars(range(min = 1, max = 1000))]
+    pub window: usize,
+    /// Values it answers (default 1).
+    #[schemars(range(min = 1, max = 100))]
+    pub horizon: Option<usize>,
+    /// The seasonal naive forecast's period (2-1000); by autocorrelation when absent.
+    #[schemars(range(min = 2, max = 1000))]
+    pub season: Option<usize>,
+}
+
+impl TrainForecast {
+    /// As the record keeps it, the horizon's default filled in.
+    pub fn spec(&self) -> ForecastSpec {
+        ForecastSpec {
+            target: self.target.clone(),
+            time_column: self.time_column.clone(),
+            window: self.window,
+            horizon: self.horizon.unwrap_or(1),
+            season: self.season,
+        }
+    }
 }
 
 fn default_architecture() -> TrainArchitecture {
@@ -307,12 +344,22 @@ pub struct StopAccepted {
     pub monitoring_url: String,
 }
 
-/// `POST /v1/models/{id}/predict`: rows for a table model, images for an image network.
+/// `POST /v1/models/{id}/predict`: rows for a table model, images for an image network,
+/// the last values of the series for a forecaster.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 #[serde(untagged)]
 pub enum PredictRequest {
     Rows(PredictRows),
     Images(PredictImages),
+    Values(PredictValues),
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PredictValues {
+    /// The series' last `window` values, oldest first; the answer is the next `horizon`.
+    #[schemars(length(min = 1, max = 1000))]
+    pub values: Vec<f64>,
 }
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]

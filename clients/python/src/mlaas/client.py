@@ -324,6 +324,14 @@ class MLTrainingAPI:
             "POST", f"/v1/models/{model_id}/predict", json={"images": encoded},
             idempotency_key=idempotency_key))
 
+    def forecast(self, model_id: str, values: list[float], *,
+                 idempotency_key: str | None = None) -> models.Predictions:
+        """`POST /v1/models/{id}/predict` for a forecaster: the series' last `window`
+        values, oldest first; the answer's predictions are the next `horizon` values."""
+        return cast(models.Predictions, self._json(
+            "POST", f"/v1/models/{model_id}/predict", json={"values": values},
+            idempotency_key=idempotency_key))
+
     def download_model(self, model_id: str, format: str | None = "onnx") -> bytes:
         """`GET /v1/models/{id}/download`: the trained model as `onnx` (the whole pipeline,
         raw columns in; the record's `artifact.onnx` lists its inputs), or the stored artifact

@@ -354,6 +354,18 @@ class FitReport(TypedDict):
     columns: list[ColumnFit]
 
 
+class ForecastSpec(TypedDict, closed=True):
+    """
+    `model_config.forecast`: the series and how it is cut.
+    """
+
+    target: str
+    time_column: str
+    window: int
+    horizon: int
+    season: NotRequired[int | None]
+
+
 class GainImportance(TypedDict):
     """
     A gradient-boosted model's total split gain on a feature, as a share of all its gain.
@@ -491,6 +503,7 @@ ModelType: TypeAlias = (
         'image_classification',
     ]
     | Literal['computer_vision']
+    | Literal['time_series_forecasting']
 )
 
 
@@ -607,6 +620,10 @@ class PredictRows(TypedDict, closed=True):
     rows: list[dict[str, Any]]
 
 
+class PredictValues(TypedDict, closed=True):
+    values: list[float]
+
+
 class Prediction1(TypedDict):
     """
     A class with each class's probability, or (regression) a value.
@@ -627,7 +644,9 @@ class Prediction2(TypedDict):
 Prediction: TypeAlias = Prediction1 | Prediction2
 
 
-Preset: TypeAlias = Literal['small_cnn', 'lenet5', 'resnet8', 'resnet20', 'resnet50']
+Preset: TypeAlias = Literal[
+    'small_cnn', 'lenet5', 'resnet8', 'resnet20', 'resnet50', 'lstm_forecaster'
+]
 
 
 class PrivacyOptions(TypedDict, closed=True):
@@ -848,6 +867,18 @@ class TrainDataset(TypedDict):
     target: str | None
 
 
+class TrainForecast(TypedDict, closed=True):
+    """
+    `model_config.forecast` as sent (the record keeps it as `ForecastSpec`).
+    """
+
+    target: str
+    time_column: str
+    window: int
+    horizon: NotRequired[int | None]
+    season: NotRequired[int | None]
+
+
 HiddenLayer: TypeAlias = int
 
 
@@ -871,6 +902,7 @@ class TrainModelConfig(TypedDict, closed=True):
     features: NotRequired[list[Feature] | None]
     exclude: NotRequired[list[ExcludeItem] | None]
     target_accuracy: NotRequired[float | None]
+    forecast: NotRequired[TrainForecast | None]
 
 
 TrainStatus: TypeAlias = Literal['training_started']
@@ -1268,7 +1300,7 @@ class OrchestratorCheck(TypedDict):
     configuration_problems: list[str]
 
 
-PredictRequest: TypeAlias = PredictRows | PredictImages
+PredictRequest: TypeAlias = PredictRows | PredictImages | PredictValues
 
 
 class Predictions(TypedDict):
@@ -1543,6 +1575,7 @@ class Model(TypedDict):
     feature_columns: NotRequired[list[str] | None]
     excluded_columns: NotRequired[list[str]]
     network: NotRequired[NetworkInfo | None]
+    forecast: NotRequired[ForecastSpec | None]
     artifact: ArtifactInfo | None
     created_at: str
     updated_at: str

@@ -102,8 +102,8 @@ pub fn fit(
                     correct += predicted.iter().zip(&yb).filter(|(p, t)| p == t).count();
                     candle_nn::loss::cross_entropy(&out, &y)?
                 }
-                Targets::Values(values) => {
-                    let width = out.dim(1)?;
+                Targets::Values { values, width, .. } => {
+                    let width = *width;
                     let yb: Vec<f32> = chunk
                         .iter()
                         .flat_map(|&i| values[i * width..(i + 1) * width].iter().copied())
@@ -196,15 +196,19 @@ fn evaluate(net: &Net, samples: &Samples) -> Result<(f64, Scored), TrainingError
                 ),
             )
         }
-        Targets::Values(values) => {
-            let truth: Vec<f64> = values.iter().map(|&v| f64::from(v)).collect();
-            let predicted: Vec<f64> = out.iter().map(|&v| f64::from(v)).collect();
-            let mse = truth
+        Targets::Values {
+            values, mean, std, ..
+        } => {
+            // The loss in the network's standardized space; the metrics in the target's units.
+            let mse = values
                 .iter()
-                .zip(&predicted)
-                .map(|(t, p)| (t - p).powi(2))
+                .zip(&out)
+                .map(|(t, p)| f64::from(t - p).powi(2))
                 .sum::<f64>()
-                / truth.len().max(1) as f64;
+                / values.len().max(1) as f64;
+            let units = |v: &f32| f64::from(*v) * std + mean;
+            let truth: Vec<f64> = values.iter().map(units).collect();
+            let predicted: Vec<f64> = out.iter().map(units).collect();
             (
                 mse,
                 Scored::Regression(RegressionMetrics::of(&truth, &predicted, None)),

@@ -9,6 +9,7 @@
 mod fit;
 mod model;
 pub(crate) mod net;
+pub mod series;
 
 #[cfg(test)]
 mod tests;
@@ -40,7 +41,14 @@ pub enum Targets {
         labels: Vec<u32>,
         classes: Vec<String>,
     },
-    Values(Vec<f32>),
+    /// `width` values per sample, standardized: the network learns `(y − mean) / std`, and
+    /// its answers and metrics are in the target's units.
+    Values {
+        values: Vec<f32>,
+        width: usize,
+        mean: f64,
+        std: f64,
+    },
 }
 
 /// Inputs with their targets.
@@ -54,7 +62,7 @@ impl Samples {
     pub fn len(&self) -> usize {
         match &self.targets {
             Targets::Classes { labels, .. } => labels.len(),
-            Targets::Values(v) => v.len(),
+            Targets::Values { values, width, .. } => values.len() / (*width).max(1),
         }
     }
 

@@ -37,6 +37,14 @@ pub enum InputSpec {
         mean: Vec<f32>,
         std: Vec<f32>,
     },
+    /// The last `window` values of a series, standardized with the training part's mean and
+    /// standard deviation; the network answers the next `horizon`, which are scaled back.
+    Series {
+        window: usize,
+        horizon: usize,
+        mean: f64,
+        std: f64,
+    },
 }
 
 /// The file's manifest.
@@ -172,7 +180,13 @@ impl DeepModel {
             channels,
             mean,
             std,
-        } = &self.manifest.input;
+        } = &self.manifest.input
+        else {
+            return Err(TrainingError::invalid(
+                "images",
+                "this network reads a series, not images",
+            ));
+        };
         let per = height * width * channels;
         let mut values = Vec::with_capacity(images.len() * per);
         for (i, image) in images.iter().enumerate() {
@@ -192,9 +206,60 @@ impl DeepModel {
                 values,
                 shape: vec![*channels, *height, *width],
             },
-            targets: Targets::Values(vec![0.0; images.len()]),
+            targets: Targets::Values {
+                values: vec![0.0; images.len()],
+                width: 1,
+                mean: 0.0,
+                std: 1.0,
+            },
         };
         self.predict(&samples)
+    }
+
+    /// A forecaster's `horizon` next values after `recent` (the last `window` values of the
+    /// series, oldest first), in the target's units.
+    pub fn forecast(&self, recent: &[f64]) -> Result<Vec<f64>, TrainingError> {
+        let InputSpec::Series {
+            window,
+            horizon,
+            mean,
+            std,
+        } = &self.manifest.input
+        else {
+            return Err(TrainingError::invalid(
+                "values",
+                "this network reads images, not a series",
+            ));
+        };
+        if recent.len() != *window {
+            return Err(TrainingError::invalid(
+                "values",
+                format!(
+                    "{} values; this forecaster reads the last {window} values of the series",
+                    recent.len()
+                ),
+            ));
+        }
+        if let Some(i) = recent.iter().position(|v| !v.is_finite()) {
+            return Err(TrainingError::invalid(
+                format!("values[{i}]"),
+                "must be a finite number",
+            ));
+        }
+        let samples = Samples {
+            inputs: Inputs::Floats {
+                values: recent.iter().map(|v| ((v - mean) / std) as f32).collect(),
+                shape: vec![*window],
+            },
+            targets: Targets::Values {
+                values: vec![0.0; *horizon],
+                width: *horizon,
+                mean: *mean,
+                std: *std,
+            },
+        };
+        let (out, _) = outputs(&self.net, &samples)?;
+        Ok(out.iter().map(|&v| f64::from(v) * std + mean).collect())
     }
 
     /// Predictions for prepared samples (their targets are ignored).
