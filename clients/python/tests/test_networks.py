@@ -73,5 +73,36 @@ class ImageNetworkTest(unittest.TestCase):
         self.assertEqual(total, record["network"]["parameters"])
 
 
+SUNSPOTS = DIGITS.parent / "sunspots.csv"
+
+
+class ForecasterTest(unittest.TestCase):
+    """statsmodels' yearly sunspots forecast from their last 20 years; the README's MASE rule
+    (below 1 and below the naive forecast's), and the next value from `forecast`."""
+
+    def test_an_lstm_forecasts_sunspots(self):
+        api = MLTrainingAPI(BASE)
+        dataset = api.upload_dataset(SUNSPOTS.read_text(), name="sunspots")
+        accepted = api.train(
+            {"name": "sunspots", "type": "time_series_forecasting", "dataset": dataset["id"],
+             "forecast": {"target": "SUNACTIVITY", "time_column": "YEAR", "window": 20}},
+            {"epochs": 40, "batch_size": 16, "learning_rate": 0.01, "seed": 4})
+        model_id = accepted["model_id"]
+        deadline = time.time() + 600
+        while time.time() < deadline:
+            status = api.training_status(model_id)
+            if status["status"] in ("completed", "failed", "stopped"):
+                break
+            time.sleep(1)
+        self.assertEqual(status["status"], "completed", status)
+        report = status["final_metrics"]["forecast"]
+        self.assertLess(report["model"]["mase"], 1.0, report)
+        self.assertLess(report["model"]["mase"], report["naive"]["mase"], report)
+        values = [float(line.split(",")[1]) for line in SUNSPOTS.read_text().splitlines()[1:]]
+        answer = api.forecast(model_id, values[-20:])
+        self.assertEqual(len(answer["predictions"]), 1)
+        self.assertGreaterEqual(answer["predictions"][0]["value"], 0.0)
+
+
 if __name__ == "__main__":
     unittest.main()
