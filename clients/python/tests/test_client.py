@@ -66,7 +66,7 @@ class AgainstTheService(unittest.TestCase):
         self.assertTrue(e.request_id)
         with self.assertRaises(APIError) as caught:
             self.api.train({"name": "x", "type": "classification", "dataset": "ds_x",
-                            "architecture": "resnet50"})
+                            "architecture": "vgg16"})
         e = caught.exception
         self.assertEqual((e.status, e.code), (400, "VALIDATION_ERROR"))
         self.assertEqual(e.details["field"], "model_config.architecture")
