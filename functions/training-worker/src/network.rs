@@ -7,14 +7,14 @@ use std::time::Instant;
 
 use serde_json::Value;
 use shared::clock;
-use shared::records::{secondary, ForecastSpec, ModelRecord, NetworkInfo};
+use shared::records::{secondary, ForecastSpec, ModelRecord, NetworkInfo, TrainingConfig};
 use shared::state::AppState;
 use synth::Table;
 use training::deep::series::{self, Cut};
 use training::deep::{self, DeepManifest, DeepParams, InputSpec, Inputs, Samples, Targets};
 
 use super::progress::{Interrupt, JobObserver, Tracker};
-use super::run::{Ending, Failure};
+use super::run::{joined, Ending, Failure};
 
 /// Reads the dataset and trains the network of `model`.
 pub(crate) async fn train(
@@ -126,15 +126,7 @@ pub(crate) async fn train(
         if let Err(i) = t.runtime_step(secondary::TRAINING, "training") {
             return Ok(Ending::Interrupted(i));
         }
-        let params = DeepParams {
-            optimizer: cfg.optimizer,
-            epochs: cfg.epochs,
-            batch_size: cfg.batch_size,
-            learning_rate: cfg.learning_rate,
-            weight_decay: cfg.weight_decay,
-            target_accuracy: model.target_accuracy,
-            seed: cfg.seed,
-        };
+        let params = deep_params(cfg, model.target_accuracy);
         let mut observer = JobObserver::new(&t, deadline, true).with_pause(pause);
         let trained = deep::fit(&plan, manifest, &train, &val, &params, &mut observer)
             .map_err(|e| Failure::new("training_error", e))?;
@@ -145,14 +137,7 @@ pub(crate) async fn train(
             _ => Ok(Ending::Network(Box::new(trained), None)),
         }
     });
-    match work.await {
-        Ok(Ok(ending)) => ending,
-        Ok(Err(failure)) => Ending::Failed(failure),
-        Err(join) => {
-            tracing::error!(error = %join, "training task panicked");
-            Ending::Failed(Failure::new("internal_error", "the training task panicked"))
-        }
-    }
+    joined(work.await)
 }
 
 /// The enhancement steps tune a tabular network classifier; a layer-list job says so.
@@ -240,15 +225,7 @@ async fn train_series(
         if let Err(i) = t.runtime_step(secondary::TRAINING, "training") {
             return Ok(Ending::Interrupted(i));
         }
-        let params = DeepParams {
-            optimizer: cfg.optimizer,
-            epochs: cfg.epochs,
-            batch_size: cfg.batch_size,
-            learning_rate: cfg.learning_rate,
-            weight_decay: cfg.weight_decay,
-            target_accuracy: None,
-            seed: cfg.seed,
-        };
+        let params = deep_params(cfg, None);
         let mut observer = JobObserver::new(&t, deadline, true).with_pause(pause);
         let trained = deep::fit(&plan, manifest, &w.train, &w.val, &params, &mut observer)
             .map_err(|e| Failure::new("training_error", e))?;
@@ -269,14 +246,7 @@ async fn train_series(
         let report = series::report(&values, cut, &w, &predicted, spec.season);
         Ok(Ending::Network(Box::new(trained), Some(Box::new(report))))
     });
-    match work.await {
-        Ok(Ok(ending)) => ending,
-        Ok(Err(failure)) => Ending::Failed(failure),
-        Err(join) => {
-            tracing::error!(error = %join, "training task panicked");
-            Ending::Failed(Failure::new("internal_error", "the training task panicked"))
-        }
-    }
+    joined(work.await)
 }
 
 /// The target column in time order (numbers first, then ISO 8601 text, as text orders it),
@@ -344,4 +314,17 @@ fn series_values(table: &Table, spec: &ForecastSpec) -> Result<(Vec<f64>, usize)
         }
     }
     Ok((values, filled))
+}
+
+/// The record's training configuration as the network trainer takes it.
+fn deep_params(cfg: &TrainingConfig, target_accuracy: Option<f64>) -> DeepParams {
+    DeepParams {
+        optimizer: cfg.optimizer,
+        epochs: cfg.epochs,
+        batch_size: cfg.batch_size,
+        learning_rate: cfg.learning_rate,
+        weight_decay: cfg.weight_decay,
+        target_accuracy,
+        seed: cfg.seed,
+    }
 }

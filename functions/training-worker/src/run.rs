@@ -347,14 +347,7 @@ async fn train_claimed(
             }
         }
     });
-    match work.await {
-        Ok(Ok(ending)) => ending,
-        Ok(Err(failure)) => Ending::Failed(failure),
-        Err(join) => {
-            tracing::error!(error = %join, "training task panicked");
-            Ending::Failed(Failure::new("internal_error", "the training task panicked"))
-        }
-    }
+    joined(work.await)
 }
 
 pub(crate) async fn load_dataset(
@@ -516,13 +509,7 @@ async fn finish(
             if let Some(report) = forecast {
                 metrics["forecast"] = json!(report);
             }
-            let headline = Headline {
-                accuracy: trained.validation.accuracy(),
-                r2: match trained.validation.headline() {
-                    ("r2", r2) => Some(r2),
-                    _ => None,
-                },
-            };
+            let headline = Headline::of(&trained.validation);
             end(
                 state,
                 tracker,
@@ -570,13 +557,7 @@ async fn finish(
             if let Some(board) = leaderboard {
                 metrics["auto"] = json!(board);
             }
-            let headline = Headline {
-                accuracy: trained.validation.accuracy(),
-                r2: match trained.validation.headline() {
-                    ("r2", r2) => Some(r2),
-                    _ => None,
-                },
-            };
+            let headline = Headline::of(&trained.validation);
             end(
                 state,
                 tracker,
@@ -586,6 +567,31 @@ async fn finish(
                 Some((headline, artifact)),
             )
             .await
+        }
+    }
+}
+
+impl Headline {
+    /// The validation accuracy, or R² of a regression.
+    fn of(validation: &training::Scored) -> Headline {
+        Headline {
+            accuracy: validation.accuracy(),
+            r2: match validation.headline() {
+                ("r2", r2) => Some(r2),
+                _ => None,
+            },
+        }
+    }
+}
+
+/// A blocking training task's result as the job's ending (a panic is an internal error).
+pub(crate) fn joined(result: Result<Result<Ending, Failure>, tokio::task::JoinError>) -> Ending {
+    match result {
+        Ok(Ok(ending)) => ending,
+        Ok(Err(failure)) => Ending::Failed(failure),
+        Err(join) => {
+            tracing::error!(error = %join, "training task panicked");
+            Ending::Failed(Failure::new("internal_error", "the training task panicked"))
         }
     }
 }
