@@ -88,8 +88,13 @@ train = {
                         "ai_enhancement": True, "providers": ["openai", "anthropic", "perplexity"]},
 }
 status, body, _ = call("POST", "/v1/models/train", train)
-envelope("the spec's image model is refused", status, body, 400, "VALIDATION_ERROR")
-check("the refusal lists what is supported", "classification" in body.get("error", {}).get("details", {}).get("expected", ""), body)
+# resnet50 is a preset; the spec's `custom_images` is not a stored dataset.
+envelope("the spec's image model names a dataset that does not exist", status, body, 404, "NOT_FOUND")
+check("the answer says how to upload images", "ImageFolder zip" in body.get("error", {}).get("message", ""), body)
+unknown = {**train, "model_config": {**train["model_config"], "architecture": "vgg16"}}
+status, body, _ = call("POST", "/v1/models/train", unknown)
+envelope("an unknown architecture is refused", status, body, 400, "VALIDATION_ERROR")
+check("the refusal lists what is supported", "resnet50" in body.get("error", {}).get("message", ""), body)
 
 # A trainable request: a dataset made by the spec's synthetic-data request, trained by the
 # worker through the emulator's Invoke API, polled to the end, then used.

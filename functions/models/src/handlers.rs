@@ -105,7 +105,8 @@ async fn trainable_dataset(
     let missing = || {
         ApiError::NotFound(format!(
             "dataset {id} does not exist: create one with POST /v1/ai/synthetic-data or upload \
-             a CSV with POST /v1/datasets, then pass its dataset_id as model_config.dataset"
+             a CSV (or an ImageFolder zip of images) with POST /v1/datasets, then pass its \
+             dataset_id as model_config.dataset"
         ))
     };
     if !ids::is_valid(id, ids::DATASET_PREFIX) {
