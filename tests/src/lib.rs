@@ -297,6 +297,25 @@ pub async fn post_json(router: &Router, path: &str, body: &Value) -> Reply {
     .await
 }
 
+/// Polls `GET /v1/models/{id}/status` until the job ends (completed, failed or stopped),
+/// checks the final answer against the document, and returns it; fails after `limit`.
+pub async fn finished(app: &Router, model_id: &str, limit: std::time::Duration) -> Value {
+    let started = std::time::Instant::now();
+    loop {
+        let r = get(app, &format!("/v1/models/{model_id}/status")).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        if matches!(
+            r.body["status"].as_str(),
+            Some("completed" | "failed" | "stopped")
+        ) {
+            openapi::assert_conforms("GET", "/v1/models/{id}/status", &r);
+            return r.body;
+        }
+        assert!(started.elapsed() < limit, "not done: {}", r.body);
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
 /// Asserts `reply` is the spec's error envelope with `code`, and returns its details.
 pub fn assert_envelope(reply: &Reply, status: u16, code: &str) -> Value {
     assert_eq!(reply.status.as_u16(), status, "body: {}", reply.text);

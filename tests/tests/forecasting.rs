@@ -2,12 +2,11 @@
 //! preset from its last 20 years, beating the naive forecast (MASE below 1), on both stores;
 //! predictions from a window of values; the requests that cannot be trained.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use api_tests::openapi::assert_conforms;
-use api_tests::{assert_envelope, get, post_json, send, state_with};
+use api_tests::{assert_envelope, finished, get, post_json, send, state_with};
 use axum::body::Body;
-use axum::Router;
 use http::Request;
 use serde_json::{json, Value};
 use shared::AppState;
@@ -29,23 +28,6 @@ async fn upload(state: &AppState) -> String {
     r.body["id"].as_str().unwrap().to_string()
 }
 
-async fn finished(app: &Router, model_id: &str) -> Value {
-    let started = Instant::now();
-    loop {
-        let r = get(app, &format!("/v1/models/{model_id}/status")).await;
-        assert_eq!(r.status, 200, "{}", r.text);
-        if matches!(
-            r.body["status"].as_str(),
-            Some("completed" | "failed" | "stopped")
-        ) {
-            assert_conforms("GET", "/v1/models/{id}/status", &r);
-            return r.body;
-        }
-        assert!(started.elapsed() < Duration::from_secs(300), "{}", r.body);
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
 fn request(dataset: &str) -> Value {
     json!({
         "model_config": {"name": "sunspots", "type": "time_series_forecasting", "dataset": dataset,
@@ -60,7 +42,7 @@ async fn sunspots(state: AppState) {
     let r = post_json(&app, "/v1/models/train", &request(&dataset)).await;
     assert_eq!(r.status, 202, "{}", r.text);
     let id = r.body["model_id"].as_str().unwrap().to_string();
-    let s = finished(&app, &id).await;
+    let s = finished(&app, &id, Duration::from_secs(300)).await;
     assert_eq!(s["status"], "completed", "{s}");
     let f = &s["final_metrics"]["forecast"];
     assert_eq!(s["final_metrics"]["task"], "regression");

@@ -4,10 +4,10 @@
 //! PNGs, the safetensors file, and the requests that cannot be trained, on both stores.
 
 use std::io::{Cursor, Read as _};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use api_tests::openapi::assert_conforms;
-use api_tests::{assert_envelope, get, post_json, send, state_with, upload_csv, Reply};
+use api_tests::{assert_envelope, finished, get, post_json, send, state_with, upload_csv, Reply};
 use axum::body::Body;
 use axum::Router;
 use base64::Engine as _;
@@ -42,23 +42,6 @@ async fn upload_zip(state: &AppState, zip: &[u8]) -> String {
     .await;
     assert_eq!(r.status, 201, "upload: {}", r.text);
     r.body["id"].as_str().unwrap().to_string()
-}
-
-async fn finished(app: &Router, model_id: &str, limit: Duration) -> Value {
-    let started = Instant::now();
-    loop {
-        let r = get(app, &format!("/v1/models/{model_id}/status")).await;
-        assert_eq!(r.status, 200, "{}", r.text);
-        if matches!(
-            r.body["status"].as_str(),
-            Some("completed" | "failed" | "stopped")
-        ) {
-            assert_conforms("GET", "/v1/models/{id}/status", &r);
-            return r.body;
-        }
-        assert!(started.elapsed() < limit, "not done: {}", r.body);
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 }
 
 /// The first `n` PNGs of the fixture with their class folders.

@@ -2,10 +2,10 @@
 //! boosted trees and `auto` on a table with categories and missing values, regression on a
 //! numeric target, and the requests that cannot be trained, on both stores.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use api_tests::openapi::assert_conforms;
-use api_tests::{assert_envelope, get, post_json, state_with, upload_csv};
+use api_tests::{assert_envelope, finished, get, post_json, state_with, upload_csv};
 use axum::Router;
 use serde_json::{json, Value};
 use shared::AppState;
@@ -62,23 +62,6 @@ async fn submit(app: &Router, body: &Value) -> String {
     let r = post_json(app, "/v1/models/train", body).await;
     assert_eq!(r.status, 202, "{}", r.text);
     r.body["model_id"].as_str().unwrap().to_string()
-}
-
-async fn finished(app: &Router, model_id: &str, limit: Duration) -> Value {
-    let started = Instant::now();
-    loop {
-        let r = get(app, &format!("/v1/models/{model_id}/status")).await;
-        assert_eq!(r.status, 200, "{}", r.text);
-        if matches!(
-            r.body["status"].as_str(),
-            Some("completed" | "failed" | "stopped")
-        ) {
-            assert_conforms("GET", "/v1/models/{id}/status", &r);
-            return r.body;
-        }
-        assert!(started.elapsed() < limit, "not done: {}", r.body);
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 }
 
 async fn predict(app: &Router, model_id: &str, rows: Value) -> Value {
