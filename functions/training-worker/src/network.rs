@@ -7,7 +7,9 @@ use std::time::Instant;
 
 use serde_json::Value;
 use shared::clock;
-use shared::records::{secondary, ForecastSpec, ModelRecord, NetworkInfo, TrainingConfig};
+use shared::records::{
+    secondary, DatasetRecord, ForecastSpec, ModelRecord, NetworkInfo, TrainingConfig,
+};
 use shared::state::AppState;
 use synth::Table;
 use training::deep::series::{self, Cut};
@@ -28,26 +30,9 @@ pub(crate) async fn train(
     if let Some(spec) = model.forecast.clone() {
         return train_series(state, tracker, model, info, spec, deadline).await;
     }
-    let id = model.dataset.clone().unwrap_or_default();
-    let dataset = match state.store.get_dataset(&id).await {
-        Ok(Some(d)) => d,
-        Ok(None) => {
-            return Ending::Failed(Failure::new(
-                "dataset_missing",
-                format!("dataset {id} does not exist"),
-            ))
-        }
-        Err(e) => return Ending::Failed(Failure::new("store_error", e)),
-    };
-    let bytes = match state.blobs.get(&dataset.images_key()).await {
-        Ok(Some(b)) => b,
-        Ok(None) => {
-            return Ending::Failed(Failure::new(
-                "dataset_missing",
-                format!("the images of {id} are missing"),
-            ))
-        }
-        Err(e) => return Ending::Failed(Failure::new("blob_error", e)),
+    let bytes = match super::run::load_body(state, &model, DatasetRecord::images_key).await {
+        Ok((_, bytes)) => bytes,
+        Err(f) => return Ending::Failed(f),
     };
     let pause = state.config.worker.test_batch_pause;
     let t = tracker.clone();

@@ -354,6 +354,17 @@ pub(crate) async fn load_dataset(
     state: &AppState,
     model: &ModelRecord,
 ) -> Result<(DatasetRecord, String), Failure> {
+    let (dataset, bytes) = load_body(state, model, DatasetRecord::csv_key).await?;
+    let csv = String::from_utf8(bytes).map_err(|e| Failure::new("invalid_data", e))?;
+    Ok((dataset, csv))
+}
+
+/// The model's dataset record and the body stored at `key` (its CSV, or its images).
+pub(crate) async fn load_body(
+    state: &AppState,
+    model: &ModelRecord,
+    key: fn(&DatasetRecord) -> String,
+) -> Result<(DatasetRecord, Vec<u8>), Failure> {
     let id = model
         .dataset
         .as_deref()
@@ -366,12 +377,11 @@ pub(crate) async fn load_dataset(
         .ok_or_else(|| Failure::new("dataset_missing", format!("dataset {id} does not exist")))?;
     let bytes = state
         .blobs
-        .get(&dataset.csv_key())
+        .get(&key(&dataset))
         .await
         .map_err(|e| Failure::new("blob_error", e))?
         .ok_or_else(|| Failure::new("dataset_missing", format!("the body of {id} is missing")))?;
-    let csv = String::from_utf8(bytes).map_err(|e| Failure::new("invalid_data", e))?;
-    Ok((dataset, csv))
+    Ok((dataset, bytes))
 }
 
 /// What a job trains, from its stored request.
