@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 use super::input::{Context, Task};
 use super::layers::{Architecture, LayerKind, OutputRef};
 use super::performance::{PerformanceAnalysis, Risk};
-use super::shapes::{Event, Facts, Propagation};
+use super::shapes::{window_text, Event, Facts, Propagation};
 use super::{Finding, Severity, Totals};
 
 /// Weight layers from which missing normalization is flagged.
@@ -490,18 +490,15 @@ fn spatial_collapse(i: &Inputs) -> Verdict {
             severity: Severity::High,
             title: format!("Spatial size collapses to ≤ 0 at layer {layer}"),
             detail: format!(
-                "Layer {layer} gets {} and a {}x{} window with stride {}x{} and padding {padding} \
-                 gives out = floor((n + 2p − k) / s) + 1 ≤ 0; the model cannot run and shapes \
+                "Layer {layer} gets {} and {} and padding {padding} gives \
+                 out = floor((n + 2p − k) / s) + 1 ≤ 0; the model cannot run and shapes \
                  after it are unknown.",
                 fmt_dims(input),
-                kernel.0,
-                kernel.1,
-                stride.0,
-                stride.1
+                window_text(kernel, stride)
             ),
-            evidence: json!({"layer": layer, "input": input, "kernel": [kernel.0, kernel.1],
-               "stride": [stride.0, stride.1], "padding": padding,
-               "computed_output": [computed.0, computed.1]}),
+            evidence: json!({"layer": layer, "input": input, "kernel": kernel,
+               "stride": stride, "padding": padding,
+               "computed_output": computed}),
         }),
         _ => None,
     });
@@ -522,8 +519,7 @@ fn kernel_larger_than_input(i: &Inputs) -> Verdict {
                 layer,
                 kernel,
                 input_hw,
-            } => Some(json!({"layer": layer, "kernel": [kernel.0, kernel.1],
-                             "input_hw": [input_hw.0, input_hw.1]})),
+            } => Some(json!({"layer": layer, "kernel": kernel, "input_hw": input_hw})),
             _ => None,
         })
         .collect();

@@ -66,7 +66,7 @@ pub struct NetworkSize {
     pub largest_layer: u64,
     pub activations_per_sample: u64,
     /// Values of the convolutions' unfolded inputs per sample (layer-list networks;
-    /// k_h·k_w·C_in per output position).
+    /// k_h·k_w·C_in per output position of a conv2d, k·C_in of a conv1d).
     pub unfolded_per_sample: u64,
     /// Features per sample (the network's input width).
     pub inputs_per_sample: u64,
@@ -102,12 +102,21 @@ impl NetworkSize {
         let (mut activations, mut unfolded) = (0u64, 0u64);
         for l in &plan.layers {
             activations = activations.saturating_add(product(&l.output));
-            if let crate::network::Op::Conv { kernel, .. } = l.op {
-                let positions = product(&l.output[..2]);
+            // k_h·k_w·C_in (conv2d) or k·C_in (conv1d) values per output position.
+            let taps = match l.op {
+                crate::network::Op::Conv { kernel, .. } => {
+                    Some((product(&l.output[..2]), kernel.0 * kernel.1, l.input[2]))
+                }
+                crate::network::Op::Conv1d { kernel, .. } => {
+                    Some((product(&l.output[..1]), kernel, l.input[1]))
+                }
+                _ => None,
+            };
+            if let Some((positions, window, c_in)) = taps {
                 unfolded = unfolded.saturating_add(
                     positions
-                        .saturating_mul((kernel.0 * kernel.1) as u64)
-                        .saturating_mul(l.input[2] as u64),
+                        .saturating_mul(window as u64)
+                        .saturating_mul(c_in as u64),
                 );
             }
         }

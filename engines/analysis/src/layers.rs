@@ -21,6 +21,8 @@ pub(crate) const MAX_LAYERS: usize = 10_000;
 #[serde(rename_all = "snake_case")]
 pub enum LayerKind {
     Input,
+    /// A convolution along the sequence axis of `[seq, channels]`.
+    Conv1d,
     Conv2d,
     #[serde(rename = "maxpool")]
     MaxPool,
@@ -51,7 +53,8 @@ impl LayerKind {
     pub fn is_weight_layer(self) -> bool {
         matches!(
             self,
-            LayerKind::Conv2d
+            LayerKind::Conv1d
+                | LayerKind::Conv2d
                 | LayerKind::Dense
                 | LayerKind::Output
                 | LayerKind::Lstm
@@ -67,6 +70,9 @@ const ALIASES: &[(&str, LayerKind)] = &[
     ("input", LayerKind::Input),
     ("input_layer", LayerKind::Input),
     ("inputlayer", LayerKind::Input),
+    ("conv1d", LayerKind::Conv1d),
+    ("conv_1d", LayerKind::Conv1d),
+    ("convolution1d", LayerKind::Conv1d),
     ("conv2d", LayerKind::Conv2d),
     ("conv", LayerKind::Conv2d),
     ("conv_2d", LayerKind::Conv2d),
@@ -146,9 +152,10 @@ const ALIASES: &[(&str, LayerKind)] = &[
     ("leaky_relu", LayerKind::Activation),
 ];
 
-const SUPPORTED: &str = "conv2d (conv, convolution2d), maxpool (max_pooling2d, max_pool), \
-avgpool (average_pooling2d, avg_pool), global_avg_pool (global_average_pooling2d, gap), \
-global_max_pool, dense (linear, fully_connected, fc), output, flatten, dropout, \
+const SUPPORTED: &str = "conv1d (conv_1d, convolution1d), conv2d (conv, convolution2d), \
+maxpool (max_pooling2d, max_pool), avgpool (average_pooling2d, avg_pool), \
+global_avg_pool (global_average_pooling2d, gap), global_max_pool, \
+dense (linear, fully_connected, fc), output, flatten, dropout, \
 batchnorm (batch_normalization, bn), layernorm (layer_normalization), embedding, lstm, gru, \
 multi_head_attention (mha, attention), transformer_block (transformer, encoder_block), \
 residual (add, skip), activation (relu, softmax, sigmoid, tanh, gelu), input";
@@ -185,6 +192,16 @@ pub enum Op {
         filters: usize,
         kernel: (usize, usize),
         stride: (usize, usize),
+        padding: Padding,
+        bias: bool,
+        in_channels: Option<usize>,
+    },
+    /// A convolution along the first axis of `[seq, channels]`: one kernel length, stride
+    /// and padding (`Explicit(p, p)`, the same on both ends).
+    Conv1d {
+        filters: usize,
+        kernel: usize,
+        stride: usize,
         padding: Padding,
         bias: bool,
         in_channels: Option<usize>,
@@ -577,7 +594,37 @@ impl<'a> Params<'a> {
         }
     }
 
+    /// An int or a one-element list (Keras' `kernel_size=(3,)`, PyTorch's `(3,)`), for a
+    /// window along one axis.
+    fn single(&self, names: &[&'static str]) -> Result<Option<usize>, AnalysisError> {
+        let Some((n, v)) = self.find(names) else {
+            return Ok(None);
+        };
+        let field = self.field(n);
+        match v {
+            Value::Array(items) if items.len() == 1 => {
+                positive_int(&items[0], &format!("{field}[0]")).map(Some)
+            }
+            Value::Array(items) => Err(AnalysisError::invalid(
+                field,
+                format!(
+                    "must be an integer or a one-element list (a window along one axis), got \
+                     an array of {}",
+                    items.len()
+                ),
+            )),
+            other => positive_int(other, &field).map(Some),
+        }
+    }
+
+    /// `valid`, `same`, an int, or (2-D windows) an `[h, w]` pair.
     fn padding(&self) -> Result<Padding, AnalysisError> {
+        self.padding_of(2)
+    }
+
+    /// `valid`, `same`, an int, or a list of `axes` ints (one per axis, each padding both
+    /// ends of its axis).
+    fn padding_of(&self, axes: usize) -> Result<Padding, AnalysisError> {
         let Some((n, v)) = self.find(&["padding"]) else {
             return Ok(Padding::Valid);
         };
@@ -604,10 +651,13 @@ impl<'a> Params<'a> {
                     ),
                 )),
             },
-            Value::Array(items) if items.len() == 2 => Ok(Padding::Explicit(
+            Value::Array(items) if items.len() == 2 && axes == 2 => Ok(Padding::Explicit(
                 non_negative(&items[0], &format!("{field}[0]"))?,
                 non_negative(&items[1], &format!("{field}[1]"))?,
             )),
+            Value::Array(items) if items.len() == 1 && axes == 1 => {
+                non_negative(&items[0], &format!("{field}[0]")).map(|p| Padding::Explicit(p, p))
+            }
             other => non_negative(other, &field).map(|p| Padding::Explicit(p, p)),
         }
     }
@@ -692,6 +742,19 @@ fn parse_layer(index: usize, v: &Value) -> Result<LayerSpec, AnalysisError> {
                 ));
             }
             Op::Input
+        }
+        LayerKind::Conv1d => {
+            let kernel = p
+                .single(&["kernel_size", "kernel"])?
+                .ok_or_else(|| p.missing(&["kernel_size", "kernel"]))?;
+            Op::Conv1d {
+                filters: p.required_int(&["filters", "out_channels"])?,
+                kernel,
+                stride: p.single(&["stride", "strides"])?.unwrap_or(1),
+                padding: p.padding_of(1)?,
+                bias: p.bool(&["use_bias", "bias"], true)?,
+                in_channels: p.int(&["in_channels"])?,
+            }
         }
         LayerKind::Conv2d => {
             let kernel = p

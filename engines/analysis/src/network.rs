@@ -197,11 +197,8 @@ fn blocking(e: &Event) -> Option<AnalysisError> {
         } => AnalysisError::invalid(
             at(layer),
             format!(
-                "a {}x{} window with stride {}x{} and {padding} padding does not fit the input {}",
-                kernel.0,
-                kernel.1,
-                stride.0,
-                stride.1,
+                "{} and {padding} padding does not fit the input {}",
+                shapes::window_text(kernel, stride),
                 show(input)
             ),
         ),

@@ -28,21 +28,54 @@ pub enum Preset {
     Resnet50,
     /// A series forecaster: an LSTM of 32 units over the window, then the horizon's values.
     LstmForecaster,
+    /// Kim (2014), "Convolutional Neural Networks for Sentence Classification", with one
+    /// filter width: token embeddings (20,000 × 64), 128 filters of width 3 (same padding,
+    /// ReLU), max-over-time pooling, dropout 0.5, the output. Kim trains widths 3, 4 and 5
+    /// side by side; a layer list is a chain, so this keeps the first.
+    #[serde(rename = "textcnn")]
+    TextCnn,
+    /// Joulin et al. (2016), "Bag of Tricks for Efficient Text Classification" (fastText):
+    /// token embeddings (20,000 × 64) averaged over the text, then a linear classifier. The
+    /// paper's hashed n-gram features are left out: the input is word ids.
+    #[serde(rename = "fasttext")]
+    FastText,
+}
+
+/// What a preset reads, without the batch dimension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PresetInput {
+    /// Images `[H, W, C]`.
+    Images,
+    /// The last values of a series, `[window]`.
+    Window,
+    /// Token ids of a text, `[max_length]`.
+    Tokens,
 }
 
 impl Preset {
-    pub const ALL: [Preset; 6] = [
+    pub const ALL: [Preset; 8] = [
         Preset::SmallCnn,
         Preset::Lenet5,
         Preset::Resnet8,
         Preset::Resnet20,
         Preset::Resnet50,
         Preset::LstmForecaster,
+        Preset::TextCnn,
+        Preset::FastText,
     ];
 
-    /// Whether it reads images (`[H, W, C]`) rather than a series window.
-    pub fn reads_images(self) -> bool {
-        self != Preset::LstmForecaster
+    /// What it reads: a preset plans only on its kind of input (a series window is not a
+    /// text, though both are one-dimensional).
+    pub fn reads(self) -> PresetInput {
+        match self {
+            Preset::SmallCnn
+            | Preset::Lenet5
+            | Preset::Resnet8
+            | Preset::Resnet20
+            | Preset::Resnet50 => PresetInput::Images,
+            Preset::LstmForecaster => PresetInput::Window,
+            Preset::TextCnn | Preset::FastText => PresetInput::Tokens,
+        }
     }
 
     pub fn name(self) -> &'static str {
@@ -53,6 +86,8 @@ impl Preset {
             Preset::Resnet20 => "resnet20",
             Preset::Resnet50 => "resnet50",
             Preset::LstmForecaster => "lstm_forecaster",
+            Preset::TextCnn => "textcnn",
+            Preset::FastText => "fasttext",
         }
     }
 
@@ -66,6 +101,8 @@ impl Preset {
             "resnet20" | "resnet_20" => Preset::Resnet20,
             "resnet50" | "resnet_50" => Preset::Resnet50,
             "lstm_forecaster" | "lstm" => Preset::LstmForecaster,
+            "textcnn" | "text_cnn" | "kim_cnn" => Preset::TextCnn,
+            "fasttext" | "fast_text" => Preset::FastText,
             _ => return None,
         })
     }
@@ -100,10 +137,26 @@ impl Preset {
                 {"type": "lstm", "units": 32},
                 {"type": "output"}
             ]),
+            Preset::TextCnn => json!([
+                {"type": "embedding", "vocab_size": TEXT_VOCAB, "output_dim": TEXT_DIM},
+                {"type": "conv1d", "filters": 128, "kernel_size": 3, "padding": "same", "activation": "relu"},
+                {"type": "global_max_pool"},
+                {"type": "dropout", "rate": 0.5},
+                {"type": "output", "activation": "softmax"}
+            ]),
+            Preset::FastText => json!([
+                {"type": "embedding", "vocab_size": TEXT_VOCAB, "output_dim": TEXT_DIM},
+                {"type": "global_avg_pool"},
+                {"type": "output", "activation": "softmax"}
+            ]),
         };
         json!({ "layers": layers })
     }
 }
+
+/// The text presets' vocabulary (token ids 0..20,000) and embedding width.
+const TEXT_VOCAB: usize = 20_000;
+const TEXT_DIM: usize = 64;
 
 fn conv(filters: usize, kernel: usize, stride: usize, padding: usize) -> Value {
     json!({"type": "conv2d", "filters": filters, "kernel_size": kernel, "stride": stride,
@@ -195,10 +248,12 @@ mod tests {
         assert_eq!(plan.params, 61_706);
         for p in Preset::ALL {
             assert_eq!(Preset::parse(p.name()), Some(p));
-            let shape: &[usize] = if p.reads_images() {
-                &[32, 32, 3]
-            } else {
-                &[24]
+            // A request names a preset by the name it serializes to.
+            assert_eq!(serde_json::to_value(p).unwrap(), json!(p.name()));
+            let shape: &[usize] = match p.reads() {
+                PresetInput::Images => &[32, 32, 3],
+                PresetInput::Window => &[24],
+                PresetInput::Tokens => &[100],
             };
             crate::network::plan(&p.architecture(), shape, 10).unwrap();
         }
@@ -227,5 +282,44 @@ mod tests {
         );
         // The running statistics of every batch norm (53 of them, 26,560 channels).
         assert_eq!(plan.buffers, 2 * 26_560);
+    }
+
+    #[test]
+    fn the_text_presets_count_by_formula_on_token_ids() {
+        let embedding = 20_000 * 64;
+        for (preset, expected) in [
+            // The table, 128 filters of 3·64 weights and a bias, the 128 → 4 output.
+            (
+                Preset::TextCnn,
+                embedding + (3 * 64 * 128 + 128) + (128 * 4 + 4),
+            ),
+            // The table and the 64 → 4 output.
+            (Preset::FastText, embedding + 64 * 4 + 4),
+        ] {
+            let arch = preset.architecture();
+            let plan = crate::network::plan(&arch, &[100], 4).unwrap();
+            assert_eq!(plan.params, expected, "{preset:?}");
+            let analysis = crate::analyze(&crate::AnalysisInput {
+                architecture: Some(json!({"input_shape": [100], "layers": arch["layers"]})),
+                model_description: Some("a text classifier of 4 classes".into()),
+                ..Default::default()
+            })
+            .unwrap();
+            assert_eq!(analysis.totals.params, Some(expected), "{preset:?}");
+            assert_eq!(plan.layers.last().unwrap().output, vec![4]);
+        }
+        let plan = crate::network::plan(&Preset::TextCnn.architecture(), &[100], 4).unwrap();
+        // Same padding keeps the 100 positions; max-over-time leaves the 128 filters.
+        assert_eq!(plan.layers[1].output, vec![100, 128]);
+        assert_eq!(plan.layers[2].output, vec![128]);
+        assert_eq!(plan.layers[1].kind, crate::LayerKind::Conv1d);
+        for name in ["TextCNN", "text-cnn", "kim_cnn"] {
+            assert_eq!(Preset::parse(name), Some(Preset::TextCnn), "{name}");
+        }
+        for name in ["fastText", "fast_text"] {
+            assert_eq!(Preset::parse(name), Some(Preset::FastText), "{name}");
+        }
+        // A preset for token ids does not plan on images.
+        assert!(crate::network::plan(&Preset::TextCnn.architecture(), &[8, 8, 1], 4).is_err());
     }
 }

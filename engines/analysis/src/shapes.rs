@@ -19,6 +19,8 @@
 //! Formulas (k kernel, s stride, p padding, C channels, d model width, h hidden size):
 //! - conv2d: out = floor((n + 2p − k) / s) + 1 ("same": ceil(n / s));
 //!   params = (k_h·k_w·C_in + bias)·filters; MACs = k_h·k_w·C_in·filters·H_out·W_out.
+//! - conv1d on `[seq, C]` (channels last, as an embedding's output): the same rule along
+//!   the sequence; params = (k·C_in + bias)·filters; MACs = k·C_in·filters·seq_out.
 //! - max/avg pool: same output rule (stride defaults to the window); no params or MACs.
 //! - global pool: H×W×C → C (and seq×d → d).
 //! - dense: an implicit flatten of a spatial input; on `[seq, d]` it acts on the last axis;
@@ -44,20 +46,22 @@ type Dims = Vec<Option<usize>>;
 /// A structural event found while propagating, turned into findings later.
 #[derive(Debug, Clone)]
 pub(crate) enum Event {
-    /// A spatial dimension computed ≤ 0: the layer cannot run; shapes stop here.
+    /// A spatial dimension computed ≤ 0: the layer cannot run; shapes stop here. Kernel,
+    /// stride and computed sizes have one entry per axis the window slides over (two for
+    /// conv2d and pooling, one for conv1d).
     Collapse {
         layer: usize,
         input: Dims,
-        kernel: (usize, usize),
-        stride: (usize, usize),
+        kernel: Vec<usize>,
+        stride: Vec<usize>,
         padding: String,
-        computed: (Option<i64>, Option<i64>),
+        computed: Vec<Option<i64>>,
     },
     /// A window larger than its (padded-away) input that still produced an output.
     KernelLarger {
         layer: usize,
-        kernel: (usize, usize),
-        input_hw: (usize, usize),
+        kernel: Vec<usize>,
+        input_hw: Vec<usize>,
     },
     /// The layer needs a different rank than it receives (conv after a flat vector, …).
     Incompatible {
@@ -229,6 +233,17 @@ fn out_dim(n: usize, k: usize, s: usize, pad: Padding, axis: usize) -> Result<us
     }
 }
 
+/// A window as messages name it: "a 3x3 window with stride 2x2", or along one axis "a
+/// window of 5 with stride 1".
+pub(crate) fn window_text(kernel: &[usize], stride: &[usize]) -> String {
+    let join = |v: &[usize]| v.iter().map(usize::to_string).collect::<Vec<_>>().join("x");
+    if kernel.len() == 1 {
+        format!("a window of {} with stride {}", join(kernel), join(stride))
+    } else {
+        format!("a {} window with stride {}", join(kernel), join(stride))
+    }
+}
+
 fn padding_name(p: Padding) -> String {
     match p {
         Padding::Valid => "valid".into(),
@@ -328,34 +343,27 @@ impl Walk<'_> {
         }
     }
 
+    /// Output sizes of a window sliding over the first `kernel.len()` axes of `d` (one
+    /// kernel and stride entry per axis), recording a collapse or an oversized window.
     fn window(
         &mut self,
         spec: &LayerSpec,
         d: &Dims,
-        kernel: (usize, usize),
-        stride: (usize, usize),
+        kernel: &[usize],
+        stride: &[usize],
         padding: Padding,
-    ) -> (Option<usize>, Option<usize>) {
-        let input = d.clone();
-        let mut computed = (None, None);
-        let mut outs = [None, None];
+    ) -> Vec<Option<usize>> {
+        let axes = kernel.len();
+        let mut computed = vec![None; axes];
+        let mut outs = vec![None; axes];
         let mut collapsed = false;
-        for axis in 0..2 {
-            let (k, s) = if axis == 0 {
-                (kernel.0, stride.0)
-            } else {
-                (kernel.1, stride.1)
-            };
+        for (axis, (&k, &s)) in kernel.iter().zip(stride).enumerate() {
             if let Some(n) = d[axis] {
                 match out_dim(n, k, s, padding, axis) {
                     Ok(o) => outs[axis] = Some(o),
                     Err(c) => {
                         collapsed = true;
-                        if axis == 0 {
-                            computed.0 = Some(c);
-                        } else {
-                            computed.1 = Some(c);
-                        }
+                        computed[axis] = Some(c);
                     }
                 }
             }
@@ -363,23 +371,23 @@ impl Walk<'_> {
         if collapsed {
             self.events.push(Event::Collapse {
                 layer: spec.index,
-                input,
-                kernel,
-                stride,
+                input: d.clone(),
+                kernel: kernel.to_vec(),
+                stride: stride.to_vec(),
                 padding: padding_name(padding),
                 computed,
             });
             self.broken = true;
-        } else if let (Some(h), Some(w)) = (d[0], d[1]) {
-            if kernel.0 > h || kernel.1 > w {
+        } else if let Some(sizes) = d[..axes].iter().copied().collect::<Option<Vec<usize>>>() {
+            if kernel.iter().zip(&sizes).any(|(k, n)| k > n) {
                 self.events.push(Event::KernelLarger {
                     layer: spec.index,
-                    kernel,
-                    input_hw: (h, w),
+                    kernel: kernel.to_vec(),
+                    input_hw: sizes,
                 });
             }
         }
-        (outs[0], outs[1])
+        outs
     }
 
     /// One layer's contribution, by its kind; each kind's method records its facts and events.
@@ -406,6 +414,14 @@ impl Walk<'_> {
                 bias,
                 in_channels,
             } => self.conv(l, filters, kernel, stride, padding, bias, in_channels),
+            Op::Conv1d {
+                filters,
+                kernel,
+                stride,
+                padding,
+                bias,
+                in_channels,
+            } => self.conv1d(l, filters, kernel, stride, padding, bias, in_channels),
             Op::Pool {
                 size,
                 stride,
@@ -458,7 +474,14 @@ impl Walk<'_> {
         let (spec, calc) = (l.spec, &l.calc);
         let d = self.expect_rank(spec, l.input, 3, "[H, W, C]");
         let c_in = self.declared(spec, "in_channels", d[2], in_channels, l.notes);
-        let (ho, wo) = self.window(spec, &d, kernel, stride, padding);
+        let hw = self.window(
+            spec,
+            &d,
+            &[kernel.0, kernel.1],
+            &[stride.0, stride.1],
+            padding,
+        );
+        let (ho, wo) = (hw[0], hw[1]);
         if padding == Padding::Same && (stride.0 > 1 || stride.1 > 1) {
             l.notes.push(
                 "padding \"same\" with stride > 1: out = ceil(n / stride) (TensorFlow rule)".into(),
@@ -489,6 +512,52 @@ impl Walk<'_> {
         })
     }
 
+    /// conv1d on `[seq, C]`: conv2d's window rule along the sequence;
+    /// params = (k·C_in + bias)·filters; MACs = k·C_in·filters·seq_out.
+    #[allow(clippy::too_many_arguments)] // The conv's own parameters, as `step` matched them.
+    fn conv1d(
+        &mut self,
+        l: Layer,
+        filters: usize,
+        kernel: usize,
+        stride: usize,
+        padding: Padding,
+        bias: bool,
+        in_channels: Option<usize>,
+    ) -> Result<Step, AnalysisError> {
+        let (spec, calc) = (l.spec, &l.calc);
+        let d = self.expect_rank(spec, l.input, 2, "[seq, channels]");
+        let c_in = self.declared(spec, "in_channels", d[1], in_channels, l.notes);
+        let seq_out = self.window(spec, &d, &[kernel], &[stride], padding)[0];
+        if padding == Padding::Same && stride > 1 {
+            l.notes.push(
+                "padding \"same\" with stride > 1: out = ceil(n / stride) (TensorFlow rule)".into(),
+            );
+        }
+        let per_filter = calc.add(&[calc.mul(&[Some(kernel), c_in])?, Some(u128::from(bias))])?;
+        let params = calc.scale(filters as u128, per_filter)?;
+        let macs = calc.mul(&[Some(kernel), c_in, Some(filters), seq_out])?;
+        // The conv facts: batch norm after it costs 2·filters, a stride downsamples.
+        self.facts.conv_layers.push(spec.index);
+        self.facts.conv_channels_total += filters as u64;
+        if stride > 1 {
+            self.facts.strided_convs += 1;
+        }
+        self.facts.sequence_width = Some(filters);
+        // torchinfo counts a conv's weight and bias once per output position.
+        let mult_adds = match (params, seq_out) {
+            (Some(p), Some(n)) => Some(p.checked_mul(n as u128).ok_or_else(|| calc.overflow())?),
+            _ => None,
+        };
+        Ok(Step {
+            out: Some(vec![seq_out, Some(filters)]),
+            params,
+            macs,
+            mult_adds,
+            buffers: 0,
+        })
+    }
+
     /// Max/avg pool: the conv's output rule over the window; no params or MACs.
     fn pool(
         &mut self,
@@ -498,7 +567,14 @@ impl Walk<'_> {
         padding: Padding,
     ) -> Step {
         let d = self.expect_rank(l.spec, l.input, 3, "[H, W, C]");
-        let (ho, wo) = self.window(l.spec, &d, size, stride, padding);
+        let hw = self.window(
+            l.spec,
+            &d,
+            &[size.0, size.1],
+            &[stride.0, stride.1],
+            padding,
+        );
+        let (ho, wo) = (hw[0], hw[1]);
         self.facts.pooling_layers += 1;
         Step {
             out: Some(vec![ho, wo, d[2]]),

@@ -7,7 +7,7 @@ use serde_json::Value;
 use super::input::Context;
 use super::performance::PerformanceAnalysis;
 use super::shapes::Propagation;
-use super::{Finding, Suggestion};
+use super::{Finding, LayerKind, Suggestion};
 
 fn s(
     category: &str,
@@ -263,19 +263,44 @@ pub(crate) fn build(
                     .filter_map(|&i| prop.rows[i].macs)
                     .map(|m| m as f64)
                     .sum();
+                // A stack of conv1d layers downsamples one axis: a stride-2 step halves the
+                // positions (there is no 1-D pooling layer to suggest).
+                let one_axis = f
+                    .conv_layers
+                    .iter()
+                    .all(|&i| prop.rows[i].kind == LayerKind::Conv1d);
+                let (what, share, fraction, basis) = if one_axis {
+                    (
+                        format!(
+                            "Add a stride-2 conv1d after layer {}",
+                            first.unwrap_or(0)
+                        ),
+                        0.5,
+                        "half",
+                        "computed: MACs scale with seq_out, which a stride-2 step halves",
+                    )
+                } else {
+                    (
+                        format!(
+                            "Add 2x2 max pooling (or a stride-2 conv) after layer {}",
+                            first.unwrap_or(0)
+                        ),
+                        0.75,
+                        "a quarter",
+                        "computed: MACs scale with H_out·W_out, which a stride-2 step divides by ≈4",
+                    )
+                };
                 out.push(s(
                     "efficiency",
+                    what,
                     format!(
-                        "Add 2x2 max pooling (or a stride-2 conv) after layer {}",
-                        first.unwrap_or(0)
+                        "later conv layers see {fraction} of the positions: about {:.0} of \
+                         {macs:.0} conv MACs saved (≈{:.0}% of the {after:.0} after the first \
+                         conv) and a receptive field that grows twice as fast",
+                        after * share,
+                        share * 100.0
                     ),
-                    format!(
-                        "later conv layers see a quarter of the positions: about {:.0} of {macs:.0} \
-                         conv MACs saved (≈75% of the {after:.0} after the first conv) and a \
-                         receptive field that grows twice as fast",
-                        after * 0.75
-                    ),
-                    "computed: MACs scale with H_out·W_out, which a stride-2 step divides by ≈4".into(),
+                    basis.into(),
                     finding,
                 ));
             }

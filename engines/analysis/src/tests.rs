@@ -265,6 +265,145 @@ fn same_padding_stride_and_explicit_padding() {
 }
 
 #[test]
+fn conv1d_slides_over_the_sequence_of_an_embedding() {
+    let a = run(&req(
+        json!({"input_shape": [100], "layers": [
+            {"type": "embedding", "input_dim": 1000, "output_dim": 16},
+            {"type": "Conv1D", "filters": 32, "kernel_size": 5, "activation": "relu"},
+            {"type": "conv_1d", "filters": 8, "kernel_size": [3], "strides": 2, "padding": "same", "use_bias": false},
+            {"type": "convolution1d", "filters": 4, "kernel": 4, "stride": [3], "padding": 2, "in_channels": 8},
+            {"type": "global_max_pool"},
+            {"type": "output", "units": 2, "activation": "softmax"}
+        ]}),
+        None,
+        None,
+    ));
+    assert!(a.layers[1..4].iter().all(|l| l.kind == LayerKind::Conv1d));
+    // valid: 100 − 5 + 1 = 96; same with stride 2: ceil(96 / 2) = 48;
+    // padding 2, stride 3: floor((48 + 4 − 4) / 3) + 1 = 17.
+    assert_eq!(
+        shapes(&a)[1..5],
+        [
+            Some(vec![96, 32]),
+            Some(vec![48, 8]),
+            Some(vec![17, 4]),
+            Some(vec![4])
+        ]
+    );
+    // (k·C_in + bias)·filters: (5·16 + 1)·32; 3·32·8 without bias; (4·8 + 1)·4.
+    assert_eq!(params(&a)[1..4], [Some(2_592), Some(768), Some(132)]);
+    // MACs k·C_in·filters·seq_out; torchinfo: the parameters once per output position.
+    assert_eq!(a.layers[1].macs, Some(5 * 16 * 32 * 96));
+    assert_eq!(a.layers[2].macs, Some(3 * 32 * 8 * 48));
+    assert_eq!(a.layers[1].torchinfo_mult_adds, Some(2_592 * 96));
+    assert_eq!(a.layers[3].torchinfo_mult_adds, Some(132 * 17));
+    assert!(a.layers[2].notes.iter().any(|n| n.contains("ceil")));
+    assert_eq!(a.totals.weight_layers, 4);
+    assert!(!has(&a, "declared_size_mismatch"));
+    assert!(!has(&a, "incompatible_layer_input"));
+
+    // The unfolded inputs the trainer multiplies: seq_out·k·C_in per conv.
+    let plan = network::plan(
+        &json!({"layers": [
+            {"type": "embedding", "input_dim": 1000, "output_dim": 16},
+            {"type": "conv1d", "filters": 32, "kernel_size": 5},
+            {"type": "global_max_pool"},
+            {"type": "output"}
+        ]}),
+        &[100],
+        2,
+    )
+    .unwrap();
+    let size = footprint::NetworkSize::of_plan(&plan);
+    assert_eq!(size.unfolded_per_sample, 96 * 5 * 16);
+}
+
+#[test]
+fn conv1d_needs_a_sequence_and_a_window_that_fits() {
+    // A flat vector or an image is the wrong rank, as for conv2d.
+    for shape in [json!([10]), json!([8, 8, 3])] {
+        let a = run(&req(
+            json!({"input_shape": shape, "layers": [
+                {"type": "conv1d", "filters": 4, "kernel_size": 3},
+                {"type": "dense", "units": 2}
+            ]}),
+            None,
+            None,
+        ));
+        let f = finding(&a, "incompatible_layer_input");
+        assert_eq!(f.evidence["layers"][0]["layer"], 0, "{shape}");
+        assert_eq!(a.layers[0].output_shape, None);
+    }
+    // A window longer than the sequence collapses it.
+    let a = run(&req(
+        json!({"input_shape": [4, 2], "layers": [
+            {"type": "conv1d", "filters": 4, "kernel_size": 6},
+            {"type": "global_avg_pool"},
+            {"type": "dense", "units": 2}
+        ]}),
+        None,
+        None,
+    ));
+    let f = finding(&a, "spatial_collapse");
+    assert_eq!(f.evidence["kernel"], json!([6]));
+    assert_eq!(f.evidence["computed_output"], json!([-1]));
+    assert!(
+        f.detail.contains("a window of 6 with stride 1"),
+        "{}",
+        f.detail
+    );
+    assert_eq!(a.layers[0].params, Some((6 * 2 + 1) * 4));
+    let e = network::plan(
+        &json!([{"type": "conv1d", "filters": 4, "kernel_size": 6}, {"type": "global_avg_pool"}, {"type": "dense", "units": 2}]),
+        &[4, 2],
+        2,
+    )
+    .unwrap_err();
+    assert_eq!(e.field(), "architecture.layers[0]");
+    // Same padding keeps it, but the window is larger than the sequence.
+    let a = run(&req(
+        json!({"input_shape": [4, 2], "layers": [
+            {"type": "conv1d", "filters": 4, "kernel_size": 6, "padding": "same", "in_channels": 3}
+        ]}),
+        None,
+        None,
+    ));
+    assert_eq!(shapes(&a), vec![Some(vec![4, 4])]);
+    assert_eq!(
+        finding(&a, "kernel_larger_than_input").evidence["layers"][0]["kernel"],
+        json!([6])
+    );
+    assert_eq!(
+        finding(&a, "declared_size_mismatch").evidence["layers"][0]["declared"],
+        3
+    );
+    // Parameters name their field; a 2-D kernel or padding is not a 1-D one.
+    for (layer, field) in [
+        (json!({"type": "conv1d", "filters": 4}), "kernel_size"),
+        (json!({"type": "conv1d", "kernel_size": 3}), "filters"),
+        (
+            json!({"type": "conv1d", "filters": 4, "kernel_size": [3, 3]}),
+            "kernel_size",
+        ),
+        (
+            json!({"type": "conv1d", "filters": 4, "kernel_size": 3, "stride": [1, 2]}),
+            "stride",
+        ),
+        (
+            json!({"type": "conv1d", "filters": 4, "kernel_size": 3, "padding": [1, 1]}),
+            "padding",
+        ),
+    ] {
+        let e = err(&req(json!({ "layers": [layer] }), None, None));
+        assert_eq!(
+            e.field(),
+            format!("architecture.layers[0].{field}"),
+            "{layer}"
+        );
+    }
+}
+
+#[test]
 fn batchnorm_counts_two_c_params_and_two_c_buffers() {
     let a = run(&req(
         json!({"input_shape": [28, 28, 1], "layers": [
@@ -419,6 +558,7 @@ fn unknown_type_names_index_and_lists_supported() {
     assert_eq!(e.field(), "architecture.layers[2].type");
     assert!(e.to_string().contains("capsule"));
     assert!(e.to_string().contains("conv2d"));
+    assert!(e.to_string().contains("conv1d"));
 }
 
 #[test]
@@ -990,6 +1130,31 @@ fn no_downsampling_rule() {
     let b = run(&spec_cnn_with(convs(true)));
     assert!(!has(&b, "no_downsampling"));
     assert!(strength(&b, "downsampling_present"));
+
+    // A conv1d stack downsamples one axis: a stride-2 conv halves the later positions.
+    let conv1d = json!({"type": "conv1d", "filters": 8, "kernel_size": 3, "padding": "same"});
+    let text = run(&req(
+        json!({"input_shape": [50], "layers": [
+            {"type": "embedding", "input_dim": 100, "output_dim": 8},
+            conv1d, conv1d, conv1d,
+            {"type": "global_max_pool"},
+            {"type": "output", "units": 2}
+        ]}),
+        None,
+        None,
+    ));
+    assert_eq!(finding(&text, "no_downsampling").evidence["conv_layers"], 3);
+    let s = text
+        .suggestions
+        .iter()
+        .find(|s| s.finding_id == "no_downsampling")
+        .unwrap();
+    assert!(s.suggestion.contains("stride-2 conv1d"), "{}", s.suggestion);
+    assert!(
+        s.expected_improvement.contains("≈50%"),
+        "{}",
+        s.expected_improvement
+    );
 }
 
 #[test]

@@ -14,7 +14,7 @@
 
 use analysis::footprint::{self, NetworkSize};
 use analysis::network::Plan;
-use analysis::presets::Preset;
+use analysis::presets::{Preset, PresetInput};
 use serde_json::{json, Value};
 use shared::records::{DatasetRecord, ForecastSpec, ImageSetInfo, NetworkInfo, TrainingConfig};
 use shared::wire::{TrainArchitecture, TrainModelConfig, TrainingResources};
@@ -277,10 +277,15 @@ fn fitting_preset(
     (worker_memory_bytes, function_memory_bytes): (u64, u64),
 ) -> Option<&'static str> {
     let samples = (total as f64 * (1.0 - training.validation_split)).max(1.0);
-    let images = input_shape.len() == 3;
+    // A 3-dim input is images; any other is a series window (no dataset gives token ids yet).
+    let reads = if input_shape.len() == 3 {
+        PresetInput::Images
+    } else {
+        PresetInput::Window
+    };
     Preset::ALL
         .iter()
-        .filter(|p| p.reads_images() == images)
+        .filter(|p| p.reads() == reads)
         .filter_map(|p| {
             let plan = analysis::network::plan(&p.architecture(), input_shape, classes).ok()?;
             training::deep::check(&plan).ok()?;

@@ -5,6 +5,8 @@
 //! Layouts (batch first): a `[H, W, C]` image is `[N, C, H, W]` (candle's convolution layout,
 //! so a flatten reads channels, then rows, then columns, as `torch.flatten` does), a `[seq, d]`
 //! sequence `[N, seq, d]`, `[features]` `[N, features]`, `[seq]` token ids `[N, seq]` (u32).
+//! A conv1d reads and writes the sequence layout `[N, seq, C]` (its weight is PyTorch's
+//! `[F, C, k]`), so it follows an embedding and feeds an LSTM without a transpose.
 
 use std::collections::BTreeMap;
 
@@ -102,6 +104,13 @@ enum Built {
         stride: usize,
         /// Zero padding (top, bottom, left, right).
         pad: [usize; 4],
+    },
+    Conv1d {
+        w: usize,
+        b: Option<usize>,
+        stride: usize,
+        /// Zero padding (start, end) of the sequence.
+        pad: (usize, usize),
     },
     Pool {
         max: bool,
@@ -429,6 +438,42 @@ impl Builder<'_> {
                     pad,
                 }
             }
+            Op::Conv1d {
+                filters,
+                kernel,
+                stride,
+                padding,
+                bias,
+                ..
+            } => {
+                // nn.Conv1d's default init, as conv2d's: kaiming-uniform (a = √5) weights and
+                // a bias, both in ±1/√fan_in, fan_in = C_in·k.
+                let c_in = l.input[1];
+                let bound = 1.0 / ((c_in * kernel).max(1) as f32).sqrt();
+                let w = self.uniform(format!("{p}weight"), &[*filters, c_in, *kernel], bound)?;
+                let b = if *bias {
+                    Some(self.uniform(format!("{p}bias"), &[*filters], bound)?)
+                } else {
+                    None
+                };
+                let pad = match padding {
+                    Padding::Valid => (0, 0),
+                    Padding::Explicit(p, _) => (*p, *p),
+                    Padding::Same => {
+                        // TensorFlow's rule, as `pads`: for stride 1, (k − 1)/2 before and
+                        // the rest after (PyTorch's `padding="same"`).
+                        let total =
+                            ((l.output[0] - 1) * stride + kernel).saturating_sub(l.input[0]);
+                        (total / 2, total - total / 2)
+                    }
+                };
+                Built::Conv1d {
+                    w,
+                    b,
+                    stride: *stride,
+                    pad,
+                }
+            }
             Op::Pool {
                 size,
                 stride,
@@ -737,6 +782,18 @@ impl Net {
                 let y = conv2d(&x, self.p(*w), *stride)?;
                 match b {
                     Some(b) => y.broadcast_add(&self.p(*b).reshape((1, (), 1, 1))?)?,
+                    None => y,
+                }
+            }
+            Built::Conv1d { w, b, stride, pad } => {
+                let x = if pad.0 + pad.1 > 0 {
+                    x.pad_with_zeros(1, pad.0, pad.1)?
+                } else {
+                    x.clone()
+                };
+                let y = conv1d(&x, self.p(*w), *stride)?;
+                match b {
+                    Some(b) => y.broadcast_add(self.p(*b))?,
                     None => y,
                 }
             }
@@ -1056,6 +1113,35 @@ pub(crate) fn conv2d(x: &Tensor, w: &Tensor, stride: usize) -> candle_core::Resu
         .transpose(1, 2)?
         .contiguous()?
         .reshape((n, f, ho, wo))
+}
+
+/// A convolution along the sequence of `x` (`[N, L, C]`, already padded) with `w`
+/// (`[F, C, k]`, PyTorch's Conv1d layout), giving `[N, L_out, F]`: the taps `x[:, j + s·t, :]`
+/// side by side on the last axis (`[N, L_out, k·C]`, column j·C + c) times `w` laid out the
+/// same way. As `conv2d`, slices and one product, whose gradients are slices and products.
+pub(crate) fn conv1d(x: &Tensor, w: &Tensor, stride: usize) -> candle_core::Result<Tensor> {
+    let x = x.contiguous()?;
+    let (_, len, c) = x.dims3()?;
+    let (f, _, k) = w.dims3()?;
+    let out = (len - k) / stride + 1;
+    let tap = |j: usize| -> candle_core::Result<Tensor> {
+        if stride == 1 {
+            x.narrow(1, j, out)
+        } else {
+            // Positions j, j + s, …, j + s·(L_out − 1).
+            let idx: Vec<u32> = (0..out).map(|t| (j + stride * t) as u32).collect();
+            x.index_select(&Tensor::from_vec(idx, out, &Device::Cpu)?, 1)
+        }
+    };
+    let cols = if k == 1 {
+        tap(0)?
+    } else {
+        let taps = (0..k).map(tap).collect::<candle_core::Result<Vec<_>>>()?;
+        Tensor::cat(&taps, D::Minus1)?
+    };
+    // [F, C, k] → [F, k, C] → [F, k·C]: column j·C + c, as the taps are laid out.
+    let w2 = w.transpose(1, 2)?.contiguous()?.reshape((f, k * c))?;
+    linear(&cols, &w2, None)
 }
 
 /// `x` (`[N, C, H, W]`) padded with `value`.
