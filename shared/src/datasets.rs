@@ -401,13 +401,42 @@ pub fn upload_columns(table: &Table, report: &FitReport) -> Vec<DatasetColumn> {
                     },
                 ),
             };
+            let words = (kind == "categorical").then(|| text_words(table, j)).flatten();
+            let reason = match &words {
+                Some(w) => format!(
+                    "free text ({:.1} words per value on average): text categories for a tabular \
+                     model, words for a text classifier (model_config.type text_classification)",
+                    w.mean
+                ),
+                None => reason,
+            };
             DatasetColumn {
                 name: name.clone(),
                 kind,
                 reason: Some(reason),
+                words,
             }
         })
         .collect()
+}
+
+/// A string column whose values have at least this many words on average is free text
+/// (reported with its word counts, and what a text classifier reads by default).
+pub const TEXT_MEAN_WORDS: f64 = 3.0;
+
+/// The word counts of column `j`'s non-empty string cells, when they read as free text.
+fn text_words(table: &Table, j: usize) -> Option<synth::WordCounts> {
+    let cells = table.rows.iter().filter_map(|r| match r.get(j) {
+        Some(Value::String(s)) if !s.trim().is_empty() => Some(s.as_str()),
+        _ => None,
+    });
+    let stats = text::LengthStats::of(cells)?;
+    (stats.mean >= TEXT_MEAN_WORDS).then_some(synth::WordCounts {
+        values: stats.texts,
+        mean: (stats.mean * 100.0).round() / 100.0,
+        p95: stats.p95 as u64,
+        max: stats.max as u64,
+    })
 }
 
 /// A generated dataset's training shape: its schema's encoded width and the class counts
@@ -475,6 +504,7 @@ pub fn column_kinds(schema: &DataSchema) -> Vec<DatasetColumn> {
             name: c.name.clone(),
             kind: c.kind.kind_name().to_string(),
             reason: None,
+            words: None,
         })
         .collect();
     if let Some(t) = &schema.target {
@@ -482,6 +512,7 @@ pub fn column_kinds(schema: &DataSchema) -> Vec<DatasetColumn> {
             name: t.name.clone(),
             kind: "target".into(),
             reason: None,
+            words: None,
         });
     }
     out

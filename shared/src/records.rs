@@ -266,10 +266,13 @@ pub enum ModelType {
     /// Forecasting one numeric column of a table ordered by a time column
     /// (`model_config.forecast`).
     TimeSeriesForecasting,
+    /// Classifying a table's text column (the spec's `nlp_classification`).
+    TextClassification,
+    NlpClassification,
 }
 
 impl ModelType {
-    pub const ALL: [ModelType; 10] = [
+    pub const ALL: [ModelType; 12] = [
         ModelType::Classification,
         ModelType::BinaryClassification,
         ModelType::MulticlassClassification,
@@ -280,6 +283,8 @@ impl ModelType {
         ModelType::ComputerVision,
         ModelType::ImageClassification,
         ModelType::TimeSeriesForecasting,
+        ModelType::TextClassification,
+        ModelType::NlpClassification,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -294,6 +299,8 @@ impl ModelType {
             ModelType::ComputerVision => "computer_vision",
             ModelType::ImageClassification => "image_classification",
             ModelType::TimeSeriesForecasting => "time_series_forecasting",
+            ModelType::TextClassification => "text_classification",
+            ModelType::NlpClassification => "nlp_classification",
         }
     }
 
@@ -310,6 +317,14 @@ impl ModelType {
 
     pub fn parse(s: &str) -> Option<ModelType> {
         ModelType::ALL.into_iter().find(|t| t.as_str() == s)
+    }
+
+    /// Whether it classifies a text column.
+    pub fn reads_text(self) -> bool {
+        matches!(
+            self,
+            ModelType::TextClassification | ModelType::NlpClassification
+        )
     }
 }
 
@@ -352,6 +367,9 @@ pub struct ModelRecord {
     /// A forecaster: which column it forecasts, in what order, from how many values.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub forecast: Option<ForecastSpec>,
+    /// A text classifier: the column it reads, and how.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<TextSpec>,
     /// The trained weights, once saved.
     #[serde(default)]
     pub artifact: Option<ArtifactInfo>,
@@ -384,6 +402,18 @@ pub struct ForecastSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 2, max = 1000))]
     pub season: Option<usize>,
+}
+
+/// A text classifier's input: which column, how many words of each text, and how many ids
+/// its vocabulary may hold (the embedding layer's `vocab_size`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct TextSpec {
+    pub column: String,
+    #[schemars(range(min = 1, max = 4096))]
+    pub max_length: usize,
+    /// Ids the vocabulary may use: 0 pads, 1 is out of vocabulary, the rest are the training
+    /// split's most frequent words.
+    pub vocab_size: usize,
 }
 
 /// A layer-list network as planned at submission (by `analysis::network::plan`, for the

@@ -119,7 +119,7 @@ const IO: &[&str] = &[
 #[test]
 fn the_engines_are_pure() {
     let graph = Graph::load();
-    for engine in ["synth", "analysis", "images", "training"] {
+    for engine in ["synth", "analysis", "images", "text", "training"] {
         let bad = offending(&graph.closure(engine), IO);
         assert!(bad.is_empty(), "{engine} links {bad:?}");
     }

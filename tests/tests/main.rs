@@ -24,4 +24,5 @@ mod synthetic_data_routes;
 mod system_routes;
 mod tabular_models;
 mod template;
+mod text_classifiers;
 mod training;

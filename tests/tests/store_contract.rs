@@ -67,6 +67,11 @@ fn records() -> (ModelRecord, JobRecord) {
             horizon: 3,
             season: None,
         }),
+        text: Some(shared::records::TextSpec {
+            column: "review".into(),
+            max_length: 64,
+            vocab_size: 20_000,
+        }),
         artifact: Some(shared::records::ArtifactInfo {
             key: format!("models/{model_id}.safetensors"),
             bytes: 1234,
@@ -427,6 +432,7 @@ fn dataset() -> DatasetRecord {
             name: "amount".into(),
             kind: "numeric".into(),
             reason: None,
+            words: None,
         }],
         target: Some("is_fraudulent".into()),
         schema_source: "builtin".into(),

@@ -81,6 +81,7 @@ fn main() {
                     name: c.clone(),
                     kind: if c == "label" { "target" } else { "numeric" }.into(),
                     reason: None,
+                    words: None,
                 })
                 .collect();
             let encoder = Encoder::fit(&train_t, &columns, "label").unwrap();

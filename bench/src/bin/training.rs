@@ -29,6 +29,7 @@ fn columns_of(table: &Table, target: &str) -> Vec<DatasetColumn> {
             }
             .into(),
             reason: None,
+            words: None,
         })
         .collect()
 }

@@ -44,6 +44,22 @@ pub struct DatasetColumn {
     /// Why an uploaded column was read as `kind` (uploads only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// Words per value, for an uploaded text column (values of at least
+    /// `TEXT_MEAN_WORDS` words on average): what a text classifier reads.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub words: Option<WordCounts>,
+}
+
+/// Words per value of a text column (words: runs of letters and digits).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+pub struct WordCounts {
+    /// Non-empty values counted.
+    pub values: u64,
+    pub mean: f64,
+    /// The 95th percentile (nearest rank), at least 1: a text classifier's default
+    /// `max_length`.
+    pub p95: u64,
+    pub max: u64,
 }
 
 /// A dataset column left out of a model's features, and why (the training engine's screen

@@ -978,6 +978,7 @@ mod tests {
             name: name.into(),
             kind: kind.into(),
             reason: None,
+            words: None,
         }
     }
 

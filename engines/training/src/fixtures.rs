@@ -76,6 +76,7 @@ pub fn columns(table: &Table) -> Vec<DatasetColumn> {
                 "categorical".into()
             },
             reason: None,
+            words: None,
         })
         .collect()
 }

@@ -8,8 +8,8 @@ use axum::Json;
 use serde_json::{json, Value};
 use shared::http::{JsonBody, PathId, QueryPairs};
 use shared::records::{
-    ArchitectureName, DatasetRecord, JobRecord, JobStatus, ModelRecord, ModelStatus, ModelType,
-    TargetSummary, Task, MAX_CLASS_COUNTS,
+    ArchitectureName, DatasetColumn, DatasetRecord, JobRecord, JobStatus, ModelRecord, ModelStatus,
+    ModelType, TargetSummary, Task, MAX_CLASS_COUNTS,
 };
 use shared::store::{ModelQuery, StoreError};
 use shared::{clock, ids, ApiError, ApiResult, AppState};
@@ -309,6 +309,138 @@ fn forecast_job(
     )
 }
 
+/// A text classifier: a network over a table's text column (`model_config.text_column`, or
+/// the one free-text column), the first `max_length` words of each text.
+fn text_job(
+    state: &AppState,
+    m: &shared::wire::TrainModelConfig,
+    dataset: &DatasetRecord,
+    training: &shared::records::TrainingConfig,
+) -> ApiResult<crate::network::Planned> {
+    if dataset.images.is_some() {
+        return Err(ApiError::validation(
+            "model_config.dataset",
+            json!(dataset.id),
+            "a table with a text column and a target",
+            format!(
+                "dataset {} holds images; a text classifier reads a table (a CSV with a text \
+                 column and a label)",
+                dataset.id
+            ),
+        ));
+    }
+    if m.architecture.family() != ArchitectureName::Network {
+        return Err(ApiError::validation(
+            "model_config.architecture",
+            json!(m.architecture.family().as_str()),
+            "textcnn (the default), fasttext, or a layer list starting with an embedding",
+            "a text classifier is a network that reads word ids: leave architecture out \
+             (textcnn), name fasttext, or give a layer list whose first layer is an embedding",
+        ));
+    }
+    let target = dataset.target.as_deref();
+    let texts: Vec<&DatasetColumn> = dataset
+        .columns
+        .iter()
+        .filter(|c| c.words.is_some() && Some(c.name.as_str()) != target)
+        .collect();
+    let names = |cols: &[&DatasetColumn]| {
+        cols.iter()
+            .map(|c| c.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let column = match &m.text_column {
+        Some(name) => match dataset.columns.iter().find(|c| &c.name == name) {
+            Some(c) if Some(name.as_str()) != target && c.kind == "categorical" => c,
+            found => {
+                let strings: Vec<&DatasetColumn> = dataset
+                    .columns
+                    .iter()
+                    .filter(|c| c.kind == "categorical" && Some(c.name.as_str()) != target)
+                    .collect();
+                return Err(ApiError::validation(
+                    "model_config.text_column",
+                    json!(name),
+                    format!(
+                        "a string column other than the target, one of: {}",
+                        names(&strings)
+                    ),
+                    match found {
+                        None => format!("{name:?} is not a column of dataset {}", dataset.id),
+                        Some(_) if Some(name.as_str()) == target => format!(
+                            "{name:?} is the dataset's target: it is what the classifier learns"
+                        ),
+                        Some(c) => format!(
+                            "column {name:?} of dataset {} is {}, not text",
+                            dataset.id, c.kind
+                        ),
+                    },
+                ));
+            }
+        },
+        None => match texts.as_slice() {
+            [one] => *one,
+            [] => {
+                return Err(ApiError::validation(
+                    "model_config.text_column",
+                    Value::Null,
+                    "the name of the column of texts",
+                    format!(
+                        "dataset {} has no free-text column (a string column of at least {} \
+                         words per value on average): name the column to read in \
+                         model_config.text_column",
+                        dataset.id,
+                        shared::datasets::TEXT_MEAN_WORDS
+                    ),
+                ))
+            }
+            several => {
+                return Err(ApiError::validation(
+                    "model_config.text_column",
+                    Value::Null,
+                    format!("one of: {}", names(several)),
+                    format!(
+                        "dataset {} has {} free-text columns ({}): name the one to read in \
+                         model_config.text_column",
+                        dataset.id,
+                        several.len(),
+                        names(several)
+                    ),
+                ))
+            }
+        },
+    };
+    let max_length = match (m.max_length, &column.words) {
+        (Some(n), _) => n,
+        (None, Some(w)) => (w.p95 as usize).clamp(1, text::MAX_LENGTH),
+        (None, None) => {
+            return Err(ApiError::validation(
+                "model_config.max_length",
+                Value::Null,
+                format!("1 to {}", text::MAX_LENGTH),
+                format!(
+                    "column {:?} has no word counts to take a default from (its values are \
+                     short): give model_config.max_length, the words read per text",
+                    column.name
+                ),
+            ))
+        }
+    };
+    crate::network::plan_job(
+        m,
+        dataset,
+        crate::network::Data::Text {
+            column: &column.name,
+            max_length,
+        },
+        training,
+        state.config.worker.memory_bytes,
+        state.config.function_memory_bytes,
+        state.config.worker.max_runtime.as_secs(),
+    )
+}
+
 /// `POST /v1/models/train`: stores a model and its queued job, hands the job to the worker,
 /// answers 202.
 pub async fn train(State(state): State<AppState>, JsonBody(body): JsonBody) -> ApiResult<Response> {
@@ -321,6 +453,7 @@ pub async fn train(State(state): State<AppState>, JsonBody(body): JsonBody) -> A
     let family = m.architecture.family();
     let network = match (&dataset.images, family) {
         _ if forecasting => Some(forecast_job(&state, &m, &dataset, &training)?),
+        _ if m.model_type.reads_text() => Some(text_job(&state, &m, &dataset, &training)?),
         (Some(images), ArchitectureName::Network) => Some(crate::network::plan_job(
             &m,
             &dataset,
@@ -350,9 +483,10 @@ pub async fn train(State(state): State<AppState>, JsonBody(body): JsonBody) -> A
             return Err(ApiError::validation(
                 "model_config.dataset",
                 json!(dataset.id),
-                "an image dataset (POST /v1/datasets with an ImageFolder zip)",
+                "an image dataset (POST /v1/datasets with an ImageFolder zip), or type text_classification or time_series_forecasting for a table",
                 format!(
-                    "a layer-list network trains on images here, and dataset {} is a table; upload an ImageFolder zip with POST /v1/datasets, or train a tabular family (mlp, gbm, linear, auto) on this table",
+                    "a layer-list network on a table reads its texts (type text_classification) or a series (type time_series_forecasting), and this request's type is {}; for dataset {}, a table, use one of those types, upload an ImageFolder zip with POST /v1/datasets, or train a tabular family (mlp, gbm, linear, auto)",
+                    m.model_type.as_str(),
                     dataset.id
                 ),
             ))
@@ -522,6 +656,7 @@ pub async fn train(State(state): State<AppState>, JsonBody(body): JsonBody) -> A
         gbm: m.gbm,
         feature_columns: m.features,
         excluded_columns: m.exclude.unwrap_or_default(),
+        text: network.as_ref().and_then(|n| n.text.clone()),
         network: network.map(|n| n.info),
         forecast: m.forecast.as_ref().map(|f| f.spec()),
         artifact: None,

@@ -1,4 +1,4 @@
-//! A layer-list network on an image dataset, planned at submission: the analyzer's plan for
+//! A layer-list network on images, a series or texts, planned at submission: the analyzer's plan for
 //! the dataset's shape and classes, every layer checked buildable, the worker's memory and
 //! the job's time held against the estimates. A refusal is a 400 naming the field, with the
 //! numbers it was computed from.
@@ -13,10 +13,14 @@
 //! measured epochs (BENCHMARKS.md, "Networks").
 
 use analysis::footprint::{self, NetworkSize};
+use analysis::network::Op;
 use analysis::network::Plan;
-use analysis::presets::{Preset, PresetInput};
+use analysis::presets::Preset;
+use analysis::presets::PresetInput;
 use serde_json::{json, Value};
-use shared::records::{DatasetRecord, ForecastSpec, ImageSetInfo, NetworkInfo, TrainingConfig};
+use shared::records::{
+    DatasetRecord, ForecastSpec, ImageSetInfo, NetworkInfo, TextSpec, TrainingConfig,
+};
 use shared::wire::{TrainArchitecture, TrainModelConfig, TrainingResources};
 use shared::ApiError;
 
@@ -41,6 +45,8 @@ pub struct Planned {
     pub info: NetworkInfo,
     pub resources: TrainingResources,
     pub seconds: f64,
+    /// A text classifier's input.
+    pub text: Option<TextSpec>,
 }
 
 /// The estimated seconds of one epoch of `plan` over `samples` training samples.
@@ -55,10 +61,16 @@ fn mb(bytes: u64) -> f64 {
 }
 
 /// What a network job reads.
+#[derive(Clone, Copy)]
 pub enum Data<'a> {
     Images(&'a ImageSetInfo),
     /// One column of a table, cut into windows.
     Series(&'a ForecastSpec),
+    /// A table's text column, the first `max_length` words of each text, with its class.
+    Text {
+        column: &'a str,
+        max_length: usize,
+    },
 }
 
 /// Plans `m` on the dataset, or refuses it.
@@ -111,6 +123,12 @@ pub fn plan_job(
             (dataset.rows + 1).saturating_sub((f.window + f.horizon) as u64),
             "series windows",
         ),
+        Data::Text { max_length, .. } => (
+            vec![max_length],
+            class_count(dataset),
+            dataset.rows,
+            "texts",
+        ),
     };
     if let Data::Series(f) = data {
         let least = (2.0 / (1.0 - training.validation_split)).ceil() as u64 + 1;
@@ -145,6 +163,14 @@ pub fn plan_job(
         }
         other => ApiError::internal(other),
     })?;
+    let text = match data {
+        Data::Text { column, max_length } => Some(TextSpec {
+            column: column.to_string(),
+            max_length,
+            vocab_size: text_vocabulary(&plan, &architecture)?,
+        }),
+        _ => None,
+    };
     let net = NetworkSize::of_plan(&plan);
     let (train, serve) = memory(&plan, total, training);
     let samples = (total as f64 * (1.0 - training.validation_split)).max(1.0);
@@ -152,6 +178,11 @@ pub fn plan_job(
     let seconds = STARTUP_SECONDS + f64::from(training.epochs) * epoch;
     if seconds > max_runtime_seconds as f64 {
         let fits = fitting_preset(
+            match data {
+                Data::Images(_) => PresetInput::Images,
+                Data::Series(_) => PresetInput::Window,
+                Data::Text { .. } => PresetInput::Tokens,
+            },
             &input_shape,
             classes,
             total,
@@ -174,15 +205,18 @@ pub fn plan_job(
             }),
             format!("a network that trains within {max_runtime_seconds} s"),
             format!(
-                "this network has {} parameters and {} multiply-accumulates per {}x{}x{} image; \
+                "this network has {} parameters and {} multiply-accumulates per {} of {}; \
                  at the worker's measured {:.1e} MAC/s (forward and backward: 3× the MACs) an \
-                 epoch of {} images takes about {:.0} s, so {} epochs take about {:.0} s, more \
+                 epoch of {} {source} takes about {:.0} s, so {} epochs take about {:.0} s, more \
                  than the {max_runtime_seconds} s a job may run; {}",
                 plan.params,
                 plan.macs,
-                input_shape[0],
-                input_shape[1],
-                input_shape[2],
+                &source[..source.len() - 1],
+                input_shape
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join("x"),
                 MACS_PER_SECOND,
                 samples.round(),
                 epoch,
@@ -214,7 +248,7 @@ pub fn plan_job(
             format!(
                 "training this network would need about {} MB in the worker, which has {} MB: \
                  {} MB for {} parameters with their gradients and optimizer state, {} MB of \
-                 activations for a batch, {} MB for the images; use a smaller batch or network",
+                 activations for a batch, {} MB for the {source}; use a smaller batch or network",
                 mb(train.total_bytes),
                 mb(worker_memory_bytes),
                 mb(train.parameters_bytes + train.largest_layer_bytes),
@@ -264,11 +298,50 @@ pub fn plan_job(
             feature_width_source: source.into(),
         },
         seconds,
+        text,
     })
+}
+
+/// The classes of a dataset's target, as counted when it was stored.
+fn class_count(dataset: &DatasetRecord) -> usize {
+    dataset.training_shape.as_ref().map_or(0, |s| {
+        s.target
+            .as_ref()
+            .map_or(s.class_counts.len(), |t| t.distinct as usize)
+    })
+}
+
+/// A text classifier reads word ids: its first layer is an embedding, whose `vocab_size`
+/// bounds the vocabulary.
+fn text_vocabulary(plan: &Plan, architecture: &Value) -> Result<usize, ApiError> {
+    match plan.layers.first().map(|l| (&l.op, l.index)) {
+        Some((Op::Embedding { vocab, .. }, _)) if *vocab > text::RESERVED => Ok(*vocab),
+        Some((Op::Embedding { vocab, .. }, i)) => Err(ApiError::validation(
+            format!("model_config.architecture.layers[{i}].vocab_size"),
+            json!(vocab),
+            format!("more than {}", text::RESERVED),
+            format!(
+                "the vocabulary reserves id 0 for padding and 1 for unknown words: a vocab_size \
+                 of {vocab} leaves no room for a word"
+            ),
+        )),
+        other => {
+            let i = other.map_or(0, |(_, i)| i);
+            Err(ApiError::validation(
+                format!("model_config.architecture.layers[{i}]"),
+                layer_value(architecture, i).unwrap_or_default(),
+                "an embedding layer (vocab_size, output_dim) first",
+                "a text classifier reads word ids: its first layer must be an embedding that \
+                 turns them into vectors, e.g. {\"type\": \"embedding\", \"vocab_size\": \
+                 20000, \"output_dim\": 64}; or use the preset textcnn or fasttext",
+            ))
+        }
+    }
 }
 
 /// The largest preset (by MACs) that plans on this input and trains within the budget.
 fn fitting_preset(
+    reads: PresetInput,
     input_shape: &[usize],
     classes: usize,
     total: u64,
@@ -277,12 +350,6 @@ fn fitting_preset(
     (worker_memory_bytes, function_memory_bytes): (u64, u64),
 ) -> Option<&'static str> {
     let samples = (total as f64 * (1.0 - training.validation_split)).max(1.0);
-    // A 3-dim input is images; any other is a series window (no dataset gives token ids yet).
-    let reads = if input_shape.len() == 3 {
-        PresetInput::Images
-    } else {
-        PresetInput::Window
-    };
     Preset::ALL
         .iter()
         .filter(|p| p.reads() == reads)

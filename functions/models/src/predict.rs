@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use axum::extract::State;
 use axum::Json;
-use serde_json::Value;
+use serde_json::{json, Value};
 use shared::http::{JsonBody, PathId};
 use shared::records::{ArtifactInfo, ModelRecord};
 use shared::validate::Fields;
@@ -146,57 +146,46 @@ pub async fn predict(
     JsonBody(body): JsonBody,
 ) -> ApiResult<Json<Predictions>> {
     let fields = Fields::new("", &body)?;
-    fields.only(&["rows", "images", "values"])?;
+    const INPUTS: [&str; 4] = ["rows", "images", "values", "texts"];
+    fields.only(&INPUTS)?;
     // The body first, so a bad one is a 400 whatever the model.
-    let input = match (fields.get("rows"), fields.get("images")) {
-        (Some(_), Some(v)) => {
-            return Err(ApiError::validation(
-                "images",
-                v.clone(),
-                "absent when rows are given",
-                "send rows (a table model) or images (an image network), not both",
-            ))
-        }
-        (None, Some(images)) => Input::Images(images_of(Some(images))?),
-        (None, None) if fields.get("values").is_some() => {
-            Input::Values(values_of(fields.get("values"))?)
-        }
-        (rows, None) => Input::Rows(rows_of(rows)?),
+    let given: Vec<&str> = INPUTS
+        .into_iter()
+        .filter(|k| fields.get(k).is_some())
+        .collect();
+    if let [first, second, ..] = given.as_slice() {
+        return Err(ApiError::validation(
+            *second,
+            fields.get(second).cloned().unwrap_or_default(),
+            format!("absent when {first} is given"),
+            "send one of rows (a table model), images (an image network), values (a forecaster) \
+             or texts (a text classifier)",
+        ));
+    }
+    let input = match given.first().copied() {
+        Some("images") => Input::Images(images_of(fields.get("images"))?),
+        Some("values") => Input::Values(values_of(fields.get("values"))?),
+        Some("texts") => Input::Texts(texts_of(fields.get("texts"))?),
+        _ => Input::Rows(rows_of(fields.get("rows"))?),
     };
     let model = crate::handlers::load_model(&state, &id).await?;
     let info = trained_artifact(&model)?;
     let artifact = load(&state, &info).await?;
     let model_file = artifact.clone();
-    match (&*artifact, &input) {
-        (Loaded::Table(_), Input::Images(_)) => {
-            return Err(ApiError::validation(
-                "images",
-                Value::Null,
-                "absent: this model reads rows",
-                format!(
-                "model {id} was trained on a table: send rows (feature name → value), not images"
-            ),
-            ))
-        }
-        (Loaded::Table(_), Input::Values(_)) => {
-            return Err(ApiError::validation(
-                "values",
-                Value::Null,
-                "absent: this model reads rows",
-                format!("model {id} was trained on a table: send rows (feature name → value)"),
-            ))
-        }
-        (Loaded::Network(_), Input::Rows(_)) => {
-            return Err(ApiError::validation(
-                "rows",
-                Value::Null,
-                "absent: this model reads images",
-                format!(
-                "model {id} is an image network: send {{\"images\": [base64 PNG or JPEG, ...]}}"
-            ),
-            ))
-        }
-        _ => {}
+    let (reads, hint) = match &*artifact {
+        Loaded::Table(_) => ("rows", "{\"rows\": [feature name → value, ...]}"),
+        Loaded::Network(n) => (
+            n.manifest.input.request_field(),
+            n.manifest.input.request_hint(),
+        ),
+    };
+    if input.field() != reads {
+        return Err(ApiError::validation(
+            input.field(),
+            Value::Null,
+            format!("absent: this model reads {reads}"),
+            format!("model {id} reads {reads}: send {hint}"),
+        ));
     }
     let predictions = tokio::task::spawn_blocking(move || match (&*model_file, input) {
         (Loaded::Table(a), Input::Rows(rows)) => a.predict(&rows),
@@ -209,7 +198,11 @@ pub async fn predict(
                 .map(|value| training::Prediction::Value { value })
                 .collect()
         }),
-        _ => unreachable!("matched above"),
+        (Loaded::Network(n), Input::Texts(texts)) => n.predict_texts(&texts),
+        (_, input) => Err(TrainingError::invalid(
+            input.field(),
+            "this model reads another input",
+        )),
     })
     .await
     .map_err(ApiError::internal)?
@@ -266,6 +259,56 @@ enum Input {
     Images(Vec<Vec<u8>>),
     /// A forecaster's window.
     Values(Vec<f64>),
+    Texts(Vec<String>),
+}
+
+impl Input {
+    fn field(&self) -> &'static str {
+        match self {
+            Input::Rows(_) => "rows",
+            Input::Images(_) => "images",
+            Input::Values(_) => "values",
+            Input::Texts(_) => "texts",
+        }
+    }
+}
+
+/// Texts a predict request may send, and characters per text.
+pub const MAX_TEXTS: usize = 1000;
+pub const MAX_TEXT_CHARS: usize = 100_000;
+
+/// `texts`: 1 to MAX_TEXTS strings.
+fn texts_of(texts: Option<&Value>) -> ApiResult<Vec<String>> {
+    match texts {
+        Some(Value::Array(items)) if !items.is_empty() && items.len() <= MAX_TEXTS => items
+            .iter()
+            .enumerate()
+            .map(|(i, v)| match v.as_str() {
+                Some(t) if t.chars().count() <= MAX_TEXT_CHARS => Ok(t.to_string()),
+                Some(t) => Err(ApiError::validation(
+                    format!("texts[{i}]"),
+                    json!(t.chars().count()),
+                    format!("at most {MAX_TEXT_CHARS} characters"),
+                    format!("texts[{i}] is longer than {MAX_TEXT_CHARS} characters"),
+                )),
+                None => Err(ApiError::validation(
+                    format!("texts[{i}]"),
+                    v.clone(),
+                    "a string",
+                    format!(
+                        "texts[{i}] must be a string, not a {}",
+                        analysis::json_type(v)
+                    ),
+                )),
+            })
+            .collect(),
+        other => Err(ApiError::validation(
+            "texts",
+            other.cloned().unwrap_or(Value::Null),
+            format!("array of 1 to {MAX_TEXTS} strings"),
+            format!("texts must be an array of 1 to {MAX_TEXTS} strings"),
+        )),
+    }
 }
 
 /// `values`: 1 to 1000 numbers (a forecaster checks the count against its window).

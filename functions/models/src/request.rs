@@ -59,6 +59,8 @@ fn model_config(m: &Fields<'_>) -> Result<TrainModelConfig, ApiError> {
         "exclude",
         "gbm",
         "forecast",
+        "text_column",
+        "max_length",
     ])?;
     let name = m.required_string("name", 200)?;
     let written_type = m.required_string("type", 100)?;
@@ -74,10 +76,14 @@ fn model_config(m: &Fields<'_>) -> Result<TrainModelConfig, ApiError> {
     let hidden_layers = m
         .integer_list("hidden_layers", 1, 4096, 8)?
         .map(|v| v.into_iter().map(|n| n as usize).collect::<Vec<_>>());
-    // A forecaster's default is the LSTM preset, not the tabular mlp.
+    // A forecaster's default is the LSTM preset and a text classifier's the TextCNN, not
+    // the tabular mlp.
     let chosen = match (m.get("architecture"), model_type) {
         (None | Some(Value::Null), ModelType::TimeSeriesForecasting) => {
             TrainArchitecture::Preset(analysis::presets::Preset::LstmForecaster)
+        }
+        (None | Some(Value::Null), t) if t.reads_text() => {
+            TrainArchitecture::Preset(analysis::presets::Preset::TextCnn)
         }
         _ => architecture(m)?,
     };
@@ -164,7 +170,36 @@ fn model_config(m: &Fields<'_>) -> Result<TrainModelConfig, ApiError> {
         exclude,
         gbm,
         forecast: forecast(m, model_type)?,
+        text_column: text_setting(m, model_type, "text_column", |m| {
+            m.string("text_column", 200)
+        })?,
+        max_length: text_setting(m, model_type, "max_length", |m| {
+            Ok(m.integer("max_length", 1, text::MAX_LENGTH as i64)?
+                .map(|n| n as usize))
+        })?,
     })
+}
+
+/// A text classifier's setting: read for the text types, refused for any other.
+fn text_setting<T>(
+    m: &Fields<'_>,
+    model_type: ModelType,
+    key: &str,
+    read: impl Fn(&Fields<'_>) -> Result<Option<T>, ApiError>,
+) -> Result<Option<T>, ApiError> {
+    let value = read(m)?;
+    if value.is_some() && !model_type.reads_text() {
+        return Err(ApiError::validation(
+            format!("model_config.{key}"),
+            m.get(key).cloned().unwrap_or_default(),
+            "absent unless type is text_classification (or nlp_classification)",
+            format!(
+                "model_config.{key} sets a text classifier; this request's type is {}",
+                model_type.as_str()
+            ),
+        ));
+    }
+    Ok(value)
 }
 
 /// `model_config.forecast`: required for `time_series_forecasting`, refused otherwise.

@@ -1,6 +1,7 @@
-//! A layer-list network job: the image dataset read from its safetensors file, a stratified
-//! split, per-channel normalization from the training part, and the network trained as the
-//! record's plan says.
+//! A layer-list network job: the image dataset read from its safetensors file (a stratified
+//! split, per-channel normalization from the training part), a table's text column (a
+//! stratified split, a vocabulary from the training part) or a series (windows in time
+//! order), and the network trained as the record's plan says.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -8,12 +9,14 @@ use std::time::Instant;
 use serde_json::Value;
 use shared::clock;
 use shared::records::{
-    secondary, DatasetRecord, ForecastSpec, ModelRecord, NetworkInfo, TrainingConfig,
+    secondary, DatasetRecord, ForecastSpec, ModelRecord, NetworkInfo, TextSpec, TrainingConfig,
 };
 use shared::state::AppState;
 use synth::Table;
 use training::deep::series::{self, Cut};
-use training::deep::{self, DeepManifest, DeepParams, InputSpec, Inputs, Samples, Targets};
+use training::deep::{
+    self, DeepManifest, DeepParams, DeepTrained, InputSpec, Inputs, Samples, Targets, Vocabulary,
+};
 
 use super::progress::{Interrupt, JobObserver, Tracker};
 use super::run::{joined, Ending, Failure};
@@ -29,6 +32,9 @@ pub(crate) async fn train(
     skip_enhancements(&tracker);
     if let Some(spec) = model.forecast.clone() {
         return train_series(state, tracker, model, info, spec, deadline).await;
+    }
+    if let Some(spec) = model.text.clone() {
+        return train_text(state, tracker, model, info, spec, deadline).await;
     }
     let bytes = match super::run::load_body(state, &model, DatasetRecord::images_key).await {
         Ok((_, bytes)) => bytes,
@@ -108,21 +114,45 @@ pub(crate) async fn train(
             },
         );
         drop(set);
-        if let Err(i) = t.runtime_step(secondary::TRAINING, "training") {
-            return Ok(Ending::Interrupted(i));
-        }
         let params = deep_params(cfg, model.target_accuracy);
-        let mut observer = JobObserver::new(&t, deadline, true).with_pause(pause);
-        let trained = deep::fit(&plan, manifest, &train, &val, &params, &mut observer)
-            .map_err(|e| Failure::new("training_error", e))?;
-        match observer.interrupted.take() {
-            Some(
-                i @ (super::progress::Interrupt::Lost(_) | super::progress::Interrupt::Store(_)),
-            ) => Ok(Ending::Interrupted(i)),
-            _ => Ok(Ending::Network(Box::new(trained), None)),
-        }
+        Ok(
+            match fit_network(
+                &t,
+                &plan,
+                manifest,
+                (&train, &val),
+                &params,
+                deadline,
+                pause,
+            )? {
+                Ok(trained) => Ending::Network(Box::new(trained), None),
+                Err(i) => Ending::Interrupted(i),
+            },
+        )
     });
     joined(work.await)
+}
+
+/// Fits the planned network, or says why the job stopped before it could end.
+fn fit_network(
+    t: &Tracker,
+    plan: &analysis::network::Plan,
+    manifest: DeepManifest,
+    (train, val): (&Samples, &Samples),
+    params: &DeepParams,
+    deadline: Instant,
+    pause: Option<std::time::Duration>,
+) -> Result<Result<DeepTrained, Interrupt>, Failure> {
+    if let Err(i) = t.runtime_step(secondary::TRAINING, "training") {
+        return Ok(Err(i));
+    }
+    let mut observer = JobObserver::new(t, deadline, true).with_pause(pause);
+    let trained = deep::fit(plan, manifest, train, val, params, &mut observer)
+        .map_err(|e| Failure::new("training_error", e))?;
+    Ok(match observer.interrupted.take() {
+        Some(i @ (Interrupt::Lost(_) | Interrupt::Store(_))) => Err(i),
+        _ => Ok(trained),
+    })
 }
 
 /// The enhancement steps tune a tabular network classifier; a layer-list job says so.
@@ -141,6 +171,185 @@ fn skip_enhancements(tracker: &Tracker) {
                 .collect(),
         ))
     });
+}
+
+/// A text classifier: the table's text column as word ids, with the target's classes.
+async fn train_text(
+    state: &AppState,
+    tracker: Arc<Tracker>,
+    model: ModelRecord,
+    info: NetworkInfo,
+    spec: TextSpec,
+    deadline: Instant,
+) -> Ending {
+    let (dataset, csv) = match super::run::load_dataset(state, &model).await {
+        Ok(found) => found,
+        Err(f) => return Ending::Failed(f),
+    };
+    let pause = state.config.worker.test_batch_pause;
+    let t = tracker.clone();
+    let work = tokio::task::spawn_blocking(move || -> Result<Ending, Failure> {
+        let invalid = |e: String| Failure::new("invalid_data", e);
+        let table = Table::from_csv(&csv).map_err(|e| invalid(e.to_string()))?;
+        drop(csv);
+        let target = dataset
+            .target
+            .as_deref()
+            .ok_or_else(|| invalid("the dataset has no target column".into()))?;
+        let labeled = labeled_texts(&table, &spec.column, target).map_err(invalid)?;
+        let cfg = &model.training_config;
+        let (train_rows, val_rows) = deep::stratified_split(
+            &labeled.labels,
+            labeled.classes.len(),
+            cfg.validation_split,
+            cfg.seed,
+        )
+        .map_err(|e| invalid(e.to_string()))?;
+        // The vocabulary sees the training texts only, so validation words it lacks are
+        // unknown to it as a new text's would be.
+        let vocabulary = Vocabulary::build(
+            train_rows.iter().map(|&i| labeled.texts[i].as_str()),
+            spec.vocab_size,
+        )
+        .map_err(|e| invalid(e.to_string()))?;
+        let coverage = vocabulary.coverage(val_rows.iter().map(|&i| labeled.texts[i].as_str()));
+        let cut = train_rows
+            .iter()
+            .filter(|&&i| text::word_count(&labeled.texts[i]) > spec.max_length)
+            .count();
+        let samples = |rows: &[usize]| {
+            let mut ids = Vec::with_capacity(rows.len() * spec.max_length);
+            for &i in rows {
+                vocabulary.encode(&labeled.texts[i], spec.max_length, &mut ids);
+            }
+            Samples {
+                inputs: Inputs::Tokens {
+                    ids,
+                    len: spec.max_length,
+                },
+                targets: Targets::Classes {
+                    labels: rows.iter().map(|&i| labeled.labels[i]).collect(),
+                    classes: labeled.classes.clone(),
+                },
+            }
+        };
+        let (train, val) = (samples(&train_rows), samples(&val_rows));
+        let plan = analysis::network::plan(&info.architecture, &info.input_shape, info.outputs)
+            .map_err(|e| Failure::new("invalid_architecture", e))?;
+        t.update(|j| {
+            j.step(
+                secondary::LOADING_DATA,
+                clock::now(),
+                Some(format!(
+                    "{} training and {} validation texts of {:?}, {} classes{}; a vocabulary of \
+                     {} words from the training texts (it knows {:.1} % of the validation texts' \
+                     words); the first {} words of each text ({} training texts cut); a network \
+                     of {} parameters",
+                    train_rows.len(),
+                    val_rows.len(),
+                    spec.column,
+                    labeled.classes.len(),
+                    if labeled.skipped > 0 {
+                        format!(" ({} rows without a label left out)", labeled.skipped)
+                    } else {
+                        String::new()
+                    },
+                    vocabulary.words.len(),
+                    coverage * 100.0,
+                    spec.max_length,
+                    cut,
+                    plan.params
+                )),
+            )
+        });
+        let manifest = DeepManifest::new(
+            info.architecture.clone(),
+            &plan,
+            training::Task::Classification,
+            labeled.classes.clone(),
+            InputSpec::Text {
+                column: spec.column.clone(),
+                max_length: spec.max_length,
+                vocabulary,
+            },
+        );
+        drop(labeled);
+        let params = deep_params(cfg, model.target_accuracy);
+        Ok(
+            match fit_network(
+                &t,
+                &plan,
+                manifest,
+                (&train, &val),
+                &params,
+                deadline,
+                pause,
+            )? {
+                Ok(trained) => Ending::Network(Box::new(trained), None),
+                Err(i) => Ending::Interrupted(i),
+            },
+        )
+    });
+    joined(work.await)
+}
+
+/// A table's texts with their class ids (classes sorted by name); rows without a label
+/// are left out and counted, an empty text reads as no words.
+struct LabeledTexts {
+    texts: Vec<String>,
+    labels: Vec<u32>,
+    classes: Vec<String>,
+    skipped: usize,
+}
+
+fn labeled_texts(table: &Table, column: &str, target: &str) -> Result<LabeledTexts, String> {
+    let at = |name: &str| {
+        table
+            .columns
+            .iter()
+            .position(|c| c == name)
+            .ok_or_else(|| format!("the dataset has no column {name:?}"))
+    };
+    let (xi, yi) = (at(column)?, at(target)?);
+    let mut pairs = Vec::with_capacity(table.rows.len());
+    let mut skipped = 0;
+    for row in &table.rows {
+        let Some(label) = row.get(yi).and_then(synth::table::value_key) else {
+            skipped += 1;
+            continue;
+        };
+        let text = match row.get(xi) {
+            Some(Value::String(s)) => s.clone(),
+            Some(Value::Null) | None => String::new(),
+            Some(other) => other.to_string(),
+        };
+        pairs.push((text, label));
+    }
+    let classes: Vec<String> = pairs
+        .iter()
+        .map(|(_, l)| l.clone())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    if classes.len() < 2 {
+        return Err(format!(
+            "the target {target:?} has {} class among its labeled rows; a classifier needs two",
+            classes.len()
+        ));
+    }
+    let (texts, labels) = pairs
+        .into_iter()
+        .map(|(text, label)| {
+            let id = classes.binary_search(&label).unwrap_or_default() as u32;
+            (text, id)
+        })
+        .unzip();
+    Ok(LabeledTexts {
+        texts,
+        labels,
+        classes,
+        skipped,
+    })
 }
 
 /// A forecaster: the table's target column in time order, cut into windows.
@@ -207,16 +416,19 @@ async fn train_series(
                 std: w.std,
             },
         );
-        if let Err(i) = t.runtime_step(secondary::TRAINING, "training") {
-            return Ok(Ending::Interrupted(i));
-        }
         let params = deep_params(cfg, None);
-        let mut observer = JobObserver::new(&t, deadline, true).with_pause(pause);
-        let trained = deep::fit(&plan, manifest, &w.train, &w.val, &params, &mut observer)
-            .map_err(|e| Failure::new("training_error", e))?;
-        if let Some(i @ (Interrupt::Lost(_) | Interrupt::Store(_))) = observer.interrupted.take() {
-            return Ok(Ending::Interrupted(i));
-        }
+        let trained = match fit_network(
+            &t,
+            &plan,
+            manifest,
+            (&w.train, &w.val),
+            &params,
+            deadline,
+            pause,
+        )? {
+            Ok(trained) => trained,
+            Err(i) => return Ok(Ending::Interrupted(i)),
+        };
         let first = w.val_start - spec.window;
         let mut predicted = Vec::with_capacity(w.val.len() * spec.horizon);
         for k in 0..w.val.len() {

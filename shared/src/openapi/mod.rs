@@ -389,10 +389,14 @@ fn operations(g: &mut Schemas) -> Vec<Op> {
             id: "predict",
             function: "models",
             summary: "Predict with a trained model",
-            description: "Class probabilities for 1-1000 feature rows; the body may be up to \
-                          5 MiB (1,000 rows of about 250 numeric features). A value the model \
-                          cannot compute with (its standardized value or the output is not a \
-                          finite float32) is a 400 naming `rows[i].feature`.",
+            description: "Class probabilities (or values) for 1-1000 feature rows of a table \
+                          model; the body may be up to 5 MiB (1,000 rows of about 250 numeric \
+                          features). A value the model cannot compute with (its standardized \
+                          value or the output is not a finite float32) is a 400 naming \
+                          `rows[i].feature`. A network reads what it was trained on: `images` \
+                          (base64 PNG or JPEG, 1-256), `values` (a forecaster's last window) \
+                          or `texts` (a text classifier's raw texts, 1-1000); one of the four \
+                          per request, and another than the model's is a 400 naming it.",
             kind: Kind::Write,
             params: vec![model_id(), idempotency_key()],
             body: json_content(g.req::<s::PredictRequest>()),
@@ -520,7 +524,9 @@ fn operations(g: &mut Schemas) -> Vec<Op> {
                           (`application/vnd.apache.parquet`, name and target in the query); 6 MiB \
                           at most. Stored byte for byte as sent (JSON rows and Parquet as the CSV \
                           they spell), with JSON Lines and a typed Parquet copy; its schema is \
-                          fitted on upload, and `columns` says how each column was read and why. \
+                          fitted on upload, and `columns` says how each column was read and why \
+                          (a free-text column, of at least 3 words per value on average, with \
+                          its `words` per value: what a text classifier reads). \
                           Or images as an ImageFolder zip (`application/zip`: \
                           `<class>/<image>.png|jpg|jpeg`, optionally under one top folder; name \
                           and size in the query): decoded, converted to 1 channel (every image \

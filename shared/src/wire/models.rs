@@ -55,6 +55,14 @@ pub struct TrainModelConfig {
     pub target_accuracy: Option<f64>,
     /// `time_series_forecasting` only: the series and how it is cut.
     pub forecast: Option<TrainForecast>,
+    /// `text_classification` (`nlp_classification`) only: the column of texts; default the
+    /// dataset's one free-text column (a string column with `words` counted at upload).
+    #[schemars(length(min = 1, max = 200))]
+    pub text_column: Option<String>,
+    /// `text_classification` only: words read per text, the rest cut and shorter texts
+    /// padded; default the column's 95th percentile word count.
+    #[schemars(range(min = 1, max = 4096))]
+    pub max_length: Option<usize>,
 }
 
 /// `model_config.forecast` as sent (the record keeps it as `ForecastSpec`).
@@ -345,13 +353,23 @@ pub struct StopAccepted {
 }
 
 /// `POST /v1/models/{id}/predict`: rows for a table model, images for an image network,
-/// the last values of the series for a forecaster.
+/// the last values of the series for a forecaster, texts for a text classifier.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 #[serde(untagged)]
 pub enum PredictRequest {
     Rows(PredictRows),
     Images(PredictImages),
     Values(PredictValues),
+    Texts(PredictTexts),
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PredictTexts {
+    /// Texts for a text classifier, each read as its training texts were (lower-cased words,
+    /// the first `max_length` kept).
+    #[schemars(length(min = 1, max = 1000), inner(length(max = 100000)))]
+    pub texts: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]

@@ -332,6 +332,14 @@ class MLTrainingAPI:
             "POST", f"/v1/models/{model_id}/predict", json={"values": values},
             idempotency_key=idempotency_key))
 
+    def predict_texts(self, model_id: str, texts: list[str], *,
+                      idempotency_key: str | None = None) -> models.Predictions:
+        """`POST /v1/models/{id}/predict` for a text classifier: raw texts, read as the
+        training texts were (lower-cased words, the first `max_length` kept)."""
+        return cast(models.Predictions, self._json(
+            "POST", f"/v1/models/{model_id}/predict", json={"texts": texts},
+            idempotency_key=idempotency_key))
+
     def download_model(self, model_id: str, format: str | None = "onnx") -> bytes:
         """`GET /v1/models/{id}/download`: the trained model as `onnx` (the whole pipeline,
         raw columns in; the record's `artifact.onnx` lists its inputs), or the stored artifact

@@ -158,16 +158,6 @@ class DatabaseCheck(TypedDict):
     error: str | None
 
 
-class DatasetColumn(TypedDict):
-    """
-    A stored dataset's column as it was read: its name, its kind and, for uploads, why.
-    """
-
-    name: str
-    kind: str
-    reason: NotRequired[str | None]
-
-
 DatasetOrigin: TypeAlias = Literal['generated', 'uploaded']
 
 
@@ -437,6 +427,7 @@ LayerKind: TypeAlias = (
         'residual',
         'activation',
     ]
+    | Literal['conv1d']
     | Literal['output']
 )
 
@@ -501,9 +492,11 @@ ModelType: TypeAlias = (
         'tabular_regression',
         'tabular',
         'image_classification',
+        'nlp_classification',
     ]
     | Literal['computer_vision']
     | Literal['time_series_forecasting']
+    | Literal['text_classification']
 )
 
 
@@ -620,6 +613,13 @@ class PredictRows(TypedDict, closed=True):
     rows: list[dict[str, Any]]
 
 
+Text: TypeAlias = str
+
+
+class PredictTexts(TypedDict, closed=True):
+    texts: list[Text]
+
+
 class PredictValues(TypedDict, closed=True):
     values: list[float]
 
@@ -645,7 +645,14 @@ Prediction: TypeAlias = Prediction1 | Prediction2
 
 
 Preset: TypeAlias = Literal[
-    'small_cnn', 'lenet5', 'resnet8', 'resnet20', 'resnet50', 'lstm_forecaster'
+    'small_cnn',
+    'lenet5',
+    'resnet8',
+    'resnet20',
+    'resnet50',
+    'lstm_forecaster',
+    'textcnn',
+    'fasttext',
 ]
 
 
@@ -831,6 +838,17 @@ class TargetSummary(TypedDict):
 Task: TypeAlias = Literal['classification', 'regression']
 
 
+class TextSpec(TypedDict):
+    """
+    A text classifier's input: which column, how many words of each text, and how many ids
+    its vocabulary may hold (the embedding layer's `vocab_size`).
+    """
+
+    column: str
+    max_length: int
+    vocab_size: int
+
+
 class Timings(TypedDict):
     schema_seconds: float
     generation_seconds: float
@@ -903,6 +921,8 @@ class TrainModelConfig(TypedDict, closed=True):
     exclude: NotRequired[list[ExcludeItem] | None]
     target_accuracy: NotRequired[float | None]
     forecast: NotRequired[TrainForecast | None]
+    text_column: NotRequired[str | None]
+    max_length: NotRequired[int | None]
 
 
 TrainStatus: TypeAlias = Literal['training_started']
@@ -1020,6 +1040,17 @@ class UsageRow(TypedDict):
     cost_usd: float
 
 
+class WordCounts(TypedDict):
+    """
+    Words per value of a text column (words: runs of letters and digits).
+    """
+
+    values: int
+    mean: float
+    p95: int
+    max: int
+
+
 class AiStatus(TypedDict):
     """
     `GET /v1/ai/status`.
@@ -1118,28 +1149,15 @@ class DataSchema(TypedDict):
     correlations: NotRequired[list[Correlation]]
 
 
-class Dataset(TypedDict):
+class DatasetColumn(TypedDict):
     """
-    `GET /v1/datasets/{id}`: the record, its quality and its schema.
+    A stored dataset's column as it was read: its name, its kind and, for uploads, why.
     """
 
-    id: str
-    name: str | None
-    origin: DatasetOrigin
-    rows: int
-    columns: list[DatasetColumn]
-    target: str | None
-    schema_source: str
-    seed: int | None
-    csv_bytes: int
-    jsonl_bytes: int
-    parquet_bytes: int | None
-    created_at: str
-    training_shape: TrainingShape | None
-    download_urls: DownloadUrls
-    images: NotRequired[ImageSetInfo | None]
-    quality: dict[str, Any] | None
-    schema: dict[str, Any] | None
+    name: str
+    kind: str
+    reason: NotRequired[str | None]
+    words: NotRequired[WordCounts | None]
 
 
 class DatasetCreated(TypedDict):
@@ -1300,7 +1318,7 @@ class OrchestratorCheck(TypedDict):
     configuration_problems: list[str]
 
 
-PredictRequest: TypeAlias = PredictRows | PredictImages | PredictValues
+PredictRequest: TypeAlias = PredictRows | PredictImages | PredictValues | PredictTexts
 
 
 class Predictions(TypedDict):
@@ -1529,6 +1547,30 @@ class ArtifactInfo(TypedDict):
     saved_at: str
 
 
+class Dataset(TypedDict):
+    """
+    `GET /v1/datasets/{id}`: the record, its quality and its schema.
+    """
+
+    id: str
+    name: str | None
+    origin: DatasetOrigin
+    rows: int
+    columns: list[DatasetColumn]
+    target: str | None
+    schema_source: str
+    seed: int | None
+    csv_bytes: int
+    jsonl_bytes: int
+    parquet_bytes: int | None
+    created_at: str
+    training_shape: TrainingShape | None
+    download_urls: DownloadUrls
+    images: NotRequired[ImageSetInfo | None]
+    quality: dict[str, Any] | None
+    schema: dict[str, Any] | None
+
+
 class DatasetList(TypedDict):
     """
     `GET /v1/datasets`.
@@ -1576,6 +1618,7 @@ class Model(TypedDict):
     excluded_columns: NotRequired[list[str]]
     network: NotRequired[NetworkInfo | None]
     forecast: NotRequired[ForecastSpec | None]
+    text: NotRequired[TextSpec | None]
     artifact: ArtifactInfo | None
     created_at: str
     updated_at: str

@@ -21,6 +21,7 @@ use rand_chacha::ChaCha8Rng;
 pub use fit::{fit, DeepParams, DeepTrained};
 pub use model::{DeepManifest, DeepModel, InputSpec, DEEP_FORMAT};
 pub use net::check;
+pub use text::{LengthStats, Vocabulary};
 
 use crate::TrainingError;
 

@@ -45,6 +45,35 @@ pub enum InputSpec {
         mean: f64,
         std: f64,
     },
+    /// A text column read as word ids ([`text::Vocabulary`], built on the training split):
+    /// the first `max_length` words, padded.
+    Text {
+        column: String,
+        max_length: usize,
+        vocabulary: text::Vocabulary,
+    },
+}
+
+impl InputSpec {
+    /// The predict request's field this network reads.
+    pub fn request_field(&self) -> &'static str {
+        match self {
+            InputSpec::Images { .. } => "images",
+            InputSpec::Series { .. } => "values",
+            InputSpec::Text { .. } => "texts",
+        }
+    }
+
+    /// What a predict request sends, in words.
+    pub fn request_hint(&self) -> &'static str {
+        match self {
+            InputSpec::Images { .. } => "{\"images\": [base64 PNG or JPEG, ...]}",
+            InputSpec::Series { .. } => {
+                "{\"values\": [the last window of the series, oldest first]}"
+            }
+            InputSpec::Text { .. } => "{\"texts\": [\"...\", ...]}",
+        }
+    }
 }
 
 /// The file's manifest.
@@ -184,7 +213,7 @@ impl DeepModel {
         else {
             return Err(TrainingError::invalid(
                 "images",
-                "this network reads a series, not images",
+                format!("this network reads {}", self.manifest.input.request_field()),
             ));
         };
         let per = height * width * channels;
@@ -216,6 +245,38 @@ impl DeepModel {
         self.predict(&samples)
     }
 
+    /// A text classifier's predictions for `texts`, each read as the training texts were.
+    pub fn predict_texts(&self, texts: &[String]) -> Result<Vec<Prediction>, TrainingError> {
+        let InputSpec::Text {
+            max_length,
+            vocabulary,
+            ..
+        } = &self.manifest.input
+        else {
+            return Err(TrainingError::invalid(
+                "texts",
+                format!("this network reads {}", self.manifest.input.request_field()),
+            ));
+        };
+        let mut ids = Vec::with_capacity(texts.len() * max_length);
+        for t in texts {
+            vocabulary.encode(t, *max_length, &mut ids);
+        }
+        let samples = Samples {
+            inputs: Inputs::Tokens {
+                ids,
+                len: *max_length,
+            },
+            targets: Targets::Values {
+                values: vec![0.0; texts.len()],
+                width: 1,
+                mean: 0.0,
+                std: 1.0,
+            },
+        };
+        self.predict(&samples)
+    }
+
     /// A forecaster's `horizon` next values after `recent` (the last `window` values of the
     /// series, oldest first), in the target's units.
     pub fn forecast(&self, recent: &[f64]) -> Result<Vec<f64>, TrainingError> {
@@ -228,7 +289,7 @@ impl DeepModel {
         else {
             return Err(TrainingError::invalid(
                 "values",
-                "this network reads images, not a series",
+                format!("this network reads {}", self.manifest.input.request_field()),
             ));
         };
         if recent.len() != *window {

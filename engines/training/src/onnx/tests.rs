@@ -19,6 +19,7 @@ fn col(name: &str, kind: &str) -> DatasetColumn {
         name: name.into(),
         kind: kind.into(),
         reason: None,
+        words: None,
     }
 }
 
