@@ -20,7 +20,10 @@ for the HTTP front, Invoke API and Runtime API, and runs the six function binari
 - a blob server serves `GET/HEAD /blobs/<key>?expires=<unix s>&signature=<hex>` from
   `<data dir>/blobs/<key>`; signature = lowercase hex HMAC-SHA256(secret, key + "\n" +
   expires), the secret being 32 random bytes drawn at start (the HMAC key is those bytes;
-  the functions get them hex-encoded in MLAAS_LOCAL_BLOB_SECRET).
+  the functions get them hex-encoded in MLAAS_LOCAL_BLOB_SECRET); and takes
+  `PUT /blobs/uploads/<key>?expires=&max_bytes=&signature=` (HMAC of "PUT\n" + key + "\n" +
+  expires + "\n" + max_bytes), a dataset upload of at most max_bytes, as S3 takes a
+  presigned PUT;
 
 Files in `<data dir>/devserver/`: `<function>.pid`, `emulator.pid`, `devserver.pid`,
 `blob-url`, `blob-secret` (0600, hex). Standard library only.
@@ -669,6 +672,13 @@ def blob_signature(secret, key, expires):
     return hmac.new(secret, f"{key}\n{expires}".encode(), hashlib.sha256).hexdigest()
 
 
+def put_signature(secret, key, expires, max_bytes):
+    """A PUT URL's: signed over the method and the size limit too, so a download URL cannot
+    upload and an upload cannot grow."""
+    return hmac.new(secret, f"PUT\n{key}\n{expires}\n{max_bytes}".encode(),
+                    hashlib.sha256).hexdigest()
+
+
 def valid_blob_key(key):
     parts = key.split("/")
     return all(BLOB_PART.fullmatch(p) and p not in (".", "..") for p in parts)
@@ -725,10 +735,54 @@ class BlobHandler(NoDelayHandler):
 
     do_HEAD = do_GET
 
-    def do_POST(self):
-        self.plain(405, "method not allowed", [("Allow", "GET, HEAD")])
+    def do_PUT(self):
+        """A dataset upload (`POST /v1/datasets/uploads`): `uploads/<key>` only, within the
+        signed size, written whole or not at all."""
+        url = urllib.parse.urlsplit(self.path)
+        key = urllib.parse.unquote(url.path[len("/blobs/"):]) if url.path.startswith("/blobs/") else ""
+        if not key.startswith("uploads/") or not valid_blob_key(key):
+            return self.plain(404, "not found")
+        query = urllib.parse.parse_qs(url.query, keep_blank_values=True)
+        expires = query.get("expires", [""])[0]
+        max_bytes = query.get("max_bytes", [""])[0]
+        signature = query.get("signature", [""])[0]
+        if not re.fullmatch(r"[0-9]{1,15}", expires) or int(expires) <= time.time():
+            return self.plain(403, "expired or missing expires")
+        if not re.fullmatch(r"[0-9]{1,15}", max_bytes):
+            return self.plain(403, "missing max_bytes")
+        if not hmac.compare_digest(put_signature(self.secret, key, expires, max_bytes).encode(),
+                                   signature.encode()):
+            return self.plain(403, "bad signature")
+        length = self.headers.get("Content-Length", "")
+        if not length.isdigit():
+            return self.plain(411, "Content-Length required")
+        if int(length) > int(max_bytes):
+            self.close_connection = True
+            return self.plain(413, f"larger than the upload's {max_bytes} bytes")
+        path = os.path.realpath(os.path.join(self.root, key))
+        if not path.startswith(os.path.realpath(self.root) + os.sep):
+            return self.plain(404, "not found")
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        partial = path + ".partial"
+        left = int(length)
+        with open(partial, "wb") as f:
+            while left:
+                chunk = self.rfile.read(min(left, 1 << 20))
+                if not chunk:
+                    break
+                f.write(chunk)
+                left -= len(chunk)
+        if left:
+            os.unlink(partial)
+            self.close_connection = True
+            return self.plain(400, "the body ended early")
+        os.replace(partial, path)
+        self.plain(200, "stored")
 
-    do_PUT = do_DELETE = do_PATCH = do_POST
+    def do_POST(self):
+        self.plain(405, "method not allowed", [("Allow", "GET, HEAD, PUT")])
+
+    do_DELETE = do_PATCH = do_POST
 
 
 # ---------------------------------------------------------------- supervisor

@@ -40,6 +40,23 @@ pub trait BlobStore: Send + Sync {
     /// A time-limited URL a client can download from directly, where the backend has one.
     async fn presigned_get(&self, key: &str, ttl: Duration) -> Result<Option<String>, BlobError>;
 
+    /// A time-limited URL a client can PUT one body of at most `max_bytes` to, stored under
+    /// `key` (an `uploads/` key), where the backend has one: a presigned S3 PUT, or the dev
+    /// server's signed PUT route.
+    async fn presigned_put(
+        &self,
+        key: &str,
+        ttl: Duration,
+        content_type: &str,
+        max_bytes: u64,
+    ) -> Result<Option<String>, BlobError>;
+
+    /// The body's size, or `None` when absent.
+    async fn size(&self, key: &str) -> Result<Option<u64>, BlobError>;
+
+    /// Removes the body (absent is fine).
+    async fn delete(&self, key: &str) -> Result<(), BlobError>;
+
     /// The largest body worth answering inline; larger ones go by `presigned_get` when the
     /// backend has it.
     fn inline_limit(&self) -> u64;
@@ -133,16 +150,49 @@ impl BlobStore for LocalBlobs {
             return Ok(None);
         };
         check_key(key)?;
-        let expires = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_err(|e| BlobError::Backend(e.to_string()))?
-            .as_secs()
-            + ttl.as_secs();
-        let signature = local_signature(&urls.key, key, expires)?;
+        let expires = unix_now()? + ttl.as_secs();
+        let signature = local_signature(&urls.key, &format!("{key}\n{expires}"))?;
         Ok(Some(format!(
             "{}/{key}?expires={expires}&signature={signature}",
             urls.base
         )))
+    }
+
+    async fn presigned_put(
+        &self,
+        key: &str,
+        ttl: Duration,
+        _content_type: &str,
+        max_bytes: u64,
+    ) -> Result<Option<String>, BlobError> {
+        let Some(urls) = &self.urls else {
+            return Ok(None);
+        };
+        check_key(key)?;
+        if !key.starts_with("uploads/") {
+            return Err(BlobError::InvalidKey(key.to_string()));
+        }
+        let expires = unix_now()? + ttl.as_secs();
+        let signature = local_signature(&urls.key, &format!("PUT\n{key}\n{expires}\n{max_bytes}"))?;
+        Ok(Some(format!(
+            "{}/{key}?expires={expires}&max_bytes={max_bytes}&signature={signature}",
+            urls.base
+        )))
+    }
+
+    async fn size(&self, key: &str) -> Result<Option<u64>, BlobError> {
+        match tokio::fs::metadata(self.path_of(key)?).await {
+            Ok(m) => Ok(Some(m.len())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(io(e)),
+        }
+    }
+
+    async fn delete(&self, key: &str) -> Result<(), BlobError> {
+        match tokio::fs::remove_file(self.path_of(key)?).await {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(io(e)),
+            _ => Ok(()),
+        }
     }
 
     fn inline_limit(&self) -> u64 {
@@ -154,17 +204,22 @@ impl BlobStore for LocalBlobs {
     }
 }
 
-/// hex(HMAC-SHA256(key, "{blob key}\n{expires}")), as `scripts/devserver.py` checks it.
-fn local_signature(
-    secret: &crate::config::Secret,
-    key: &str,
-    expires: u64,
-) -> Result<String, BlobError> {
+fn unix_now() -> Result<u64, BlobError> {
+    Ok(std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_err(|e| BlobError::Backend(e.to_string()))?
+        .as_secs())
+}
+
+/// hex(HMAC-SHA256(secret, message)), as `scripts/devserver.py` checks it: the message is
+/// `"{blob key}\n{expires}"` for a download, `"PUT\n{key}\n{expires}\n{max_bytes}"` for an
+/// upload.
+pub fn local_signature(secret: &crate::config::Secret, message: &str) -> Result<String, BlobError> {
     use hmac::{KeyInit, Mac};
     let secret = hex::decode(secret.expose()).map_err(|e| BlobError::Backend(e.to_string()))?;
     let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(&secret)
         .map_err(|e| BlobError::Backend(e.to_string()))?;
-    mac.update(format!("{key}\n{expires}").as_bytes());
+    mac.update(message.as_bytes());
     Ok(hex::encode(mac.finalize().into_bytes()))
 }
 
@@ -253,6 +308,63 @@ impl BlobStore for S3Blobs {
         Ok(Some(req.uri().to_string()))
     }
 
+    async fn presigned_put(
+        &self,
+        key: &str,
+        ttl: Duration,
+        content_type: &str,
+        // S3 cannot bound a presigned PUT's size; the completion checks it.
+        _max_bytes: u64,
+    ) -> Result<Option<String>, BlobError> {
+        check_key(key)?;
+        let config =
+            PresigningConfig::expires_in(ttl).map_err(|e| BlobError::Backend(e.to_string()))?;
+        let req = self
+            .client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .content_type(content_type)
+            .presigned(config)
+            .await
+            .map_err(|e| s3(e.into_service_error()))?;
+        Ok(Some(req.uri().to_string()))
+    }
+
+    async fn size(&self, key: &str) -> Result<Option<u64>, BlobError> {
+        check_key(key)?;
+        match self
+            .client
+            .head_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+        {
+            Ok(out) => Ok(Some(out.content_length().unwrap_or_default().max(0) as u64)),
+            Err(e) => {
+                let e = e.into_service_error();
+                if e.is_not_found() {
+                    Ok(None)
+                } else {
+                    Err(s3(e))
+                }
+            }
+        }
+    }
+
+    async fn delete(&self, key: &str) -> Result<(), BlobError> {
+        check_key(key)?;
+        self.client
+            .delete_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+            .map_err(|e| s3(e.into_service_error()))?;
+        Ok(())
+    }
+
     fn inline_limit(&self) -> u64 {
         S3_INLINE_LIMIT
     }
@@ -274,6 +386,25 @@ impl BlobStore for TimedBlobs {
     }
     async fn presigned_get(&self, key: &str, ttl: Duration) -> Result<Option<String>, BlobError> {
         timed(Part::Store, self.0.presigned_get(key, ttl)).await
+    }
+    async fn presigned_put(
+        &self,
+        key: &str,
+        ttl: Duration,
+        content_type: &str,
+        max_bytes: u64,
+    ) -> Result<Option<String>, BlobError> {
+        timed(
+            Part::Store,
+            self.0.presigned_put(key, ttl, content_type, max_bytes),
+        )
+        .await
+    }
+    async fn size(&self, key: &str) -> Result<Option<u64>, BlobError> {
+        timed(Part::Store, self.0.size(key)).await
+    }
+    async fn delete(&self, key: &str) -> Result<(), BlobError> {
+        timed(Part::Store, self.0.delete(key)).await
     }
     fn inline_limit(&self) -> u64 {
         self.0.inline_limit()
@@ -316,8 +447,7 @@ mod tests {
             .unwrap();
         let expected = local_signature(
             &crate::config::Secret::new("00112233445566778899aabbccddeeff"),
-            "datasets/ds_1.csv",
-            expires,
+            &format!("datasets/ds_1.csv\n{expires}"),
         )
         .unwrap();
         assert!(query.ends_with(&format!("&signature={expected}")), "{url}");
@@ -334,9 +464,35 @@ mod tests {
     fn signatures_match_the_dev_servers() {
         let key = crate::config::Secret::new("00112233445566778899aabbccddeeff");
         assert_eq!(
-            local_signature(&key, "datasets/ds_1.csv", 1_767_225_600).unwrap(),
+            local_signature(&key, "datasets/ds_1.csv\n1767225600").unwrap(),
             "d4900a8a5514b9073771b29a858973a5f37c3d717212e692ba304ac056db80c7"
         );
+        // An upload URL's: hmac.new(key, b"PUT\nuploads/up_1.body\n1767225600\n100", sha256).
+        assert_eq!(
+            local_signature(&key, "PUT\nuploads/up_1.body\n1767225600\n100").unwrap(),
+            "7a86696487c41403b7d5dcfc1ea1a1146e289fc546df6e816b76e495676da222"
+        );
+    }
+
+    #[tokio::test]
+    async fn local_upload_urls_are_for_uploads_only_and_carry_the_size() {
+        let urls = crate::config::LocalBlobUrls {
+            base: "http://127.0.0.1:9/blobs".into(),
+            key: crate::config::Secret::new("00112233445566778899aabbccddeeff"),
+        };
+        let blobs = LocalBlobs::new("/nowhere").with_urls(Some(urls));
+        let ttl = Duration::from_secs(60);
+        let url = blobs
+            .presigned_put("uploads/up_1.body", ttl, "text/csv", 100)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(url.starts_with("http://127.0.0.1:9/blobs/uploads/up_1.body?expires="));
+        assert!(url.contains("&max_bytes=100&signature="), "{url}");
+        assert!(blobs
+            .presigned_put("datasets/ds_1.csv", ttl, "text/csv", 100)
+            .await
+            .is_err());
     }
 
     #[tokio::test]

@@ -4,6 +4,7 @@
 mod analyze_routes;
 mod auth;
 mod crate_graph;
+mod dataset_uploads;
 mod enhance_routes;
 mod forecasting;
 mod idempotency;

@@ -43,6 +43,8 @@ fn the_document_lists_every_operation() {
         "POST /v1/ai/synthetic-data",
         "GET /v1/datasets",
         "POST /v1/datasets",
+        "POST /v1/datasets/uploads",
+        "POST /v1/datasets/uploads/{id}/complete",
         "GET /v1/datasets/{id}",
         "GET /v1/datasets/{id}/download",
         "POST /v1/ai/analyze",

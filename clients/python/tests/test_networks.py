@@ -56,6 +56,12 @@ class ImageNetworkTest(unittest.TestCase):
         right = sum(label == name.split("/")[1] for label, name in zip(labels, names))
         self.assertGreaterEqual(right, 27, labels)
 
+    def test_an_archive_goes_by_upload_url(self):
+        # The path for files over the request limit: the dev server's signed PUT route here.
+        dataset = self.api.upload_file(DIGITS, "application/zip", name="digits by url")
+        self.assertEqual(dataset["rows"], 1797)
+        self.assertEqual(dataset["images"]["classes"], self.dataset["images"]["classes"])
+
     def test_the_dataset_and_the_model_are_safetensors_files(self):
         images = load(self.api.download_dataset(self.dataset["id"], "safetensors"))
         self.assertEqual(images["images"].shape, (1797, 8, 8, 1))

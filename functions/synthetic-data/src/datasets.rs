@@ -226,17 +226,36 @@ pub async fn upload(
             ApiError::validation("body", Value::Null, "a readable body", e.body_text())
         }
     })?;
-    let content_type = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
+    let content_type = media_type(
+        headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or(""),
+    );
+    let created = store_body(&state, &content_type, params, body).await?;
+    Ok((StatusCode::CREATED, Json(created)).into_response())
+}
+
+/// `text/csv; charset=utf-8` → `text/csv`.
+pub(crate) fn media_type(content_type: &str) -> String {
+    content_type
         .split(';')
         .next()
         .unwrap_or("")
         .trim()
-        .to_ascii_lowercase();
-    if crate::image_upload::is_zip(&content_type) {
-        return crate::image_upload::upload(&state, params, body).await;
+        .to_ascii_lowercase()
+}
+
+/// An upload's body, sent with the request or (`crate::uploads`) PUT to an upload URL first:
+/// read by its media type and stored as a dataset.
+pub(crate) async fn store_body(
+    state: &AppState,
+    content_type: &str,
+    params: Vec<(String, String)>,
+    body: Bytes,
+) -> ApiResult<DatasetCreated> {
+    if crate::image_upload::is_zip(content_type) {
+        return crate::image_upload::upload(state, params, body).await;
     }
     let (mut name, mut target) = (None, None);
     for (key, value) in params {
@@ -256,7 +275,7 @@ pub async fn upload(
             )
         })
     };
-    let (csv, table) = match content_type.as_str() {
+    let (csv, table) = match content_type {
         "text/csv" | "text/plain" | "application/csv" => {
             let csv = text(&body)?;
             let table = Table::from_csv(&csv);
@@ -356,12 +375,12 @@ pub async fn upload(
         training_shape: Some(training_shape),
         images: None,
     };
-    datasets::store(&state, &record, &schema, &files).await?;
+    datasets::store(state, &record, &schema, &files).await?;
     let body = DatasetCreated {
         summary: summary(&record),
         schema: Some(schema),
     };
-    Ok((StatusCode::CREATED, Json(body)).into_response())
+    Ok(body)
 }
 
 /// The CSV that JSON `rows` spell: columns are the union of keys in first-seen order, and a

@@ -3,9 +3,6 @@
 //! file, and a dataset record whose target is the class (`label`).
 
 use axum::body::Bytes;
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
-use axum::Json;
 use serde_json::{json, Value};
 use shared::records::{
     ClassCount, DatasetOrigin, DatasetRecord, ImageSetInfo, TargetSummary, TrainingShape,
@@ -51,7 +48,7 @@ pub async fn upload(
     state: &AppState,
     params: Vec<(String, String)>,
     body: Bytes,
-) -> ApiResult<Response> {
+) -> ApiResult<DatasetCreated> {
     let (mut name, mut size) = (None, None);
     for (key, value) in params {
         match key.as_str() {
@@ -132,5 +129,5 @@ pub async fn upload(
         summary: crate::datasets::summary(&record),
         schema: None,
     };
-    Ok((StatusCode::CREATED, Json(body)).into_response())
+    Ok(body)
 }

@@ -5,6 +5,7 @@ mod generate;
 mod image_upload;
 mod recommend;
 pub mod request;
+pub mod uploads;
 
 use axum::extract::DefaultBodyLimit;
 use axum::http::Method;
@@ -30,6 +31,8 @@ pub fn routes() -> Routes {
             "/v1/datasets",
             post(datasets::upload).layer(DefaultBodyLimit::max(UPLOAD_LIMIT_BYTES)),
         )
+        .post("/v1/datasets/uploads", uploads::create)
+        .post("/v1/datasets/uploads/{id}/complete", uploads::complete)
         .get("/v1/datasets/{id}", datasets::get_dataset)
         .get("/v1/datasets/{id}/download", datasets::download)
 }

@@ -569,6 +569,53 @@ fn operations(g: &mut Schemas) -> Vec<Op> {
             )],
         },
         Op {
+            method: "post",
+            path: "/v1/datasets/uploads",
+            id: "createUpload",
+            function: "synthetic-data",
+            summary: "An upload URL for a file over the 6 MB request limit",
+            description: "Announces a CSV or Parquet table (up to 16 MiB) or an ImageFolder zip \
+                          (up to 100 MiB) by its `content_type` and `bytes`, with the name, \
+                          target or size `POST /v1/datasets` takes in its query. Answers where \
+                          to `PUT` the file (a presigned S3 URL in AWS, the dev server's signed \
+                          blob route locally; good for 15 minutes, the `Content-Type` header as \
+                          given) and the `complete_url` to `POST` once it is there. 503 when the \
+                          deployment has no upload URLs (the embedded store without the dev \
+                          server).",
+            kind: Kind::Write,
+            params: vec![idempotency_key()],
+            body: json_content(g.req::<s::UploadRequest>()),
+            responses: vec![(
+                201,
+                "where to PUT the file",
+                json_content(g.res::<s::UploadCreated>()),
+            )],
+        },
+        Op {
+            method: "post",
+            path: "/v1/datasets/uploads/{id}/complete",
+            id: "completeUpload",
+            function: "synthetic-data",
+            summary: "Store the uploaded file as a dataset",
+            description: "Reads the file PUT to the upload's URL and stores it as `POST \
+                          /v1/datasets` would have (the same checks and answer). 409 when \
+                          nothing was PUT yet or the upload was completed already (the message \
+                          names its dataset); 413 when the file is larger than announced. No \
+                          body needed.",
+            kind: Kind::Write,
+            params: vec![path_id("an upload id (`up_...`)"), idempotency_key()],
+            body: vec![],
+            responses: vec![
+                (
+                    201,
+                    "the stored dataset",
+                    json_content(g.res::<s::DatasetCreated>()),
+                ),
+                error(404, "no such upload"),
+                error(409, "nothing uploaded yet, or completed already"),
+            ],
+        },
+        Op {
             method: "get",
             path: "/v1/datasets/{id}",
             id: "getDataset",

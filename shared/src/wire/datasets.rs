@@ -1,7 +1,8 @@
 //! `POST /v1/ai/synthetic-data` and the dataset routes.
 
 use schemars::JsonSchema;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 use super::*;
 
@@ -240,4 +241,42 @@ pub struct DatasetUpload {
     pub target: Option<String>,
     pub csv: Option<String>,
     pub rows: Option<Vec<Object>>,
+}
+
+/// `POST /v1/datasets/uploads`: a file larger than a request may carry, announced before it
+/// is sent.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UploadRequest {
+    /// `text/csv`, `application/vnd.apache.parquet` or `application/zip` (an ImageFolder
+    /// archive); the PUT must send the same `Content-Type`.
+    pub content_type: String,
+    /// The file's size in bytes: up to 16 MiB for a table, 100 MiB for images.
+    #[schemars(range(min = 1, max = 104857600))]
+    pub bytes: u64,
+    #[schemars(length(min = 1, max = 200))]
+    pub name: Option<String>,
+    /// The target column (a table).
+    #[schemars(length(min = 1, max = 200))]
+    pub target: Option<String>,
+    /// `HxW` to resize images to (an ImageFolder archive).
+    pub size: Option<String>,
+}
+
+/// `201` of `POST /v1/datasets/uploads`: where to PUT the file, then what to call.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct UploadCreated {
+    /// `up_` and a ULID.
+    pub upload_id: String,
+    /// `PUT`.
+    pub method: String,
+    /// A presigned S3 PUT in AWS; the dev server's signed PUT route locally.
+    pub url: String,
+    /// Headers the PUT must send (`Content-Type`).
+    pub headers: BTreeMap<String, String>,
+    pub max_bytes: u64,
+    /// RFC 3339: the URL's end.
+    pub expires_at: String,
+    /// `POST` it once the PUT succeeded: the dataset is stored then.
+    pub complete_url: String,
 }

@@ -999,6 +999,33 @@ class TrainingShape(TypedDict):
     target: NotRequired[TargetSummary | None]
 
 
+class UploadCreated(TypedDict):
+    """
+    `201` of `POST /v1/datasets/uploads`: where to PUT the file, then what to call.
+    """
+
+    upload_id: str
+    method: str
+    url: str
+    headers: dict[str, str]
+    max_bytes: int
+    expires_at: str
+    complete_url: str
+
+
+class UploadRequest(TypedDict, closed=True):
+    """
+    `POST /v1/datasets/uploads`: a file larger than a request may carry, announced before it
+    is sent.
+    """
+
+    content_type: str
+    bytes: int
+    name: NotRequired[str | None]
+    target: NotRequired[str | None]
+    size: NotRequired[str | None]
+
+
 class Usage2(TypedDict):
     """
     Tokens and cost one provider consumed for one request.
