@@ -5,7 +5,10 @@ an embedding network over 40 tokens, with the same layers, sizes, split (80 %), 
 optimizer (Adam, lr 0.005) and epochs. The data of the last three is random in both, of the
 same shapes. Prints one table row per workload.
 
-    python bench/networks_compare.py RESULTS_JSONL EPOCHS
+    python bench/networks_compare.py RESULTS_JSONL EPOCHS [DOCSTRINGS_IDS_JSON]
+
+With the ids file, also the textcnn preset on the docstrings fixture, on the very ids the
+Rust side made.
 """
 import json
 import resource
@@ -98,6 +101,30 @@ def workloads():
            torch.tensor(tokens), torch.tensor(((tokens < 250).sum(1) * 2 > 40).astype(np.int64)))
 
 
+class TextCNN(nn.Module):
+    """The textcnn preset: embedding, a width-3 Conv1d with same padding and ReLU, max over
+    time, dropout, the output."""
+
+    def __init__(self, vocab, dim, filters, classes):
+        super().__init__()
+        self.embedding = nn.Embedding(vocab, dim)
+        self.conv = nn.Conv1d(dim, filters, 3, padding=1)
+        self.dropout = nn.Dropout(0.5)
+        self.out = nn.Linear(filters, classes)
+
+    def forward(self, x):
+        h = torch.relu(self.conv(self.embedding(x).transpose(1, 2)))
+        return self.out(self.dropout(h.max(2).values))
+
+
+def text_workload(path):
+    """The docstrings as the Rust side encoded them (bench/src/bin/networks.rs)."""
+    d = json.load(open(path))
+    ids = torch.tensor(d["ids"], dtype=torch.int64).reshape(-1, d["len"])
+    return ("textcnn_docstrings", TextCNN(20000, 64, 128, d["classes"]), ids,
+            torch.tensor(d["labels"], dtype=torch.int64))
+
+
 def run(model, x, y, epochs):
     n = len(y)
     order = torch.randperm(n)
@@ -132,7 +159,10 @@ def main():
     print("| workload | params | MACs/sample | this project: epoch s | PyTorch: epoch s | ratio | "
           "images/s (ours / torch) | val acc (ours / torch) | implied MAC/s (ours) |")
     print("|---|---|---|---|---|---|---|---|---|")
-    for name, model, x, y in workloads():
+    loads = list(workloads())
+    if len(sys.argv) > 3:
+        loads.append(text_workload(sys.argv[3]))
+    for name, model, x, y in loads:
         torch_epoch, torch_acc = run(model, x, y, epochs)
         params = sum(p.numel() for p in model.parameters())
         o = ours[name]
@@ -142,7 +172,7 @@ def main():
               f"{o['train_samples'] / o['epoch_seconds_median']:.0f} / {len(y) * 0.8 / torch_epoch:.0f} | "
               f"{o['val_accuracy']:.3f} / {torch_acc:.3f} | {o['implied_macs_per_second']:.2e} |")
     peak = max(r["peak_rss_bytes"] for r in ours.values())
-    print(f"peak RSS: this project {peak / 1e6:.0f} MB (all four runs in one process); PyTorch "
+    print(f"peak RSS: this project {peak / 1e6:.0f} MB (all runs in one process); PyTorch "
           f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e3:.0f} MB")
 
 

@@ -1,9 +1,9 @@
-//! Layer-list networks, for `bench/run networks`: epoch time of a CNN, an LSTM and an
-//! embedding network (the workloads `bench/networks_compare.py` runs in PyTorch with the same
+//! Layer-list networks, for `bench/run networks`: epoch time of a CNN, an LSTM, an
+//! embedding network and the textcnn preset (the workloads `bench/networks_compare.py` runs in PyTorch with the same
 //! layers and sizes), the MAC rate they imply, and this process's peak memory. One JSON line
 //! per workload.
 //!
-//!     networks DIGITS_ZIP [EPOCHS]
+//!     networks DIGITS_ZIP [EPOCHS [DOCSTRINGS_CSV IDS_OUT_JSON]]
 
 use std::time::Instant;
 
@@ -141,8 +141,14 @@ fn run(name: &str, arch: Value, shape: &[usize], all: Samples, k: usize, epochs:
 fn main() {
     training::fix_thread_count();
     let mut args = std::env::args().skip(1);
-    let zip = std::fs::read(args.next().expect("usage: networks DIGITS_ZIP [EPOCHS]")).unwrap();
+    let zip = std::fs::read(
+        args.next()
+            .expect("usage: networks DIGITS_ZIP [EPOCHS [DOCSTRINGS_CSV IDS_OUT_JSON]]"),
+    )
+    .unwrap();
     let epochs: u32 = args.next().map_or(5, |e| e.parse().unwrap());
+    let docstrings = args.next();
+    let ids_out = args.next();
 
     // The CNN on scikit-learn's digits (the fixture zip, as an upload reads it).
     let set = images::read_image_folder(&zip, None).unwrap();
@@ -247,4 +253,52 @@ fn main() {
         {"type": "output"}
     ]});
     run("embedding_40", embedding, &[len], tokens, 2, epochs);
+
+    // The textcnn preset on the docstrings fixture, read as the worker reads texts (for the
+    // bench the vocabulary comes from every row); the ids and labels go to a file so PyTorch
+    // trains on the very same sequences.
+    let Some(path) = docstrings else { return };
+    let table = synth::Table::from_csv(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let texts: Vec<String> = table
+        .rows
+        .iter()
+        .map(|r| r[0].as_str().unwrap_or_default().to_string())
+        .collect();
+    let topics: Vec<String> = table
+        .rows
+        .iter()
+        .map(|r| r[1].as_str().unwrap_or_default().to_string())
+        .collect();
+    let mut names: Vec<String> = topics.clone();
+    names.sort();
+    names.dedup();
+    let labels: Vec<u32> = topics
+        .iter()
+        .map(|t| names.binary_search(t).unwrap() as u32)
+        .collect();
+    let len = text::LengthStats::of(texts.iter().map(String::as_str))
+        .unwrap()
+        .p95;
+    let vocabulary = text::Vocabulary::build(texts.iter().map(String::as_str), 20_000).unwrap();
+    let mut ids = Vec::with_capacity(texts.len() * len);
+    for t in &texts {
+        vocabulary.encode(t, len, &mut ids);
+    }
+    if let Some(out) = ids_out {
+        std::fs::write(
+            out,
+            json!({"len": len, "ids": ids, "labels": labels, "classes": names.len()}).to_string(),
+        )
+        .unwrap();
+    }
+    let k = names.len();
+    let tokens = Samples {
+        inputs: Inputs::Tokens { ids, len },
+        targets: Targets::Classes {
+            labels,
+            classes: names,
+        },
+    };
+    let textcnn = analysis::presets::Preset::TextCnn.architecture();
+    run("textcnn_docstrings", textcnn, &[len], tokens, k, epochs);
 }
