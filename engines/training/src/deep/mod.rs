@@ -10,6 +10,7 @@ mod fit;
 mod model;
 pub(crate) mod net;
 pub mod series;
+mod unfold;
 
 #[cfg(test)]
 mod tests;

@@ -1067,8 +1067,8 @@ fn pads(
 /// A convolution of `x` (`[N, C, H, W]`, already padded) with `w` (`[F, C, k_h, k_w]`) as
 /// one matrix product over the unfolded input (im2col): `[N·H_out·W_out, C·k_h·k_w]` times
 /// `wᵀ`. Why not candle's `conv2d`: its backward pass goes through `conv_transpose2d`,
-/// which on the CPU made a small CNN's epoch 14× PyTorch's; the unfolding is made of
-/// slices and one product, whose gradients are slices and products again.
+/// which on the CPU made a small CNN's epoch 14× PyTorch's; the unfolding is one op
+/// (`unfold.rs`) whose gradient is one op, and the product's gradients are products.
 pub(crate) fn conv2d(x: &Tensor, w: &Tensor, stride: usize) -> candle_core::Result<Tensor> {
     let (n, c, h, width) = x.dims4()?;
     let (f, _, kh, kw) = w.dims4()?;
@@ -1080,32 +1080,8 @@ pub(crate) fn conv2d(x: &Tensor, w: &Tensor, stride: usize) -> candle_core::Resu
             .contiguous()?
             .reshape((n * ho * wo, c))?
     } else {
-        let x = x.contiguous()?;
-        // Rows i, i + s, …, i + s·(H_out − 1) (and columns likewise) of tap (i, j).
-        let picks = |offset: usize, count: usize| {
-            let idx: Vec<u32> = (0..count).map(|t| (offset + stride * t) as u32).collect();
-            Tensor::from_vec(idx, count, &Device::Cpu)
-        };
-        let mut taps = Vec::with_capacity(kh * kw);
-        for i in 0..kh {
-            let rows = if stride == 1 {
-                x.narrow(2, i, ho)?
-            } else {
-                x.index_select(&picks(i, ho)?, 2)?
-            };
-            for j in 0..kw {
-                taps.push(if stride == 1 {
-                    rows.narrow(3, j, wo)?
-                } else {
-                    rows.index_select(&picks(j, wo)?, 3)?
-                });
-            }
-        }
-        // [N, C, k_h·k_w, H_out, W_out]: column c·k_h·k_w + i·k_w + j, as w is laid out.
-        Tensor::stack(&taps, 2)?
-            .reshape((n, c * kh * kw, ho * wo))?
-            .transpose(1, 2)?
-            .contiguous()?
+        x.contiguous()?
+            .apply_op1(super::unfold::Unfold { kh, kw, stride })?
             .reshape((n * ho * wo, c * kh * kw))?
     };
     cols.matmul(&w2.t()?)?

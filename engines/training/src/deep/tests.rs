@@ -715,3 +715,115 @@ fn a_text_cnn_learns_whether_a_token_occurs() {
         loaded.predict(&probe).unwrap()
     );
 }
+
+/// The unfolding as slices (what `net::conv2d` did before `unfold.rs`): the reference the
+/// fused op is held to, values and gradients.
+fn sliced_conv2d(
+    x: &candle_core::Tensor,
+    w: &candle_core::Tensor,
+    stride: usize,
+) -> candle_core::Result<candle_core::Tensor> {
+    use candle_core::{Device, Tensor};
+    let (n, c, h, width) = x.dims4()?;
+    let (f, _, kh, kw) = w.dims4()?;
+    let (ho, wo) = ((h - kh) / stride + 1, (width - kw) / stride + 1);
+    let w2 = w.reshape((f, c * kh * kw))?;
+    let cols = {
+        let x = x.contiguous()?;
+        // Rows i, i + s, …, i + s·(H_out − 1) (and columns likewise) of tap (i, j).
+        let picks = |offset: usize, count: usize| {
+            let idx: Vec<u32> = (0..count).map(|t| (offset + stride * t) as u32).collect();
+            Tensor::from_vec(idx, count, &Device::Cpu)
+        };
+        let mut taps = Vec::with_capacity(kh * kw);
+        for i in 0..kh {
+            let rows = if stride == 1 {
+                x.narrow(2, i, ho)?
+            } else {
+                x.index_select(&picks(i, ho)?, 2)?
+            };
+            for j in 0..kw {
+                taps.push(if stride == 1 {
+                    rows.narrow(3, j, wo)?
+                } else {
+                    rows.index_select(&picks(j, wo)?, 3)?
+                });
+            }
+        }
+        // [N, C, k_h·k_w, H_out, W_out]: column c·k_h·k_w + i·k_w + j, as w is laid out.
+        Tensor::stack(&taps, 2)?
+            .reshape((n, c * kh * kw, ho * wo))?
+            .transpose(1, 2)?
+            .contiguous()?
+            .reshape((n * ho * wo, c * kh * kw))?
+    };
+    cols.matmul(&w2.t()?)?
+        .reshape((n, ho * wo, f))?
+        .transpose(1, 2)?
+        .contiguous()?
+        .reshape((n, f, ho, wo))
+}
+
+#[test]
+fn the_fused_unfolding_equals_the_sliced_one_forward_and_backward() {
+    use candle_core::{Device, Tensor, Var};
+    let mut rng = ChaCha8Rng::seed_from_u64(21);
+    for (c, f, kh, kw, stride, h, w) in [
+        (3, 4, 3, 3, 1, 7, 6),
+        (2, 5, 3, 3, 2, 8, 9),
+        (1, 2, 5, 3, 1, 6, 6),
+        (4, 3, 2, 2, 2, 5, 5),
+    ] {
+        let draw = |n: usize, rng: &mut ChaCha8Rng| -> Vec<f32> {
+            (0..n).map(|_| rng.random_range(-1.0..1.0)).collect()
+        };
+        let x = Var::from_tensor(
+            &Tensor::from_vec(draw(2 * c * h * w, &mut rng), (2, c, h, w), &Device::Cpu).unwrap(),
+        )
+        .unwrap();
+        let k = Var::from_tensor(
+            &Tensor::from_vec(
+                draw(f * c * kh * kw, &mut rng),
+                (f, c, kh, kw),
+                &Device::Cpu,
+            )
+            .unwrap(),
+        )
+        .unwrap();
+        let fused = super::net::conv2d(&x, &k, stride).unwrap();
+        let sliced = sliced_conv2d(&x, &k, stride).unwrap();
+        let weights = Tensor::from_vec(
+            draw(fused.elem_count(), &mut rng),
+            fused.dims(),
+            &Device::Cpu,
+        )
+        .unwrap();
+        let max_diff = |a: &Tensor, b: &Tensor| {
+            (a - b)
+                .unwrap()
+                .abs()
+                .unwrap()
+                .max_all()
+                .unwrap()
+                .to_scalar::<f32>()
+                .unwrap()
+        };
+        assert!(max_diff(&fused, &sliced) < 1e-5);
+        let g1 = (fused * &weights)
+            .unwrap()
+            .sum_all()
+            .unwrap()
+            .backward()
+            .unwrap();
+        let g2 = (sliced * &weights)
+            .unwrap()
+            .sum_all()
+            .unwrap()
+            .backward()
+            .unwrap();
+        for v in [&x, &k] {
+            let (a, b) = (g1.get(v).unwrap(), g2.get(v).unwrap());
+            assert!(max_diff(a, b) < 1e-4, "{c} {kh}x{kw} s{stride}");
+        }
+    }
+}
