@@ -32,7 +32,9 @@ pub struct TrainModelConfig {
     pub model_type: ModelType,
     /// Default `mlp`. `linear`: least squares / ridge (regression) or logistic regression
     /// (classification); `gbm`: gradient-boosted trees; `auto`: a cross-validated search.
-    /// On an image dataset: a preset (`small_cnn`, `lenet5`) or a layer list.
+    /// On an image dataset: a preset (`small_cnn`, `lenet5`, `resnet8`, ...) or a layer list;
+    /// for a text classifier `textcnn` (default) or `fasttext`; for a forecaster
+    /// `lstm_forecaster` (default).
     #[serde(default = "default_architecture")]
     pub architecture: TrainArchitecture,
     /// Settings of `gbm`.
@@ -110,7 +112,7 @@ fn default_architecture() -> TrainArchitecture {
 pub enum TrainArchitecture {
     /// A tabular family.
     Family(#[schemars(with = "TabularFamily")] ArchitectureName),
-    /// A named network (README "Networks"): its layer list, for an image dataset.
+    /// A named network (README "Networks"): its layer list, for images, texts or a series.
     Preset(analysis::presets::Preset),
     /// A layer list as `POST /v1/ai/analyze` reads `architecture`.
     Layers(LayerList),
