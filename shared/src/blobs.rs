@@ -232,6 +232,10 @@ fn s3<E: std::error::Error + ProvideErrorMetadata + 'static>(e: E) -> BlobError 
     BlobError::Backend(DisplayErrorContext(&e).to_string())
 }
 
+fn presigning(ttl: Duration) -> Result<PresigningConfig, BlobError> {
+    PresigningConfig::expires_in(ttl).map_err(|e| BlobError::Backend(e.to_string()))
+}
+
 impl S3Blobs {
     pub fn new(client: aws_sdk_s3::Client, bucket: impl Into<String>) -> Self {
         S3Blobs {
@@ -295,8 +299,7 @@ impl BlobStore for S3Blobs {
 
     async fn presigned_get(&self, key: &str, ttl: Duration) -> Result<Option<String>, BlobError> {
         check_key(key)?;
-        let config =
-            PresigningConfig::expires_in(ttl).map_err(|e| BlobError::Backend(e.to_string()))?;
+        let config = presigning(ttl)?;
         let req = self
             .client
             .get_object()
@@ -317,8 +320,7 @@ impl BlobStore for S3Blobs {
         _max_bytes: u64,
     ) -> Result<Option<String>, BlobError> {
         check_key(key)?;
-        let config =
-            PresigningConfig::expires_in(ttl).map_err(|e| BlobError::Backend(e.to_string()))?;
+        let config = presigning(ttl)?;
         let req = self
             .client
             .put_object()

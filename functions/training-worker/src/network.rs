@@ -80,26 +80,22 @@ pub(crate) async fn train(
             }
         };
         let (train, val) = (samples(&train_rows), samples(&val_rows));
-        let plan = analysis::network::plan(&info.architecture, &info.input_shape, info.outputs)
-            .map_err(|e| Failure::new("invalid_architecture", e))?;
-        t.update(|j| {
-            j.step(
-                secondary::LOADING_DATA,
-                clock::now(),
-                Some(format!(
-                    "{} training and {} validation images of {}x{}x{}, {} classes; a network of \
-                     {} layers and {} parameters",
-                    train_rows.len(),
-                    val_rows.len(),
-                    set.height,
-                    set.width,
-                    set.channels,
-                    set.classes.len(),
-                    plan.layers.len(),
-                    plan.params
-                )),
-            )
-        });
+        let plan = plan_of(&info)?;
+        loaded(
+            &t,
+            format!(
+                "{} training and {} validation images of {}x{}x{}, {} classes; a network of \
+                 {} layers and {} parameters",
+                train_rows.len(),
+                val_rows.len(),
+                set.height,
+                set.width,
+                set.channels,
+                set.classes.len(),
+                plan.layers.len(),
+                plan.params
+            ),
+        );
         let manifest = DeepManifest::new(
             info.architecture.clone(),
             &plan,
@@ -115,22 +111,38 @@ pub(crate) async fn train(
         );
         drop(set);
         let params = deep_params(cfg, model.target_accuracy);
-        Ok(
-            match fit_network(
-                &t,
-                &plan,
-                manifest,
-                (&train, &val),
-                &params,
-                deadline,
-                pause,
-            )? {
-                Ok(trained) => Ending::Network(Box::new(trained), None),
-                Err(i) => Ending::Interrupted(i),
-            },
-        )
+        classifier_ending(fit_network(
+            &t,
+            &plan,
+            manifest,
+            (&train, &val),
+            &params,
+            deadline,
+            pause,
+        ))
     });
     joined(work.await)
+}
+
+/// The record's plan, made again from its layer list (as it was made at submission).
+fn plan_of(info: &NetworkInfo) -> Result<analysis::network::Plan, Failure> {
+    analysis::network::plan(&info.architecture, &info.input_shape, info.outputs)
+        .map_err(|e| Failure::new("invalid_architecture", e))
+}
+
+/// The loading step, with what was read.
+fn loaded(t: &Tracker, message: String) {
+    t.update(|j| j.step(secondary::LOADING_DATA, clock::now(), Some(message)));
+}
+
+/// A classifier's end: the trained network, or why it stopped.
+fn classifier_ending(
+    fitted: Result<Result<DeepTrained, Interrupt>, Failure>,
+) -> Result<Ending, Failure> {
+    Ok(match fitted? {
+        Ok(trained) => Ending::Network(Box::new(trained), None),
+        Err(i) => Ending::Interrupted(i),
+    })
 }
 
 /// Fits the planned network, or says why the job stopped before it could end.
@@ -234,34 +246,30 @@ async fn train_text(
             }
         };
         let (train, val) = (samples(&train_rows), samples(&val_rows));
-        let plan = analysis::network::plan(&info.architecture, &info.input_shape, info.outputs)
-            .map_err(|e| Failure::new("invalid_architecture", e))?;
-        t.update(|j| {
-            j.step(
-                secondary::LOADING_DATA,
-                clock::now(),
-                Some(format!(
-                    "{} training and {} validation texts of {:?}, {} classes{}; a vocabulary of \
-                     {} words from the training texts (it knows {:.1} % of the validation texts' \
-                     words); the first {} words of each text ({} training texts cut); a network \
-                     of {} parameters",
-                    train_rows.len(),
-                    val_rows.len(),
-                    spec.column,
-                    labeled.classes.len(),
-                    if labeled.skipped > 0 {
-                        format!(" ({} rows without a label left out)", labeled.skipped)
-                    } else {
-                        String::new()
-                    },
-                    vocabulary.words.len(),
-                    coverage * 100.0,
-                    spec.max_length,
-                    cut,
-                    plan.params
-                )),
-            )
-        });
+        let plan = plan_of(&info)?;
+        loaded(
+            &t,
+            format!(
+                "{} training and {} validation texts of {:?}, {} classes{}; a vocabulary of \
+                 {} words from the training texts (it knows {:.1} % of the validation texts' \
+                 words); the first {} words of each text ({} training texts cut); a network \
+                 of {} parameters",
+                train_rows.len(),
+                val_rows.len(),
+                spec.column,
+                labeled.classes.len(),
+                if labeled.skipped > 0 {
+                    format!(" ({} rows without a label left out)", labeled.skipped)
+                } else {
+                    String::new()
+                },
+                vocabulary.words.len(),
+                coverage * 100.0,
+                spec.max_length,
+                cut,
+                plan.params
+            ),
+        );
         let manifest = DeepManifest::new(
             info.architecture.clone(),
             &plan,
@@ -275,20 +283,15 @@ async fn train_text(
         );
         drop(labeled);
         let params = deep_params(cfg, model.target_accuracy);
-        Ok(
-            match fit_network(
-                &t,
-                &plan,
-                manifest,
-                (&train, &val),
-                &params,
-                deadline,
-                pause,
-            )? {
-                Ok(trained) => Ending::Network(Box::new(trained), None),
-                Err(i) => Ending::Interrupted(i),
-            },
-        )
+        classifier_ending(fit_network(
+            &t,
+            &plan,
+            manifest,
+            (&train, &val),
+            &params,
+            deadline,
+            pause,
+        ))
     });
     joined(work.await)
 }
@@ -379,31 +382,27 @@ async fn train_series(
         };
         let w = series::windows(&values, cut, cfg.validation_split)
             .map_err(|e| invalid(e.to_string()))?;
-        let plan = analysis::network::plan(&info.architecture, &info.input_shape, info.outputs)
-            .map_err(|e| Failure::new("invalid_architecture", e))?;
-        t.update(|j| {
-            j.step(
-                secondary::LOADING_DATA,
-                clock::now(),
-                Some(format!(
-                    "{} values of {:?} ordered by {:?}{}: {} training and {} validation windows \
-                     of {} answering {}; a network of {} parameters",
-                    values.len(),
-                    spec.target,
-                    spec.time_column,
-                    if filled > 0 {
-                        format!(" ({filled} gaps filled linearly)")
-                    } else {
-                        String::new()
-                    },
-                    w.train.len(),
-                    w.val.len(),
-                    spec.window,
-                    spec.horizon,
-                    plan.params
-                )),
-            )
-        });
+        let plan = plan_of(&info)?;
+        loaded(
+            &t,
+            format!(
+                "{} values of {:?} ordered by {:?}{}: {} training and {} validation windows \
+                 of {} answering {}; a network of {} parameters",
+                values.len(),
+                spec.target,
+                spec.time_column,
+                if filled > 0 {
+                    format!(" ({filled} gaps filled linearly)")
+                } else {
+                    String::new()
+                },
+                w.train.len(),
+                w.val.len(),
+                spec.window,
+                spec.horizon,
+                plan.params
+            ),
+        );
         let manifest = DeepManifest::new(
             info.architecture.clone(),
             &plan,
