@@ -17,10 +17,12 @@
 pub mod artifact;
 pub mod automl;
 pub mod chart;
+pub mod checkpoint;
 pub mod data;
 pub mod deep;
 pub mod fitted;
 pub mod gbm;
+pub mod history;
 pub mod importance;
 pub mod linear;
 pub mod metrics;
@@ -31,6 +33,7 @@ pub mod tuning;
 
 pub use artifact::{Artifact, LayerWeights};
 pub use chart::history_svg;
+pub use checkpoint::{Checkpoint, Resume, Run};
 pub use data::{
     screen, split, split_owned, split_rows, split_rows_for, DroppedColumn, Encoder,
     FeatureEncoding, FitOptions, Matrix, Selection, Style, TargetScale, Task,
@@ -40,7 +43,9 @@ pub use gbm::{BoosterTrees, GainImportance, GbmModel, GbmParams, TreeNode};
 pub use importance::{permutation_importance, ColumnImportance, ImportanceReport};
 pub use metrics::{ClassMetrics, Metrics, RegressionMetrics, Scored};
 pub use model::{Activation, Architecture, OptimizerKind};
-pub use trainer::{train, Control, EpochStats, Observer, StopReason, TrainParams, Trained};
+pub use trainer::{
+    train, train_from, Control, EpochStats, Observer, StopReason, TrainParams, Trained,
+};
 pub use tuning::{successive_halving, Trial, TuningReport};
 
 /// Fixes the CPU thread count for the process; call once at the top of `main`, before any

@@ -3,16 +3,15 @@
 //! validation after each epoch, early stopping at a target accuracy, and an observer that can
 //! stop the run between batches (deadline, cancellation) or after an epoch.
 
-use std::time::Instant;
-
+use candle_core::Var;
 use candle_core::{Device, Tensor};
-use candle_nn::{AdamW, Optimizer, ParamsAdamW, SGD};
-use rand::seq::SliceRandom;
+use candle_nn::{Optimizer, ParamsAdamW, SGD};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 use super::artifact::Artifact;
+use super::checkpoint::{run_epochs, Ran, Resume, Run, RunState, Schedule};
 use super::data::{Encoder, Matrix, Task};
 use super::fitted::Outputs;
 use super::metrics::{RegressionMetrics, Scored};
@@ -144,6 +143,17 @@ pub trait Observer {
         Control::Continue
     }
     fn on_epoch(&mut self, stats: &EpochStats, epochs: u32) -> Control;
+    /// Resumable runs ask before each batch: `true` pauses the run, which hands its state to
+    /// [`Observer::checkpoint`] and returns without a model.
+    fn pause_now(&mut self) -> bool {
+        false
+    }
+    /// Resumable runs ask after each epoch but the last whether to hand a checkpoint over.
+    fn checkpoint_due(&mut self) -> bool {
+        false
+    }
+    /// A resumable run's state: periodic, or `pausing` (the run returns right after).
+    fn checkpoint(&mut self, _checkpoint: super::checkpoint::Checkpoint, _pausing: bool) {}
     /// AutoML: candidate `done` of `total` has been scored (or skipped).
     fn on_candidate(
         &mut self,
@@ -188,7 +198,7 @@ impl Trained {
 
 /// The optimizer, as a training run steps it.
 pub(crate) enum Step {
-    Adam(AdamW),
+    Adam(Adam),
     Sgd(SGD),
 }
 
@@ -210,23 +220,102 @@ impl Step {
         weight_decay: f64,
         vars: Vec<candle_core::Var>,
     ) -> Result<Step, TrainingError> {
-        let adamw = |weight_decay| ParamsAdamW {
-            lr: learning_rate,
-            weight_decay,
-            ..ParamsAdamW::default()
-        };
         Ok(match optimizer {
-            OptimizerKind::Adam => Step::Adam(AdamW::new(vars, adamw(0.0))?),
-            OptimizerKind::AdamW => Step::Adam(AdamW::new(vars, adamw(weight_decay))?),
+            OptimizerKind::Adam => Step::Adam(Adam::new(vars, learning_rate, 0.0)?),
+            OptimizerKind::AdamW => Step::Adam(Adam::new(vars, learning_rate, weight_decay)?),
             OptimizerKind::Sgd => Step::Sgd(SGD::new(vars, learning_rate)?),
         })
     }
 
     pub(crate) fn backward_step(&mut self, loss: &Tensor) -> candle_core::Result<()> {
         match self {
-            Step::Adam(o) => o.backward_step(loss),
+            Step::Adam(o) => o.step(&loss.backward()?),
             Step::Sgd(o) => o.backward_step(loss),
         }
+    }
+
+    /// The optimizer's name and its per-variable state (Adam's moments; SGD has none).
+    pub(crate) fn moments(&self) -> (&'static str, Vec<(Var, Var)>) {
+        match self {
+            Step::Adam(a) => (
+                "adam",
+                a.vars
+                    .iter()
+                    .map(|(_, m, v)| (m.clone(), v.clone()))
+                    .collect(),
+            ),
+            Step::Sgd(_) => ("sgd", Vec::new()),
+        }
+    }
+
+    pub(crate) fn steps(&self) -> u64 {
+        match self {
+            Step::Adam(a) => a.step_t as u64,
+            Step::Sgd(_) => 0,
+        }
+    }
+
+    pub(crate) fn set_steps(&mut self, steps: u64) {
+        if let Step::Adam(a) = self {
+            a.step_t = steps as usize;
+        }
+    }
+}
+
+/// Adam with decoupled weight decay (AdamW), the arithmetic of candle-nn 0.11's `AdamW`
+/// operation for operation (so results are unchanged), with its moments reachable: candle's
+/// keeps them private, and a checkpoint needs them.
+pub(crate) struct Adam {
+    /// (θ, first moment, second moment).
+    vars: Vec<(Var, Var, Var)>,
+    step_t: usize,
+    params: ParamsAdamW,
+}
+
+impl Adam {
+    fn new(vars: Vec<Var>, lr: f64, weight_decay: f64) -> candle_core::Result<Adam> {
+        let vars = vars
+            .into_iter()
+            .filter(|v| v.dtype().is_float())
+            .map(|v| {
+                let m = Var::zeros(v.shape(), v.dtype(), v.device())?;
+                let s = Var::zeros(v.shape(), v.dtype(), v.device())?;
+                Ok((v, m, s))
+            })
+            .collect::<candle_core::Result<Vec<_>>>()?;
+        Ok(Adam {
+            vars,
+            step_t: 0,
+            params: ParamsAdamW {
+                lr,
+                weight_decay,
+                ..ParamsAdamW::default()
+            },
+        })
+    }
+
+    fn step(&mut self, grads: &candle_core::backprop::GradStore) -> candle_core::Result<()> {
+        self.step_t += 1;
+        let p = &self.params;
+        let (lr, beta1, beta2) = (p.lr, p.beta1, p.beta2);
+        let lr_lambda = lr * p.weight_decay;
+        let scale_m = 1f64 / (1f64 - beta1.powi(self.step_t as i32));
+        let scale_v = 1f64 / (1f64 - beta2.powi(self.step_t as i32));
+        for (theta, m, v) in &self.vars {
+            if let Some(g) = grads.get(theta) {
+                let next_m = ((m.as_tensor() * beta1)? + (g * (1.0 - beta1))?)?;
+                let next_v = ((v.as_tensor() * beta2)? + (g.sqr()? * (1.0 - beta2))?)?;
+                let m_hat = (&next_m * scale_m)?;
+                let v_hat = (&next_v * scale_v)?;
+                let next_theta = (theta.as_tensor() * (1f64 - lr_lambda))?;
+                let adjusted = (m_hat / (v_hat.sqrt()? + p.eps)?)?;
+                let next_theta = (next_theta - (adjusted * lr)?)?;
+                m.set(&next_m)?;
+                v.set(&next_v)?;
+                theta.set(&next_theta)?;
+            }
+        }
+        Ok(())
     }
 }
 
@@ -266,10 +355,32 @@ pub fn train(
     params: &TrainParams,
     observer: &mut dyn Observer,
 ) -> Result<Trained, TrainingError> {
-    let (history, stopped, reached_target, net) =
-        fit_network(train, val, encoder, params, observer)?;
+    match train_from(train, val, encoder, params, observer, &Resume::default())? {
+        Run::Done(trained) => Ok(*trained),
+        Run::Paused => Err(TrainingError::Data(
+            "the observer paused a run that cannot be resumed".into(),
+        )),
+    }
+}
+
+/// [`train`], resumable: from `resume.from` when given, and pausing when the observer asks
+/// (see [`crate::checkpoint`]); the same run, stopped and resumed anywhere, ends with the same
+/// weights and history.
+pub fn train_from(
+    train: &Matrix,
+    val: &Matrix,
+    encoder: &Encoder,
+    params: &TrainParams,
+    observer: &mut dyn Observer,
+    resume: &Resume,
+) -> Result<Run<Box<Trained>>, TrainingError> {
+    let Some((history, stopped, reached_target, net)) =
+        fit_network(train, val, encoder, params, observer, resume)?
+    else {
+        return Ok(Run::Paused);
+    };
     let artifact = Artifact::new(params.architecture.clone(), encoder.clone(), &net)?;
-    Ok(Trained {
+    Ok(Run::Done(Box::new(Trained {
         history,
         stopped,
         reached_target,
@@ -278,7 +389,7 @@ pub fn train(
             .outputs
             .score(encoder, train),
         model: super::fitted::Model::Network(artifact),
-    })
+    })))
 }
 
 type Fit = (Vec<EpochStats>, Option<StopReason>, bool, Network);
@@ -292,13 +403,15 @@ pub(crate) fn check_matrices(
     check_matrix("validation", val, encoder)
 }
 
+/// The run, or `None` when it paused.
 fn fit_network(
     train: &Matrix,
     val: &Matrix,
     encoder: &Encoder,
     params: &TrainParams,
     observer: &mut dyn Observer,
-) -> Result<Fit, TrainingError> {
+    resume: &Resume,
+) -> Result<Option<Fit>, TrainingError> {
     params.validate()?;
     check_matrices(train, val, encoder)?;
     let regression = encoder.task == Task::Regression;
@@ -326,57 +439,53 @@ fn fit_network(
         }
         _ => None,
     };
-    let batch = params.batch_size as usize;
     let width = train.width;
-    let mut order: Vec<usize> = (0..train.rows).collect();
-    let mut history = Vec::new();
-    let mut stopped = None;
-    let mut reached_target = false;
-    let mut xb: Vec<f32> = Vec::with_capacity(batch * width);
-    'epochs: for epoch in 1..=params.epochs {
-        let started = Instant::now();
-        order.shuffle(&mut rng);
-        let (mut loss_sum, mut batches, mut correct) = (0.0f64, 0usize, 0usize);
-        for chunk in order.chunks(batch) {
-            if let Control::Stop(reason) = observer.between_batches() {
-                stopped = Some(reason);
-                break 'epochs;
-            }
-            xb.clear();
-            for &i in chunk {
-                xb.extend_from_slice(train.row(i));
-            }
-            let x = Tensor::from_slice(&xb, (chunk.len(), width), &Device::Cpu)?;
-            let out = net.forward(&x, Some(&mut rng))?;
-            let loss = if regression {
-                let yb: Vec<f32> = chunk.iter().map(|&i| standardized[i]).collect();
-                let y = Tensor::from_slice(&yb, (chunk.len(), 1), &Device::Cpu)?;
-                candle_nn::loss::mse(&out, &y)?
-            } else {
-                let yb: Vec<u32> = chunk.iter().map(|&i| train.y[i]).collect();
-                let y = Tensor::from_slice(&yb, chunk.len(), &Device::Cpu)?;
-                let loss = candle_nn::loss::cross_entropy(&out, &y)?;
-                let predicted = out.argmax(1)?.to_vec1::<u32>()?;
-                correct += predicted.iter().zip(&yb).filter(|(p, t)| p == t).count();
-                loss
-            };
-            loss_sum += f64::from(loss.to_scalar::<f32>()?);
-            batches += 1;
-            let objective = match l2 {
-                Some(c) => (&loss + (net.squared_norm()? * c)?)?,
-                None => loss,
-            };
-            step.backward_step(&objective)?;
+    let mut xb: Vec<f32> = Vec::with_capacity(params.batch_size as usize * width);
+    let schedule = Schedule {
+        rows: train.rows,
+        epochs: params.epochs,
+        batch_size: params.batch_size as usize,
+        target_accuracy: params.target_accuracy,
+        classify: !regression,
+        label: resume.label.to_string(),
+    };
+    let mut state = RunState {
+        vars: net.vars(),
+        step: &mut step,
+        rng: &mut rng,
+    };
+    let mut train_batch = |chunk: &[usize], rng: &mut ChaCha8Rng, step: &mut Step| {
+        xb.clear();
+        for &i in chunk {
+            xb.extend_from_slice(train.row(i));
         }
-        let evaluation = evaluate(&net, val, encoder)?;
-        let mut stats = EpochStats {
-            epoch,
-            loss: loss_sum / batches as f64,
-            val_loss: evaluation.loss,
-            accuracy: (!regression).then(|| correct as f64 / train.rows as f64),
-            ..EpochStats::default()
+        let x = Tensor::from_slice(&xb, (chunk.len(), width), &Device::Cpu)?;
+        let out = net.forward(&x, Some(rng))?;
+        let mut correct = 0;
+        let loss = if regression {
+            let yb: Vec<f32> = chunk.iter().map(|&i| standardized[i]).collect();
+            let y = Tensor::from_slice(&yb, (chunk.len(), 1), &Device::Cpu)?;
+            candle_nn::loss::mse(&out, &y)?
+        } else {
+            let yb: Vec<u32> = chunk.iter().map(|&i| train.y[i]).collect();
+            let y = Tensor::from_slice(&yb, chunk.len(), &Device::Cpu)?;
+            let loss = candle_nn::loss::cross_entropy(&out, &y)?;
+            let predicted = out.argmax(1)?.to_vec1::<u32>()?;
+            correct = predicted.iter().zip(&yb).filter(|(p, t)| p == t).count();
+            loss
         };
-        stats = match &evaluation.outputs {
+        let value = f64::from(loss.to_scalar::<f32>()?);
+        let objective = match l2 {
+            Some(c) => (&loss + (net.squared_norm()? * c)?)?,
+            None => loss,
+        };
+        step.backward_step(&objective)?;
+        Ok((value, correct))
+    };
+    let mut validate = |mut stats: EpochStats| {
+        let evaluation = evaluate(&net, val, encoder)?;
+        stats.val_loss = evaluation.loss;
+        Ok(match &evaluation.outputs {
             Outputs::Values(v) => stats.with_validation(&Scored::Regression(
                 RegressionMetrics::of(&val.values, v, None),
             )),
@@ -384,20 +493,24 @@ fn fit_network(
                 stats.val_accuracy = Some(outputs.headline(encoder, val));
                 stats
             }
-        };
-        stats.seconds = started.elapsed().as_secs_f64();
-        (reached_target, stopped) = after_epoch(
-            observer,
-            stats,
-            params.epochs,
-            params.target_accuracy,
-            &mut history,
-        );
-        if reached_target || stopped.is_some() {
-            break;
-        }
-    }
-    Ok((history, stopped, reached_target, net))
+        })
+    };
+    let ran = run_epochs(
+        &schedule,
+        &mut state,
+        resume.from,
+        observer,
+        &mut train_batch,
+        &mut validate,
+    )?;
+    Ok(match ran {
+        Ran::Finished {
+            history,
+            stopped,
+            reached_target,
+        } => Some((history, stopped, reached_target, net)),
+        Ran::Paused => None,
+    })
 }
 
 /// Reports an epoch to the observer and keeps it: whether it reached the target accuracy,
@@ -596,6 +709,78 @@ mod tests {
         p.seed = 8;
         let c = train(&train_m, &val_m, &enc, &p, &mut ()).unwrap();
         assert_ne!(strip(&a), strip(&c));
+    }
+
+    #[test]
+    fn a_paused_mlp_resumes_to_the_uninterrupted_run() {
+        use crate::checkpoint::{timeless, Pauser};
+        // 320 rows, batch 32: 10 batches an epoch; pauses mid-epoch, at an epoch's first
+        // batch and twice in a row, with dropout and Adam's moments in the state.
+        let (train_m, val_m, enc) = encoded(&blobs(400, 4), "label");
+        let mut p = params(
+            Architecture::Mlp {
+                hidden: vec![16, 8],
+                activation: crate::Activation::Relu,
+                dropout: 0.2,
+            },
+            6,
+        );
+        for optimizer in [
+            OptimizerKind::Adam,
+            OptimizerKind::AdamW,
+            OptimizerKind::Sgd,
+        ] {
+            p.optimizer = optimizer;
+            p.weight_decay = 0.01;
+            let whole = train(&train_m, &val_m, &enc, &p, &mut ()).unwrap();
+            let pauser = Pauser::new(vec![3, 10, 10, 27, 55]);
+            let (resumed, runs, _) = pauser.drive(|from, obs| {
+                let resume = Resume {
+                    label: "blobs",
+                    from,
+                };
+                train_from(&train_m, &val_m, &enc, &p, obs, &resume).unwrap()
+            });
+            assert_eq!(runs, 6, "{optimizer:?}");
+            assert_eq!(timeless(&resumed.history), timeless(&whole.history));
+            assert_eq!(
+                resumed.artifact().unwrap().layers,
+                whole.artifact().unwrap().layers,
+                "{optimizer:?}"
+            );
+        }
+        // Periodic checkpoints: resuming from the third epoch's end gives the same run.
+        let mut periodic = Pauser::new(Vec::new());
+        periodic.every_epoch = true;
+        let resume = Resume {
+            label: "blobs",
+            from: None,
+        };
+        let Run::Done(whole) =
+            train_from(&train_m, &val_m, &enc, &p, &mut periodic, &resume).unwrap()
+        else {
+            panic!("paused")
+        };
+        assert_eq!(periodic.periodic.len(), 5);
+        let third = &periodic.periodic[2];
+        assert_eq!(third.epochs_done(), 3);
+        let from = Resume {
+            label: "blobs",
+            from: Some(third),
+        };
+        let Run::Done(again) = train_from(&train_m, &val_m, &enc, &p, &mut (), &from).unwrap()
+        else {
+            panic!("paused")
+        };
+        assert_eq!(timeless(&again.history), timeless(&whole.history));
+        // Another label, or another run's shape, is refused.
+        let other = Resume {
+            label: "other",
+            from: Some(third),
+        };
+        assert!(train_from(&train_m, &val_m, &enc, &p, &mut (), &other).is_err());
+        p.epochs = 2;
+        assert!(train_from(&train_m, &val_m, &enc, &p, &mut (), &from).is_err());
     }
 
     #[test]

@@ -3,11 +3,8 @@
 //! validation after every epoch, with the same observer, stats and stop rules as the
 //! tabular networks.
 
-use std::time::Instant;
-
 use analysis::network::Plan;
 use candle_core::{DType, Device, Tensor};
-use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
@@ -15,11 +12,12 @@ use serde::{Deserialize, Serialize};
 use super::model::{DeepManifest, DeepModel};
 use super::net::{Mode, Net};
 use super::{Samples, Targets};
+use crate::checkpoint::{run_epochs, Ran, Resume, Run, RunState, Schedule};
 use crate::fitted::cross_entropy;
 use crate::metrics::{Metrics, RegressionMetrics, Scored};
 use crate::model::argmax;
-use crate::trainer::{after_epoch, Step};
-use crate::{Control, EpochStats, Observer, OptimizerKind, StopReason, TrainingError};
+use crate::trainer::Step;
+use crate::{EpochStats, Observer, OptimizerKind, StopReason, TrainingError};
 
 /// How to train.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
@@ -53,6 +51,32 @@ pub fn fit(
     params: &DeepParams,
     observer: &mut dyn Observer,
 ) -> Result<DeepTrained, TrainingError> {
+    match fit_from(
+        plan,
+        manifest,
+        train,
+        val,
+        params,
+        observer,
+        &Resume::default(),
+    )? {
+        Run::Done(trained) => Ok(*trained),
+        Run::Paused => Err(TrainingError::Data(
+            "the observer paused a run that cannot be resumed".into(),
+        )),
+    }
+}
+
+/// [`fit`], resumable (see [`crate::checkpoint`]).
+pub fn fit_from(
+    plan: &Plan,
+    manifest: DeepManifest,
+    train: &Samples,
+    val: &Samples,
+    params: &DeepParams,
+    observer: &mut dyn Observer,
+    resume: &Resume,
+) -> Result<Run<Box<DeepTrained>>, TrainingError> {
     if train.is_empty() || val.is_empty() {
         return Err(TrainingError::Data(
             "the training and validation parts need a sample each".into(),
@@ -79,78 +103,80 @@ pub fn fit(
         }
         _ => None,
     };
-    let classify = matches!(train.targets, Targets::Classes { .. });
-    let mut order: Vec<usize> = (0..train.len()).collect();
-    let mut history = Vec::new();
-    let (mut stopped, mut reached_target) = (None, false);
-    'epochs: for epoch in 1..=params.epochs {
-        let started = Instant::now();
-        order.shuffle(&mut rng);
-        let (mut loss_sum, mut batches, mut correct) = (0.0f64, 0usize, 0usize);
-        for chunk in order.chunks(params.batch_size as usize) {
-            if let Control::Stop(reason) = observer.between_batches() {
-                stopped = Some(reason);
-                break 'epochs;
+    let schedule = Schedule {
+        rows: train.len(),
+        epochs: params.epochs,
+        batch_size: params.batch_size as usize,
+        target_accuracy: params.target_accuracy,
+        classify: matches!(train.targets, Targets::Classes { .. }),
+        label: resume.label.to_string(),
+    };
+    let mut state = RunState {
+        vars: net.named().map(|(_, v)| v.clone()).collect(),
+        step: &mut step,
+        rng: &mut rng,
+    };
+    let mut train_batch = |chunk: &[usize], rng: &mut ChaCha8Rng, step: &mut Step| {
+        let x = train.batch(chunk)?;
+        let out = net.forward(&x, Mode::Train(rng))?;
+        let mut correct = 0;
+        let loss = match &train.targets {
+            Targets::Classes { labels, .. } => {
+                let yb: Vec<u32> = chunk.iter().map(|&i| labels[i]).collect();
+                let y = Tensor::from_slice(&yb, chunk.len(), &Device::Cpu)?;
+                let predicted = out.argmax(1)?.to_vec1::<u32>()?;
+                correct = predicted.iter().zip(&yb).filter(|(p, t)| p == t).count();
+                candle_nn::loss::cross_entropy(&out, &y)?
             }
-            let x = train.batch(chunk)?;
-            let out = net.forward(&x, Mode::Train(&mut rng))?;
-            let loss = match &train.targets {
-                Targets::Classes { labels, .. } => {
-                    let yb: Vec<u32> = chunk.iter().map(|&i| labels[i]).collect();
-                    let y = Tensor::from_slice(&yb, chunk.len(), &Device::Cpu)?;
-                    let predicted = out.argmax(1)?.to_vec1::<u32>()?;
-                    correct += predicted.iter().zip(&yb).filter(|(p, t)| p == t).count();
-                    candle_nn::loss::cross_entropy(&out, &y)?
-                }
-                Targets::Values { values, width, .. } => {
-                    let width = *width;
-                    let yb: Vec<f32> = chunk
-                        .iter()
-                        .flat_map(|&i| values[i * width..(i + 1) * width].iter().copied())
-                        .collect();
-                    let y = Tensor::from_vec(yb, (chunk.len(), width), &Device::Cpu)?;
-                    candle_nn::loss::mse(&out, &y)?
-                }
-            };
-            loss_sum += f64::from(loss.to_scalar::<f32>()?);
-            batches += 1;
-            let objective = match l2 {
-                Some(c) => (&loss + (net.squared_norm()? * c)?)?,
-                None => loss,
-            };
-            step.backward_step(&objective)?;
-        }
+            Targets::Values { values, width, .. } => {
+                let width = *width;
+                let yb: Vec<f32> = chunk
+                    .iter()
+                    .flat_map(|&i| values[i * width..(i + 1) * width].iter().copied())
+                    .collect();
+                let y = Tensor::from_vec(yb, (chunk.len(), width), &Device::Cpu)?;
+                candle_nn::loss::mse(&out, &y)?
+            }
+        };
+        let value = f64::from(loss.to_scalar::<f32>()?);
+        let objective = match l2 {
+            Some(c) => (&loss + (net.squared_norm()? * c)?)?,
+            None => loss,
+        };
+        step.backward_step(&objective)?;
+        Ok((value, correct))
+    };
+    let mut validate = |mut stats: EpochStats| {
         let (val_loss, scored) = evaluate(&net, val)?;
-        let mut stats = EpochStats {
-            epoch,
-            loss: loss_sum / batches.max(1) as f64,
-            val_loss,
-            accuracy: classify.then(|| correct as f64 / train.len() as f64),
-            ..EpochStats::default()
-        }
-        .with_validation(&scored);
-        stats.seconds = started.elapsed().as_secs_f64();
-        (reached_target, stopped) = after_epoch(
-            observer,
-            stats,
-            params.epochs,
-            params.target_accuracy,
-            &mut history,
-        );
-        if reached_target || stopped.is_some() {
-            break;
-        }
-    }
+        stats.val_loss = val_loss;
+        Ok(stats.with_validation(&scored))
+    };
+    let ran = run_epochs(
+        &schedule,
+        &mut state,
+        resume.from,
+        observer,
+        &mut train_batch,
+        &mut validate,
+    )?;
+    let Ran::Finished {
+        history,
+        stopped,
+        reached_target,
+    } = ran
+    else {
+        return Ok(Run::Paused);
+    };
     let validation = evaluate(&net, val)?.1;
     let training = evaluate(&net, train)?.1;
-    Ok(DeepTrained {
+    Ok(Run::Done(Box::new(DeepTrained {
         history,
         stopped,
         reached_target,
         validation,
         training,
         model: DeepModel::new(manifest, plan.clone(), net),
-    })
+    })))
 }
 
 /// The network's raw outputs on every sample (eval mode), row-major.

@@ -19,7 +19,7 @@ use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
-pub use fit::{fit, DeepParams, DeepTrained};
+pub use fit::{fit, fit_from, DeepParams, DeepTrained};
 pub use model::{DeepManifest, DeepModel, InputSpec, DEEP_FORMAT};
 pub use net::check;
 pub use text::{LengthStats, Vocabulary};

@@ -539,6 +539,62 @@ fn a_small_cnn_learns_bars_and_its_file_predicts_the_same() {
 }
 
 #[test]
+fn a_paused_cnn_resumes_to_the_uninterrupted_run() {
+    use crate::checkpoint::{timeless, Pauser};
+    use crate::{Resume, Run};
+    // Batchnorm's running statistics, dropout's draws and Adam's moments all carry over.
+    let (pixels, labels) = bars(120, 7);
+    let (train, val) = stratified_split(&labels, 2, 0.25, 3).unwrap();
+    let (mean, std) = channel_stats(&pixels, 64, 1, &train);
+    let arch = small_cnn();
+    let plan = analysis::network::plan(&arch, &[8, 8, 1], 2).unwrap();
+    let manifest = DeepManifest::new(
+        arch,
+        &plan,
+        Task::Classification,
+        vec!["horizontal".into(), "vertical".into()],
+        InputSpec::Images {
+            height: 8,
+            width: 8,
+            channels: 1,
+            mean: mean.clone(),
+            std: std.clone(),
+        },
+    );
+    let params = DeepParams {
+        optimizer: crate::OptimizerKind::Adam,
+        epochs: 4,
+        batch_size: 16,
+        learning_rate: 0.01,
+        weight_decay: 0.0,
+        target_accuracy: None,
+        seed: 3,
+    };
+    let (tr, va) = (
+        image_samples(&pixels, &labels, &train, &mean, &std),
+        image_samples(&pixels, &labels, &val, &mean, &std),
+    );
+    let whole = fit(&plan, manifest.clone(), &tr, &va, &params, &mut ()).unwrap();
+    // 90 images, batch 16: 6 batches an epoch.
+    let (resumed, runs, _) = Pauser::new(vec![2, 6, 13, 13, 20]).drive(|from, obs| {
+        let resume = Resume {
+            label: "bars",
+            from,
+        };
+        match fit_from(&plan, manifest.clone(), &tr, &va, &params, obs, &resume).unwrap() {
+            Run::Done(t) => Run::Done(t),
+            Run::Paused => Run::Paused,
+        }
+    });
+    assert_eq!(runs, 6);
+    assert_eq!(timeless(&resumed.history), timeless(&whole.history));
+    assert_eq!(
+        resumed.model.to_bytes().unwrap(),
+        whole.model.to_bytes().unwrap()
+    );
+}
+
+#[test]
 fn the_same_seed_trains_the_same_network() {
     let a = train_bars(5);
     let b = train_bars(5);
