@@ -9,7 +9,9 @@ b: a function killed with SIGKILL is restarted and answers again;
 c: a request in flight when its function is killed is answered at once (not left to the
    emulator's timeout);
 d: a training job submitted after the worker was killed still completes;
-e: the blob server: signed URLs, bad or expired signatures, traversal, HEAD.
+e: the blob server: signed URLs, bad or expired signatures, traversal, HEAD;
+f: a job longer than one worker invocation (MLAAS_INVOCATION_BUDGET_SECONDS) checkpoints, is handed
+   on through the emulator's Invoke API, and completes with every epoch.
 PIDs and the blob secret are read from DATA_DIR/devserver/. Standard library only.
 """
 import argparse
@@ -29,7 +31,7 @@ p = argparse.ArgumentParser()
 p.add_argument("base")
 p.add_argument("data_dir")
 p.add_argument("timeout", type=float)
-p.add_argument("--checks", default="a,b,c,d,e")
+p.add_argument("--checks", default="a,b,c,d,e,f")
 args = p.parse_args()
 BASE = urllib.parse.urlsplit(args.base)
 STATE = Path(args.data_dir) / "devserver"
@@ -238,6 +240,30 @@ if "e" in CHECKS:
         status2, blob_csv, _, _ = blob("GET", signed(f"datasets/{dataset_id}.csv"))
         check("e: a stored dataset's CSV is served as the API downloads it",
               status == 200 and status2 == 200 and api_csv == blob_csv, (status, status2, len(api_csv), len(blob_csv)))
+
+if "f" in CHECKS and dataset_id:
+    epochs = 400
+    status, data, _, _ = request("POST", "/v1/models/train", {
+        "model_config": {"name": "long", "type": "classification", "architecture": "mlp",
+                         "hidden_layers": [64, 64], "dataset": dataset_id},
+        "training_config": {"epochs": epochs, "batch_size": 4, "seed": 3}}, timeout=T + 30)
+    model_id = as_json(data).get("model_id")
+    check("f: the long job is accepted", status == 202 and model_id, f"status={status} {data[:160]!r}")
+    st = {}
+    deadline = time.monotonic() + 300
+    while model_id and time.monotonic() < deadline:
+        status, data, _, _ = request("GET", f"/v1/models/{model_id}/status")
+        st = as_json(data)
+        if status != 200 or st.get("status") in ("completed", "failed", "stopped"):
+            break
+        time.sleep(0.5)
+    steps = [t.get("status") for t in st.get("secondary_transitions", [])]
+    check("f: it completes", st.get("status") == "completed", json.dumps(st)[:300])
+    check("f: over more than one invocation",
+          (st.get("invocations") or 0) >= 2 and steps.count("handed_on") == st.get("invocations", 0) - 1,
+          f"invocations={st.get('invocations')} steps={steps}")
+    check("f: with every epoch once", [e.get("epoch") for e in st.get("history", [])] == list(range(1, epochs + 1)),
+          len(st.get("history", [])))
 
 print(f"lifecycle: {passed} passed, {failed} failed")
 sys.exit(1 if failed else 0)

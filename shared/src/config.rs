@@ -120,9 +120,18 @@ pub enum Dispatch {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct WorkerLimits {
-    /// The worker ends a job `failed` (`max_runtime_exceeded`) after this long, and always
-    /// before the Lambda's own deadline.
+    /// The longest one worker invocation trains (`MLAAS_INVOCATION_BUDGET_SECONDS`, or its
+    /// older name `MLAAS_MAX_RUNTIME_SECONDS`), and always less than the Lambda's own
+    /// deadline: a network job then checkpoints and is handed on to the next invocation;
+    /// a job that cannot be handed on ends `failed` (`max_runtime_exceeded`).
     pub max_runtime: Duration,
+    /// A resumable job writes a checkpoint at the first epoch end this long after the last
+    /// one (`MLAAS_CHECKPOINT_INTERVAL_SECONDS`), so a lost worker loses at most about this
+    /// much work.
+    pub checkpoint_interval: Duration,
+    /// Resumes from the last checkpoint after a lost worker before the job ends
+    /// `worker_lost` (`MLAAS_MAX_RESUMES`).
+    pub max_resumes: u32,
     /// How often a running worker writes its heartbeat.
     pub heartbeat_interval: Duration,
     /// A running job whose heartbeat is older than this has lost its worker.
@@ -142,6 +151,8 @@ impl Default for WorkerLimits {
     fn default() -> Self {
         WorkerLimits {
             max_runtime: Duration::from_secs(840),
+            checkpoint_interval: Duration::from_secs(60),
+            max_resumes: 3,
             heartbeat_interval: Duration::from_secs(5),
             heartbeat_timeout: Duration::from_secs(120),
             queued_timeout: Duration::from_secs(3600),
@@ -331,11 +342,17 @@ impl Config {
             },
         };
         let mut worker = WorkerLimits::default();
+        let invocation_budget = if get("MLAAS_INVOCATION_BUDGET_SECONDS").is_some() {
+            "MLAAS_INVOCATION_BUDGET_SECONDS"
+        } else {
+            "MLAAS_MAX_RUNTIME_SECONDS"
+        };
         for (var, field, range) in [
+            (invocation_budget, &mut worker.max_runtime, 1..=900u64),
             (
-                "MLAAS_MAX_RUNTIME_SECONDS",
-                &mut worker.max_runtime,
-                1..=900u64,
+                "MLAAS_CHECKPOINT_INTERVAL_SECONDS",
+                &mut worker.checkpoint_interval,
+                1..=3600,
             ),
             (
                 "MLAAS_HEARTBEAT_TIMEOUT_SECONDS",
@@ -357,6 +374,15 @@ impl Config {
                         range.end()
                     )),
                 }
+            }
+        }
+
+        if let Some(v) = get("MLAAS_MAX_RESUMES") {
+            match v.trim().parse::<u32>() {
+                Ok(n) if n <= 100 => worker.max_resumes = n,
+                _ => problems.push(format!(
+                    "MLAAS_MAX_RESUMES must be a whole number from 0 to 100, got {v:?}"
+                )),
             }
         }
 

@@ -7,6 +7,7 @@
 
 pub mod auth;
 pub mod aws;
+pub mod billing;
 pub mod blobs;
 pub mod clock;
 pub mod config;

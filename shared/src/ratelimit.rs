@@ -8,7 +8,7 @@ use std::collections::HashMap;
 pub const WINDOW_SECONDS: i64 = 60;
 
 /// (method, route template, requests per window). `*` matches any method.
-pub const DEFAULT_LIMITS: [(&str, &str, u32); 18] = [
+pub const DEFAULT_LIMITS: [(&str, &str, u32); 21] = [
     ("*", "/health", 100),
     ("*", "/v1/ai/status", 60),
     ("*", "/v1/ai/synthetic-data", 10),
@@ -21,6 +21,9 @@ pub const DEFAULT_LIMITS: [(&str, &str, u32); 18] = [
     ("*", "/v1/models/{id}", 120),
     ("*", "/v1/models/{id}/status", 120),
     ("*", "/v1/models/{id}/stop", 30),
+    ("*", "/v1/models/{id}/resume", 30),
+    ("*", "/v1/models/compare", 60),
+    ("*", "/v1/models/{id}/history", 60),
     // A prediction is a forward pass over at most 1000 rows on a warm, cached model.
     ("*", "/v1/models/{id}/predict", 120),
     ("*", "/v1/models/{id}/metrics.svg", 120),

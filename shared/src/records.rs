@@ -112,6 +112,38 @@ pub struct TrainingConfig {
     /// `auto`: seconds the search may take (default 60).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub time_budget_seconds: Option<u64>,
+    /// Worker seconds the job may train in all, across invocations (default
+    /// [`DEFAULT_MAX_RUNTIME_SECONDS`]); absent on records from before hand-ons.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_runtime_seconds: Option<u64>,
+}
+
+/// A job's training time across invocations unless `max_runtime_seconds` says otherwise:
+/// one hour; at most [`MAX_RUNTIME_SECONDS`] (24 hours).
+pub const DEFAULT_MAX_RUNTIME_SECONDS: u64 = 3600;
+pub const MAX_RUNTIME_SECONDS: u64 = 86_400;
+
+impl TrainingConfig {
+    pub fn max_runtime_seconds(&self) -> u64 {
+        self.max_runtime_seconds
+            .unwrap_or(DEFAULT_MAX_RUNTIME_SECONDS)
+    }
+}
+
+/// Where a job's last checkpoint is: the worker writes the file first, then this pointer
+/// (compare-and-set on the job), so a failed write leaves the previous one valid.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct CheckpointRef {
+    /// Blob key of the checkpoint file (`checkpoints/<job>/<n>.safetensors`).
+    pub key: String,
+    pub bytes: u64,
+    /// Epochs finished, and the epoch and batch the run continues at.
+    pub epochs_done: u32,
+    pub epoch: u32,
+    pub batch: u64,
+    #[serde(with = "serde_millis")]
+    #[schemars(with = "i64")]
+    pub saved_at: DateTime<Utc>,
 }
 
 pub const DEFAULT_OPTIMIZER: OptimizerKind = OptimizerKind::Adam;
@@ -478,6 +510,20 @@ pub struct JobRecord {
     /// heartbeat is older than the limit has lost its worker.
     #[serde(default, with = "serde_millis::option")]
     pub heartbeat_at: Option<DateTime<Utc>>,
+    /// Worker invocations that claimed the job (a hand-on or a resume adds one).
+    #[serde(default)]
+    pub invocations: u32,
+    /// Checkpoints written, and the last one.
+    #[serde(default)]
+    pub checkpoints: u32,
+    #[serde(default)]
+    pub checkpoint: Option<CheckpointRef>,
+    /// Worker seconds of the invocations that have ended (billable time).
+    #[serde(default)]
+    pub worker_seconds: f64,
+    /// Resumes after a lost worker (at most `MLAAS_MAX_RESUMES`).
+    #[serde(default)]
+    pub resumes: u32,
 }
 
 impl JobRecord {
@@ -508,6 +554,11 @@ impl JobRecord {
             final_metrics: None,
             enhancements: None,
             heartbeat_at: None,
+            invocations: 0,
+            checkpoints: 0,
+            checkpoint: None,
+            worker_seconds: 0.0,
+            resumes: 0,
         }
     }
 

@@ -3,12 +3,14 @@
 
 mod analyze_routes;
 mod auth;
+mod compare_history;
 mod crate_graph;
 mod dataset_uploads;
 mod enhance_routes;
 mod forecasting;
 mod idempotency;
 mod image_datasets;
+mod long_jobs;
 mod model_export;
 mod models_routes;
 mod networks;

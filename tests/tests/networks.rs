@@ -262,10 +262,12 @@ async fn networks_that_cannot_be_trained_are_refused_at_submission() {
         {"type": "output"}
     ]);
     let mut body = request(&images, wide);
-    body["training_config"] = json!({"epochs": 100});
+    // The job's own time limit is the budget (training_config.max_runtime_seconds).
+    body["training_config"] = json!({"epochs": 100, "max_runtime_seconds": 600});
     let (d, r) = refused(&app, body).await;
     assert_eq!(d["field"], "model_config.architecture", "{}", r.text);
     let numbers = &d["received"];
+    assert_eq!(numbers["budget_seconds"], 600, "{numbers}");
     assert_eq!(
         numbers["macs_per_sample"].as_u64().unwrap(),
         8 * 8 * 9 * 128 + 8 * 8 * 9 * 128 * 128 + 8 * 8 * 128 * 10,
@@ -307,11 +309,12 @@ fn rgb_zip(n: usize) -> Vec<u8> {
     writer.finish().unwrap().into_inner()
 }
 
-/// The spec's request (resnet50, 50 epochs) on an image dataset: refused with the numbers.
+/// The spec's request (resnet50, 50 epochs) on an image dataset of 1,000 images: more than
+/// a job's default hour, refused with the numbers.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_spec_resnet50_request_is_refused_with_its_cost_and_a_preset_that_fits() {
     let state = state_with(api_tests::sqlite_store(), &[]);
-    let dataset = upload_zip(&state, &rgb_zip(100)).await;
+    let dataset = upload_zip(&state, &rgb_zip(500)).await;
     let app = models::router(state);
     let mut body = json!({
         "model_config": {"name": "Enhanced Image Classifier", "type": "computer_vision",
@@ -328,6 +331,7 @@ async fn the_spec_resnet50_request_is_refused_with_its_cost_and_a_preset_that_fi
         25_557_032 - 2048 * 998 - 998
     );
     assert!(n["estimated_seconds"].as_f64().unwrap() > n["budget_seconds"].as_f64().unwrap());
+    assert_eq!(n["budget_seconds"], 3600, "{n}");
     let fits = n["preset_that_fits"].as_str().unwrap().to_string();
     let message = r.body["error"]["message"].as_str().unwrap();
     assert!(

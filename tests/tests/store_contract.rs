@@ -24,6 +24,7 @@ fn records() -> (ModelRecord, JobRecord) {
         seed: 42,
         weight_decay: 1e-4,
         time_budget_seconds: Some(30),
+        max_runtime_seconds: Some(7200),
     };
     let (model_id, job_id) = (ids::new_model_id(), ids::new_job_id());
     let model = ModelRecord {
@@ -120,6 +121,19 @@ fn records() -> (ModelRecord, JobRecord) {
     // Everything a worker writes, with whole-number floats (DynamoDB numbers carry no
     // float/integer distinction) and nested JSON.
     job.step("loading_data", now, Some("reading".into()));
+    // A job handed on once, with its checkpoint pointer and billable seconds.
+    job.invocations = 2;
+    job.checkpoints = 3;
+    job.resumes = 1;
+    job.worker_seconds = 12.5;
+    job.checkpoint = Some(shared::records::CheckpointRef {
+        key: format!("checkpoints/{}/3.safetensors", job.id),
+        bytes: 4096,
+        epochs_done: 4,
+        epoch: 5,
+        batch: 7,
+        saved_at: now,
+    });
     job.history.push(shared::records::EpochRecord {
         epoch: 1,
         loss: 1.0,

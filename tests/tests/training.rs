@@ -323,11 +323,15 @@ async fn the_runtime_limit_fails_the_job_cleanly() {
     );
     let dataset = upload_csv(&state, &separable_csv(4000, 4), "label").await;
     let app = models::router(state);
-    let (model_id, _) = submit(&app, &request(&dataset, "mlp", 1000)).await;
+    // The job's own limit, equal to one invocation: nothing to hand on to.
+    let mut body = request(&dataset, "mlp", 1000);
+    body["training_config"]["max_runtime_seconds"] = json!(1);
+    let (model_id, _) = submit(&app, &body).await;
     let status = wait_for(&app, &model_id, None, Duration::from_secs(60)).await;
     assert_eq!(status["status"], "failed");
     let reason = status["failure_reason"].as_str().unwrap();
     assert!(reason.starts_with("max_runtime_exceeded"), "{reason}");
+    assert_eq!(status["invocations"], 1);
     assert_eq!(status["model_status"], "failed");
 }
 

@@ -10,6 +10,7 @@ import pathlib
 import random
 import subprocess
 import sys
+import time
 import unittest
 
 import httpx
@@ -97,6 +98,45 @@ class AgainstTheService(unittest.TestCase):
         self.assertEqual([r["label"] for r in p["predictions"]], ["yes", "no"])
         self.assertIn("<svg", self.api.metrics_svg(model_id))
         self.assertIn(model_id, [m["id"] for m in self.api.iter_models()])
+
+    def test_a_stopped_job_resumes_from_its_checkpoint(self):
+        ds = self.api.upload_dataset(table(), target="label", name="resume test")["id"]
+        accepted = self.api.train(
+            {"name": "client resume", "type": "classification", "architecture": "mlp",
+             "hidden_layers": [64, 64], "dataset": ds},
+            {"epochs": 400, "batch_size": 4, "seed": 5})
+        model_id = accepted["model_id"]
+        deadline = time.monotonic() + 120
+        while not self.api.training_status(model_id)["history"]:
+            self.assertLess(time.monotonic(), deadline)
+            time.sleep(0.2)
+        self.api.stop_training(model_id)
+        stopped = self.api.wait_for_training(model_id, timeout=120, poll_seconds=0.2)
+        self.assertEqual(stopped["status"], "stopped")
+        self.assertIsNotNone(stopped["checkpoint"])
+        resumed = self.api.resume_training(model_id)
+        self.assertEqual(resumed["status"], "queued")
+        self.assertEqual(resumed["checkpoint"]["epoch"], stopped["checkpoint"]["epoch"])
+        final = self.api.wait_for_training(model_id, timeout=300, poll_seconds=0.5)
+        self.assertEqual(final["status"], "completed", final.get("failure_reason"))
+        self.assertEqual([e["epoch"] for e in final["history"]], list(range(1, 401)))
+        self.assertEqual(final["invocations"], 2)
+        self.assertGreater(final["billing"]["gb_seconds"], 0)
+        with self.assertRaises(APIError) as caught:
+            self.api.resume_training(model_id)
+        self.assertEqual(caught.exception.status, 409)
+        curve = self.api.training_history(model_id, metric="val_loss", max_points=50)
+        self.assertEqual(len(curve["points"]), 50)
+        self.assertEqual(curve["downsampling"], "lttb")
+        other = self.api.train(
+            {"name": "client resume b", "type": "classification", "architecture": "mlp",
+             "hidden_layers": [64, 64], "dataset": ds},
+            {"epochs": 3, "batch_size": 4, "seed": 5})["model_id"]
+        self.api.wait_for_training(other, timeout=120, poll_seconds=0.2)
+        c = self.api.compare_models([model_id, other], max_points=20)
+        self.assertEqual(c["differing"], ["training_config.epochs"])
+        self.assertEqual(len(c["epochs"]), 20)
+        self.assertEqual(c["series"][other][3:], [None] * 17)
 
     def test_parquet_reads_in_pyarrow_with_its_types_and_uploads_back(self):
         import pyarrow as pa

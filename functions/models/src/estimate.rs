@@ -81,6 +81,7 @@ mod tests {
             seed: 1,
             weight_decay: 0.0,
             time_budget_seconds: None,
+            max_runtime_seconds: None,
         }
     }
 

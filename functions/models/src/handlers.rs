@@ -20,8 +20,8 @@ use crate::estimate;
 use crate::request;
 use shared::paging;
 use shared::wire::{
-    Model, ModelLinks, ModelList, ModelSummary, StopAccepted, TrainAccepted, TrainDataset,
-    TrainStatus, TrainingStatus,
+    CheckpointInfo, Model, ModelLinks, ModelList, ModelSummary, ResumeAccepted, StopAccepted,
+    TrainAccepted, TrainDataset, TrainStatus, TrainingStatus,
 };
 
 /// The steps the worker runs before training when `ai_enhancement` is on.
@@ -305,7 +305,7 @@ fn forecast_job(
         training,
         state.config.worker.memory_bytes,
         state.config.function_memory_bytes,
-        state.config.worker.max_runtime.as_secs(),
+        training.max_runtime_seconds(),
     )
 }
 
@@ -437,7 +437,7 @@ fn text_job(
         training,
         state.config.worker.memory_bytes,
         state.config.function_memory_bytes,
-        state.config.worker.max_runtime.as_secs(),
+        training.max_runtime_seconds(),
     )
 }
 
@@ -461,7 +461,7 @@ pub async fn train(State(state): State<AppState>, JsonBody(body): JsonBody) -> A
             &training,
             state.config.worker.memory_bytes,
             state.config.function_memory_bytes,
-            state.config.worker.max_runtime.as_secs(),
+            training.max_runtime_seconds(),
         )?),
         (Some(_), other) => {
             return Err(ApiError::validation(
@@ -746,10 +746,11 @@ pub async fn status(
     let heartbeat_age = job
         .heartbeat_at
         .map(|t| (clock::now() - t).num_milliseconds() as f64 / 1000.0);
-    let final_metrics = match job.final_metrics {
+    let final_metrics = match job.final_metrics.clone() {
         Some(Value::Object(m)) => Some(m),
         _ => None,
     };
+    let billing = shared::billing::of(&job, state.config.worker.memory_bytes, clock::now());
     Ok(Json(TrainingStatus {
         model_id: model.id.clone(),
         model_status: model.status,
@@ -777,6 +778,12 @@ pub async fn status(
         heartbeat_timeout_seconds: state.config.worker.heartbeat_timeout.as_secs(),
         created_at: clock::rfc3339(job.created_at),
         updated_at: clock::rfc3339(job.updated_at),
+        invocations: job.invocations,
+        checkpoints: job.checkpoints,
+        checkpoint: job.checkpoint.as_ref().map(CheckpointInfo::of),
+        last_checkpoint_at: job.checkpoint.as_ref().map(|c| clock::rfc3339(c.saved_at)),
+        resumes: job.resumes,
+        billing,
         links: ModelLinks::of(&model.id),
     }))
 }
@@ -829,6 +836,47 @@ pub async fn stop(State(state): State<AppState>, PathId(id): PathId) -> ApiResul
     Err(ApiError::Conflict(format!(
         "the training job of model {id} kept changing; try again"
     )))
+}
+
+/// `POST /v1/models/{id}/resume`: a stopped job with a checkpoint is queued again and
+/// continues from it; anything else is a 409 saying why.
+pub async fn resume(State(state): State<AppState>, PathId(id): PathId) -> ApiResult<Response> {
+    let model = load_model(&state, &id).await?;
+    let job = load_job(&state, &model).await?;
+    if job.status != JobStatus::Stopped {
+        return Err(ApiError::Conflict(format!(
+            "the training job of model {id} is {}; only a stopped job resumes",
+            job.status.as_str()
+        )));
+    }
+    let Some(pointer) = job.checkpoint.clone() else {
+        return Err(ApiError::Conflict(format!(
+            "the training job of model {id} stopped before it wrote a checkpoint; train it again"
+        )));
+    };
+    let next = worker::requeue_stopped(&job, &pointer);
+    match state.store.put_job_if(&next, JobStatus::Stopped).await {
+        Ok(()) => {}
+        Err(StoreError::ConditionFailed(_)) => {
+            return Err(ApiError::Conflict(format!(
+                "the training job of model {id} changed meanwhile; look at its status and try again"
+            )))
+        }
+        Err(e) => return Err(e.into()),
+    }
+    let mut m = model.clone();
+    m.status = ModelStatus::Queued;
+    m.updated_at = clock::now();
+    state.store.put_model(&m).await?;
+    worker::dispatch::dispatch(&state, &next);
+    let body = ResumeAccepted {
+        model_id: model.id.clone(),
+        training_job_id: job.id.clone(),
+        status: next.status,
+        checkpoint: CheckpointInfo::of(&pointer),
+        monitoring_url: monitoring_url(&model.id),
+    };
+    Ok((StatusCode::ACCEPTED, Json(body)).into_response())
 }
 
 fn stop_answer(model: &ModelRecord, job: &JobRecord, code: StatusCode) -> Response {

@@ -1,6 +1,7 @@
 //! The `models` function: model records and the training jobs that build them.
 
 mod capacity;
+mod compare;
 mod download;
 mod estimate;
 mod handlers;
@@ -18,9 +19,12 @@ pub fn routes() -> Routes {
     Routes::new()
         .get("/v1/models", handlers::list)
         .post("/v1/models/train", handlers::train)
+        .get("/v1/models/compare", compare::compare)
         .get("/v1/models/{id}", handlers::get_model)
+        .get("/v1/models/{id}/history", compare::history)
         .get("/v1/models/{id}/status", handlers::status)
         .post("/v1/models/{id}/stop", handlers::stop)
+        .post("/v1/models/{id}/resume", handlers::resume)
         .on(
             Method::POST,
             "/v1/models/{id}/predict",

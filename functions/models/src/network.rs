@@ -226,7 +226,8 @@ pub fn plan_job(
                 "this network has {} parameters and {} multiply-accumulates per {} of {}; \
                  at the worker's measured {:.1e} MAC/s (forward and backward: 3× the MACs) an \
                  epoch of {} {source} takes about {:.0} s, so {} epochs take about {:.0} s, more \
-                 than the {max_runtime_seconds} s a job may run; {}",
+                 than the {max_runtime_seconds} s this job may run \
+                 (training_config.max_runtime_seconds, at most 86400); {}",
                 plan.params,
                 plan.macs,
                 &source[..source.len() - 1],

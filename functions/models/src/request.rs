@@ -4,8 +4,8 @@
 use serde_json::{json, Value};
 use shared::providers::Provider;
 use shared::records::{
-    ArchitectureName, GbmOptions, ModelType, OptimizerKind, TrainingConfig, DEFAULT_OPTIMIZER,
-    DEFAULT_VALIDATION_SPLIT,
+    ArchitectureName, GbmOptions, ModelType, OptimizerKind, TrainingConfig,
+    DEFAULT_MAX_RUNTIME_SECONDS, DEFAULT_OPTIMIZER, DEFAULT_VALIDATION_SPLIT, MAX_RUNTIME_SECONDS,
 };
 use shared::validate::Fields;
 use shared::wire::{
@@ -359,6 +359,7 @@ fn training_config(t: &Fields<'_>) -> Result<TrainTrainingConfig, ApiError> {
         "seed",
         "weight_decay",
         "time_budget_seconds",
+        "max_runtime_seconds",
     ])?;
     let optimizer = match t.string("optimizer", 20)? {
         None => None,
@@ -410,6 +411,9 @@ fn training_config(t: &Fields<'_>) -> Result<TrainTrainingConfig, ApiError> {
         time_budget_seconds: t
             .integer("time_budget_seconds", 1, 86_400)?
             .map(|s| s as u64),
+        max_runtime_seconds: t
+            .integer("max_runtime_seconds", 1, MAX_RUNTIME_SECONDS as i64)?
+            .map(|s| s as u64),
     })
 }
 
@@ -440,6 +444,7 @@ pub fn resolve(request: &TrainRequest, draw_seed: impl FnOnce() -> u64) -> Train
             ),
             _ => None,
         },
+        max_runtime_seconds: Some(t.max_runtime_seconds.unwrap_or(DEFAULT_MAX_RUNTIME_SECONDS)),
     }
 }
 

@@ -22,6 +22,17 @@ pub struct JobEvent {
     pub sequence_number: Option<String>,
     pub event_name: String,
     pub job_id: String,
+    /// The job's status in the record's new image, when it has one.
+    pub status: Option<String>,
+}
+
+impl JobEvent {
+    /// A new job, or one handed on (a modify whose new image is queued again): both are
+    /// work for the worker; any other change is not.
+    pub fn is_work(&self) -> bool {
+        self.event_name == "INSERT"
+            || (self.event_name == "MODIFY" && self.status.as_deref() == Some("queued"))
+    }
 }
 
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -43,10 +54,15 @@ pub fn read_record(raw: &Value) -> Result<JobEvent, EventError> {
     let job_id = id_of(&record.change.keys)
         .or_else(|| id_of(&record.change.new_image))
         .ok_or(EventError::NoJobId)?;
+    let status = match record.change.new_image.get("status") {
+        Some(serde_dynamo::AttributeValue::S(s)) => Some(s.clone()),
+        _ => None,
+    };
     Ok(JobEvent {
         sequence_number: record.change.sequence_number.clone(),
         event_name: record.event_name,
         job_id,
+        status,
     })
 }
 
@@ -94,8 +110,28 @@ mod tests {
         assert_eq!(batch.records.len(), 1);
         let e = read_record(&batch.records[0]).unwrap();
         assert_eq!(e.event_name, "INSERT");
+        assert!(e.is_work());
         assert!(e.job_id.starts_with("job_"));
         assert!(e.sequence_number.is_some());
+    }
+
+    #[test]
+    fn a_hand_on_is_work_and_other_changes_are_not() {
+        let record = |name: &str, status: &str| {
+            serde_json::json!({
+                "eventID": "1", "eventName": name, "awsRegion": "us-east-1",
+                "dynamodb": {"Keys": {"id": {"S": "job_1"}},
+                             "NewImage": {"id": {"S": "job_1"}, "status": {"S": status}},
+                             "SequenceNumber": "1", "SizeBytes": 1,
+                             "StreamViewType": "NEW_IMAGE"}
+            })
+        };
+        let work = |name, status| read_record(&record(name, status)).unwrap().is_work();
+        assert!(work("INSERT", "queued"));
+        assert!(work("MODIFY", "queued"));
+        assert!(!work("MODIFY", "in_progress"));
+        assert!(!work("MODIFY", "stopped"));
+        assert!(!work("REMOVE", "queued"));
     }
 
     #[test]

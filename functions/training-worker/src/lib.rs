@@ -5,6 +5,7 @@
 //! function's local dispatch calls [`run_job`] directly. Claims are compare-and-set on the
 //! job's status, so a second delivery of the same record, or a second worker, does nothing.
 
+mod checkpoints;
 pub mod dispatch;
 pub mod enhance;
 pub mod event;
@@ -19,6 +20,7 @@ use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventR
 use shared::state::AppState;
 use shared::store::StoreError;
 
+pub use checkpoints::requeue_stopped;
 pub use event::{insert_event, read_record, JobEvent, StreamBatch};
 pub use run::{gbm_params, reap_if_lost, run_job};
 
@@ -52,6 +54,8 @@ pub enum Outcome {
     AlreadyHandled(String),
     /// Trained and ended in this status.
     Finished(shared::records::JobStatus),
+    /// Paused at the invocation's end and handed on to the next one.
+    HandedOn,
 }
 
 /// Failures worth a retry of the record (the store could not be reached); everything about
@@ -86,8 +90,8 @@ pub async fn handle_batch(
                 continue;
             }
         };
-        if event.event_name != "INSERT" {
-            tracing::info!(job_id = %event.job_id, event = %event.event_name, "not an insert; skipped");
+        if !event.is_work() {
+            tracing::info!(job_id = %event.job_id, event = %event.event_name, status = ?event.status, "not a queued job; skipped");
             continue;
         }
         match run_job(state, &event.job_id, deadline).await {

@@ -4,7 +4,6 @@
 //! order), and the network trained as the record's plan says.
 
 use std::sync::Arc;
-use std::time::Instant;
 
 use serde_json::Value;
 use shared::clock;
@@ -18,7 +17,7 @@ use training::deep::{
     self, DeepManifest, DeepParams, DeepTrained, InputSpec, Inputs, Samples, Targets, Vocabulary,
 };
 
-use super::progress::{Interrupt, JobObserver, Tracker};
+use super::progress::{Budget, Checkpointing, Interrupt, JobObserver, Tracker};
 use super::run::{joined, Ending, Failure};
 
 /// Reads the dataset and trains the network of `model`.
@@ -27,20 +26,26 @@ pub(crate) async fn train(
     tracker: Arc<Tracker>,
     model: ModelRecord,
     info: NetworkInfo,
-    deadline: Instant,
+    budget: Budget,
+    from: Option<training::Checkpoint>,
 ) -> Ending {
     skip_enhancements(&tracker);
+    let run = RunTime {
+        state: state.clone(),
+        budget,
+        from,
+        pause: state.config.worker.test_batch_pause,
+    };
     if let Some(spec) = model.forecast.clone() {
-        return train_series(state, tracker, model, info, spec, deadline).await;
+        return train_series(state, tracker, model, info, spec, run).await;
     }
     if let Some(spec) = model.text.clone() {
-        return train_text(state, tracker, model, info, spec, deadline).await;
+        return train_text(state, tracker, model, info, spec, run).await;
     }
     let bytes = match super::run::load_body(state, &model, DatasetRecord::images_key).await {
         Ok((_, bytes)) => bytes,
         Err(f) => return Ending::Failed(f),
     };
-    let pause = state.config.worker.test_batch_pause;
     let t = tracker.clone();
     let work = tokio::task::spawn_blocking(move || -> Result<Ending, Failure> {
         let set = images::ImageSet::from_safetensors(&bytes)
@@ -117,8 +122,7 @@ pub(crate) async fn train(
             manifest,
             (&train, &val),
             &params,
-            deadline,
-            pause,
+            &run,
         ))
     });
     joined(work.await)
@@ -137,33 +141,57 @@ fn loaded(t: &Tracker, message: String) {
 
 /// A classifier's end: the trained network, or why it stopped.
 fn classifier_ending(
-    fitted: Result<Result<DeepTrained, Interrupt>, Failure>,
+    fitted: Result<Result<DeepTrained, Ending>, Failure>,
 ) -> Result<Ending, Failure> {
     Ok(match fitted? {
         Ok(trained) => Ending::Network(Box::new(trained), None),
-        Err(i) => Ending::Interrupted(i),
+        Err(ending) => ending,
     })
 }
 
-/// Fits the planned network, or says why the job stopped before it could end.
+/// What a network run needs besides its data: where checkpoints go, the invocation's and
+/// the job's ends, the checkpoint to continue from, the test hook's pause.
+pub(crate) struct RunTime {
+    state: AppState,
+    budget: Budget,
+    from: Option<training::Checkpoint>,
+    pause: Option<std::time::Duration>,
+}
+
+/// Fits (or continues) the planned network; a paused or interrupted run is the `Err`
+/// ending.
 fn fit_network(
     t: &Tracker,
     plan: &analysis::network::Plan,
     manifest: DeepManifest,
     (train, val): (&Samples, &Samples),
     params: &DeepParams,
-    deadline: Instant,
-    pause: Option<std::time::Duration>,
-) -> Result<Result<DeepTrained, Interrupt>, Failure> {
+    run: &RunTime,
+) -> Result<Result<DeepTrained, Ending>, Failure> {
     if let Err(i) = t.runtime_step(secondary::TRAINING, "training") {
-        return Ok(Err(i));
+        return Ok(Err(Ending::Interrupted(i)));
     }
-    let mut observer = JobObserver::new(t, deadline, true).with_pause(pause);
-    let trained = deep::fit(plan, manifest, train, val, params, &mut observer)
+    let label = super::checkpoints::label(&serde_json::json!({
+        "params": params, "manifest": manifest, "train": train.len(), "val": val.len(),
+    }));
+    if let Some(cp) = &run.from {
+        super::checkpoints::check_label(cp, &label)?;
+    }
+    let mut observer = JobObserver::new(t, run.budget.job_end, true)
+        .with_pause(run.pause)
+        .resumable(Checkpointing::new(&run.state, run.budget));
+    let resume = training::Resume {
+        label: &label,
+        from: run.from.as_ref(),
+    };
+    let fitted = deep::fit_from(plan, manifest, train, val, params, &mut observer, &resume)
         .map_err(|e| Failure::new("training_error", e))?;
+    let training::Run::Done(trained) = fitted else {
+        return Ok(Err(super::run::hand_on_ending(&mut observer)));
+    };
     Ok(match observer.interrupted.take() {
-        Some(i @ (Interrupt::Lost(_) | Interrupt::Store(_))) => Err(i),
-        _ => Ok(trained),
+        Some(i @ (Interrupt::Lost(_) | Interrupt::Store(_))) => Err(Ending::Interrupted(i)),
+        _ => Ok(*trained),
     })
 }
 
@@ -192,13 +220,12 @@ async fn train_text(
     model: ModelRecord,
     info: NetworkInfo,
     spec: TextSpec,
-    deadline: Instant,
+    run: RunTime,
 ) -> Ending {
     let (dataset, csv) = match super::run::load_dataset(state, &model).await {
         Ok(found) => found,
         Err(f) => return Ending::Failed(f),
     };
-    let pause = state.config.worker.test_batch_pause;
     let t = tracker.clone();
     let work = tokio::task::spawn_blocking(move || -> Result<Ending, Failure> {
         let invalid = |e: String| Failure::new("invalid_data", e);
@@ -289,8 +316,7 @@ async fn train_text(
             manifest,
             (&train, &val),
             &params,
-            deadline,
-            pause,
+            &run,
         ))
     });
     joined(work.await)
@@ -362,13 +388,12 @@ async fn train_series(
     model: ModelRecord,
     info: NetworkInfo,
     spec: ForecastSpec,
-    deadline: Instant,
+    run: RunTime,
 ) -> Ending {
     let (_, csv) = match super::run::load_dataset(state, &model).await {
         Ok(found) => found,
         Err(f) => return Ending::Failed(f),
     };
-    let pause = state.config.worker.test_batch_pause;
     let t = tracker.clone();
     let work = tokio::task::spawn_blocking(move || -> Result<Ending, Failure> {
         let invalid = |e: String| Failure::new("invalid_data", e);
@@ -416,17 +441,9 @@ async fn train_series(
             },
         );
         let params = deep_params(cfg, None);
-        let trained = match fit_network(
-            &t,
-            &plan,
-            manifest,
-            (&w.train, &w.val),
-            &params,
-            deadline,
-            pause,
-        )? {
+        let trained = match fit_network(&t, &plan, manifest, (&w.train, &w.val), &params, &run)? {
             Ok(trained) => trained,
-            Err(i) => return Ok(Ending::Interrupted(i)),
+            Err(ending) => return Ok(ending),
         };
         let first = w.val_start - spec.window;
         let mut predicted = Vec::with_capacity(w.val.len() * spec.horizon);

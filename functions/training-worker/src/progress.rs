@@ -26,6 +26,8 @@ pub enum Interrupt {
 }
 
 pub struct Tracker {
+    /// When this invocation claimed the job: its billable time runs from here.
+    claimed: Instant,
     store: Arc<dyn ModelStore>,
     job: Mutex<JobRecord>,
     last_write: Mutex<Instant>,
@@ -46,6 +48,7 @@ impl Tracker {
         heartbeat_interval: Duration,
     ) -> Tracker {
         Tracker {
+            claimed: Instant::now(),
             store,
             job: Mutex::new(job),
             last_write: Mutex::new(Instant::now()),
@@ -54,6 +57,16 @@ impl Tracker {
             heartbeat_interval,
             runtime: tokio::runtime::Handle::current(),
         }
+    }
+
+    /// Seconds since this invocation claimed the job.
+    pub fn elapsed_seconds(&self) -> f64 {
+        self.claimed.elapsed().as_secs_f64()
+    }
+
+    /// Runs `f` to completion from the training thread.
+    pub fn block_on<F: std::future::Future>(&self, f: F) -> F::Output {
+        self.runtime.block_on(f)
     }
 
     pub fn snapshot(&self) -> JobRecord {
@@ -141,11 +154,55 @@ impl Tracker {
     }
 }
 
+/// The two ends of an invocation's training time.
+#[derive(Clone, Copy, Debug)]
+pub struct Budget {
+    /// This invocation's end (its budget, before the Lambda deadline).
+    pub invocation_end: Instant,
+    /// The job's end: its `max_runtime_seconds` less the worker seconds already spent.
+    pub job_end: Instant,
+}
+
+impl Budget {
+    /// For a job that cannot be handed on: whichever end comes first.
+    pub fn single(&self) -> Instant {
+        self.invocation_end.min(self.job_end)
+    }
+
+    /// For a resumable job: when to pause and hand on, unless the job's own end comes first.
+    pub fn pause_at(&self) -> Option<Instant> {
+        (self.invocation_end < self.job_end).then_some(self.invocation_end)
+    }
+}
+
+/// A resumable run's checkpoints: where they go, how often, and how the pause went.
+pub struct Checkpointing {
+    pub state: shared::state::AppState,
+    pub interval: Duration,
+    pub pause_at: Option<Instant>,
+    last: Instant,
+    /// Set when the run paused: whether its checkpoint was written and pointed to.
+    pub paused: Option<bool>,
+}
+
+impl Checkpointing {
+    pub fn new(state: &shared::state::AppState, budget: Budget) -> Checkpointing {
+        Checkpointing {
+            state: state.clone(),
+            interval: state.config.worker.checkpoint_interval,
+            pause_at: budget.pause_at(),
+            last: Instant::now(),
+            paused: None,
+        }
+    }
+}
+
 /// Bridges the engine's callbacks to the tracker: deadline, heartbeat and stop checks between
-/// batches, history and progress after each epoch.
+/// batches, history and progress after each epoch, and a resumable run's checkpoints.
 pub struct JobObserver<'a> {
     tracker: &'a Tracker,
     deadline: Instant,
+    pub checkpointing: Option<Checkpointing>,
     /// Record epochs in the job's history (the tuning search's short runs do not).
     record_history: bool,
     /// The test hook `WorkerLimits::test_batch_pause`.
@@ -161,7 +218,14 @@ impl<'a> JobObserver<'a> {
             record_history,
             pause: None,
             interrupted: None,
+            checkpointing: None,
         }
+    }
+
+    /// Pauses at the invocation's end and writes checkpoints (see `Checkpointing`).
+    pub fn resumable(mut self, checkpointing: Checkpointing) -> Self {
+        self.checkpointing = Some(checkpointing);
+        self
     }
 
     pub fn with_pause(mut self, pause: Option<Duration>) -> Self {
@@ -181,6 +245,47 @@ impl<'a> JobObserver<'a> {
 }
 
 impl Observer for JobObserver<'_> {
+    fn pause_now(&mut self) -> bool {
+        let due = self
+            .checkpointing
+            .as_ref()
+            .and_then(|c| c.pause_at)
+            .is_some_and(|at| Instant::now() >= at);
+        // The job's own end stops it rather than pausing it.
+        due && Instant::now() < self.deadline
+    }
+
+    fn checkpoint_due(&mut self) -> bool {
+        let stopping = matches!(self.interrupted, Some(Interrupt::StopRequested))
+            || matches!(
+                *self.tracker.interrupt.lock().expect("interrupt lock"),
+                Some(Interrupt::StopRequested)
+            );
+        self.checkpointing
+            .as_ref()
+            .is_some_and(|c| stopping || c.last.elapsed() >= c.interval)
+    }
+
+    fn checkpoint(&mut self, checkpoint: training::Checkpoint, pausing: bool) {
+        let Some(c) = self.checkpointing.as_mut() else {
+            return;
+        };
+        let saved = self.tracker.block_on(super::checkpoints::save(
+            &c.state,
+            self.tracker,
+            &checkpoint,
+        ));
+        match saved {
+            Ok(()) => c.last = Instant::now(),
+            Err(ref e) => {
+                tracing::warn!(error = %e, "checkpoint not written; the previous one stays")
+            }
+        }
+        if pausing {
+            c.paused = Some(saved.is_ok());
+        }
+    }
+
     fn between_batches(&mut self) -> Control {
         if let Some(pause) = self.pause {
             std::thread::sleep(pause);

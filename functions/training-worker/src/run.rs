@@ -16,7 +16,7 @@ use synth::Table;
 use training::{self, Architecture, Encoder, StopReason, Style, TrainParams, Trained};
 
 use super::enhance;
-use super::progress::{Interrupt, JobObserver, Tracker};
+use super::progress::{Budget, Checkpointing, Interrupt, JobObserver, Tracker};
 use super::{Outcome, WorkerError, SAVE_MARGIN};
 
 /// Why a claimed job ended without a model: the first word is a stable reason code.
@@ -25,6 +25,12 @@ pub(crate) struct Failure(String);
 impl Failure {
     pub(crate) fn new(code: &str, detail: impl std::fmt::Display) -> Failure {
         Failure(format!("{code}: {detail}"))
+    }
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
     }
 }
 
@@ -49,6 +55,9 @@ pub(crate) enum Ending {
         Option<Box<training::deep::series::ForecastReport>>,
     ),
     Failed(Failure),
+    /// A resumable run paused at the invocation's end; its checkpoint is written (or failed:
+    /// then the previous one, if any, is handed on).
+    HandOn,
     /// The job left `in_progress` under us (stopped before training began, or declared lost).
     Interrupted(Interrupt),
 }
@@ -72,10 +81,14 @@ pub async fn run_job(
         )));
     }
     let now = clock::now();
+    job.invocations += 1;
     job.transition(
         JobStatus::InProgress,
         now,
-        Some("claimed by the training worker".into()),
+        Some(format!(
+            "claimed by the training worker (invocation {})",
+            job.invocations
+        )),
     );
     job.step(secondary::STARTING, now, None);
     match state.store.put_job_if(&job, JobStatus::Queued).await {
@@ -93,9 +106,21 @@ pub async fn run_job(
     // under a short invocation timeout.
     let left = lambda_deadline.saturating_duration_since(started);
     let margin = SAVE_MARGIN.min(left / 10);
-    let deadline = (started + limits.max_runtime).min(started + left - margin);
-    let budget = deadline.saturating_duration_since(started);
-    tracing::info!(job_id, budget_seconds = budget.as_secs_f64(), "job claimed");
+    let job_left = (job.training_config.max_runtime_seconds() as f64 - job.worker_seconds).max(0.0);
+    let budget = Budget {
+        invocation_end: (started + limits.max_runtime).min(started + left - margin),
+        job_end: started + Duration::from_secs_f64(job_left),
+    };
+    tracing::info!(
+        job_id,
+        invocation = job.invocations,
+        invocation_seconds = budget
+            .invocation_end
+            .saturating_duration_since(started)
+            .as_secs_f64(),
+        job_seconds_left = job_left,
+        "job claimed"
+    );
     set_model_status(
         state,
         &job.model_id,
@@ -111,19 +136,22 @@ pub async fn run_job(
         limits.heartbeat_interval,
     ));
     let heartbeat = tracker.spawn_heartbeat();
-    let ending = train_claimed(state, tracker.clone(), deadline, budget).await;
+    let ending = train_claimed(state, tracker.clone(), budget).await;
     heartbeat.abort();
-    finish(state, &tracker, ending, budget).await
+    finish(state, &tracker, ending).await
 }
 
 /// Loads the data, runs the scheduled enhancements and trains.
-async fn train_claimed(
-    state: &AppState,
-    tracker: Arc<Tracker>,
-    deadline: Instant,
-    budget: Duration,
-) -> Ending {
+async fn train_claimed(state: &AppState, tracker: Arc<Tracker>, budget: Budget) -> Ending {
     let job = tracker.snapshot();
+    let deadline = budget.single();
+    let from = match super::checkpoints::load(state, &job).await {
+        Ok(from) => from,
+        Err(f) => return Ending::Failed(f),
+    };
+    if let Some(cp) = &from {
+        super::checkpoints::resuming_step(&tracker, cp);
+    }
     if let Err(i) = tracker
         .step(secondary::LOADING_DATA, Some("reading the dataset".into()))
         .await
@@ -136,7 +164,7 @@ async fn train_claimed(
         Err(e) => return Ending::Failed(Failure::new("store_error", e)),
     };
     if let Some(info) = model.network.clone() {
-        return super::network::train(state, tracker, model, info, deadline).await;
+        return super::network::train(state, tracker, model, info, budget, from).await;
     }
     let (dataset, csv) = match load_dataset(state, &model).await {
         Ok(found) => found,
@@ -150,6 +178,7 @@ async fn train_claimed(
     let validation_split = model.training_config.validation_split;
     let seed = model.training_config.seed;
     let pause = state.config.worker.test_batch_pause;
+    let worker_state = state.clone();
     let selection = training::Selection {
         only: model.feature_columns.clone(),
         exclude: model.excluded_columns.clone(),
@@ -252,7 +281,7 @@ async fn train_claimed(
                     },
                     params,
                     // A third of the time left at most: training itself needs the rest.
-                    budget / 3,
+                    deadline.saturating_duration_since(Instant::now()) / 3,
                     &mut observer,
                 );
                 if let Some(i) = observer.interrupted.take() {
@@ -287,6 +316,37 @@ async fn train_claimed(
         let mut observer = JobObserver::new(&t, deadline, true).with_pause(pause);
         let failed = |e| Failure::new("training_error", e);
         let (trained, leaderboard, importance_on) = match &spec {
+            // Without enhancement steps (whose tuning is not checkpointed), a network resumes.
+            Spec::Network(params) if report.is_none() => {
+                let (tm, vm, enc) = network.as_ref().expect("network encoding");
+                let label = super::checkpoints::label(&json!({
+                    "params": params, "encoder": enc,
+                    "train": [tm.rows, tm.width], "val": [vm.rows, vm.width],
+                }));
+                if let Some(cp) = &from {
+                    super::checkpoints::check_label(cp, &label)?;
+                }
+                let mut observer = JobObserver::new(&t, budget.job_end, true)
+                    .with_pause(pause)
+                    .resumable(Checkpointing::new(&worker_state, budget));
+                let resume = training::Resume {
+                    label: &label,
+                    from: from.as_ref(),
+                };
+                let run = training::train_from(tm, vm, enc, params, &mut observer, &resume)
+                    .map_err(failed)?;
+                let training::Run::Done(trained) = run else {
+                    return Ok(hand_on_ending(&mut observer));
+                };
+                return Ok(trained_ending(
+                    &mut observer,
+                    *trained,
+                    report,
+                    None,
+                    vm,
+                    seed,
+                ));
+            }
             Spec::Network(params) => {
                 let (tm, vm, enc) = network.as_ref().expect("network encoding");
                 let trained =
@@ -322,32 +382,58 @@ async fn train_claimed(
                 (trained, Some(report), on)
             }
         };
-        // A stop request ends the run as `stopped` with the weights it has; losing the job or
-        // the store is not a stop request and must not be reported as one.
-        match observer.interrupted.take() {
-            Some(i @ (Interrupt::Lost(_) | Interrupt::Store(_))) => Ok(Ending::Interrupted(i)),
-            _ => {
-                // Bounded: columns × IMPORTANCE_REPEATS predictions over at most
-                // IMPORTANCE_ROWS validation rows. A failure here loses the report, not the model.
-                let importance = training::permutation_importance(
-                    &trained.model,
-                    importance_on,
-                    IMPORTANCE_REPEATS,
-                    seed,
-                    IMPORTANCE_ROWS,
-                )
-                .map_err(|e| tracing::warn!(error = %e, "permutation importance not measured"))
-                .ok();
-                Ok(Ending::Trained(
-                    Box::new(trained),
-                    report,
-                    importance,
-                    leaderboard.map(Box::new),
-                ))
-            }
-        }
+        Ok(trained_ending(
+            &mut observer,
+            trained,
+            report,
+            leaderboard,
+            importance_on,
+            seed,
+        ))
     });
     joined(work.await)
+}
+
+/// A paused run's ending, or the interrupt that ended it meanwhile.
+pub(crate) fn hand_on_ending(observer: &mut JobObserver) -> Ending {
+    match observer.interrupted.take() {
+        Some(i @ (Interrupt::Lost(_) | Interrupt::Store(_))) => Ending::Interrupted(i),
+        _ => Ending::HandOn,
+    }
+}
+
+/// A stop request ends the run as `stopped` with the weights it has; losing the job or the
+/// store is not a stop request and must not be reported as one.
+fn trained_ending(
+    observer: &mut JobObserver,
+    trained: Trained,
+    report: Option<serde_json::Value>,
+    leaderboard: Option<training::automl::AutoReport>,
+    importance_on: &training::Matrix,
+    seed: u64,
+) -> Ending {
+    match observer.interrupted.take() {
+        Some(i @ (Interrupt::Lost(_) | Interrupt::Store(_))) => Ending::Interrupted(i),
+        _ => {
+            // Bounded: columns × IMPORTANCE_REPEATS predictions over at most
+            // IMPORTANCE_ROWS validation rows. A failure here loses the report, not the model.
+            let importance = training::permutation_importance(
+                &trained.model,
+                importance_on,
+                IMPORTANCE_REPEATS,
+                seed,
+                IMPORTANCE_ROWS,
+            )
+            .map_err(|e| tracing::warn!(error = %e, "permutation importance not measured"))
+            .ok();
+            Ending::Trained(
+                Box::new(trained),
+                report,
+                importance,
+                leaderboard.map(Box::new),
+            )
+        }
+    }
 }
 
 pub(crate) async fn load_dataset(
@@ -465,10 +551,10 @@ async fn finish(
     state: &AppState,
     tracker: &Tracker,
     ending: Ending,
-    budget: Duration,
 ) -> Result<Outcome, WorkerError> {
     let job = tracker.snapshot();
     match ending {
+        Ending::HandOn => hand_on(state, tracker).await,
         Ending::Interrupted(Interrupt::Lost(why)) => {
             tracing::warn!(job_id = %job.id, why, "job taken from this worker; not writing");
             Ok(Outcome::AlreadyHandled(why))
@@ -491,7 +577,7 @@ async fn finish(
             end(state, tracker, JobStatus::Failed, Some(failure), None, None).await
         }
         Ending::Network(trained, forecast) => {
-            let status = match ending_status(trained.stopped, trained.history.len(), &job, budget) {
+            let status = match ending_status(trained.stopped, trained.history.len(), &job) {
                 Ok(status) => status,
                 Err(failure) => {
                     return end(state, tracker, JobStatus::Failed, Some(failure), None, None).await
@@ -532,7 +618,7 @@ async fn finish(
         }
         Ending::Trained(trained, report, importance, leaderboard) => {
             tracker.update(|j| j.enhancements = report);
-            let status = match ending_status(trained.stopped, trained.history.len(), &job, budget) {
+            let status = match ending_status(trained.stopped, trained.history.len(), &job) {
                 Ok(status) => status,
                 Err(failure) => {
                     return end(state, tracker, JobStatus::Failed, Some(failure), None, None).await
@@ -612,15 +698,17 @@ fn ending_status(
     stopped: Option<StopReason>,
     epochs_run: usize,
     job: &JobRecord,
-    budget: Duration,
 ) -> Result<JobStatus, Failure> {
     match stopped {
         Some(StopReason::Deadline) => Err(Failure::new(
             "max_runtime_exceeded",
             format!(
-                "stopped after {epochs_run} of {} epochs when the time budget of {:.0} s ran out",
+                "stopped after {epochs_run} of {} epochs when its time ran out (in invocation {}: \
+                 this family trains within one invocation of at most MLAAS_INVOCATION_BUDGET_SECONDS, \
+                 a network hands on up to training_config.max_runtime_seconds = {} s)",
                 job.training_config.epochs,
-                budget.as_secs_f64()
+                job.invocations,
+                job.training_config.max_runtime_seconds()
             ),
         )),
         Some(_) => Ok(JobStatus::Stopped),
@@ -665,7 +753,7 @@ async fn save_network(
     })
 }
 
-/// Writes `bytes` as `models/<file>` through a scratch file (the S3 upload streams a file).
+/// Writes `bytes` as `models/<file>`.
 async fn put_artifact(
     state: &AppState,
     file: &str,
@@ -673,18 +761,64 @@ async fn put_artifact(
     content_type: &str,
 ) -> Result<String, Failure> {
     let key = format!("models/{file}");
+    put_blob(state, &key, bytes, content_type).await?;
+    Ok(key)
+}
+
+/// Writes `bytes` at `key` through a scratch file (the S3 upload streams a file).
+pub(crate) async fn put_blob(
+    state: &AppState,
+    key: &str,
+    bytes: &[u8],
+    content_type: &str,
+) -> Result<(), Failure> {
     let dir = state.config.scratch_dir.clone();
     tokio::fs::create_dir_all(&dir)
         .await
         .map_err(|e| Failure::new("artifact_error", e))?;
-    let path = dir.join(file);
+    let path = dir.join(format!("{}.part", key.replace('/', "_")));
     tokio::fs::write(&path, bytes)
         .await
         .map_err(|e| Failure::new("artifact_error", e))?;
-    let put = state.blobs.put_file(&key, &path, content_type).await;
+    let put = state.blobs.put_file(key, &path, content_type).await;
     let _ = tokio::fs::remove_file(&path).await;
-    put.map_err(|e| Failure::new("artifact_error", e))?;
-    Ok(key)
+    put.map_err(|e| Failure::new("artifact_error", e))
+}
+
+/// Hands a paused job on: back to `queued` with its checkpoint, for the next invocation.
+async fn hand_on(state: &AppState, tracker: &Tracker) -> Result<Outcome, WorkerError> {
+    let job = tracker.snapshot();
+    let Some(pointer) = job.checkpoint.clone() else {
+        let f = Failure::new(
+            "checkpoint_error",
+            "the invocation's time ran out and its checkpoint could not be written",
+        );
+        return end(state, tracker, JobStatus::Failed, Some(f), None, None).await;
+    };
+    let mut next = super::checkpoints::requeued(
+        &job,
+        super::checkpoints::HANDED_ON,
+        super::checkpoints::hand_on_message(&job, &pointer),
+    );
+    next.worker_seconds += tracker.elapsed_seconds();
+    match state.store.put_job_if(&next, JobStatus::InProgress).await {
+        Ok(()) => {
+            tracing::info!(job_id = %job.id, invocation = job.invocations, epoch = pointer.epoch, "job handed on");
+            super::dispatch::dispatch(state, &next);
+            Ok(Outcome::HandedOn)
+        }
+        Err(StoreError::ConditionFailed(_)) => match state.store.get_job(&job.id).await? {
+            // Stopped meanwhile: it ends `stopped`, keeping the checkpoint to resume from.
+            Some(c) if c.status == JobStatus::Stopping => {
+                end(state, tracker, JobStatus::Stopped, None, None, None).await
+            }
+            other => Ok(Outcome::AlreadyHandled(format!(
+                "job is {}",
+                other.map_or("missing", |c| c.status.as_str())
+            ))),
+        },
+        Err(e) => Err(e.into()),
+    }
 }
 
 async fn save_artifact(
@@ -757,7 +891,9 @@ async fn end(
 ) -> Result<Outcome, WorkerError> {
     let mut job = tracker.snapshot();
     let now = clock::now();
+    let worked = tracker.elapsed_seconds();
     let finalize = |job: &mut JobRecord, status: JobStatus| {
+        job.worker_seconds += worked;
         job.failure_reason = failure.as_ref().map(|f| f.0.clone());
         job.final_metrics = metrics.clone();
         job.transition(status, now, job.failure_reason.clone());
@@ -830,6 +966,9 @@ async fn end(
             artifact,
         )
         .await;
+    }
+    if status != JobStatus::Stopped {
+        super::checkpoints::discard(state, &job).await;
     }
     tracing::info!(job_id = %job.id, status = status.as_str(), "job finished");
     job_line(&job, status, metrics.as_ref()).emit();
@@ -949,18 +1088,32 @@ pub async fn reap_if_lost(state: &AppState, job: JobRecord) -> Result<JobRecord,
         }
         JobStatus::Queued => {
             let limit = limits.queued_timeout;
+            // A handed-on or resumed job has waited since it was queued again.
+            let since = if job.invocations > 0 {
+                job.updated_at
+            } else {
+                job.created_at
+            };
             let why = format!(
                 "dispatch_lost: queued since {} and not claimed by a worker within {} s (MLAAS_QUEUED_TIMEOUT_SECONDS)",
-                clock::rfc3339(job.created_at),
+                clock::rfc3339(since),
                 limit.as_secs()
             );
-            (job.created_at, limit, why)
+            (since, limit, why)
         }
         _ => return Ok(job),
     };
     let silent = clock::now().signed_duration_since(since);
     if silent.to_std().unwrap_or_default() <= limit {
         return Ok(job);
+    }
+    if job.status == JobStatus::InProgress {
+        let why = reason.trim_start_matches("worker_lost: ").to_string();
+        if let Some(resumed) =
+            super::checkpoints::resume_lost(state, &job, &format!("worker lost ({why})")).await?
+        {
+            return Ok(resumed);
+        }
     }
     let mut lost = job.clone();
     let now = clock::now();

@@ -340,6 +340,43 @@ fn operations(g: &mut Schemas) -> Vec<Op> {
         },
         Op {
             method: "get",
+            path: "/v1/models/compare",
+            id: "compareModels",
+            function: "models",
+            summary: "Compare models",
+            description: "2-10 models side by side: their settings as dotted names with the \
+                          ones that differ listed, final figures with the best epoch by \
+                          `metric` (default val_loss), and that metric's curves aligned by \
+                          epoch, at most `max_points` (default 200) evenly spaced epochs.",
+            kind: Kind::Read,
+            params: vec![
+                Param {
+                    name: "ids",
+                    location: "query",
+                    required: true,
+                    description: "2-10 distinct model ids, comma-separated",
+                    schema: serde_json::json!({"type": "string"}),
+                },
+                query(
+                    "metric",
+                    "loss, val_loss, accuracy, val_accuracy, val_rmse, val_mae, val_r2 or seconds",
+                    serde_json::json!({"type": "string"}),
+                ),
+                query(
+                    "max_points",
+                    "epochs at most on the aligned axis (2-10000, default 200)",
+                    serde_json::json!({"type": "integer", "minimum": 2, "maximum": 10000}),
+                ),
+            ],
+            body: vec![],
+            responses: vec![
+                (200, "the comparison", json_content(g.res::<s::ModelComparison>())),
+                error(400, "bad ids or an unknown query parameter"),
+                error(404, "a model that does not exist"),
+            ],
+        },
+        Op {
+            method: "get",
             path: "/v1/models/{id}/status",
             id: "getTrainingStatus",
             function: "models",
@@ -380,6 +417,73 @@ fn operations(g: &mut Schemas) -> Vec<Op> {
                 error(
                     409,
                     "the job is already final (or an idempotency key clash)",
+                ),
+            ],
+        },
+        Op {
+            method: "get",
+            path: "/v1/models/{id}/history",
+            id: "getTrainingHistory",
+            function: "models",
+            summary: "Learning curve, downsampled",
+            description: "The job's per-epoch history within `from_epoch`..`to_epoch`: one \
+                          metric's (epoch, value) points downsampled by Largest-Triangle-Three-\
+                          Buckets to `max_points` (2-10000, default 500), or without `metric` \
+                          the whole epoch records at evenly spaced epochs.",
+            kind: Kind::Read,
+            params: vec![
+                model_id(),
+                query(
+                    "metric",
+                    "loss, val_loss, accuracy, val_accuracy, val_rmse, val_mae, val_r2 or seconds",
+                    serde_json::json!({"type": "string"}),
+                ),
+                query(
+                    "max_points",
+                    "points at most (2-10000, default 500)",
+                    serde_json::json!({"type": "integer", "minimum": 2, "maximum": 10000}),
+                ),
+                query(
+                    "from_epoch",
+                    "first epoch (default 1)",
+                    serde_json::json!({"type": "integer", "minimum": 1}),
+                ),
+                query(
+                    "to_epoch",
+                    "last epoch (default the last)",
+                    serde_json::json!({"type": "integer", "minimum": 1}),
+                ),
+            ],
+            body: vec![],
+            responses: vec![
+                (200, "the curve", json_content(g.res::<s::HistoryPage>())),
+                error(400, "a bad or unknown query parameter"),
+                error(404, "no such model"),
+            ],
+        },
+        Op {
+            method: "post",
+            path: "/v1/models/{id}/resume",
+            id: "resumeTraining",
+            function: "models",
+            summary: "Resume a stopped job",
+            description: "A stopped job continues from its last checkpoint (written when it \
+                          stopped, at a hand-on, or every MLAAS_CHECKPOINT_INTERVAL_SECONDS): \
+                          202 `queued`, and the run goes on exactly as if it had never stopped. \
+                          No body needed.",
+            kind: Kind::Write,
+            params: vec![model_id(), idempotency_key()],
+            body: vec![],
+            responses: vec![
+                (
+                    202,
+                    "the job is queued again",
+                    json_content(g.res::<s::ResumeAccepted>()),
+                ),
+                error(404, "no such model"),
+                error(
+                    409,
+                    "the job is not stopped, or has no checkpoint (or an idempotency key clash)",
                 ),
             ],
         },

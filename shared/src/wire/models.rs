@@ -193,6 +193,11 @@ pub struct TrainTrainingConfig {
     /// limit).
     #[schemars(range(min = 1, max = 86400))]
     pub time_budget_seconds: Option<u64>,
+    /// Worker seconds the job may train in all (default 3600, at most 86400). A network
+    /// job longer than one worker invocation checkpoints and is handed on to the next;
+    /// `gbm`, `linear`, `auto` and enhanced jobs train within one invocation.
+    #[schemars(range(min = 1, max = 86400))]
+    pub max_runtime_seconds: Option<u64>,
 }
 
 /// `POST /v1/models/train`.
@@ -279,6 +284,8 @@ pub struct ModelLinks {
     pub metrics_svg: String,
     pub predict: String,
     pub stop: String,
+    /// Continue a stopped job from its checkpoint.
+    pub resume: String,
     /// The trained model as a file (`?format=onnx`, or the stored artifact).
     pub download: String,
 }
@@ -290,6 +297,7 @@ impl ModelLinks {
             metrics_svg: format!("/v1/models/{model_id}/metrics.svg"),
             predict: format!("/v1/models/{model_id}/predict"),
             stop: format!("/v1/models/{model_id}/stop"),
+            resume: format!("/v1/models/{model_id}/resume"),
             download: format!("/v1/models/{model_id}/download"),
         }
     }
@@ -341,7 +349,143 @@ pub struct TrainingStatus {
     pub heartbeat_timeout_seconds: u64,
     pub created_at: String,
     pub updated_at: String,
+    /// Worker invocations that claimed the job: one, plus one per hand-on and resume.
+    pub invocations: u32,
+    /// Checkpoints written, the last one, and resumes after a lost worker.
+    pub checkpoints: u32,
+    pub checkpoint: Option<CheckpointInfo>,
+    pub last_checkpoint_at: Option<String>,
+    pub resumes: u32,
+    /// Billable worker time across invocations and its cost at Lambda's list price.
+    pub billing: JobBilling,
     pub links: ModelLinks,
+}
+
+/// The checkpoint a job continues from (`POST /v1/models/{id}/resume`, a hand-on, a resume).
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct CheckpointInfo {
+    /// Blob key of the file (safetensors: weights, optimizer state, random stream position,
+    /// history).
+    pub key: String,
+    pub bytes: u64,
+    pub epochs_done: u32,
+    /// Where training continues: this epoch (1-based), after this many of its batches.
+    pub epoch: u32,
+    pub batch: u64,
+    pub saved_at: String,
+}
+
+impl CheckpointInfo {
+    pub fn of(c: &crate::records::CheckpointRef) -> CheckpointInfo {
+        CheckpointInfo {
+            key: c.key.clone(),
+            bytes: c.bytes,
+            epochs_done: c.epochs_done,
+            epoch: c.epoch,
+            batch: c.batch,
+            saved_at: crate::clock::rfc3339(c.saved_at),
+        }
+    }
+}
+
+/// A job's worker time and cost (see README "Long jobs"): `gb_seconds = worker_seconds ×
+/// memory_mb / 1024`, `cost_usd = gb_seconds × usd_per_gb_second + requests ×
+/// usd_per_request`.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct JobBilling {
+    pub worker_seconds: f64,
+    pub memory_mb: u64,
+    pub gb_seconds: f64,
+    /// Invocations, each one Lambda request.
+    pub requests: u32,
+    pub cost_usd: f64,
+    pub price: LambdaPrice,
+}
+
+/// The list price the cost is computed with, and its date.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct LambdaPrice {
+    pub usd_per_gb_second: f64,
+    pub usd_per_request: f64,
+    pub region: String,
+    pub architecture: String,
+    pub as_of: String,
+}
+
+/// `POST /v1/models/{id}/resume`: the stopped job is queued again from its checkpoint.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct ResumeAccepted {
+    pub model_id: String,
+    pub training_job_id: String,
+    /// `queued`.
+    pub status: JobStatus,
+    pub checkpoint: CheckpointInfo,
+    pub monitoring_url: String,
+}
+
+/// `GET /v1/models/{id}/history`: the learning curve, one metric's points or whole epoch
+/// records, within an epoch range, downsampled on the server to `max_points`.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct HistoryPage {
+    pub model_id: String,
+    pub status: JobStatus,
+    /// Epochs the job has recorded.
+    pub epochs: usize,
+    /// The range asked for (`from_epoch`, `to_epoch`), and the points in it before
+    /// downsampling.
+    pub from_epoch: u32,
+    pub to_epoch: u32,
+    pub in_range: usize,
+    pub metric: Option<String>,
+    pub max_points: usize,
+    /// `none` (every point), `lttb` (one metric: Largest-Triangle-Three-Buckets) or `even`
+    /// (whole records at evenly spaced epochs).
+    pub downsampling: String,
+    /// With `metric`: (epoch, value), epochs without the metric left out.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub points: Option<Vec<MetricPoint>>,
+    /// Without `metric`: the epoch records.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub history: Option<Vec<EpochRecord>>,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct MetricPoint {
+    pub epoch: u32,
+    pub value: f64,
+}
+
+/// `GET /v1/models/compare?ids=...`: settings side by side, the fields that differ, final
+/// figures, and one metric's curves aligned by epoch.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct ModelComparison {
+    pub models: Vec<ComparedModel>,
+    /// Dotted setting names whose values are not the same in every model.
+    pub differing: Vec<String>,
+    pub metric: String,
+    pub max_points: usize,
+    /// The aligned epoch axis (evenly spaced when the longest history exceeds `max_points`).
+    pub epochs: Vec<u32>,
+    /// Per model id, the metric at each of `epochs` (null where that model has none).
+    pub series: BTreeMap<String, Vec<Option<f64>>>,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct ComparedModel {
+    pub model_id: String,
+    pub name: String,
+    pub status: ModelStatus,
+    pub job_status: JobStatus,
+    /// Dotted settings: `model_config.*` as stored and `training_config.*`.
+    pub settings: BTreeMap<String, serde_json::Value>,
+    pub accuracy: Option<f64>,
+    pub r2: Option<f64>,
+    pub epochs_run: usize,
+    /// The last epoch's validation loss.
+    pub final_val_loss: Option<f64>,
+    /// The best epoch by the compared metric, and its value.
+    pub best_epoch: Option<u32>,
+    pub best_value: Option<f64>,
 }
 
 /// A stop request's answer: 200 `stopped` (a queued job), 202 `stopping` (a running one).

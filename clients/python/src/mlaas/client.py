@@ -327,6 +327,30 @@ class MLTrainingAPI:
         return cast(models.StopAccepted, self._json("POST", f"/v1/models/{model_id}/stop",
                                                     idempotency_key=idempotency_key))
 
+    def training_history(self, model_id: str, metric: str | None = None,
+                         max_points: int | None = None, from_epoch: int | None = None,
+                         to_epoch: int | None = None) -> models.HistoryPage:
+        """`GET /v1/models/{id}/history`: one metric's points (downsampled on the server by
+        LTTB to `max_points`) or, without `metric`, the epoch records evenly spaced."""
+        return cast(models.HistoryPage, self._json(
+            "GET", f"/v1/models/{model_id}/history",
+            params={"metric": metric, "max_points": max_points, "from_epoch": from_epoch,
+                    "to_epoch": to_epoch}))
+
+    def compare_models(self, model_ids: list[str], metric: str | None = None,
+                       max_points: int | None = None) -> models.ModelComparison:
+        """`GET /v1/models/compare`: settings side by side (`differing` names the fields
+        that differ) and one metric's curves aligned by epoch."""
+        return cast(models.ModelComparison, self._json(
+            "GET", "/v1/models/compare",
+            params={"ids": ",".join(model_ids), "metric": metric, "max_points": max_points}))
+
+    def resume_training(self, model_id: str, *,
+                        idempotency_key: str | None = None) -> models.ResumeAccepted:
+        """`POST /v1/models/{id}/resume`: a stopped job continues from its checkpoint."""
+        return cast(models.ResumeAccepted, self._json("POST", f"/v1/models/{model_id}/resume",
+                                                      idempotency_key=idempotency_key))
+
     def predict(self, model_id: str, rows: list[dict[str, Any]], *,
                 idempotency_key: str | None = None) -> models.Predictions:
         """`POST /v1/models/{id}/predict`: raw rows (missing values and unseen categories

@@ -38,6 +38,19 @@ class CacheHit(TypedDict):
     age_seconds: float
 
 
+class CheckpointInfo(TypedDict):
+    """
+    The checkpoint a job continues from (`POST /v1/models/{id}/resume`, a hand-on, a resume).
+    """
+
+    key: str
+    bytes: int
+    epochs_done: int
+    epoch: int
+    batch: int
+    saved_at: str
+
+
 ClassCount = TypedDict(
     'ClassCount',
     {
@@ -406,6 +419,18 @@ JobStatus: TypeAlias = Literal[
 ]
 
 
+class LambdaPrice(TypedDict):
+    """
+    The list price the cost is computed with, and its date.
+    """
+
+    usd_per_gb_second: float
+    usd_per_request: float
+    region: str
+    architecture: str
+    as_of: str
+
+
 LayerKind: TypeAlias = (
     Literal[
         'input',
@@ -467,6 +492,11 @@ class LayerRow(TypedDict):
 Measure: TypeAlias = Literal['numeric', 'categorical']
 
 
+class MetricPoint(TypedDict):
+    epoch: int
+    value: float
+
+
 class ModelLinks(TypedDict):
     """
     Where to look next for a model.
@@ -476,6 +506,7 @@ class ModelLinks(TypedDict):
     metrics_svg: str
     predict: str
     stop: str
+    resume: str
     download: str
 
 
@@ -740,6 +771,18 @@ class ReferenceResult(TypedDict):
     source: str
 
 
+class ResumeAccepted(TypedDict):
+    """
+    `POST /v1/models/{id}/resume`: the stopped job is queued again from its checkpoint.
+    """
+
+    model_id: str
+    training_job_id: str
+    status: JobStatus
+    checkpoint: CheckpointInfo
+    monitoring_url: str
+
+
 SampleRows: TypeAlias = list[dict[str, Any]] | str
 
 
@@ -944,6 +987,7 @@ class TrainTrainingConfig(TypedDict, closed=True):
     seed: NotRequired[int | None]
     weight_decay: NotRequired[float | None]
     time_budget_seconds: NotRequired[int | None]
+    max_runtime_seconds: NotRequired[int | None]
 
 
 class TrainingConfig(TypedDict):
@@ -961,6 +1005,7 @@ class TrainingConfig(TypedDict):
     seed: int
     weight_decay: float
     time_budget_seconds: NotRequired[int | None]
+    max_runtime_seconds: NotRequired[int | None]
 
 
 class TrainingMemory(TypedDict):
@@ -1165,6 +1210,20 @@ class ComparedColumn(TypedDict):
     measure: Measure
 
 
+class ComparedModel(TypedDict):
+    model_id: str
+    name: str
+    status: ModelStatus
+    job_status: JobStatus
+    settings: dict[str, Any]
+    accuracy: float | None
+    r2: float | None
+    epochs_run: int
+    final_val_loss: float | None
+    best_epoch: int | None
+    best_value: float | None
+
+
 class DataSchema(TypedDict):
     """
     A table's schema: feature columns, an optional classification target (generated last in each
@@ -1302,6 +1361,40 @@ class HealthServices(TypedDict):
     database: ServiceState
 
 
+class HistoryPage(TypedDict):
+    """
+    `GET /v1/models/{id}/history`: the learning curve, one metric's points or whole epoch
+    records, within an epoch range, downsampled on the server to `max_points`.
+    """
+
+    model_id: str
+    status: JobStatus
+    epochs: int
+    from_epoch: int
+    to_epoch: int
+    in_range: int
+    metric: str | None
+    max_points: int
+    downsampling: str
+    points: NotRequired[list[MetricPoint] | None]
+    history: NotRequired[list[EpochRecord] | None]
+
+
+class JobBilling(TypedDict):
+    """
+    A job's worker time and cost (see README "Long jobs"): `gb_seconds = worker_seconds ×
+    memory_mb / 1024`, `cost_usd = gb_seconds × usd_per_gb_second + requests ×
+    usd_per_request`.
+    """
+
+    worker_seconds: float
+    memory_mb: int
+    gb_seconds: float
+    requests: int
+    cost_usd: float
+    price: LambdaPrice
+
+
 class MemoryEstimate(TypedDict):
     bytes_per_value: int
     parameters: int
@@ -1311,6 +1404,20 @@ class MemoryEstimate(TypedDict):
     training_sgd: Phase
     inference: Phase
     formula: str
+
+
+class ModelComparison(TypedDict):
+    """
+    `GET /v1/models/compare?ids=...`: settings side by side, the fields that differ, final
+    figures, and one metric's curves aligned by epoch.
+    """
+
+    models: list[ComparedModel]
+    differing: list[str]
+    metric: str
+    max_points: int
+    epochs: list[int]
+    series: dict[str, list[float | None]]
 
 
 class ModelSummary(TypedDict):
@@ -1716,6 +1823,12 @@ class TrainingStatus(TypedDict):
     heartbeat_timeout_seconds: int
     created_at: str
     updated_at: str
+    invocations: int
+    checkpoints: int
+    checkpoint: CheckpointInfo | None
+    last_checkpoint_at: str | None
+    resumes: int
+    billing: JobBilling
     links: ModelLinks
 
 
