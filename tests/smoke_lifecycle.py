@@ -159,6 +159,19 @@ if "c" in CHECKS:
     check("c: synthetic-data answers again after its restart", new is not None and status == 200,
           f"pid {old} -> {new}, status={status} after {took:.1f} s")
 
+def final_status(model_id, seconds):
+    """The job's status once it is final (or the last one read within `seconds`)."""
+    st = {}
+    deadline = time.monotonic() + seconds
+    while model_id and time.monotonic() < deadline:
+        status, data, _, _ = request("GET", f"/v1/models/{model_id}/status")
+        st = as_json(data)
+        if status != 200 or st.get("status") in ("completed", "failed", "stopped"):
+            break
+        time.sleep(0.5)
+    return st
+
+
 dataset_id = None
 if "d" in CHECKS:
     old = pid_of("training-worker")
@@ -177,14 +190,7 @@ if "d" in CHECKS:
         "training_config": {"epochs": 2}}, timeout=T + 30)
     model_id = as_json(data).get("model_id")
     check("d: the job is accepted", status == 202 and model_id, f"status={status} {data[:160]!r}")
-    st = {}
-    deadline = time.monotonic() + 120
-    while model_id and time.monotonic() < deadline:
-        status, data, _, _ = request("GET", f"/v1/models/{model_id}/status")
-        st = as_json(data)
-        if status != 200 or st.get("status") in ("completed", "failed", "stopped"):
-            break
-        time.sleep(0.5)
+    st = final_status(model_id, 120)
     check("d: the job trains to completion on the restarted worker", st.get("status") == "completed",
           json.dumps(st)[:300])
 
@@ -249,14 +255,7 @@ if "f" in CHECKS and dataset_id:
         "training_config": {"epochs": epochs, "batch_size": 4, "seed": 3}}, timeout=T + 30)
     model_id = as_json(data).get("model_id")
     check("f: the long job is accepted", status == 202 and model_id, f"status={status} {data[:160]!r}")
-    st = {}
-    deadline = time.monotonic() + 300
-    while model_id and time.monotonic() < deadline:
-        status, data, _, _ = request("GET", f"/v1/models/{model_id}/status")
-        st = as_json(data)
-        if status != 200 or st.get("status") in ("completed", "failed", "stopped"):
-            break
-        time.sleep(0.5)
+    st = final_status(model_id, 300)
     steps = [t.get("status") for t in st.get("secondary_transitions", [])]
     check("f: it completes", st.get("status") == "completed", json.dumps(st)[:300])
     check("f: over more than one invocation",

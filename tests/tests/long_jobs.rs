@@ -125,6 +125,32 @@ async fn one_invocation(state: &AppState, job_id: &str) -> training_worker::Outc
         .unwrap()
 }
 
+/// A job on `store` with 1 s invocations and no dispatch, run for one invocation by hand:
+/// it is handed on with a checkpoint and left queued.
+async fn handed_on_once(
+    store: SharedStore,
+    extra: &[(&str, &str)],
+    csv: &str,
+) -> (AppState, axum::Router, String) {
+    let mut vars = vec![
+        ("MLAAS_INVOCATION_BUDGET_SECONDS", "1"),
+        ("MLAAS_WORKER_DISPATCH", "off"),
+    ];
+    vars.extend_from_slice(extra);
+    let mut config = api_tests::config(&vars);
+    config.worker.test_batch_pause = Some(Duration::from_millis(40));
+    let state = AppState::new(config, store);
+    let dataset = upload_csv(&state, csv, "label").await;
+    let app = models::router(state.clone());
+    let id = submit(&app, &request(&dataset)).await;
+    let job = job_of(&state, &id).await;
+    assert_eq!(
+        one_invocation(&state, &job.id).await,
+        training_worker::Outcome::HandedOn
+    );
+    (state, app, id)
+}
+
 async fn job_of(state: &AppState, model_id: &str) -> shared::records::JobRecord {
     let model = state.store.get_model(model_id).await.unwrap().unwrap();
     state
@@ -140,21 +166,12 @@ async fn a_lost_worker_resumes_from_its_checkpoint() {
     let csv = separable_csv(400, 21);
     let reference = uninterrupted(&csv).await;
     let store = api_tests::sqlite_store();
-    let mut config = api_tests::config(&[
-        ("MLAAS_INVOCATION_BUDGET_SECONDS", "1"),
-        ("MLAAS_WORKER_DISPATCH", "off"),
-        ("MLAAS_HEARTBEAT_TIMEOUT_SECONDS", "10"),
-    ]);
-    config.worker.test_batch_pause = Some(Duration::from_millis(40));
-    let state = AppState::new(config, store.clone());
-    let dataset = upload_csv(&state, &csv, "label").await;
-    let app = models::router(state.clone());
-    let id = submit(&app, &request(&dataset)).await;
-    let job = job_of(&state, &id).await;
-    assert_eq!(
-        one_invocation(&state, &job.id).await,
-        training_worker::Outcome::HandedOn
-    );
+    let (state, _, id) = handed_on_once(
+        store.clone(),
+        &[("MLAAS_HEARTBEAT_TIMEOUT_SECONDS", "10")],
+        &csv,
+    )
+    .await;
     // A second worker claims it and dies: in progress, its last heartbeat long ago.
     let mut claimed = job_of(&state, &id).await;
     assert_eq!(claimed.status, JobStatus::Queued);
@@ -252,20 +269,9 @@ async fn a_corrupt_or_missing_checkpoint_fails_the_job_clearly() {
         ("corrupt", "checkpoint_invalid"),
         ("delete", "checkpoint_missing"),
     ] {
-        let mut config = api_tests::config(&[
-            ("MLAAS_INVOCATION_BUDGET_SECONDS", "1"),
-            ("MLAAS_WORKER_DISPATCH", "off"),
-        ]);
-        config.worker.test_batch_pause = Some(Duration::from_millis(40));
-        let state = AppState::new(config, api_tests::sqlite_store());
-        let dataset = upload_csv(&state, &separable_csv(400, 21), "label").await;
-        let app = models::router(state.clone());
-        let id = submit(&app, &request(&dataset)).await;
+        let (state, app, id) =
+            handed_on_once(api_tests::sqlite_store(), &[], &separable_csv(400, 21)).await;
         let job = job_of(&state, &id).await;
-        assert_eq!(
-            one_invocation(&state, &job.id).await,
-            training_worker::Outcome::HandedOn
-        );
         let key = job_of(&state, &id).await.checkpoint.unwrap().key;
         if damage == "corrupt" {
             std::fs::create_dir_all(&state.config.scratch_dir).unwrap();

@@ -50,6 +50,24 @@ pub struct Position {
     pub history: Vec<EpochStats>,
 }
 
+impl Position {
+    /// The start of `epoch`, its order not drawn yet.
+    fn start(epoch: u32) -> Position {
+        Position {
+            epoch,
+            batch: 0,
+            shuffled: false,
+            loss_sum: 0.0,
+            batches: 0,
+            correct: 0,
+            seconds: 0.0,
+            rng_word_pos: String::new(),
+            optimizer_steps: 0,
+            history: Vec::new(),
+        }
+    }
+}
+
 #[derive(Serialize, Deserialize)]
 struct Header {
     format: String,
@@ -228,6 +246,18 @@ pub enum Run<T> {
     Paused,
 }
 
+impl<T> Run<Box<T>> {
+    /// The result of a run whose observer never pauses.
+    pub(crate) fn done(self) -> Result<T, TrainingError> {
+        match self {
+            Run::Done(t) => Ok(*t),
+            Run::Paused => Err(TrainingError::Data(
+                "the observer paused a run that cannot be resumed".into(),
+            )),
+        }
+    }
+}
+
 /// What the shared loop needs to know about a run.
 pub(crate) struct Schedule {
     pub rows: usize,
@@ -259,6 +289,27 @@ pub(crate) struct RunState<'a> {
 }
 
 impl RunState<'_> {
+    /// Hands the observer a checkpoint at `at` (with the stream's and the optimizer's state
+    /// now, and `history`).
+    fn hand_over(
+        &self,
+        schedule: &Schedule,
+        at: &Position,
+        history: &[EpochStats],
+        order: &[usize],
+        observer: &mut dyn Observer,
+        pausing: bool,
+    ) -> Result<(), TrainingError> {
+        let position = Position {
+            rng_word_pos: self.rng.get_word_pos().to_string(),
+            optimizer_steps: self.step.steps(),
+            history: history.to_vec(),
+            ..at.clone()
+        };
+        observer.checkpoint(self.capture(schedule, position, order)?, pausing);
+        Ok(())
+    }
+
     fn capture(
         &self,
         schedule: &Schedule,
@@ -351,21 +402,7 @@ pub(crate) fn run_epochs(
 ) -> Result<Ran, TrainingError> {
     let (mut order, mut at) = match from {
         Some(cp) => state.resume(schedule, cp)?,
-        None => (
-            (0..schedule.rows).collect(),
-            Position {
-                epoch: 1,
-                batch: 0,
-                shuffled: false,
-                loss_sum: 0.0,
-                batches: 0,
-                correct: 0,
-                seconds: 0.0,
-                rng_word_pos: String::new(),
-                optimizer_steps: 0,
-                history: Vec::new(),
-            },
-        ),
+        None => ((0..schedule.rows).collect(), Position::start(1)),
     };
     let mut history = std::mem::take(&mut at.history);
     let (mut stopped, mut reached_target) = (None, false);
@@ -376,36 +413,22 @@ pub(crate) fn run_epochs(
             order.shuffle(state.rng);
         }
         for (b, chunk) in order.chunks(batch_size).enumerate().skip(at.batch) {
+            // Before this batch, mid-epoch.
+            let here = || Position {
+                epoch,
+                batch: b,
+                shuffled: true,
+                seconds: at.seconds + started.elapsed().as_secs_f64(),
+                ..at.clone()
+            };
             if observer.pause_now() {
-                let position = Position {
-                    epoch,
-                    batch: b,
-                    shuffled: true,
-                    seconds: at.seconds + started.elapsed().as_secs_f64(),
-                    rng_word_pos: state.rng.get_word_pos().to_string(),
-                    optimizer_steps: state.step.steps(),
-                    history,
-                    ..at
-                };
-                let cp = state.capture(schedule, position, &order)?;
-                observer.checkpoint(cp, true);
+                state.hand_over(schedule, &here(), &history, &order, observer, true)?;
                 return Ok(Ran::Paused);
             }
             if let crate::Control::Stop(reason) = observer.between_batches() {
                 // A stopped run can be resumed from where it stopped.
                 if observer.checkpoint_due() {
-                    let position = Position {
-                        epoch,
-                        batch: b,
-                        shuffled: true,
-                        seconds: at.seconds + started.elapsed().as_secs_f64(),
-                        rng_word_pos: state.rng.get_word_pos().to_string(),
-                        optimizer_steps: state.step.steps(),
-                        history: history.clone(),
-                        ..at.clone()
-                    };
-                    let cp = state.capture(schedule, position, &order)?;
-                    observer.checkpoint(cp, false);
+                    state.hand_over(schedule, &here(), &history, &order, observer, false)?;
                 }
                 stopped = Some(reason);
                 break 'epochs;
@@ -435,28 +458,10 @@ pub(crate) fn run_epochs(
         if reached_target {
             break;
         }
-        at = Position {
-            epoch: epoch + 1,
-            batch: 0,
-            shuffled: false,
-            loss_sum: 0.0,
-            batches: 0,
-            correct: 0,
-            seconds: 0.0,
-            rng_word_pos: String::new(),
-            optimizer_steps: 0,
-            history: Vec::new(),
-        };
+        at = Position::start(epoch + 1);
         // Periodic, or a stop at the epoch's end (a stopped run can be resumed).
         if epoch < schedule.epochs && observer.checkpoint_due() {
-            let position = Position {
-                rng_word_pos: state.rng.get_word_pos().to_string(),
-                optimizer_steps: state.step.steps(),
-                history: history.clone(),
-                ..at.clone()
-            };
-            let cp = state.capture(schedule, position, &order)?;
-            observer.checkpoint(cp, false);
+            state.hand_over(schedule, &at, &history, &order, observer, false)?;
         }
         if stopped.is_some() {
             break;

@@ -262,6 +262,31 @@ impl Step {
     }
 }
 
+/// PyTorch's Adam/SGD `weight_decay` adds λ·θ to the gradient, i.e. ½·λ·‖θ‖² to the loss:
+/// the coefficient of that term (AdamW decays the weights itself).
+pub(crate) fn l2_term(optimizer: OptimizerKind, weight_decay: f64) -> Option<f64> {
+    match optimizer {
+        OptimizerKind::Adam | OptimizerKind::Sgd if weight_decay > 0.0 => Some(0.5 * weight_decay),
+        _ => None,
+    }
+}
+
+/// One optimizer step on `loss` plus the L2 term (`norm` gives Σθ²); the loss's value.
+pub(crate) fn step_on(
+    step: &mut Step,
+    loss: Tensor,
+    l2: Option<f64>,
+    norm: impl FnOnce() -> candle_core::Result<Tensor>,
+) -> Result<f64, TrainingError> {
+    let value = f64::from(loss.to_scalar::<f32>()?);
+    let objective = match l2 {
+        Some(c) => (&loss + (norm()? * c)?)?,
+        None => loss,
+    };
+    step.backward_step(&objective)?;
+    Ok(value)
+}
+
 /// Adam with decoupled weight decay (AdamW), the arithmetic of candle-nn 0.11's `AdamW`
 /// operation for operation (so results are unchanged), with its moments reachable: candle's
 /// keeps them private, and a checkpoint needs them.
@@ -355,12 +380,7 @@ pub fn train(
     params: &TrainParams,
     observer: &mut dyn Observer,
 ) -> Result<Trained, TrainingError> {
-    match train_from(train, val, encoder, params, observer, &Resume::default())? {
-        Run::Done(trained) => Ok(*trained),
-        Run::Paused => Err(TrainingError::Data(
-            "the observer paused a run that cannot be resumed".into(),
-        )),
-    }
+    train_from(train, val, encoder, params, observer, &Resume::default())?.done()
 }
 
 /// [`train`], resumable: from `resume.from` when given, and pausing when the observer asks
@@ -432,13 +452,7 @@ fn fit_network(
         &mut rng,
     )?;
     let mut step = Step::new(params, &net)?;
-    // PyTorch's Adam/SGD weight_decay adds λ·θ to the gradient, i.e. ½·λ·‖θ‖² to the loss.
-    let l2 = match params.optimizer {
-        OptimizerKind::Adam | OptimizerKind::Sgd if params.weight_decay > 0.0 => {
-            Some(0.5 * params.weight_decay)
-        }
-        _ => None,
-    };
+    let l2 = l2_term(params.optimizer, params.weight_decay);
     let width = train.width;
     let mut xb: Vec<f32> = Vec::with_capacity(params.batch_size as usize * width);
     let schedule = Schedule {
@@ -474,13 +488,7 @@ fn fit_network(
             correct = predicted.iter().zip(&yb).filter(|(p, t)| p == t).count();
             loss
         };
-        let value = f64::from(loss.to_scalar::<f32>()?);
-        let objective = match l2 {
-            Some(c) => (&loss + (net.squared_norm()? * c)?)?,
-            None => loss,
-        };
-        step.backward_step(&objective)?;
-        Ok((value, correct))
+        Ok((step_on(step, loss, l2, || net.squared_norm())?, correct))
     };
     let mut validate = |mut stats: EpochStats| {
         let evaluation = evaluate(&net, val, encoder)?;

@@ -47,6 +47,16 @@ fn query(name: &'static str, description: &'static str, schema: Value) -> Param 
     }
 }
 
+/// A history metric's name (`GET /v1/models/{id}/history`, `/v1/models/compare`).
+fn metric_param() -> Param {
+    query(
+        "metric",
+        "loss, val_loss, accuracy, val_accuracy, val_rmse, val_mae, val_r2 or seconds",
+        serde_json::json!({"enum": ["loss", "val_loss", "accuracy", "val_accuracy", "val_rmse",
+                                    "val_mae", "val_r2", "seconds"]}),
+    )
+}
+
 fn idempotency_key() -> Param {
     Param {
         name: "Idempotency-Key",
@@ -357,11 +367,7 @@ fn operations(g: &mut Schemas) -> Vec<Op> {
                     description: "2-10 distinct model ids, comma-separated",
                     schema: serde_json::json!({"type": "string"}),
                 },
-                query(
-                    "metric",
-                    "loss, val_loss, accuracy, val_accuracy, val_rmse, val_mae, val_r2 or seconds",
-                    serde_json::json!({"type": "string"}),
-                ),
+                metric_param(),
                 query(
                     "max_points",
                     "epochs at most on the aligned axis (2-10000, default 200)",
@@ -433,11 +439,7 @@ fn operations(g: &mut Schemas) -> Vec<Op> {
             kind: Kind::Read,
             params: vec![
                 model_id(),
-                query(
-                    "metric",
-                    "loss, val_loss, accuracy, val_accuracy, val_rmse, val_mae, val_r2 or seconds",
-                    serde_json::json!({"type": "string"}),
-                ),
+                metric_param(),
                 query(
                     "max_points",
                     "points at most (2-10000, default 500)",

@@ -16,7 +16,7 @@ use crate::checkpoint::{run_epochs, Ran, Resume, Run, RunState, Schedule};
 use crate::fitted::cross_entropy;
 use crate::metrics::{Metrics, RegressionMetrics, Scored};
 use crate::model::argmax;
-use crate::trainer::Step;
+use crate::trainer::{l2_term, step_on, Step};
 use crate::{EpochStats, Observer, OptimizerKind, StopReason, TrainingError};
 
 /// How to train.
@@ -51,7 +51,7 @@ pub fn fit(
     params: &DeepParams,
     observer: &mut dyn Observer,
 ) -> Result<DeepTrained, TrainingError> {
-    match fit_from(
+    fit_from(
         plan,
         manifest,
         train,
@@ -59,12 +59,8 @@ pub fn fit(
         params,
         observer,
         &Resume::default(),
-    )? {
-        Run::Done(trained) => Ok(*trained),
-        Run::Paused => Err(TrainingError::Data(
-            "the observer paused a run that cannot be resumed".into(),
-        )),
-    }
+    )?
+    .done()
 }
 
 /// [`fit`], resumable (see [`crate::checkpoint`]).
@@ -96,13 +92,7 @@ pub fn fit_from(
         params.weight_decay,
         net.vars(),
     )?;
-    // PyTorch's Adam/SGD weight_decay adds λ·θ to the gradient, i.e. ½·λ·‖θ‖² to the loss.
-    let l2 = match params.optimizer {
-        OptimizerKind::Adam | OptimizerKind::Sgd if params.weight_decay > 0.0 => {
-            Some(0.5 * params.weight_decay)
-        }
-        _ => None,
-    };
+    let l2 = l2_term(params.optimizer, params.weight_decay);
     let schedule = Schedule {
         rows: train.len(),
         epochs: params.epochs,
@@ -138,13 +128,7 @@ pub fn fit_from(
                 candle_nn::loss::mse(&out, &y)?
             }
         };
-        let value = f64::from(loss.to_scalar::<f32>()?);
-        let objective = match l2 {
-            Some(c) => (&loss + (net.squared_norm()? * c)?)?,
-            None => loss,
-        };
-        step.backward_step(&objective)?;
-        Ok((value, correct))
+        Ok((step_on(step, loss, l2, || net.squared_norm())?, correct))
     };
     let mut validate = |mut stats: EpochStats| {
         let (val_loss, scored) = evaluate(&net, val)?;

@@ -5,6 +5,7 @@ use serde_json::{json, Value};
 use super::net::{Mode, Net};
 use super::*;
 use crate::{Scored, Task};
+use analysis::network::Plan;
 
 /// Every layer kind the analyzer parses, in lists the trainer builds: the parameter count of
 /// the built network must be the analyzer's, layer list by layer list.
@@ -479,8 +480,9 @@ fn small_cnn() -> Value {
     ]})
 }
 
-fn train_bars(seed: u64) -> DeepTrained {
-    let (pixels, labels) = bars(200, 7);
+/// The bars task for the small CNN: its plan, manifest and the two splits of `n` images.
+fn bars_task(n: usize, seed: u64) -> (Plan, DeepManifest, Samples, Samples) {
+    let (pixels, labels) = bars(n, 7);
     let (train, val) = stratified_split(&labels, 2, 0.25, seed).unwrap();
     let (mean, std) = channel_stats(&pixels, 64, 1, &train);
     let arch = small_cnn();
@@ -498,21 +500,31 @@ fn train_bars(seed: u64) -> DeepTrained {
             std: std.clone(),
         },
     );
-    let params = DeepParams {
+    let tr = image_samples(&pixels, &labels, &train, &mean, &std);
+    let va = image_samples(&pixels, &labels, &val, &mean, &std);
+    (plan, manifest, tr, va)
+}
+
+fn bars_params(epochs: u32, seed: u64) -> DeepParams {
+    DeepParams {
         optimizer: crate::OptimizerKind::Adam,
-        epochs: 8,
+        epochs,
         batch_size: 16,
         learning_rate: 0.01,
         weight_decay: 0.0,
         target_accuracy: None,
         seed,
-    };
+    }
+}
+
+fn train_bars(seed: u64) -> DeepTrained {
+    let (plan, manifest, train, val) = bars_task(200, seed);
     fit(
         &plan,
         manifest,
-        &image_samples(&pixels, &labels, &train, &mean, &std),
-        &image_samples(&pixels, &labels, &val, &mean, &std),
-        &params,
+        &train,
+        &val,
+        &bars_params(8, seed),
         &mut (),
     )
     .unwrap()
@@ -543,37 +555,8 @@ fn a_paused_cnn_resumes_to_the_uninterrupted_run() {
     use crate::checkpoint::{timeless, Pauser};
     use crate::{Resume, Run};
     // Batchnorm's running statistics, dropout's draws and Adam's moments all carry over.
-    let (pixels, labels) = bars(120, 7);
-    let (train, val) = stratified_split(&labels, 2, 0.25, 3).unwrap();
-    let (mean, std) = channel_stats(&pixels, 64, 1, &train);
-    let arch = small_cnn();
-    let plan = analysis::network::plan(&arch, &[8, 8, 1], 2).unwrap();
-    let manifest = DeepManifest::new(
-        arch,
-        &plan,
-        Task::Classification,
-        vec!["horizontal".into(), "vertical".into()],
-        InputSpec::Images {
-            height: 8,
-            width: 8,
-            channels: 1,
-            mean: mean.clone(),
-            std: std.clone(),
-        },
-    );
-    let params = DeepParams {
-        optimizer: crate::OptimizerKind::Adam,
-        epochs: 4,
-        batch_size: 16,
-        learning_rate: 0.01,
-        weight_decay: 0.0,
-        target_accuracy: None,
-        seed: 3,
-    };
-    let (tr, va) = (
-        image_samples(&pixels, &labels, &train, &mean, &std),
-        image_samples(&pixels, &labels, &val, &mean, &std),
-    );
+    let (plan, manifest, tr, va) = bars_task(120, 3);
+    let params = bars_params(4, 3);
     let whole = fit(&plan, manifest.clone(), &tr, &va, &params, &mut ()).unwrap();
     // 90 images, batch 16: 6 batches an epoch.
     let (resumed, runs, _) = Pauser::new(vec![2, 6, 13, 13, 20]).drive(|from, obs| {
