@@ -176,4 +176,5 @@ def main():
           f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e3:.0f} MB")
 
 
-main()
+if __name__ == "__main__":
+    main()

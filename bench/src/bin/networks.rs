@@ -7,66 +7,15 @@
 
 use std::time::Instant;
 
+use bench::images::{digits, digits_cnn, median, random_images, Workload};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde_json::{json, Value};
-use training::deep::{
-    channel_stats, fit, image_floats, stratified_split, DeepManifest, DeepParams, InputSpec,
-    Inputs, Samples, Targets,
-};
-use training::{EpochStats, OptimizerKind, Task};
-
-/// The digits CNN of the route tests.
-fn digits_cnn() -> Value {
-    json!({"layers": [
-        {"type": "conv2d", "filters": 16, "kernel_size": 3, "padding": "same", "activation": "relu"},
-        {"type": "batchnorm"},
-        {"type": "maxpool", "pool_size": 2},
-        {"type": "flatten"},
-        {"type": "dropout", "rate": 0.2},
-        {"type": "output"}
-    ]})
-}
+use training::deep::{fit, Inputs, Samples, Targets};
+use training::EpochStats;
 
 fn classes(k: usize) -> Vec<String> {
     (0..k).map(|i| i.to_string()).collect()
-}
-
-fn split(samples: &Samples, rows: &[usize]) -> Samples {
-    let inputs = match &samples.inputs {
-        Inputs::Floats { values, shape } => {
-            let per: usize = shape.iter().product();
-            Inputs::Floats {
-                values: rows
-                    .iter()
-                    .flat_map(|&i| values[i * per..(i + 1) * per].iter().copied())
-                    .collect(),
-                shape: shape.clone(),
-            }
-        }
-        Inputs::Tokens { ids, len } => Inputs::Tokens {
-            ids: rows
-                .iter()
-                .flat_map(|&i| ids[i * len..(i + 1) * len].iter().copied())
-                .collect(),
-            len: *len,
-        },
-    };
-    let Targets::Classes { labels, classes } = &samples.targets else {
-        unreachable!("classification workloads")
-    };
-    Samples {
-        inputs,
-        targets: Targets::Classes {
-            labels: rows.iter().map(|&i| labels[i]).collect(),
-            classes: classes.clone(),
-        },
-    }
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
 }
 
 /// This process's peak resident set (VmHWM), in bytes.
@@ -82,34 +31,13 @@ fn peak_rss() -> u64 {
 }
 
 fn run(name: &str, arch: Value, shape: &[usize], all: Samples, k: usize, epochs: u32) {
-    let Targets::Classes { labels, .. } = &all.targets else {
-        unreachable!()
-    };
-    let (tr, va) = stratified_split(labels, k, 0.2, 0).unwrap();
-    let (train, val) = (split(&all, &tr), split(&all, &va));
-    let plan = analysis::network::plan(&arch, shape, k).unwrap();
-    let manifest = DeepManifest::new(
-        arch,
-        &plan,
-        Task::Classification,
-        classes(k),
-        InputSpec::Images {
-            height: 1,
-            width: 1,
-            channels: 1,
-            mean: vec![0.0],
-            std: vec![1.0],
-        },
-    );
-    let params = DeepParams {
-        optimizer: OptimizerKind::Adam,
-        epochs,
-        batch_size: 32,
-        learning_rate: 0.005,
-        weight_decay: 0.0,
-        target_accuracy: None,
-        seed: 1,
-    };
+    let Workload {
+        plan,
+        manifest,
+        train,
+        val,
+        params,
+    } = Workload::of(arch, shape, &all, k, epochs);
     let started = Instant::now();
     let trained = fit(&plan, manifest, &train, &val, &params, &mut ()).unwrap();
     let total = started.elapsed().as_secs_f64();
@@ -151,38 +79,17 @@ fn main() {
     let ids_out = args.next();
 
     // The CNN on scikit-learn's digits (the fixture zip, as an upload reads it).
-    let set = images::read_image_folder(&zip, None).unwrap();
-    let rows: Vec<usize> = (0..set.len()).collect();
-    let (mean, std) = channel_stats(&set.pixels, set.pixels_per_image(), 1, &rows);
-    let mut values = Vec::new();
-    for i in 0..set.len() {
-        image_floats(set.image(i), 8, 8, &mean, &std, &mut values);
-    }
-    let digits = Samples {
-        inputs: Inputs::Floats {
-            values,
-            shape: vec![1, 8, 8],
-        },
-        targets: Targets::Classes {
-            labels: set.labels.clone(),
-            classes: set.classes.clone(),
-        },
-    };
-    run("cnn_digits", digits_cnn(), &[8, 8, 1], digits, 10, epochs);
+    run(
+        "cnn_digits",
+        digits_cnn(),
+        &[8, 8, 1],
+        digits(&zip),
+        10,
+        epochs,
+    );
 
     // small_cnn on 2,000 random 32×32×3 images (CIFAR's shape): convolution throughput.
-    let mut rng = ChaCha8Rng::seed_from_u64(2);
-    let n = 2000;
-    let images = Samples {
-        inputs: Inputs::Floats {
-            values: (0..n * 3 * 32 * 32).map(|_| rng.random::<f32>()).collect(),
-            shape: vec![3, 32, 32],
-        },
-        targets: Targets::Classes {
-            labels: (0..n).map(|i| (i % 10) as u32).collect(),
-            classes: classes(10),
-        },
-    };
+    let images = random_images(2000);
     let small_cnn = analysis::presets::Preset::SmallCnn.architecture();
     run(
         "small_cnn_32x32x3",
@@ -197,6 +104,7 @@ fn main() {
     run("resnet8_32x32x3", resnet8, &[32, 32, 3], images, 10, epochs);
 
     // An LSTM over 30 steps of 4 features; the class is the sign of feature 0's mean.
+    let mut rng = ChaCha8Rng::seed_from_u64(3);
     let n = 2000;
     let (seq, features) = (30, 4);
     let mut values = Vec::with_capacity(n * seq * features);

@@ -9,55 +9,12 @@
 use std::io::Write;
 use std::time::Instant;
 
+use bench::generated::{columns_of, generated};
 use serde_json::json;
-use shared::records::DatasetColumn;
 use synth::Table;
 use training::{self, Architecture, Encoder, Matrix, OptimizerKind, TrainParams};
 
 const BREAST_CANCER: &str = include_str!("../../../tests/fixtures/breast_cancer.csv");
-
-fn columns_of(table: &Table, target: &str) -> Vec<DatasetColumn> {
-    table
-        .columns
-        .iter()
-        .map(|c| DatasetColumn {
-            name: c.clone(),
-            kind: if c == target {
-                "categorical"
-            } else {
-                "numeric"
-            }
-            .into(),
-            reason: None,
-            words: None,
-        })
-        .collect()
-}
-
-/// 10 uniform features in (−1, 1); the label is the sign of a fixed weighted sum plus
-/// noise, so no model is perfect. A small LCG keeps it reproducible.
-fn generated(rows: usize) -> Table {
-    let mut state: u64 = 0x9e3779b97f4a7c15;
-    let mut next = || {
-        state = state
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        ((state >> 11) as f64 / (1u64 << 53) as f64) * 2.0 - 1.0
-    };
-    let weights = [1.0, -0.8, 0.6, 0.5, -0.4, 0.3, 0.3, -0.2, 0.2, 0.1];
-    let mut columns: Vec<String> = (0..10).map(|i| format!("x{i}")).collect();
-    columns.push("label".into());
-    let rows = (0..rows)
-        .map(|_| {
-            let x: Vec<f64> = (0..10).map(|_| next()).collect();
-            let score: f64 = x.iter().zip(weights).map(|(a, w)| a * w).sum::<f64>() + 0.3 * next();
-            let mut row: Vec<serde_json::Value> = x.into_iter().map(|v| json!(v)).collect();
-            row.push(json!(if score > 0.0 { "pos" } else { "neg" }));
-            row
-        })
-        .collect();
-    Table { columns, rows }
-}
 
 fn write_matrix(path: &std::path::Path, m: &Matrix) {
     let mut out = std::io::BufWriter::new(std::fs::File::create(path).expect("create"));
