@@ -181,8 +181,6 @@ pub struct Checkpointing {
     pub interval: Duration,
     pub pause_at: Option<Instant>,
     last: Instant,
-    /// Set when the run paused: whether its checkpoint was written and pointed to.
-    pub paused: Option<bool>,
 }
 
 impl Checkpointing {
@@ -192,7 +190,6 @@ impl Checkpointing {
             interval: state.config.worker.checkpoint_interval,
             pause_at: budget.pause_at(),
             last: Instant::now(),
-            paused: None,
         }
     }
 }
@@ -266,7 +263,9 @@ impl Observer for JobObserver<'_> {
             .is_some_and(|c| stopping || c.last.elapsed() >= c.interval)
     }
 
-    fn checkpoint(&mut self, checkpoint: training::Checkpoint, pausing: bool) {
+    /// A failed write is logged and leaves the job's pointer where it was: a pause then
+    /// hands on from the previous checkpoint (`run::hand_on`), or fails without one.
+    fn checkpoint(&mut self, checkpoint: training::Checkpoint, _pausing: bool) {
         let Some(c) = self.checkpointing.as_mut() else {
             return;
         };
@@ -277,12 +276,9 @@ impl Observer for JobObserver<'_> {
         ));
         match saved {
             Ok(()) => c.last = Instant::now(),
-            Err(ref e) => {
+            Err(e) => {
                 tracing::warn!(error = %e, "checkpoint not written; the previous one stays")
             }
-        }
-        if pausing {
-            c.paused = Some(saved.is_ok());
         }
     }
 
