@@ -28,6 +28,7 @@ pub mod linear;
 pub mod metrics;
 pub mod model;
 pub mod onnx;
+pub mod sweep;
 pub mod trainer;
 pub mod tuning;
 
