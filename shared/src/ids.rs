@@ -8,6 +8,7 @@ pub const MODEL_PREFIX: &str = "model_";
 pub const JOB_PREFIX: &str = "job_";
 pub const DATASET_PREFIX: &str = "ds_";
 pub const REQUEST_PREFIX: &str = "req_";
+pub const SWEEP_PREFIX: &str = "sweep_";
 
 /// Monotonic within this process, so two ids made in the same millisecond still sort in the
 /// order they were made (plain `Ulid::new` randomises within a millisecond).

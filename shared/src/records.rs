@@ -7,6 +7,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::clock::serde_millis;
 
+pub mod sweep;
+
 /// What is trained and how, as the analysis engine specifies it.
 pub use analysis::spec::{ArchitectureName, OptimizerKind};
 pub use synth::GainImportance;
@@ -524,6 +526,9 @@ pub struct JobRecord {
     /// Resumes after a lost worker (at most `MLAAS_MAX_RESUMES`).
     #[serde(default)]
     pub resumes: u32,
+    /// The sweep this job is a trial of.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sweep: Option<sweep::TrialRef>,
 }
 
 impl JobRecord {
@@ -559,6 +564,7 @@ impl JobRecord {
             checkpoint: None,
             worker_seconds: 0.0,
             resumes: 0,
+            sweep: None,
         }
     }
 

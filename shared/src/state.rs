@@ -7,6 +7,7 @@ use async_trait::async_trait;
 use crate::blobs::{LocalBlobs, S3Blobs, SharedBlobs};
 use crate::config::{BlobConfig, Config};
 use crate::orchestrator::Orchestrator;
+use crate::records::sweep::SweepRecord;
 use crate::records::{DatasetRecord, JobRecord, JobStatus, ModelRecord};
 use crate::store::{
     self, DatasetPage, DatasetStore, MetaStore, ModelCounts, ModelPage, ModelQuery, ModelStore,
@@ -124,6 +125,9 @@ unavailable!(ModelStore {
     fn finish_job(&self, &JobRecord, JobStatus, &ModelRecord) -> Result<(), StoreError>;
     fn list_models(&self, &ModelQuery) -> Result<ModelPage, StoreError>;
     fn model_counts(&self) -> Result<ModelCounts, StoreError>;
+    fn create_sweep(&self, &SweepRecord) -> Result<(), StoreError>;
+    fn get_sweep(&self, &str) -> Result<Option<SweepRecord>, StoreError>;
+    fn put_sweep_if(&self, &SweepRecord, u64) -> Result<(), StoreError>;
 });
 
 unavailable!(DatasetStore {

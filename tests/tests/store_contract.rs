@@ -719,6 +719,85 @@ async fn cache_put_get_expire(store: SharedStore) {
     assert_eq!(store.cache_get("k", now + 305).await.unwrap(), Some(newer));
 }
 
+fn sweep_record() -> shared::records::sweep::SweepRecord {
+    use shared::records::sweep::*;
+    let now = Utc::now();
+    let trial = |i: u32, lr: f64| TrialRecord {
+        trial: i,
+        settings: [(
+            "training_config.learning_rate".to_string(),
+            serde_json::json!(lr),
+        )]
+        .into_iter()
+        .collect(),
+        status: TrialStatus::Pending,
+        model_id: None,
+        job_id: None,
+        metric: None,
+        epochs_run: None,
+        pruned_at_epoch: None,
+        failure_reason: None,
+        started_at: None,
+        ended_at: None,
+    };
+    SweepRecord {
+        id: ids::new_id(ids::SWEEP_PREFIX),
+        name: "contract sweep".into(),
+        dataset: ids::new_dataset_id(),
+        objective: Objective {
+            metric: "val_loss".into(),
+            direction: Direction::Minimize,
+        },
+        method: SearchMethod::Grid,
+        seed: 7,
+        max_parallel: 2,
+        early_stopping: Some(EarlyStopping {
+            min_epochs: 1,
+            reduction_factor: 3,
+            rungs: vec![1, 3],
+        }),
+        trials: vec![trial(0, 0.01), trial(1, 0.1)],
+        rungs: vec![RungRecord {
+            epoch: 1,
+            results: vec![RungResult {
+                trial: 0,
+                value: 0.5,
+                continued: true,
+            }],
+        }],
+        status: SweepStatus::Running,
+        plan_key: "sweeps/x/plan.json".into(),
+        version: 0,
+        created_at: now,
+        updated_at: now,
+        ended_at: None,
+    }
+}
+
+async fn sweeps_are_created_once_and_replaced_by_version(store: SharedStore) {
+    let sweep = sweep_record();
+    store.create_sweep(&sweep).await.unwrap();
+    let err = store.create_sweep(&sweep).await.unwrap_err();
+    assert!(matches!(err, StoreError::ConditionFailed(_)), "{err:?}");
+    let got = store.get_sweep(&sweep.id).await.unwrap().expect("sweep");
+    assert!(same(&got, &sweep), "{got:?} != {sweep:?}");
+    assert!(store.get_sweep("sweep_unknown").await.unwrap().is_none());
+    // Two writers from version 0: one wins, the other must read again.
+    let mut a = sweep.clone();
+    a.version = 1;
+    a.trials[0].status = shared::records::sweep::TrialStatus::Running;
+    let mut b = sweep.clone();
+    b.version = 1;
+    b.trials[1].status = shared::records::sweep::TrialStatus::Running;
+    let (ra, rb) = tokio::join!(store.put_sweep_if(&a, 0), store.put_sweep_if(&b, 0));
+    assert!(ra.is_ok() != rb.is_ok(), "{ra:?} {rb:?}");
+    let got = store.get_sweep(&sweep.id).await.unwrap().unwrap();
+    assert_eq!(got.version, 1);
+    assert!(same(&got, if ra.is_ok() { &a } else { &b }));
+    let err = store.put_sweep_if(&a, 0).await.unwrap_err();
+    assert!(matches!(err, StoreError::ConditionFailed(_)), "{err:?}");
+}
+
 api_tests::on_both_stores!(
     ping_answers,
     create_then_read_back,
@@ -735,6 +814,7 @@ api_tests::on_both_stores!(
     idempotency_claim_finish_replay,
     idempotency_release_abandon_expire,
     cache_put_get_expire,
+    sweeps_are_created_once_and_replaced_by_version,
 );
 
 #[tokio::test]

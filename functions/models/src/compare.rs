@@ -32,21 +32,6 @@ pub const MAX_POINTS: usize = 10_000;
 /// Models one comparison takes.
 pub const MAX_COMPARED: usize = 10;
 
-fn metric_of(e: &EpochRecord, metric: &str) -> Option<f64> {
-    match metric {
-        "loss" => Some(e.loss),
-        "val_loss" => Some(e.val_loss),
-        "accuracy" => e.accuracy,
-        "val_accuracy" => e.val_accuracy,
-        "val_rmse" => e.val_rmse,
-        "val_mae" => e.val_mae,
-        "val_r2" => e.val_r2,
-        "seconds" => Some(e.seconds),
-        _ => None,
-    }
-    .filter(|v| v.is_finite())
-}
-
 fn parse_metric(value: &str) -> ApiResult<String> {
     if METRICS.contains(&value) {
         Ok(value.to_string())
@@ -126,7 +111,7 @@ pub async fn history(
         Some(m) => {
             let series: Vec<(f64, f64)> = range
                 .iter()
-                .filter_map(|e| metric_of(e, m).map(|v| (f64::from(e.epoch), v)))
+                .filter_map(|e| e.metric(m).map(|v| (f64::from(e.epoch), v)))
                 .collect();
             let kept = training::history::lttb(&series, max_points);
             let how = if kept.len() < series.len() {
@@ -207,7 +192,7 @@ fn settings(model: &ModelRecord) -> BTreeMap<String, Value> {
 
 /// Whether a bigger value of `metric` is better.
 fn higher_is_better(metric: &str) -> bool {
-    matches!(metric, "accuracy" | "val_accuracy" | "val_r2")
+    shared::records::sweep::Direction::of(metric).maximize()
 }
 
 /// `GET /v1/models/compare?ids=a,b,c&metric=&max_points=`.
@@ -268,12 +253,12 @@ pub async fn compare(
             model.id.clone(),
             epochs
                 .iter()
-                .map(|e| by_epoch.get(e).and_then(|r| metric_of(r, &metric)))
+                .map(|e| by_epoch.get(e).and_then(|r| r.metric(&metric)))
                 .collect(),
         );
         let best = history
             .iter()
-            .filter_map(|e| metric_of(e, &metric).map(|v| (e.epoch, v)))
+            .filter_map(|e| e.metric(&metric).map(|v| (e.epoch, v)))
             .reduce(|a, b| {
                 let better = if higher_is_better(&metric) {
                     b.1 > a.1

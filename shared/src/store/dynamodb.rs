@@ -6,7 +6,8 @@
 //! - jobs table: key `id`; its stream (new images of inserted items) drives the worker.
 //! - meta table: key (`pk`, `sk`), TTL attribute `expires_at`: per-day usage totals
 //!   (`usage#<day>`, provider) updated with atomic `ADD`; dataset records (`dataset`, id),
-//!   listed newest first by querying the one partition backwards; rate-limit windows
+//!   listed newest first by querying the one partition backwards; sweep records (`sweep`,
+//!   id), replaced by a put conditional on their `version`; rate-limit windows
 //!   (`rl#<endpoint>#<client>`, window start) counted with a conditional `ADD`, expiring by
 //!   TTL; idempotency records (`idem#<scoped key>`, `idem`) claimed with a conditional
 //!   PutItem; cached answers (`cache#<hash>`, `cache`), both expiring by TTL (reads check
@@ -32,12 +33,14 @@ use super::{
     ModelPage, ModelQuery, ModelStore, ProviderFailure, ProviderHealth, StoreError, StoredResponse,
     UsageDelta, UsageRow, WindowHit,
 };
+use crate::records::sweep::SweepRecord;
 use crate::records::{DatasetRecord, JobRecord, JobStatus, ModelRecord, ModelStatus};
 
 pub const LIST_INDEX: &str = "by_created";
 const LIST_KEY: &str = "list_key";
 const LIST_VALUE: &str = "model";
 const DATASET_PK: &str = "dataset";
+const SWEEP_PK: &str = "sweep";
 const IDEM_SK: &str = "idem";
 const CACHE_SK: &str = "cache";
 /// Provider health rows share one partition, so one Query reads them all.
@@ -107,6 +110,13 @@ fn from_item<T: DeserializeOwned>(item: Item) -> Result<T, StoreError> {
         id,
         reason: e.to_string(),
     })
+}
+
+fn sweep_item(sweep: &SweepRecord) -> Result<Item, StoreError> {
+    let mut item = to_item(sweep)?;
+    item.insert("pk".into(), s(SWEEP_PK));
+    item.insert("sk".into(), s(&sweep.id));
+    Ok(item)
 }
 
 fn s(v: &str) -> AttributeValue {
@@ -468,6 +478,48 @@ impl ModelStore for DynamoStore {
                 None => return Ok(counts),
             }
         }
+    }
+
+    async fn create_sweep(&self, sweep: &SweepRecord) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.tables.meta)
+            .set_item(Some(sweep_item(sweep)?))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await;
+        conditional_outcome(result, || format!("sweep {} already exists", sweep.id))
+    }
+
+    async fn get_sweep(&self, id: &str) -> Result<Option<SweepRecord>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.tables.meta)
+            .key("pk", s(SWEEP_PK))
+            .key("sk", s(id))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| backend(e.into_service_error()))?;
+        out.item.map(from_item).transpose()
+    }
+
+    async fn put_sweep_if(&self, sweep: &SweepRecord, expected: u64) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.tables.meta)
+            .set_item(Some(sweep_item(sweep)?))
+            .condition_expression("#v = :expected")
+            .expression_attribute_names("#v", "version")
+            .expression_attribute_values(":expected", n(expected as i64))
+            .send()
+            .await;
+        conditional_outcome(result, || {
+            format!("sweep {} is not at version {expected}", sweep.id)
+        })
     }
 }
 

@@ -11,6 +11,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use crate::config::{Config, StoreConfig};
+use crate::records::sweep::SweepRecord;
 use crate::records::{DatasetRecord, JobRecord, JobStatus, ModelRecord, ModelStatus};
 
 #[derive(Debug, thiserror::Error)]
@@ -82,6 +83,15 @@ pub trait ModelStore: Send + Sync {
     /// How many models are in each status, read in one pass (the list endpoint needs both
     /// its filter's total and the running count).
     async fn model_counts(&self) -> Result<ModelCounts, StoreError>;
+
+    /// Stores a new sweep; fails if the id exists.
+    async fn create_sweep(&self, sweep: &SweepRecord) -> Result<(), StoreError>;
+
+    async fn get_sweep(&self, id: &str) -> Result<Option<SweepRecord>, StoreError>;
+
+    /// Replaces the sweep only if its stored `version` is still `expected` (the new record
+    /// carries the next version): every sweep change is compare-and-set.
+    async fn put_sweep_if(&self, sweep: &SweepRecord, expected: u64) -> Result<(), StoreError>;
 }
 
 /// Dataset records (their bodies are blobs).

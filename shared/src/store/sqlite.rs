@@ -14,6 +14,7 @@ use super::{
     ModelPage, ModelQuery, ModelStore, ProviderFailure, ProviderHealth, StoreError, StoredResponse,
     UsageDelta, UsageRow, WindowHit,
 };
+use crate::records::sweep::SweepRecord;
 use crate::records::{DatasetRecord, JobRecord, JobStatus, ModelRecord, ModelStatus};
 
 const SCHEMA: &str = "
@@ -26,6 +27,11 @@ CREATE INDEX IF NOT EXISTS models_by_status ON models (status, id);
 CREATE TABLE IF NOT EXISTS datasets (
     id   TEXT PRIMARY KEY,
     body TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS sweeps (
+    id      TEXT PRIMARY KEY,
+    version INTEGER NOT NULL,
+    body    TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS rate_windows (
     key          TEXT NOT NULL,
@@ -361,6 +367,58 @@ impl ModelStore for SqliteStore {
                 counts.add(status, n as u64);
             }
             Ok(counts)
+        })
+        .await
+    }
+
+    async fn create_sweep(&self, sweep: &SweepRecord) -> Result<(), StoreError> {
+        let (id, version, body) = (sweep.id.clone(), sweep.version as i64, encode(sweep)?);
+        self.with(move |c| {
+            let n = c
+                .execute(
+                    "INSERT OR IGNORE INTO sweeps (id, version, body) VALUES (?1, ?2, ?3)",
+                    params![id, version, body],
+                )
+                .map_err(backend)?;
+            if n == 1 {
+                Ok(())
+            } else {
+                Err(StoreError::ConditionFailed(format!(
+                    "sweep {id} already exists"
+                )))
+            }
+        })
+        .await
+    }
+
+    async fn get_sweep(&self, id: &str) -> Result<Option<SweepRecord>, StoreError> {
+        let id = id.to_string();
+        self.with(move |c| {
+            let body: Option<String> = c
+                .query_row("SELECT body FROM sweeps WHERE id = ?1", [&id], |r| r.get(0))
+                .optional()
+                .map_err(backend)?;
+            body.map(|b| decode(&id, &b)).transpose()
+        })
+        .await
+    }
+
+    async fn put_sweep_if(&self, sweep: &SweepRecord, expected: u64) -> Result<(), StoreError> {
+        let (id, version, body) = (sweep.id.clone(), sweep.version as i64, encode(sweep)?);
+        self.with(move |c| {
+            let n = c
+                .execute(
+                    "UPDATE sweeps SET version = ?2, body = ?3 WHERE id = ?1 AND version = ?4",
+                    params![id, version, body, expected as i64],
+                )
+                .map_err(backend)?;
+            if n == 1 {
+                Ok(())
+            } else {
+                Err(StoreError::ConditionFailed(format!(
+                    "sweep {id} is not at version {expected}"
+                )))
+            }
         })
         .await
     }

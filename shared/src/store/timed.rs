@@ -43,6 +43,15 @@ impl ModelStore for Timed {
     async fn model_counts(&self) -> Result<ModelCounts, StoreError> {
         timed(Part::Store, self.0.model_counts()).await
     }
+    async fn create_sweep(&self, sweep: &SweepRecord) -> Result<(), StoreError> {
+        timed(Part::Store, self.0.create_sweep(sweep)).await
+    }
+    async fn get_sweep(&self, id: &str) -> Result<Option<SweepRecord>, StoreError> {
+        timed(Part::Store, self.0.get_sweep(id)).await
+    }
+    async fn put_sweep_if(&self, sweep: &SweepRecord, expected: u64) -> Result<(), StoreError> {
+        timed(Part::Store, self.0.put_sweep_if(sweep, expected)).await
+    }
 }
 
 #[async_trait]
