@@ -23,6 +23,7 @@ mod rate_limits;
 mod response_cache;
 mod route_table;
 mod store_contract;
+mod sweeps;
 mod synthetic_data_routes;
 mod system_routes;
 mod tabular_models;

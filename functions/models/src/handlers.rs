@@ -21,7 +21,7 @@ use crate::request;
 use shared::paging;
 use shared::wire::{
     CheckpointInfo, Model, ModelLinks, ModelList, ModelSummary, ResumeAccepted, StopAccepted,
-    TrainAccepted, TrainDataset, TrainStatus, TrainingStatus,
+    TrainAccepted, TrainDataset, TrainStatus, TrainingResources, TrainingStatus,
 };
 
 /// The steps the worker runs before training when `ai_enhancement` is on.
@@ -441,19 +441,62 @@ fn text_job(
     )
 }
 
+/// A training request validated and resolved: the records its job starts from, and what the
+/// answer reports.
+pub struct Prepared {
+    pub model: ModelRecord,
+    pub job: JobRecord,
+    pub dataset: DatasetRecord,
+    pub resources: TrainingResources,
+    pub providers_not_configured: Vec<String>,
+}
+
 /// `POST /v1/models/train`: stores a model and its queued job, hands the job to the worker,
 /// answers 202.
 pub async fn train(State(state): State<AppState>, JsonBody(body): JsonBody) -> ApiResult<Response> {
+    let Prepared {
+        model,
+        job,
+        dataset,
+        resources,
+        providers_not_configured,
+    } = prepare(&state, &body).await?;
+    state.store.create_training(&model, &job).await?;
+    tracing::info!(model_id = %model.id, job_id = %job.id, "training job queued");
+    worker::dispatch::dispatch(&state, &job);
+
+    let body = TrainAccepted {
+        status: TrainStatus::TrainingStarted,
+        model_id: model.id.clone(),
+        training_job_id: job.id.clone(),
+        estimated_completion: clock::rfc3339(job.estimated_completion),
+        ai_enhancements_scheduled: job.ai_enhancements_scheduled.clone(),
+        monitoring_url: monitoring_url(&model.id),
+        providers_not_configured,
+        dataset: TrainDataset {
+            id: dataset.id,
+            rows: dataset.rows,
+            target: dataset.target,
+        },
+        resources,
+    };
+    Ok((StatusCode::ACCEPTED, Json(body)).into_response())
+}
+
+/// Everything `POST /v1/models/train` checks, nothing stored: the body parsed field by field,
+/// the dataset, the family's limits and the worker's memory and time, then the queued model
+/// and job with fresh ids (a sweep validates each trial with it).
+pub async fn prepare(state: &AppState, body: &Value) -> ApiResult<Prepared> {
     // Seeds stay below 2^53 so they survive a round trip through JSON numbers.
-    let req = request::parse(&body)?;
+    let req = request::parse(body)?;
     let training = request::resolve(&req, || rand::random::<u64>() & ((1 << 53) - 1));
     let m = req.model_config;
     let forecasting = m.model_type == ModelType::TimeSeriesForecasting;
-    let dataset = trainable_dataset(&state, &m.dataset, !forecasting).await?;
+    let dataset = trainable_dataset(state, &m.dataset, !forecasting).await?;
     let family = m.architecture.family();
     let network = match (&dataset.images, family) {
-        _ if forecasting => Some(forecast_job(&state, &m, &dataset, &training)?),
-        _ if m.model_type.reads_text() => Some(text_job(&state, &m, &dataset, &training)?),
+        _ if forecasting => Some(forecast_job(state, &m, &dataset, &training)?),
+        _ if m.model_type.reads_text() => Some(text_job(state, &m, &dataset, &training)?),
         (Some(images), ArchitectureName::Network) => Some(crate::network::plan_job(
             &m,
             &dataset,
@@ -672,26 +715,13 @@ pub async fn train(State(state): State<AppState>, JsonBody(body): JsonBody) -> A
         now,
     );
     job.transition(JobStatus::Queued, now, Some("job accepted".into()));
-    state.store.create_training(&model, &job).await?;
-    tracing::info!(model_id = %model_id, job_id = %job_id, "training job queued");
-    worker::dispatch::dispatch(&state, &job);
-
-    let body = TrainAccepted {
-        status: TrainStatus::TrainingStarted,
-        model_id: model_id.clone(),
-        training_job_id: job_id,
-        estimated_completion: clock::rfc3339(estimated),
-        ai_enhancements_scheduled: scheduled,
-        monitoring_url: monitoring_url(&model_id),
-        providers_not_configured: not_configured,
-        dataset: TrainDataset {
-            id: dataset.id,
-            rows: dataset.rows,
-            target: dataset.target,
-        },
+    Ok(Prepared {
+        model,
+        job,
+        dataset,
         resources: capacity,
-    };
-    Ok((StatusCode::ACCEPTED, Json(body)).into_response())
+        providers_not_configured: not_configured,
+    })
 }
 
 pub(crate) async fn load_model(state: &AppState, id: &str) -> ApiResult<ModelRecord> {
@@ -725,7 +755,13 @@ pub async fn load_job(state: &AppState, model: &ModelRecord) -> ApiResult<JobRec
             tracing::error!(model_id = %model.id, job_id = %model.training_job_id, "job record missing");
             ApiError::NotFound(format!("training job of model {} does not exist", model.id))
         })?;
-    Ok(worker::reap_if_lost(state, job).await?)
+    let was_final = job.status.is_final();
+    let job = worker::reap_if_lost(state, job).await?;
+    // A sweep trial that was just declared lost frees its slot.
+    if !was_final && job.status.is_final() {
+        worker::sweeps::trial_ended(state, &job).await;
+    }
+    Ok(job)
 }
 
 /// `GET /v1/models/{id}/status`: SageMaker-style: the primary status with its transitions,
@@ -799,43 +835,33 @@ fn model_is_final(m: &ModelRecord) -> bool {
 /// `stopping` and its worker ends it `stopped` at its next write (within the heartbeat
 /// interval), keeping the weights learned so far.
 pub async fn stop(State(state): State<AppState>, PathId(id): PathId) -> ApiResult<Response> {
+    use worker::sweeps::Stop;
     let model = load_model(&state, &id).await?;
-    for _ in 0..3 {
-        let job = load_job(&state, &model).await?;
-        let now = clock::now();
-        let (next, code) = match job.status {
-            JobStatus::Queued => (JobStatus::Stopped, StatusCode::OK),
-            JobStatus::InProgress => (JobStatus::Stopping, StatusCode::ACCEPTED),
-            JobStatus::Stopping => {
-                return Ok(stop_answer(&model, &job, StatusCode::ACCEPTED));
-            }
-            done => {
-                return Err(ApiError::Conflict(format!(
-                    "the training job of model {id} is already {}; nothing to stop",
-                    done.as_str()
-                )))
-            }
-        };
-        let mut updated = job.clone();
-        updated.transition(next, now, Some("stop requested".into()));
-        match state.store.put_job_if(&updated, job.status).await {
-            Ok(()) => {
-                if next == JobStatus::Stopped {
-                    let mut m = model.clone();
-                    m.status = ModelStatus::Stopped;
-                    m.updated_at = now;
-                    state.store.put_model(&m).await?;
-                }
-                return Ok(stop_answer(&model, &updated, code));
-            }
-            // The worker moved it meanwhile: look again.
-            Err(StoreError::ConditionFailed(_)) => continue,
-            Err(e) => return Err(e.into()),
+    let stop = match worker::sweeps::stop_job(&state, &model.training_job_id).await {
+        Ok(stop) => stop,
+        Err(StoreError::ConditionFailed(_)) => {
+            return Err(ApiError::Conflict(format!(
+                "the training job of model {id} kept changing; try again"
+            )))
         }
+        Err(e) => return Err(e.into()),
+    };
+    match stop {
+        None => Err(ApiError::NotFound(format!(
+            "training job of model {id} does not exist"
+        ))),
+        Some(Stop::Stopped(job)) => {
+            worker::sweeps::trial_ended(&state, &job).await;
+            Ok(stop_answer(&model, &job, StatusCode::OK))
+        }
+        Some(Stop::Stopping(job) | Stop::AlreadyStopping(job)) => {
+            Ok(stop_answer(&model, &job, StatusCode::ACCEPTED))
+        }
+        Some(Stop::Ended(job)) => Err(ApiError::Conflict(format!(
+            "the training job of model {id} is already {}; nothing to stop",
+            job.status.as_str()
+        ))),
     }
-    Err(ApiError::Conflict(format!(
-        "the training job of model {id} kept changing; try again"
-    )))
 }
 
 /// `POST /v1/models/{id}/resume`: a stopped job with a checkpoint is queued again and

@@ -8,6 +8,7 @@ mod handlers;
 mod network;
 mod predict;
 pub mod request;
+mod sweeps;
 
 use axum::http::Method;
 use axum::routing::post;
@@ -32,6 +33,9 @@ pub fn routes() -> Routes {
         )
         .get("/v1/models/{id}/metrics.svg", handlers::metrics_svg)
         .get("/v1/models/{id}/download", download::download)
+        .post("/v1/sweeps", sweeps::submit)
+        .get("/v1/sweeps/{id}", sweeps::get)
+        .post("/v1/sweeps/{id}/stop", sweeps::stop)
 }
 
 pub fn router(state: AppState) -> Router {

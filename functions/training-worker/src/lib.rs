@@ -12,6 +12,7 @@ pub mod event;
 mod network;
 mod progress;
 mod run;
+pub mod sweeps;
 
 use std::time::{Duration, Instant};
 

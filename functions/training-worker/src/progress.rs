@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use shared::clock;
+use shared::records::sweep::TrialRef;
 use shared::records::{EpochRecord, JobRecord, JobStatus, Progress};
 use shared::store::{ModelStore, StoreError};
 use training::{Control, EpochStats, Observer, StopReason};
@@ -67,6 +68,10 @@ impl Tracker {
     /// Runs `f` to completion from the training thread.
     pub fn block_on<F: std::future::Future>(&self, f: F) -> F::Output {
         self.runtime.block_on(f)
+    }
+
+    pub fn store(&self) -> &dyn ModelStore {
+        self.store.as_ref()
     }
 
     pub fn snapshot(&self) -> JobRecord {
@@ -205,10 +210,16 @@ pub struct JobObserver<'a> {
     /// The test hook `WorkerLimits::test_batch_pause`.
     pause: Option<Duration>,
     pub interrupted: Option<Interrupt>,
+    /// A sweep trial's rungs, where it reports for successive halving.
+    trial: Option<TrialRef>,
 }
 
 impl<'a> JobObserver<'a> {
     pub fn new(tracker: &'a Tracker, deadline: Instant, record_history: bool) -> Self {
+        let trial = record_history
+            .then(|| tracker.snapshot().sweep)
+            .flatten()
+            .filter(|t| !t.rungs.is_empty());
         JobObserver {
             tracker,
             deadline,
@@ -216,6 +227,7 @@ impl<'a> JobObserver<'a> {
             pause: None,
             interrupted: None,
             checkpointing: None,
+            trial,
         }
     }
 
@@ -240,6 +252,43 @@ impl<'a> JobObserver<'a> {
         }
     }
 }
+
+impl JobObserver<'_> {
+    /// A sweep trial at one of its rungs reports its objective; successive halving may stop
+    /// it there (`sweeps::report_rung`).
+    fn at_rung(&mut self, record: &EpochRecord, epochs: u32) -> Control {
+        let Some(t) = &self.trial else {
+            return Control::Continue;
+        };
+        if record.epoch >= epochs || !t.rungs.contains(&record.epoch) {
+            return Control::Continue;
+        }
+        let Some(value) = record.metric(&t.metric) else {
+            return Control::Continue;
+        };
+        let goes_on = self.tracker.block_on(super::sweeps::report_rung(
+            self.tracker.store(),
+            &t.sweep_id,
+            t.trial,
+            record.epoch,
+            value,
+        ));
+        if goes_on {
+            return Control::Continue;
+        }
+        let message = format!(
+            "pruned by successive halving at epoch {}: {} = {value} is not among the best 1/{} \
+             of the trials at this rung (sweep {})",
+            record.epoch, t.metric, t.reduction_factor, t.sweep_id
+        );
+        self.tracker
+            .update(|j| j.step(PRUNED, clock::now(), Some(message)));
+        Control::Stop(StopReason::Requested)
+    }
+}
+
+/// The secondary status of a trial that successive halving stopped.
+pub const PRUNED: &str = "pruned";
 
 impl Observer for JobObserver<'_> {
     fn pause_now(&mut self) -> bool {
@@ -300,19 +349,25 @@ impl Observer for JobObserver<'_> {
 
     fn on_epoch(&mut self, stats: &EpochStats, epochs: u32) -> Control {
         if self.record_history {
+            let record = EpochRecord {
+                epoch: stats.epoch,
+                loss: stats.loss,
+                val_loss: stats.val_loss,
+                accuracy: stats.accuracy,
+                val_accuracy: stats.val_accuracy,
+                val_rmse: stats.val_rmse,
+                val_mae: stats.val_mae,
+                val_r2: stats.val_r2,
+                trees: stats.trees,
+                seconds: stats.seconds,
+            };
+            if let Control::Stop(r) = self.at_rung(&record, epochs) {
+                self.tracker.update(|j| j.history.push(record));
+                let _ = self.write();
+                return Control::Stop(r);
+            }
             self.tracker.update(|j| {
-                j.history.push(EpochRecord {
-                    epoch: stats.epoch,
-                    loss: stats.loss,
-                    val_loss: stats.val_loss,
-                    accuracy: stats.accuracy,
-                    val_accuracy: stats.val_accuracy,
-                    val_rmse: stats.val_rmse,
-                    val_mae: stats.val_mae,
-                    val_r2: stats.val_r2,
-                    trees: stats.trees,
-                    seconds: stats.seconds,
-                });
+                j.history.push(record);
                 j.progress = Some(Progress {
                     epoch: stats.epoch,
                     epochs,

@@ -138,7 +138,11 @@ pub async fn run_job(
     let heartbeat = tracker.spawn_heartbeat();
     let ending = train_claimed(state, tracker.clone(), budget).await;
     heartbeat.abort();
-    finish(state, &tracker, ending).await
+    let outcome = finish(state, &tracker, ending).await;
+    if let Ok(Outcome::Finished(_)) = outcome {
+        super::sweeps::trial_ended(state, &tracker.snapshot()).await;
+    }
+    outcome
 }
 
 /// Loads the data, runs the scheduled enhancements and trains.
@@ -1158,7 +1162,10 @@ pub async fn fail_queued(state: &AppState, job: &JobRecord, reason: String) {
         failed.failure_reason.clone(),
     );
     match state.store.put_job_if(&failed, JobStatus::Queued).await {
-        Ok(()) => failed_elsewhere(state, &failed).await,
+        Ok(()) => {
+            failed_elsewhere(state, &failed).await;
+            super::sweeps::trial_ended(state, &failed).await;
+        }
         Err(e) => tracing::warn!(job_id = %job.id, error = %e, "could not mark the job failed"),
     }
 }

@@ -189,6 +189,7 @@ fn operations(g: &mut Schemas) -> Vec<Op> {
         )
     };
     let model_id = || path_id("a model id (`model_...`)");
+    let sweep_id = || path_id("a sweep id (`sweep_...`)");
     let dataset_id = || path_id("a dataset id (`ds_...`)");
     vec![
         Op {
@@ -461,6 +462,69 @@ fn operations(g: &mut Schemas) -> Vec<Op> {
                 (200, "the curve", json_content(g.res::<s::HistoryPage>())),
                 error(400, "a bad or unknown query parameter"),
                 error(404, "no such model"),
+            ],
+        },
+        Op {
+            method: "post",
+            path: "/v1/sweeps",
+            id: "createSweep",
+            function: "models",
+            summary: "Start a hyperparameter sweep",
+            description: "A base training request, a search space over its dotted fields (grid, \
+                          or seeded random with ranges), an objective and `max_parallel`: every \
+                          trial is validated as a training request first (a bad point is a 400 \
+                          naming `search.space.<field>`), then each trains as its own job, \
+                          `max_parallel` at once, with optional successive halving (ASHA) \
+                          across them. 202 with the trials started.",
+            kind: Kind::Write,
+            params: vec![idempotency_key()],
+            body: json_content(g.req::<s::SweepRequest>()),
+            responses: vec![
+                (
+                    202,
+                    "the sweep runs",
+                    json_content(g.res::<s::SweepAccepted>()),
+                ),
+                error(
+                    400,
+                    "a field is missing or invalid, or a trial is not a valid training request",
+                ),
+                error(404, "the dataset does not exist"),
+            ],
+        },
+        Op {
+            method: "get",
+            path: "/v1/sweeps/{id}",
+            id: "getSweep",
+            function: "models",
+            summary: "A sweep and its trials",
+            description: "Status, every trial with its settings, status and objective (live \
+                          while it trains), the best completed trial, the rungs of successive \
+                          halving, and a compare link for the trials. Reading it also moves the \
+                          sweep on if a trial ended unseen.",
+            kind: Kind::Read,
+            params: vec![sweep_id()],
+            body: vec![],
+            responses: vec![
+                (200, "the sweep", json_content(g.res::<s::Sweep>())),
+                error(404, "no such sweep"),
+            ],
+        },
+        Op {
+            method: "post",
+            path: "/v1/sweeps/{id}/stop",
+            id: "stopSweep",
+            function: "models",
+            summary: "Stop a sweep",
+            description: "Pending trials are cancelled and running ones asked to stop (each keeps \
+                          its weights and checkpoint). 202 with the sweep; 409 when it has ended.",
+            kind: Kind::Write,
+            params: vec![sweep_id(), idempotency_key()],
+            body: vec![],
+            responses: vec![
+                (202, "stopping", json_content(g.res::<s::Sweep>())),
+                error(404, "no such sweep"),
+                error(409, "the sweep has ended (or an idempotency key clash)"),
             ],
         },
         Op {

@@ -16,6 +16,7 @@ pub mod datasets;
 pub mod enhance;
 pub mod error;
 pub mod models;
+pub mod sweeps;
 pub mod system;
 
 pub use analyze::*;
@@ -24,6 +25,7 @@ pub use datasets::*;
 pub use enhance::*;
 pub use error::*;
 pub use models::*;
+pub use sweeps::*;
 pub use system::*;
 
 pub use synth::DataSchema;

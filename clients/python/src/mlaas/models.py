@@ -199,6 +199,9 @@ class DatasetUpload2(TypedDict, closed=True):
 DatasetUpload: TypeAlias = DatasetUpload1 | DatasetUpload2
 
 
+Direction: TypeAlias = Literal['maximize', 'minimize']
+
+
 class Distribution1(TypedDict):
     """
     A continuous distribution (`"name"`) and its parameters.
@@ -295,6 +298,26 @@ class DroppedColumn(TypedDict):
     column: str
     reason: str
     detail: str
+
+
+class EarlyStopping(TypedDict):
+    """
+    Successive halving across trials (ASHA): rungs at `min_epochs · reduction_factor^k`.
+    """
+
+    min_epochs: int
+    reduction_factor: int
+    rungs: list[int]
+
+
+class EarlyStoppingRequest(TypedDict, closed=True):
+    """
+    `early_stopping`.
+    """
+
+    type: Literal['asha']
+    min_epochs: NotRequired[int | None]
+    reduction_factor: NotRequired[int | None]
 
 
 EnhancementScope: TypeAlias = Literal['architecture', 'training', 'data']
@@ -545,6 +568,15 @@ class NetworkInfo(TypedDict):
     macs: int
 
 
+class Objective(TypedDict):
+    """
+    What the sweep optimizes: a validation metric of the history and its direction.
+    """
+
+    metric: str
+    direction: Direction
+
+
 class OnnxTensor(TypedDict):
     """
     One input or output of the ONNX graph.
@@ -783,6 +815,12 @@ class ResumeAccepted(TypedDict):
     monitoring_url: str
 
 
+class RungResult(TypedDict):
+    trial: int
+    value: float
+    continued: bool
+
+
 SampleRows: TypeAlias = list[dict[str, Any]] | str
 
 
@@ -796,6 +834,9 @@ class ScoreComponent(TypedDict):
     applied_weight: float
     value: float | None
     reason: str
+
+
+SearchMethod: TypeAlias = Literal['grid', 'random']
 
 
 ServiceName: TypeAlias = Literal['database', 'ai_orchestrator']
@@ -852,6 +893,35 @@ class StopAccepted(TypedDict):
     training_job_id: str
     status: JobStatus
     monitoring_url: str
+
+
+class SweepBase(TypedDict, closed=True):
+    """
+    The training request each trial starts from.
+    """
+
+    model_config: dict[str, Any]
+    training_config: NotRequired[dict[str, Any] | None]
+
+
+class SweepLinks(TypedDict):
+    self: str
+    stop: str
+    compare: str | None
+
+
+class SweepSearch(TypedDict, closed=True):
+    """
+    The search: which fields, which values, how they are combined.
+    """
+
+    method: SearchMethod
+    space: dict[str, Any]
+    max_trials: NotRequired[int | None]
+    seed: NotRequired[int | None]
+
+
+SweepStatus: TypeAlias = Literal['running', 'stopping', 'completed', 'stopped']
 
 
 TabularFamily: TypeAlias = Literal[
@@ -1042,6 +1112,16 @@ class TrainingShape(TypedDict):
     feature_width: int
     class_counts: list[ClassCount]
     target: NotRequired[TargetSummary | None]
+
+
+TrialStatus: TypeAlias = (
+    Literal['completed', 'failed']
+    | Literal['pending']
+    | Literal['running']
+    | Literal['stopped']
+    | Literal['pruned']
+    | Literal['cancelled']
+)
 
 
 class UploadCreated(TypedDict):
@@ -1507,11 +1587,54 @@ class ReferenceComparison(TypedDict):
     ratio_to_best: float
 
 
+class RungRecord(TypedDict):
+    """
+    The values recorded at one rung, in arrival order.
+    """
+
+    epoch: int
+    results: list[RungResult]
+
+
 class Score(TypedDict):
     overall: float
     coverage: float
     components: list[ScoreComponent]
     rubric: str
+
+
+class SweepRequest(TypedDict, closed=True):
+    """
+    `POST /v1/sweeps`.
+    """
+
+    name: NotRequired[str | None]
+    dataset: str
+    objective: Literal['val_loss', 'val_accuracy', 'val_rmse', 'val_mae', 'val_r2']
+    direction: NotRequired[Direction | None]
+    max_parallel: NotRequired[int | None]
+    base: SweepBase
+    search: SweepSearch
+    early_stopping: NotRequired[EarlyStoppingRequest | None]
+
+
+class SweepTrial(TypedDict):
+    """
+    One trial of a sweep.
+    """
+
+    trial: int
+    settings: dict[str, Any]
+    status: TrialStatus
+    model_id: str | None
+    training_job_id: str | None
+    metric: float | None
+    epochs_run: int | None
+    pruned_at_epoch: int | None
+    failure_reason: str | None
+    started_at: str | None
+    ended_at: str | None
+    monitoring_url: str | None
 
 
 class SyntheticData(TypedDict):
@@ -1790,6 +1913,45 @@ class PerformanceAssessment(TypedDict):
     source: str
     details: PerformanceAnalysis
     provider_assessment: NotRequired[ProviderAssessment | None]
+
+
+class Sweep(TypedDict):
+    """
+    `GET /v1/sweeps/{id}` (and the answer of its stop).
+    """
+
+    sweep_id: str
+    name: str
+    status: SweepStatus
+    dataset: str
+    objective: Objective
+    method: SearchMethod
+    seed: int
+    max_parallel: int
+    early_stopping: EarlyStopping | None
+    counts: dict[str, int]
+    trials: list[SweepTrial]
+    best: SweepTrial | None
+    rungs: list[RungRecord]
+    elapsed_seconds: float
+    created_at: str
+    updated_at: str
+    ended_at: str | None
+    links: SweepLinks
+
+
+class SweepAccepted(TypedDict):
+    """
+    `202` of `POST /v1/sweeps`.
+    """
+
+    sweep_id: str
+    status: SweepStatus
+    trials: int
+    max_parallel: int
+    seed: int
+    started: list[SweepTrial]
+    monitoring_url: str
 
 
 class TrainingStatus(TypedDict):
