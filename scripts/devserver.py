@@ -5,7 +5,9 @@ cargo-lambda 1.9.2 applies `--timeout` to every route, the Runtime API long poll
 function idle that long gets an empty 408 to `next`, lambda_runtime panics on it, and the
 emulator never starts the function again (nor one that died any other way), so every later
 request hangs until the timeout. This script runs `cargo lambda watch --only-lambda-apis`
-for the HTTP front, Invoke API and Runtime API, and runs the six function binaries itself:
+for the HTTP front, Invoke API and Runtime API, and runs the six function binaries itself
+(the training worker as `--worker-instances` processes, default 3, so jobs train side by side
+as Lambda's instances would):
 
 - a Runtime API proxy (one loopback listener, `/<function>/<generation>/2018-06-01/...`)
   forwards each function's calls to the emulator's `/.rt/<function>/2018-06-01/...`. One
@@ -29,7 +31,7 @@ Files in `<data dir>/devserver/`: `<function>.pid`, `emulator.pid`, `devserver.p
 `blob-url`, `blob-secret` (0600, hex). Standard library only.
 
   scripts/devserver.py --address 127.0.0.1 --port 5000 --timeout 900 [--env-var K=V ...]
-                       [--data-dir D] [--no-reload] [--blob-port N]
+                       [--data-dir D] [--no-reload] [--blob-port N] [--worker-instances N]
 """
 import argparse
 import collections
@@ -799,14 +801,17 @@ def _die_with_parent():
 
 
 class Function:
-    def __init__(self, sup, name, memory):
+    def __init__(self, sup, name, memory, instance=0):
         self.sup, self.name, self.memory = sup, name, memory
         self.binary = sup.target / name
         self.proc = None
-        self.gen = 0
+        # Instances of one function share its proxy slot: their generations must not clash.
+        self.instance = instance
+        self.gen = instance * 1_000_000
+        self.pid_file = f"{name}.pid" if instance == 0 else f"{name}.{instance}.pid"
         self.started_stat = None
         self.reloading = False
-        self.thread = threading.Thread(target=self.run, name=f"fn-{name}", daemon=True)
+        self.thread = threading.Thread(target=self.run, name=f"fn-{name}-{instance}", daemon=True)
 
     def binary_stat(self):
         try:
@@ -853,7 +858,7 @@ class Function:
                 continue
             self.proc = proc
             sup.proxy.started(self.name, self.gen, proc.pid)
-            write_file(sup.state_dir / f"{self.name}.pid", f"{proc.pid}\n")
+            write_file(sup.state_dir / self.pid_file, f"{proc.pid}\n")
             if last is None:
                 log(f"start {self.name} (pid {proc.pid}, {self.memory} MB)")
             else:
@@ -863,7 +868,7 @@ class Function:
             reason = describe_exit(rc)
             started_up = sup.proxy.died(self.name, self.gen, reason)
             try:
-                (sup.state_dir / f"{self.name}.pid").unlink()
+                (sup.state_dir / self.pid_file).unlink()
             except OSError:
                 pass
             if sup.stopping.is_set():
@@ -930,7 +935,11 @@ class Supervisor:
                                         "/2015-03-31/functions/training-worker/invocations")
         self.env = env
         self.cli_env = cli_env
-        self.functions = [Function(self, n, memory.get(n) or default_memory or 4096) for n in names]
+        # The worker runs as several instances, as Lambda scales it out: a sweep's trials
+        # train side by side, each in its own process.
+        self.functions = [Function(self, n, memory.get(n) or default_memory or 4096, i)
+                          for n in names
+                          for i in range(args.worker_instances if n == "training-worker" else 1)]
         self.emulator = None
 
     def start_emulator(self):
@@ -992,7 +1001,7 @@ class Supervisor:
             return 1
         threading.Thread(target=self.watch_emulator, name="emulator", daemon=True).start()
 
-        self.proxy = RuntimeProxy([fn.name for fn in self.functions],
+        self.proxy = RuntimeProxy(sorted({fn.name for fn in self.functions}),
                                   (self.emu_host.strip("[]"), a.port), a.timeout)
         self.proxy_port = self.proxy.start()
 
@@ -1062,7 +1071,7 @@ class Supervisor:
             fn.thread.join(2)
         self.proxy.stopping = True
         self.stop_emulator()
-        for name in [f"{fn.name}.pid" for fn in self.functions] + [
+        for name in [fn.pid_file for fn in self.functions] + [
                 "emulator.pid", "devserver.pid", "blob-url", "blob-secret"]:
             try:
                 (self.state_dir / name).unlink()
@@ -1081,6 +1090,9 @@ def main():
     p.add_argument("--data-dir", help="MLAAS_DATA_DIR for the functions and the blob server (default .mlaas)")
     p.add_argument("--blob-port", type=int, default=int(os.environ.get("BLOB_PORT") or 0),
                    help="port of the blob server (default BLOB_PORT, else a free one)")
+    p.add_argument("--worker-instances", type=int, default=int(os.environ.get("MLAAS_WORKER_INSTANCES") or 3),
+                   help="training-worker processes, each taking one invocation at a time "
+                        "(default MLAAS_WORKER_INSTANCES, else 3)")
     p.add_argument("--no-reload", "--ignore-changes", action="store_true",
                    help="do not restart a function when its binary changes")
     args = p.parse_args()

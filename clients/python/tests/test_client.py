@@ -138,6 +138,44 @@ class AgainstTheService(unittest.TestCase):
         self.assertEqual(len(c["epochs"]), 20)
         self.assertEqual(c["series"][other][3:], [None] * 17)
 
+    def test_a_sweep_trains_its_grid_side_by_side_and_names_the_best(self):
+        ds = self.api.upload_dataset(table(), target="label", name="sweep test")["id"]
+        accepted = self.api.create_sweep({
+            "name": "client sweep", "dataset": ds, "objective": "val_accuracy",
+            "max_parallel": 2,
+            "base": {"model_config": {"type": "classification", "architecture": "mlp"},
+                     "training_config": {"epochs": 20, "seed": 3}},
+            "search": {"method": "grid",
+                       "space": {"training_config.learning_rate": [0.001, 0.05],
+                                 "model_config.hidden_layers": [[8], [32]]}}})
+        self.assertEqual(accepted["trials"], 4)
+        self.assertEqual(len(accepted["started"]), 2)
+        sweep = self.api.wait_for_sweep(accepted["sweep_id"], timeout=300, poll_seconds=0.3)
+        self.assertEqual(sweep["status"], "completed")
+        self.assertEqual(sweep["counts"], {"completed": 4})
+        metrics = [t["metric"] for t in sweep["trials"]]
+        self.assertEqual(sweep["best"]["metric"], max(metrics))
+        best = self.api.training_status(sweep["best"]["model_id"])
+        self.assertEqual(best["history"][-1]["val_accuracy"], sweep["best"]["metric"])
+        # The first two trials trained side by side, each in its own worker instance.
+        spans = []
+        for t in sweep["trials"][:2]:
+            moves = self.api.training_status(t["model_id"])["status_transitions"]
+            claimed = next(m["at"] for m in moves if m["status"] == "in_progress")
+            spans.append((claimed, moves[-1]["at"]))
+        (a0, b0), (a1, b1) = spans
+        self.assertTrue(a1 < b0 and a0 < b1, spans)
+        with self.assertRaises(APIError) as caught:
+            self.api.stop_sweep(accepted["sweep_id"])
+        self.assertEqual(caught.exception.status, 409)
+        with self.assertRaises(APIError) as caught:
+            self.api.create_sweep({
+                "dataset": ds, "objective": "val_accuracy",
+                "base": {"model_config": {"type": "classification"}},
+                "search": {"method": "grid", "space": {"training_config.epochs": [2, 0]}}})
+        self.assertEqual(caught.exception.status, 400)
+        self.assertEqual(caught.exception.details["field"], "search.space.training_config.epochs")
+
     def test_parquet_reads_in_pyarrow_with_its_types_and_uploads_back(self):
         import pyarrow as pa
         import pyarrow.parquet as pq

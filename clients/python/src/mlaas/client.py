@@ -351,6 +351,34 @@ class MLTrainingAPI:
         return cast(models.ResumeAccepted, self._json("POST", f"/v1/models/{model_id}/resume",
                                                       idempotency_key=idempotency_key))
 
+    def create_sweep(self, request: models.SweepRequest, *,
+                     idempotency_key: str | None = None) -> models.SweepAccepted:
+        """`POST /v1/sweeps`: a base training request, a search space over its dotted fields,
+        an objective and `max_parallel`; every trial is validated before any starts."""
+        return cast(models.SweepAccepted, self._json("POST", "/v1/sweeps", json=request,
+                                                     idempotency_key=idempotency_key))
+
+    def get_sweep(self, sweep_id: str) -> models.Sweep:
+        """`GET /v1/sweeps/{id}`: every trial with its settings, status and metric, the best."""
+        return cast(models.Sweep, self._json("GET", f"/v1/sweeps/{sweep_id}"))
+
+    def stop_sweep(self, sweep_id: str, *, idempotency_key: str | None = None) -> models.Sweep:
+        """`POST /v1/sweeps/{id}/stop`: pending trials are cancelled, running ones stopped."""
+        return cast(models.Sweep, self._json("POST", f"/v1/sweeps/{sweep_id}/stop",
+                                             idempotency_key=idempotency_key))
+
+    def wait_for_sweep(self, sweep_id: str, *, timeout: float | None = None,
+                       poll_seconds: float = 1.0) -> models.Sweep:
+        """Polls the sweep until it is completed or stopped; `TimeoutError` after `timeout`."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            s = self.get_sweep(sweep_id)
+            if s["status"] in ("completed", "stopped"):
+                return s
+            if deadline is not None and time.monotonic() >= deadline:
+                raise TimeoutError(f"sweep {sweep_id} is still {s['status']} after {timeout} s")
+            time.sleep(poll_seconds)
+
     def predict(self, model_id: str, rows: list[dict[str, Any]], *,
                 idempotency_key: str | None = None) -> models.Predictions:
         """`POST /v1/models/{id}/predict`: raw rows (missing values and unseen categories
