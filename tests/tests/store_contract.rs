@@ -722,23 +722,12 @@ async fn cache_put_get_expire(store: SharedStore) {
 fn sweep_record() -> shared::records::sweep::SweepRecord {
     use shared::records::sweep::*;
     let now = Utc::now();
-    let trial = |i: u32, lr: f64| TrialRecord {
-        trial: i,
-        settings: [(
+    let trial = |i: u32, lr: f64| {
+        let settings = [(
             "training_config.learning_rate".to_string(),
             serde_json::json!(lr),
-        )]
-        .into_iter()
-        .collect(),
-        status: TrialStatus::Pending,
-        model_id: None,
-        job_id: None,
-        metric: None,
-        epochs_run: None,
-        pruned_at_epoch: None,
-        failure_reason: None,
-        started_at: None,
-        ended_at: None,
+        )];
+        TrialRecord::pending(i, settings.into_iter().collect())
     };
     SweepRecord {
         id: ids::new_id(ids::SWEEP_PREFIX),

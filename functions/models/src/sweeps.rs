@@ -411,19 +411,10 @@ pub async fn submit(
                 .unwrap_or_default(),
             reduction_factor: p.asha.map_or(0, |a| a.reduction_factor),
         });
-        trials.push(TrialRecord {
-            trial: i as u32,
-            settings: point.iter().cloned().collect(),
-            status: TrialStatus::Pending,
-            model_id: None,
-            job_id: None,
-            metric: None,
-            epochs_run: None,
-            pruned_at_epoch: None,
-            failure_reason: None,
-            started_at: None,
-            ended_at: None,
-        });
+        trials.push(TrialRecord::pending(
+            i as u32,
+            point.iter().cloned().collect(),
+        ));
         planned.push(PlannedTrial { model, job });
     }
     let plan_key = format!("sweeps/{sweep_id}/plan.json");
@@ -455,10 +446,21 @@ pub async fn submit(
     };
     state.store.create_sweep(&record).await?;
     tracing::info!(sweep_id = %sweep_id, trials = record.trials.len(), "sweep created");
-    let advanced = engine::advance(&state, &sweep_id)
-        .await
-        .map_err(internal)?
-        .ok_or_else(|| ApiError::internal(SweepError::Plan(sweep_id.clone(), "vanished".into())))?;
+    // The sweep is stored: a failure to start its first trials leaves them pending for the
+    // next read of the sweep (its monitoring URL) to start, rather than failing the request.
+    let advanced = match engine::advance(&state, &sweep_id).await {
+        Ok(Some(a)) => a,
+        other => {
+            let why = other
+                .err()
+                .map_or("the sweep vanished".to_string(), |e| e.to_string());
+            tracing::error!(sweep_id = %sweep_id, why, "could not start the sweep's first trials; a read of the sweep starts them");
+            Advanced {
+                sweep: record.clone(),
+                jobs: Default::default(),
+            }
+        }
+    };
     let view = view(&advanced);
     let body = SweepAccepted {
         sweep_id: sweep_id.clone(),

@@ -169,6 +169,25 @@ pub struct TrialRecord {
     pub ended_at: Option<DateTime<Utc>>,
 }
 
+impl TrialRecord {
+    /// A trial not started yet.
+    pub fn pending(trial: u32, settings: BTreeMap<String, serde_json::Value>) -> TrialRecord {
+        TrialRecord {
+            trial,
+            settings,
+            status: TrialStatus::Pending,
+            model_id: None,
+            job_id: None,
+            metric: None,
+            epochs_run: None,
+            pruned_at_epoch: None,
+            failure_reason: None,
+            started_at: None,
+            ended_at: None,
+        }
+    }
+}
+
 /// The values recorded at one rung, in arrival order.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct RungRecord {

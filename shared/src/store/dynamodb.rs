@@ -112,10 +112,11 @@ fn from_item<T: DeserializeOwned>(item: Item) -> Result<T, StoreError> {
     })
 }
 
-fn sweep_item(sweep: &SweepRecord) -> Result<Item, StoreError> {
-    let mut item = to_item(sweep)?;
-    item.insert("pk".into(), s(SWEEP_PK));
-    item.insert("sk".into(), s(&sweep.id));
+/// A record kept in the meta table under (`pk`, `id`).
+fn meta_item<T: serde::Serialize>(pk: &str, id: &str, record: &T) -> Result<Item, StoreError> {
+    let mut item = to_item(record)?;
+    item.insert("pk".into(), s(pk));
+    item.insert("sk".into(), s(id));
     Ok(item)
 }
 
@@ -284,6 +285,42 @@ fn conditional_put(
 const NEW_ID: &str = "attribute_not_exists(id)";
 
 impl DynamoStore {
+    /// Puts a new meta-table record; `ConditionFailed(conflict())` if its key exists.
+    async fn create_meta(
+        &self,
+        item: Item,
+        conflict: impl FnOnce() -> String,
+    ) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.tables.meta)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await;
+        conditional_outcome(result, conflict)
+    }
+
+    /// A meta-table record by (`pk`, `id`), read consistently.
+    async fn get_meta<T: DeserializeOwned>(
+        &self,
+        pk: &str,
+        id: &str,
+    ) -> Result<Option<T>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.tables.meta)
+            .key("pk", s(pk))
+            .key("sk", s(id))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| backend(e.into_service_error()))?;
+        out.item.map(from_item).transpose()
+    }
+
     /// Writes `items` atomically; a failed condition is `ConditionFailed(conflict())`.
     async fn transact(
         &self,
@@ -481,29 +518,14 @@ impl ModelStore for DynamoStore {
     }
 
     async fn create_sweep(&self, sweep: &SweepRecord) -> Result<(), StoreError> {
-        let result = self
-            .client
-            .put_item()
-            .table_name(&self.tables.meta)
-            .set_item(Some(sweep_item(sweep)?))
-            .condition_expression("attribute_not_exists(pk)")
-            .send()
-            .await;
-        conditional_outcome(result, || format!("sweep {} already exists", sweep.id))
+        self.create_meta(meta_item(SWEEP_PK, &sweep.id, sweep)?, || {
+            format!("sweep {} already exists", sweep.id)
+        })
+        .await
     }
 
     async fn get_sweep(&self, id: &str) -> Result<Option<SweepRecord>, StoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.tables.meta)
-            .key("pk", s(SWEEP_PK))
-            .key("sk", s(id))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| backend(e.into_service_error()))?;
-        out.item.map(from_item).transpose()
+        self.get_meta(SWEEP_PK, id).await
     }
 
     async fn put_sweep_if(&self, sweep: &SweepRecord, expected: u64) -> Result<(), StoreError> {
@@ -511,7 +533,7 @@ impl ModelStore for DynamoStore {
             .client
             .put_item()
             .table_name(&self.tables.meta)
-            .set_item(Some(sweep_item(sweep)?))
+            .set_item(Some(meta_item(SWEEP_PK, &sweep.id, sweep)?))
             .condition_expression("#v = :expected")
             .expression_attribute_names("#v", "version")
             .expression_attribute_values(":expected", n(expected as i64))
@@ -526,32 +548,14 @@ impl ModelStore for DynamoStore {
 #[async_trait]
 impl DatasetStore for DynamoStore {
     async fn create_dataset(&self, dataset: &DatasetRecord) -> Result<(), StoreError> {
-        let mut item = to_item(dataset)?;
-        item.insert("pk".into(), s(DATASET_PK));
-        item.insert("sk".into(), s(&dataset.id));
-        let result = self
-            .client
-            .put_item()
-            .table_name(&self.tables.meta)
-            .set_item(Some(item))
-            .condition_expression("attribute_not_exists(pk)")
-            .send()
-            .await;
-        conditional_outcome(result, || format!("dataset {} already exists", dataset.id))
+        self.create_meta(meta_item(DATASET_PK, &dataset.id, dataset)?, || {
+            format!("dataset {} already exists", dataset.id)
+        })
+        .await
     }
 
     async fn get_dataset(&self, id: &str) -> Result<Option<DatasetRecord>, StoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.tables.meta)
-            .key("pk", s(DATASET_PK))
-            .key("sk", s(id))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| backend(e.into_service_error()))?;
-        out.item.map(from_item).transpose()
+        self.get_meta(DATASET_PK, id).await
     }
 
     async fn list_datasets(
