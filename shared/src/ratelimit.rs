@@ -8,7 +8,7 @@ use std::collections::HashMap;
 pub const WINDOW_SECONDS: i64 = 60;
 
 /// (method, route template, requests per window). `*` matches any method.
-pub const DEFAULT_LIMITS: [(&str, &str, u32); 24] = [
+pub const DEFAULT_LIMITS: [(&str, &str, u32); 25] = [
     ("*", "/health", 100),
     ("*", "/v1/ai/status", 60),
     ("*", "/v1/ai/synthetic-data", 10),
@@ -25,7 +25,8 @@ pub const DEFAULT_LIMITS: [(&str, &str, u32); 24] = [
     ("*", "/v1/models/compare", 60),
     ("*", "/v1/models/{id}/history", 60),
     // A sweep starts up to 100 jobs: as strict as train.
-    ("*", "/v1/sweeps", 10),
+    ("GET", "/v1/sweeps", 120),
+    ("POST", "/v1/sweeps", 10),
     ("*", "/v1/sweeps/{id}", 120),
     ("*", "/v1/sweeps/{id}/stop", 30),
     // A prediction is a forward pass over at most 1000 rows on a warm, cached model.

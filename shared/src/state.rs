@@ -11,7 +11,8 @@ use crate::records::sweep::SweepRecord;
 use crate::records::{DatasetRecord, JobRecord, JobStatus, ModelRecord};
 use crate::store::{
     self, DatasetPage, DatasetStore, MetaStore, ModelCounts, ModelPage, ModelQuery, ModelStore,
-    ProviderFailure, ProviderHealth, SharedStore, StoreError, UsageDelta, UsageRow, WindowHit,
+    ProviderFailure, ProviderHealth, SharedStore, StoreError, SweepPage, UsageDelta, UsageRow,
+    WindowHit,
 };
 use crate::store::{CachedResponse, Claim, IdempotencyClaim, StoredResponse};
 
@@ -127,6 +128,7 @@ unavailable!(ModelStore {
     fn model_counts(&self) -> Result<ModelCounts, StoreError>;
     fn create_sweep(&self, &SweepRecord) -> Result<(), StoreError>;
     fn get_sweep(&self, &str) -> Result<Option<SweepRecord>, StoreError>;
+    fn list_sweeps(&self, usize, Option<&str>) -> Result<SweepPage, StoreError>;
     fn put_sweep_if(&self, &SweepRecord, u64) -> Result<(), StoreError>;
 });
 

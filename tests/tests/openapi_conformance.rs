@@ -43,6 +43,7 @@ fn the_document_lists_every_operation() {
         "POST /v1/models/{id}/predict",
         "GET /v1/models/{id}/metrics.svg",
         "GET /v1/models/{id}/download",
+        "GET /v1/sweeps",
         "POST /v1/sweeps",
         "GET /v1/sweeps/{id}",
         "POST /v1/sweeps/{id}/stop",

@@ -787,6 +787,30 @@ async fn sweeps_are_created_once_and_replaced_by_version(store: SharedStore) {
     assert!(matches!(err, StoreError::ConditionFailed(_)), "{err:?}");
 }
 
+async fn sweeps_page_newest_first(store: SharedStore) {
+    let mut made = Vec::new();
+    for _ in 0..5 {
+        let sweep = sweep_record();
+        store.create_sweep(&sweep).await.unwrap();
+        made.push(sweep.id);
+    }
+    made.reverse();
+    let mut seen = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let page = store.list_sweeps(2, after.as_deref()).await.unwrap();
+        assert!(page.sweeps.len() <= 2);
+        seen.extend(page.sweeps.iter().map(|s| s.id.clone()));
+        match page.last {
+            Some(last) => after = Some(last),
+            None => break,
+        }
+    }
+    // Other tests on the same store may add sweeps; ours come in order, without gaps.
+    let ours: Vec<&String> = seen.iter().filter(|id| made.contains(id)).collect();
+    assert_eq!(ours, made.iter().collect::<Vec<_>>());
+}
+
 api_tests::on_both_stores!(
     ping_answers,
     create_then_read_back,
@@ -804,6 +828,7 @@ api_tests::on_both_stores!(
     idempotency_release_abandon_expire,
     cache_put_get_expire,
     sweeps_are_created_once_and_replaced_by_version,
+    sweeps_page_newest_first,
 );
 
 #[tokio::test]

@@ -133,6 +133,13 @@ async fn six_trials_three_at_a_time(state: AppState) {
     let spans = spans(&app, &sweep).await;
     let most = most_at_once(&spans);
     assert!((2..=3).contains(&most), "{most} trials at once: {spans:?}");
+    // The list has it, newest first, with its best.
+    let r = get(&app, "/v1/sweeps?limit=1").await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    api_tests::openapi::assert_conforms("GET", "/v1/sweeps", &r);
+    assert_eq!(r.body["sweeps"][0]["sweep_id"], json!(id));
+    assert_eq!(r.body["sweeps"][0]["best"]["trial"], sweep["best"]["trial"]);
+    assert_eq!(r.body["sweeps"][0]["counts"], json!({"completed": 6}));
     let compare = sweep["links"]["compare"].as_str().unwrap();
     let r = get(&app, compare).await;
     assert_eq!(r.status, 200, "{}", r.text);

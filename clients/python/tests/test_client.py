@@ -165,6 +165,8 @@ class AgainstTheService(unittest.TestCase):
             spans.append((claimed, moves[-1]["at"]))
         (a0, b0), (a1, b1) = spans
         self.assertTrue(a1 < b0 and a0 < b1, spans)
+        listed = self.api.list_sweeps(limit=5)["sweeps"]
+        self.assertIn(accepted["sweep_id"], [w["sweep_id"] for w in listed])
         with self.assertRaises(APIError) as caught:
             self.api.stop_sweep(accepted["sweep_id"])
         self.assertEqual(caught.exception.status, 409)

@@ -33,6 +33,7 @@ pub fn routes() -> Routes {
         )
         .get("/v1/models/{id}/metrics.svg", handlers::metrics_svg)
         .get("/v1/models/{id}/download", download::download)
+        .get("/v1/sweeps", sweeps::list)
         .post("/v1/sweeps", sweeps::submit)
         .get("/v1/sweeps/{id}", sweeps::get)
         .post("/v1/sweeps/{id}/stop", sweeps::stop)

@@ -10,15 +10,15 @@ use axum::Json;
 use serde_json::{json, Map, Value};
 
 use shared::error::FieldError;
-use shared::http::{JsonBody, PathId};
+use shared::http::{JsonBody, PathId, QueryPairs};
 use shared::records::sweep::{
     Direction, EarlyStopping, Objective, PlannedTrial, SearchMethod, SweepPlan, SweepRecord,
     SweepStatus, TrialRecord, TrialRef, TrialStatus, MAX_PARALLEL, MAX_TRIALS, OBJECTIVES,
 };
 use shared::records::{JobRecord, Task};
 use shared::validate::Fields;
-use shared::wire::{Sweep, SweepAccepted, SweepLinks, SweepTrial};
-use shared::{clock, ids, ApiError, ApiResult, AppState};
+use shared::wire::{Sweep, SweepAccepted, SweepLinks, SweepList, SweepSummary, SweepTrial};
+use shared::{clock, ids, paging, ApiError, ApiResult, AppState};
 use training::sweep::{Asha, Domain, Point, SpaceError};
 use training_worker::sweeps::{self as engine, Advanced, SweepError};
 
@@ -527,6 +527,54 @@ pub async fn stop(State(state): State<AppState>, PathId(id): PathId) -> ApiResul
     Ok((StatusCode::ACCEPTED, Json(view(&advanced))).into_response())
 }
 
+/// `GET /v1/sweeps?limit=&next_token=`: sweeps newest first, as last recorded.
+pub async fn list(
+    State(state): State<AppState>,
+    QueryPairs(params): QueryPairs,
+) -> ApiResult<Json<SweepList>> {
+    let (mut limit, mut after) = (paging::DEFAULT_LIMIT, None);
+    for (key, value) in params {
+        match key.as_str() {
+            "limit" => limit = paging::limit(&value)?,
+            "next_token" => after = Some(paging::token(&value, ids::SWEEP_PREFIX)?),
+            other => return Err(paging::unknown(other, &value, "limit, next_token")),
+        }
+    }
+    let page = state.store.list_sweeps(limit, after.as_deref()).await?;
+    Ok(Json(SweepList {
+        sweeps: page.sweeps.iter().map(summary).collect(),
+        next_token: page.last.as_deref().map(paging::encode),
+    }))
+}
+
+fn counts(s: &SweepRecord) -> BTreeMap<String, u32> {
+    let mut counts = BTreeMap::new();
+    for t in &s.trials {
+        *counts.entry(t.status.as_str().to_string()).or_insert(0u32) += 1;
+    }
+    counts
+}
+
+fn summary(s: &SweepRecord) -> SweepSummary {
+    let metric = &s.objective.metric;
+    SweepSummary {
+        sweep_id: s.id.clone(),
+        name: s.name.clone(),
+        status: s.status,
+        dataset: s.dataset.clone(),
+        objective: s.objective.clone(),
+        method: s.method,
+        max_parallel: s.max_parallel,
+        trials: s.trials.len() as u32,
+        counts: counts(s),
+        best: s.best().map(|b| trial_view(b, None, metric)),
+        created_at: clock::rfc3339(s.created_at),
+        updated_at: clock::rfc3339(s.updated_at),
+        ended_at: s.ended_at.map(clock::rfc3339),
+        monitoring_url: format!("/v1/sweeps/{}", s.id),
+    }
+}
+
 fn trial_view(t: &TrialRecord, job: Option<&JobRecord>, metric: &str) -> SweepTrial {
     // A running trial shows where it is now.
     let live = job.filter(|_| t.status == TrialStatus::Running);
@@ -562,10 +610,7 @@ fn view(a: &Advanced) -> Sweep {
             trial_view(t, job, metric)
         })
         .collect();
-    let mut counts = BTreeMap::new();
-    for t in &s.trials {
-        *counts.entry(t.status.as_str().to_string()).or_insert(0u32) += 1;
-    }
+    let counts = counts(s);
     let best = s.best().map(|b| trial_view(b, None, metric));
     let mut compared: Vec<&str> = s
         .best()

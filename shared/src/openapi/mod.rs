@@ -465,6 +465,23 @@ fn operations(g: &mut Schemas) -> Vec<Op> {
             ],
         },
         Op {
+            method: "get",
+            path: "/v1/sweeps",
+            id: "listSweeps",
+            function: "models",
+            summary: "List sweeps",
+            description: "Sweeps newest first, as last recorded: each with its status, trial \
+                          counts and best trial so far (`GET /v1/sweeps/{id}` brings one up to \
+                          date).",
+            kind: Kind::Read,
+            params: vec![limit(), next()],
+            body: vec![],
+            responses: vec![
+                (200, "a page of sweeps", json_content(g.res::<s::SweepList>())),
+                error(400, "a bad or unknown query parameter"),
+            ],
+        },
+        Op {
             method: "post",
             path: "/v1/sweeps",
             id: "createSweep",

@@ -31,7 +31,7 @@ use serde::de::DeserializeOwned;
 use super::{
     CachedResponse, Claim, DatasetPage, DatasetStore, IdempotencyClaim, MetaStore, ModelCounts,
     ModelPage, ModelQuery, ModelStore, ProviderFailure, ProviderHealth, StoreError, StoredResponse,
-    UsageDelta, UsageRow, WindowHit,
+    SweepPage, UsageDelta, UsageRow, WindowHit,
 };
 use crate::records::sweep::SweepRecord;
 use crate::records::{DatasetRecord, JobRecord, JobStatus, ModelRecord, ModelStatus};
@@ -321,6 +321,45 @@ impl DynamoStore {
         out.item.map(from_item).transpose()
     }
 
+    /// The meta-table records of partition `pk` newest first (ids sort by time), strictly
+    /// older than `after`, and the id to resume after when more may follow.
+    async fn page_meta<T: DeserializeOwned>(
+        &self,
+        pk: &str,
+        limit: usize,
+        after: Option<&str>,
+        id_of: impl Fn(&T) -> String,
+    ) -> Result<(Vec<T>, Option<String>), StoreError> {
+        let limit = limit.max(1);
+        let mut req = self
+            .client
+            .query()
+            .table_name(&self.tables.meta)
+            .scan_index_forward(false)
+            .limit(limit as i32)
+            .expression_attribute_values(":pk", s(pk));
+        req = match after {
+            Some(after) => req
+                .key_condition_expression("pk = :pk AND sk < :after")
+                .expression_attribute_values(":after", s(after)),
+            None => req.key_condition_expression("pk = :pk"),
+        };
+        let out = req
+            .send()
+            .await
+            .map_err(|e| backend(e.into_service_error()))?;
+        let records: Vec<T> = out
+            .items
+            .unwrap_or_default()
+            .into_iter()
+            .map(from_item)
+            .collect::<Result<_, _>>()?;
+        let last = out
+            .last_evaluated_key
+            .and_then(|_| records.last().map(&id_of));
+        Ok((records, last))
+    }
+
     /// Writes `items` atomically; a failed condition is `ConditionFailed(conflict())`.
     async fn transact(
         &self,
@@ -528,6 +567,17 @@ impl ModelStore for DynamoStore {
         self.get_meta(SWEEP_PK, id).await
     }
 
+    async fn list_sweeps(
+        &self,
+        limit: usize,
+        after: Option<&str>,
+    ) -> Result<SweepPage, StoreError> {
+        let (sweeps, last) = self
+            .page_meta(SWEEP_PK, limit, after, |w: &SweepRecord| w.id.clone())
+            .await?;
+        Ok(SweepPage { sweeps, last })
+    }
+
     async fn put_sweep_if(&self, sweep: &SweepRecord, expected: u64) -> Result<(), StoreError> {
         let result = self
             .client
@@ -563,33 +613,9 @@ impl DatasetStore for DynamoStore {
         limit: usize,
         after: Option<&str>,
     ) -> Result<DatasetPage, StoreError> {
-        let limit = limit.max(1);
-        let mut req = self
-            .client
-            .query()
-            .table_name(&self.tables.meta)
-            .scan_index_forward(false)
-            .limit(limit as i32)
-            .expression_attribute_values(":pk", s(DATASET_PK));
-        req = match after {
-            Some(after) => req
-                .key_condition_expression("pk = :pk AND sk < :after")
-                .expression_attribute_values(":after", s(after)),
-            None => req.key_condition_expression("pk = :pk"),
-        };
-        let out = req
-            .send()
-            .await
-            .map_err(|e| backend(e.into_service_error()))?;
-        let datasets: Vec<DatasetRecord> = out
-            .items
-            .unwrap_or_default()
-            .into_iter()
-            .map(from_item)
-            .collect::<Result<_, _>>()?;
-        let last = out
-            .last_evaluated_key
-            .and_then(|_| datasets.last().map(|d| d.id.clone()));
+        let (datasets, last) = self
+            .page_meta(DATASET_PK, limit, after, |d: &DatasetRecord| d.id.clone())
+            .await?;
         Ok(DatasetPage { datasets, last })
     }
 }

@@ -89,6 +89,10 @@ pub trait ModelStore: Send + Sync {
 
     async fn get_sweep(&self, id: &str) -> Result<Option<SweepRecord>, StoreError>;
 
+    /// Sweeps newest first, strictly older than `after` when given.
+    async fn list_sweeps(&self, limit: usize, after: Option<&str>)
+        -> Result<SweepPage, StoreError>;
+
     /// Replaces the sweep only if its stored `version` is still `expected` (the new record
     /// carries the next version): every sweep change is compare-and-set.
     async fn put_sweep_if(&self, sweep: &SweepRecord, expected: u64) -> Result<(), StoreError>;
@@ -322,6 +326,13 @@ pub struct WindowHit {
     pub allowed: bool,
     /// Requests counted in the window, this one included when allowed.
     pub count: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct SweepPage {
+    pub sweeps: Vec<SweepRecord>,
+    /// The id to resume after, when more may follow.
+    pub last: Option<String>,
 }
 
 #[derive(Debug, Clone)]

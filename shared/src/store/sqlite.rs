@@ -12,7 +12,7 @@ use serde::de::DeserializeOwned;
 use super::{
     CachedResponse, Claim, DatasetPage, DatasetStore, IdempotencyClaim, MetaStore, ModelCounts,
     ModelPage, ModelQuery, ModelStore, ProviderFailure, ProviderHealth, StoreError, StoredResponse,
-    UsageDelta, UsageRow, WindowHit,
+    SweepPage, UsageDelta, UsageRow, WindowHit,
 };
 use crate::records::sweep::SweepRecord;
 use crate::records::{DatasetRecord, JobRecord, JobStatus, ModelRecord, ModelStatus};
@@ -145,6 +145,43 @@ impl SqliteStore {
         Ok(SqliteStore {
             conn: Arc::new(Mutex::new(conn)),
         })
+    }
+
+    /// Records of `table` (`id`, `body`) newest first, strictly older than `after`, and the
+    /// id to resume after when more follow.
+    async fn page<T: DeserializeOwned + Send + 'static>(
+        &self,
+        table: &'static str,
+        limit: usize,
+        after: Option<&str>,
+    ) -> Result<(Vec<T>, Option<String>), StoreError> {
+        let after = after.map(str::to_string);
+        let limit = limit.max(1);
+        self.with(move |c| {
+            let mut stmt = c
+                .prepare(&format!(
+                    "SELECT id, body FROM {table} WHERE (?1 IS NULL OR id < ?1)
+                     ORDER BY id DESC LIMIT ?2"
+                ))
+                .map_err(backend)?;
+            let rows = stmt
+                .query_map(params![after, (limit + 1) as i64], |r| {
+                    Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+                })
+                .map_err(backend)?;
+            let mut records = Vec::new();
+            let mut ids = Vec::new();
+            for row in rows {
+                let (id, body) = row.map_err(backend)?;
+                records.push(decode::<T>(&id, &body)?);
+                ids.push(id);
+            }
+            let more = records.len() > limit;
+            records.truncate(limit);
+            let last = more.then(|| ids[limit - 1].clone());
+            Ok((records, last))
+        })
+        .await
     }
 
     async fn with<T: Send + 'static>(
@@ -403,6 +440,15 @@ impl ModelStore for SqliteStore {
         .await
     }
 
+    async fn list_sweeps(
+        &self,
+        limit: usize,
+        after: Option<&str>,
+    ) -> Result<SweepPage, StoreError> {
+        let (sweeps, last) = self.page("sweeps", limit, after).await?;
+        Ok(SweepPage { sweeps, last })
+    }
+
     async fn put_sweep_if(&self, sweep: &SweepRecord, expected: u64) -> Result<(), StoreError> {
         let (id, version, body) = (sweep.id.clone(), sweep.version as i64, encode(sweep)?);
         self.with(move |c| {
@@ -465,35 +511,8 @@ impl DatasetStore for SqliteStore {
         limit: usize,
         after: Option<&str>,
     ) -> Result<DatasetPage, StoreError> {
-        let after = after.map(str::to_string);
-        let limit = limit.max(1);
-        self.with(move |c| {
-            let mut stmt = c
-                .prepare(
-                    "SELECT id, body FROM datasets WHERE (?1 IS NULL OR id < ?1)
-                     ORDER BY id DESC LIMIT ?2",
-                )
-                .map_err(backend)?;
-            let rows = stmt
-                .query_map(params![after, (limit + 1) as i64], |r| {
-                    Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
-                })
-                .map_err(backend)?;
-            let mut datasets = Vec::new();
-            for row in rows {
-                let (id, body) = row.map_err(backend)?;
-                datasets.push(decode::<DatasetRecord>(&id, &body)?);
-            }
-            let more = datasets.len() > limit;
-            datasets.truncate(limit);
-            let last = if more {
-                datasets.last().map(|d| d.id.clone())
-            } else {
-                None
-            };
-            Ok(DatasetPage { datasets, last })
-        })
-        .await
+        let (datasets, last) = self.page("datasets", limit, after).await?;
+        Ok(DatasetPage { datasets, last })
     }
 }
 

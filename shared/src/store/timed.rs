@@ -49,6 +49,13 @@ impl ModelStore for Timed {
     async fn get_sweep(&self, id: &str) -> Result<Option<SweepRecord>, StoreError> {
         timed(Part::Store, self.0.get_sweep(id)).await
     }
+    async fn list_sweeps(
+        &self,
+        limit: usize,
+        after: Option<&str>,
+    ) -> Result<SweepPage, StoreError> {
+        timed(Part::Store, self.0.list_sweeps(limit, after)).await
+    }
     async fn put_sweep_if(&self, sweep: &SweepRecord, expected: u64) -> Result<(), StoreError> {
         timed(Part::Store, self.0.put_sweep_if(sweep, expected)).await
     }

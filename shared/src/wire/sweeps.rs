@@ -154,3 +154,33 @@ pub struct SweepLinks {
     /// first).
     pub compare: Option<String>,
 }
+
+/// One sweep in `GET /v1/sweeps`, as last recorded (`GET /v1/sweeps/{id}` brings a sweep up
+/// to date first).
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct SweepSummary {
+    pub sweep_id: String,
+    pub name: String,
+    pub status: SweepStatus,
+    pub dataset: String,
+    pub objective: Objective,
+    pub method: SearchMethod,
+    pub max_parallel: u32,
+    pub trials: u32,
+    /// Trials in each status.
+    pub counts: BTreeMap<String, u32>,
+    /// The completed trial with the best objective so far.
+    pub best: Option<SweepTrial>,
+    pub created_at: String,
+    pub updated_at: String,
+    pub ended_at: Option<String>,
+    pub monitoring_url: String,
+}
+
+/// `GET /v1/sweeps`: newest first.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct SweepList {
+    pub sweeps: Vec<SweepSummary>,
+    /// Pass as `next_token` for the next page; `null` on the last.
+    pub next_token: Option<String>,
+}

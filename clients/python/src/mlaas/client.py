@@ -362,6 +362,12 @@ class MLTrainingAPI:
         """`GET /v1/sweeps/{id}`: every trial with its settings, status and metric, the best."""
         return cast(models.Sweep, self._json("GET", f"/v1/sweeps/{sweep_id}"))
 
+    def list_sweeps(self, limit: int | None = None,
+                    next_token: str | None = None) -> models.SweepList:
+        """`GET /v1/sweeps`: one page, newest first (`next_token` for the next)."""
+        return cast(models.SweepList, self._json(
+            "GET", "/v1/sweeps", params={"limit": limit, "next_token": next_token}))
+
     def stop_sweep(self, sweep_id: str, *, idempotency_key: str | None = None) -> models.Sweep:
         """`POST /v1/sweeps/{id}/stop`: pending trials are cancelled, running ones stopped."""
         return cast(models.Sweep, self._json("POST", f"/v1/sweeps/{sweep_id}/stop",

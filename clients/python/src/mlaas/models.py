@@ -1954,6 +1954,28 @@ class SweepAccepted(TypedDict):
     monitoring_url: str
 
 
+class SweepSummary(TypedDict):
+    """
+    One sweep in `GET /v1/sweeps`, as last recorded (`GET /v1/sweeps/{id}` brings a sweep up
+    to date first).
+    """
+
+    sweep_id: str
+    name: str
+    status: SweepStatus
+    dataset: str
+    objective: Objective
+    method: SearchMethod
+    max_parallel: int
+    trials: int
+    counts: dict[str, int]
+    best: SweepTrial | None
+    created_at: str
+    updated_at: str
+    ended_at: str | None
+    monitoring_url: str
+
+
 class TrainingStatus(TypedDict):
     """
     `GET /v1/models/{id}/status`: the job, its transitions, progress and learning curve.
@@ -2039,3 +2061,12 @@ class Health(TypedDict):
     services: HealthServices
     failing_services: list[ServiceName]
     checks: HealthChecks
+
+
+class SweepList(TypedDict):
+    """
+    `GET /v1/sweeps`: newest first.
+    """
+
+    sweeps: list[SweepSummary]
+    next_token: str | None
