@@ -32,6 +32,8 @@ pub struct Plan<'a> {
     pub reference: Option<&'a Table>,
     /// Keep this many of the first rows (JSON values in header order) for the privacy report.
     pub compare_rows: usize,
+    /// Hold on every row (`fixed_combinations` takes its combinations from `reference`).
+    pub constraints: &'a [synth::Constraint],
 }
 
 pub struct Generated {
@@ -42,6 +44,8 @@ pub struct Generated {
     pub compared: Vec<Vec<Value>>,
     pub files: Files,
     pub seconds: f64,
+    /// What the constraints did, when there were any.
+    pub constraints: Option<synth::ConstraintsReport>,
 }
 
 /// A dataset's three bodies as written to the scratch folder, and their sizes.
@@ -150,13 +154,25 @@ pub fn generate(plan: &Plan<'_>, dir: &Path, id: &str) -> ApiResult<Generated> {
     let header = plan.schema.header();
     let generator =
         Generator::new(plan.schema, plan.seed, plan.balance, plan.count).map_err(synth_error)?;
+    let (mut plain, mut constrained) = if plan.constraints.is_empty() {
+        (Some(generator), None)
+    } else {
+        let c = synth::Constrained::new(generator, plan.schema, plan.constraints, plan.reference)
+            .map_err(synth_error)?;
+        (None, Some(c))
+    };
+    let source: &mut dyn Iterator<Item = synth::Row> = match (&mut plain, &mut constrained) {
+        (Some(g), _) => g,
+        (_, Some(c)) => c,
+        _ => unreachable!("one of the two is set"),
+    };
     let (mut csv, mut jsonl, csv_path, jsonl_path) = sinks(dir, id, &header)?;
     let (mut parquet, parquet_path) =
         parquet_sink(dir, id, &header, ParquetType::of_schema(plan.schema))?;
     // Fidelity is measured against the class balance asked for, not the schema's natural one.
     let mut metrics = QualityAccumulator::with_balance(plan.schema, plan.seed, plan.balance);
     let (mut preview, mut rows, mut compared) = (Vec::new(), Vec::new(), Vec::new());
-    for row in generator {
+    for row in source {
         metrics.push(&row);
         csv.write_row(&row).map_err(synth_error)?;
         jsonl.write_row(&row).map_err(synth_error)?;
@@ -170,6 +186,9 @@ pub fn generate(plan: &Plan<'_>, dir: &Path, id: &str) -> ApiResult<Generated> {
         if compared.len() < plan.compare_rows {
             compared.push(row.iter().map(synth::Cell::to_json).collect());
         }
+    }
+    if let Some(failure) = constrained.as_mut().and_then(|c| c.failure()) {
+        return Err(synth_error(failure));
     }
     csv.finish().map_err(synth_error)?;
     jsonl.finish().map_err(synth_error)?;
@@ -185,6 +204,7 @@ pub fn generate(plan: &Plan<'_>, dir: &Path, id: &str) -> ApiResult<Generated> {
         compared,
         files: Files::measured(csv_path, jsonl_path, parquet_path)?,
         seconds: started.elapsed().as_secs_f64(),
+        constraints: constrained.map(|c| c.report()),
     })
 }
 

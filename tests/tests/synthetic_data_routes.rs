@@ -904,3 +904,123 @@ async fn large_local_downloads_redirect_to_a_signed_url() {
         assert!(location.contains("&signature="), "{location}");
     }
 }
+
+#[tokio::test]
+async fn constraints_hold_on_every_row_and_are_reported() {
+    let app = synthetic_data::router(sqlite_state());
+    let mut schema = explicit_schema();
+    for (name, mean) in [("start", 10.0), ("end", 11.0)] {
+        schema["columns"].as_array_mut().unwrap().push(json!(
+            {"name": name, "type": "numeric", "distribution": {"name": "normal", "mean": mean, "std": 3.0}}
+        ));
+    }
+    let constraints = json!([
+        {"type": "range", "column": "age", "min": 25, "max": 60},
+        {"type": "inequality", "low": "start", "high": "end"},
+        {"type": "positive", "columns": ["start"], "strict": true}
+    ]);
+    let body = json!({"schema": schema, "target_count": 2000, "seed": 3,
+                      "quality_requirements": {"balance": "stratified"},
+                      "constraints": constraints});
+    let r = generate(&app, &body).await;
+    let report = &r["synthetic_data"]["constraints"];
+    let methods: Vec<&str> = report["constraints"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["method"].as_str().unwrap())
+        .collect();
+    assert_eq!(methods, ["rejection", "swap", "rejection"], "{report}");
+    assert_eq!(report["accepted"], 2000);
+    assert!(report["rejection_rate"].as_f64().unwrap() > 0.0, "{report}");
+    assert!(report["constraints"][1]["transformed"].as_u64().unwrap() > 0);
+    let id = r["synthetic_data"]["dataset_id"].as_str().unwrap();
+    let rows = csv_rows(&download(&app, id, "csv").await);
+    let header = &rows[0];
+    let at = |n: &str| header.iter().position(|h| h == n).unwrap();
+    assert_eq!(rows.len(), 2001);
+    let mut yes = 0;
+    for row in &rows[1..] {
+        let num = |n: &str| row[at(n)].parse::<f64>().unwrap();
+        assert!((25.0..=60.0).contains(&num("age")), "{row:?}");
+        assert!(num("start") < num("end") && num("start") > 0.0, "{row:?}");
+        yes += usize::from(row[at("churned")] == "yes");
+    }
+    assert_eq!(
+        yes, 1000,
+        "a stratified balance stays exact under rejection"
+    );
+    // The dataset keeps what its rows were held to.
+    let d = get(&app, &format!("/v1/datasets/{id}")).await.body;
+    let given = &d["quality"]["constraints"]["given"];
+    assert_eq!(
+        given[0],
+        json!({"type": "range", "column": "age", "min": 25.0, "max": 60.0})
+    );
+    assert_eq!(given[1]["or_equal"], false, "{d}");
+    assert_eq!(d["quality"]["constraints"]["report"], *report);
+
+    // Bad and impossible constraints are named, and nothing is stored.
+    for (c, needle) in [
+        (json!({"type": "range"}), "missing field `column`"),
+        (
+            json!({"type": "between", "column": "age"}),
+            "unknown variant",
+        ),
+        (
+            json!({"type": "range", "column": "age", "min": 200}),
+            "rejected 1000",
+        ),
+        (
+            json!({"type": "fixed_combinations", "columns": ["segment"]}),
+            "needs sample_rows",
+        ),
+        (
+            json!({"type": "positive", "columns": ["segment"]}),
+            "numeric, integer or datetime",
+        ),
+    ] {
+        let body = json!({"schema": explicit_schema(), "target_count": 100, "seed": 1,
+                          "constraints": [c]});
+        let r = post_json(&app, "/v1/ai/synthetic-data", &body).await;
+        api_tests::assert_envelope(&r, 400, "VALIDATION_ERROR");
+        assert_eq!(
+            r.body["error"]["details"]["field"], "constraints[0]",
+            "{}",
+            r.body
+        );
+        assert!(
+            r.body["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains(needle),
+            "{}",
+            r.body
+        );
+    }
+}
+
+#[tokio::test]
+async fn fixed_combinations_come_from_the_sample_rows() {
+    let app = synthetic_data::router(sqlite_state());
+    let mut csv = String::from("city,plan,spend,label\n");
+    for i in 0..300 {
+        let (city, plan) = [("paris", "gold"), ("paris", "basic"), ("lyon", "basic")][i % 3];
+        csv.push_str(&format!("{city},{plan},{},{}\n", 10 + i % 37, i % 2));
+    }
+    let body = json!({"sample_rows": csv, "target": "label", "target_count": 1000, "seed": 5,
+                      "constraints": [{"type": "fixed_combinations", "columns": ["city", "plan"]}]});
+    let r = generate(&app, &body).await;
+    let id = r["synthetic_data"]["dataset_id"].as_str().unwrap();
+    let rows = csv_rows(&download(&app, id, "csv").await);
+    let at = |n: &str| rows[0].iter().position(|h| h == n).unwrap();
+    for row in &rows[1..] {
+        let combo = (row[at("city")].as_str(), row[at("plan")].as_str());
+        assert_ne!(
+            combo,
+            ("lyon", "gold"),
+            "a combination the sample never had"
+        );
+    }
+    assert_eq!(rows.len(), 1001);
+}

@@ -53,6 +53,8 @@ pub struct Generator {
     remaining: u64,
     eps: Vec<f64>,
     z: Vec<f64>,
+    /// The class of the row last returned (for `redraw`).
+    last_class: Option<usize>,
 }
 
 impl Generator {
@@ -100,6 +102,7 @@ impl Generator {
             remaining: count,
             eps: vec![0.0; dim],
             z: vec![0.0; dim],
+            last_class: None,
         })
     }
 
@@ -220,10 +223,45 @@ impl Iterator for Generator {
         for e in self.eps.iter_mut() {
             *e = self.rng.sample(StandardNormal);
         }
-        let class = self.draw_class().map(|(class, z_t)| {
+        let drawn = self.draw_class();
+        Some(self.row_for(drawn))
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let n = usize::try_from(self.remaining).unwrap_or(usize::MAX);
+        (n, usize::try_from(self.remaining).ok())
+    }
+}
+
+impl Generator {
+    /// Another row in place of the one last returned (rejected by a constraint), not
+    /// counted: under an exact class plan of the same class, so the counts stay exact;
+    /// otherwise with its class drawn again from the natural weights.
+    pub fn redraw(&mut self) -> Row {
+        for e in self.eps.iter_mut() {
+            *e = self.rng.sample(StandardNormal);
+        }
+        let drawn = match (&self.plan, self.last_class, &self.target) {
+            (ClassPlan::Exact { .. }, Some(class), Some(levels)) => {
+                let (a, b) = levels.interval(class);
+                let u = a + (b - a) * open_unit(&mut self.rng);
+                Some((class, norm_ppf(u)))
+            }
+            _ => self.target.as_ref().map(|levels| {
+                let u = open_unit(&mut self.rng);
+                (levels.index_for(u), norm_ppf(u))
+            }),
+        };
+        self.row_for(drawn)
+    }
+
+    /// The row for the drawn `eps` and class.
+    fn row_for(&mut self, drawn: Option<(usize, f64)>) -> Row {
+        let class = drawn.map(|(class, z_t)| {
             self.eps[0] = z_t / self.copula.first_diagonal();
             class
         });
+        self.last_class = class;
         self.copula.correlate(&self.eps, &mut self.z);
         let offset = usize::from(class.is_some());
         let mut row = Vec::with_capacity(self.features.len() + offset);
@@ -233,12 +271,7 @@ impl Iterator for Generator {
         if let (Some(c), Some(levels)) = (class, &self.target) {
             row.push(levels.cell(c));
         }
-        Some(row)
-    }
-
-    fn size_hint(&self) -> (usize, Option<usize>) {
-        let n = usize::try_from(self.remaining).unwrap_or(usize::MAX);
-        (n, usize::try_from(self.remaining).ok())
+        row
     }
 }
 

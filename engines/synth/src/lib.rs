@@ -14,6 +14,7 @@
 //! report), [`designer`] (a schema from a model description, when no LLM is configured), and
 //! `stats` (shared statistical helpers).
 
+pub mod constraints;
 pub mod copula;
 pub mod designer;
 pub mod fit;
@@ -26,6 +27,7 @@ pub mod schema;
 mod stats;
 pub mod table;
 
+pub use constraints::{Constrained, Constraint, ConstraintsReport};
 pub use designer::design;
 pub use fit::{fit, ColumnFit, FitReport};
 pub use generate::{Balance, Generator};

@@ -141,6 +141,7 @@ async fn tabular_dataset(state: &AppState, req: &EnhanceRequest) -> ApiResult<(S
                 keep_rows: false,
                 reference: None,
                 compare_rows: 0,
+                constraints: &[],
             };
             datasets::generate(&plan, &dir, &id)
         })

@@ -201,6 +201,7 @@ pub async fn synthetic_data(
                 } else {
                     0
                 },
+                constraints: &req2.constraints,
             };
             datasets::generate(&plan, &dir, &id)
         })
@@ -237,6 +238,13 @@ pub async fn synthetic_data(
         q.insert(
             "privacy".into(),
             serde_json::to_value(p).map_err(ApiError::internal)?,
+        );
+    }
+    // The dataset keeps what its rows were held to.
+    if let (Some(c), Some(q)) = (&generated.constraints, quality_json.as_object_mut()) {
+        q.insert(
+            "constraints".into(),
+            serde_json::json!({"given": req.constraints, "report": c}),
         );
     }
     let record = DatasetRecord {
@@ -289,6 +297,7 @@ pub async fn synthetic_data(
         generated_samples: req.target_count,
         format: "structured".into(),
         data_format: "tabular".into(),
+        constraints: generated.constraints.clone(),
         quality_metrics: QualityMetrics {
             diversity_score: quality.diversity_score,
             realism_score: quality.realism_score,

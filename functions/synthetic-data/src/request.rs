@@ -47,9 +47,14 @@ pub struct SyntheticRequest {
     /// `privacy.holdout`: the share of `sample_rows` kept out of the fit, so the privacy
     /// report can say whether the rows resemble the fitted rows more than unseen ones.
     pub holdout: Option<f64>,
+    /// `constraints`: hold on every generated row.
+    pub constraints: Vec<synth::Constraint>,
 }
 
-const FIELDS: [&str; 13] = [
+/// Constraints one request may give.
+pub const MAX_CONSTRAINTS: usize = 20;
+
+const FIELDS: [&str; 14] = [
     "model_description",
     "existing_data",
     "target_count",
@@ -63,6 +68,7 @@ const FIELDS: [&str; 13] = [
     "name",
     "providers",
     "privacy",
+    "constraints",
 ];
 
 /// `natural`, `stratified`, a ratio in (0, 1] (minority / majority), or `"a:b"`.
@@ -235,8 +241,48 @@ impl SyntheticRequest {
             name: root.string("name", 200)?,
             holdout,
             providers,
+            constraints: parse_constraints(root.get("constraints"))?,
         })
     }
+}
+
+/// `constraints`: a list of at most [`MAX_CONSTRAINTS`] objects, each read by its `type`
+/// (`synth::Constraint`); the first bad one is named `constraints[i]`.
+fn parse_constraints(v: Option<&Value>) -> Result<Vec<synth::Constraint>, ApiError> {
+    let Some(v) = v else {
+        return Ok(Vec::new());
+    };
+    let expected = "a list of constraints: {\"type\": \"range\" | \"inequality\" | \"positive\" | \"negative\" | \"fixed_combinations\" | \"one_hot\" | \"sum\", ...}";
+    let Value::Array(items) = v else {
+        return Err(ApiError::validation(
+            "constraints",
+            v.clone(),
+            expected,
+            "constraints must be a list",
+        ));
+    };
+    if items.len() > MAX_CONSTRAINTS {
+        return Err(ApiError::validation(
+            "constraints",
+            json!(items.len()),
+            format!("at most {MAX_CONSTRAINTS} constraints"),
+            format!("{} constraints is more than {MAX_CONSTRAINTS}", items.len()),
+        ));
+    }
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| {
+            serde_json::from_value::<synth::Constraint>(item.clone()).map_err(|e| {
+                ApiError::validation(
+                    format!("constraints[{i}]"),
+                    item.clone(),
+                    expected,
+                    format!("constraints[{i}]: {e}"),
+                )
+            })
+        })
+        .collect()
 }
 
 #[cfg(test)]

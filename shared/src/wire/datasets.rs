@@ -75,6 +75,8 @@ pub struct SyntheticDataRequest {
     /// With `sample_rows`: `{"holdout": share}` keeps that share of the rows (at most 0.5) out
     /// of the fit, for `quality_metrics.privacy.dcr_overfitting_protection`.
     pub privacy: Option<PrivacyOptions>,
+    /// At most 20 constraints that hold on every generated row (README, "Constraints").
+    pub constraints: Option<Vec<synth::Constraint>>,
 }
 
 /// `privacy` of `POST /v1/ai/synthetic-data`.
@@ -143,6 +145,9 @@ pub struct SyntheticData {
     /// When the schema was fitted to `sample_rows`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fit_report: Option<synth::FitReport>,
+    /// With `constraints`: how each was enforced, and how many draws it rejected.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub constraints: Option<synth::ConstraintsReport>,
 }
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]

@@ -142,6 +142,110 @@ class ComputeFacts(TypedDict):
 ConfiguredState: TypeAlias = Literal['configured', 'not_configured']
 
 
+class Constraint1(TypedDict, closed=True):
+    """
+    `min ≤ column ≤ max` (either bound may be left out).
+    """
+
+    type: Literal['range']
+    column: str
+    min: NotRequired[float | None]
+    max: NotRequired[float | None]
+
+
+class Constraint2(TypedDict, closed=True):
+    """
+    `low < high` on every row (`low ≤ high` with `or_equal`).
+    """
+
+    type: Literal['inequality']
+    low: str
+    high: str
+    or_equal: NotRequired[bool]
+
+
+class Constraint3(TypedDict, closed=True):
+    """
+    Every column ≥ 0 (> 0 with `strict`).
+    """
+
+    type: Literal['positive']
+    columns: list[str]
+    strict: NotRequired[bool]
+
+
+class Constraint4(TypedDict, closed=True):
+    """
+    Every column ≤ 0 (< 0 with `strict`).
+    """
+
+    type: Literal['negative']
+    columns: list[str]
+    strict: NotRequired[bool]
+
+
+class Constraint5(TypedDict, closed=True):
+    """
+    Only combinations of these columns' values seen in the sample rows.
+    """
+
+    type: Literal['fixed_combinations']
+    columns: list[str]
+
+
+class Constraint6(TypedDict, closed=True):
+    """
+    Exactly one of these columns is 1 (or true), the others 0 (or false).
+    """
+
+    type: Literal['one_hot']
+    columns: list[str]
+
+
+class Constraint7(TypedDict, closed=True):
+    """
+    The columns add up to `total` (within 1e-9 of |total|, at least 1e-9).
+    """
+
+    type: Literal['sum']
+    columns: list[str]
+    total: float
+
+
+Constraint: TypeAlias = (
+    Constraint1
+    | Constraint2
+    | Constraint3
+    | Constraint4
+    | Constraint5
+    | Constraint6
+    | Constraint7
+)
+
+
+class ConstraintReport(TypedDict):
+    """
+    What one constraint did over a generation.
+    """
+
+    type: str
+    columns: list[str]
+    method: str
+    transformed: int
+    rejected: int
+
+
+class ConstraintsReport(TypedDict):
+    """
+    All constraints' outcome: every emitted row satisfied each of them.
+    """
+
+    constraints: list[ConstraintReport]
+    draws: int
+    accepted: int
+    rejection_rate: float
+
+
 class Convergence(TypedDict):
     loss: float
     loss_metric: str
@@ -1651,6 +1755,7 @@ class SyntheticData(TypedDict):
     preview: list[dict[str, Any]]
     data: NotRequired[list[dict[str, Any]] | None]
     fit_report: NotRequired[FitReport | None]
+    constraints: NotRequired[ConstraintsReport | None]
 
 
 class SyntheticDataRequest1(TypedDict, closed=True):
@@ -1672,6 +1777,7 @@ class SyntheticDataRequest1(TypedDict, closed=True):
     name: NotRequired[str | None]
     providers: NotRequired[list[Provider] | None]
     privacy: NotRequired[PrivacyOptions | None]
+    constraints: NotRequired[list[Constraint] | None]
 
 
 class SyntheticDataRequest2(TypedDict, closed=True):
@@ -1693,6 +1799,7 @@ class SyntheticDataRequest2(TypedDict, closed=True):
     name: NotRequired[str | None]
     providers: NotRequired[list[Provider] | None]
     privacy: NotRequired[PrivacyOptions | None]
+    constraints: NotRequired[list[Constraint] | None]
 
 
 class SyntheticDataRequest3(TypedDict, closed=True):
@@ -1714,6 +1821,7 @@ class SyntheticDataRequest3(TypedDict, closed=True):
     name: NotRequired[str | None]
     providers: NotRequired[list[Provider] | None]
     privacy: NotRequired[PrivacyOptions | None]
+    constraints: NotRequired[list[Constraint] | None]
 
 
 SyntheticDataRequest: TypeAlias = (
