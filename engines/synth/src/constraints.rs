@@ -547,34 +547,25 @@ mod tests {
                 decimals: None,
             },
         };
+        let flag = |name: &str| ColumnSpec {
+            name: name.into(),
+            kind: ColumnKind::Integer {
+                distribution: Distribution::Uniform {
+                    low: 0.0,
+                    high: 1.0,
+                },
+                min: Some(0),
+                max: Some(1),
+            },
+        };
         DataSchema {
             columns: vec![
                 num("start", 50.0),
                 num("end", 55.0),
                 num("a", 5.0),
                 num("b", 5.0),
-                ColumnSpec {
-                    name: "flag_x".into(),
-                    kind: ColumnKind::Integer {
-                        distribution: Distribution::Uniform {
-                            low: 0.0,
-                            high: 1.0,
-                        },
-                        min: Some(0),
-                        max: Some(1),
-                    },
-                },
-                ColumnSpec {
-                    name: "flag_y".into(),
-                    kind: ColumnKind::Integer {
-                        distribution: Distribution::Uniform {
-                            low: 0.0,
-                            high: 1.0,
-                        },
-                        min: Some(0),
-                        max: Some(1),
-                    },
-                },
+                flag("flag_x"),
+                flag("flag_y"),
                 ColumnSpec {
                     name: "city".into(),
                     kind: ColumnKind::Categorical {

@@ -49,6 +49,25 @@ fn invalid(field: &str, received: Value, expected: &str, message: String) -> Api
     ApiError::validation(field, received, expected, message)
 }
 
+/// `key` as one of the named `choices`, if present.
+fn one_of<T: Copy>(f: &Fields, key: &str, choices: &[(&str, T)]) -> ApiResult<Option<T>> {
+    let Some(given) = f.string(key, 40)? else {
+        return Ok(None);
+    };
+    match choices.iter().find(|(name, _)| *name == given) {
+        Some((_, value)) => Ok(Some(*value)),
+        None => {
+            let names: Vec<&str> = choices.iter().map(|(n, _)| *n).collect();
+            Err(invalid(
+                &f.path_of(key),
+                json!(given),
+                &names.join(" or "),
+                format!("{} {given:?} is not {}", f.path_of(key), names.join(" or ")),
+            ))
+        }
+    }
+}
+
 fn parse(body: &Value) -> ApiResult<Parsed> {
     let f = Fields::new("", body)?;
     f.only(&[
@@ -72,19 +91,15 @@ fn parse(body: &Value) -> ApiResult<Parsed> {
             format!("{metric:?} is not a validation metric the history records"),
         ));
     }
-    let direction = match f.string("direction", 20)?.as_deref() {
-        None => Direction::of(&metric),
-        Some("maximize") => Direction::Maximize,
-        Some("minimize") => Direction::Minimize,
-        Some(other) => {
-            return Err(invalid(
-                "direction",
-                json!(other),
-                "maximize or minimize",
-                format!("direction {other:?} is neither maximize nor minimize"),
-            ))
-        }
-    };
+    let direction = one_of(
+        &f,
+        "direction",
+        &[
+            ("maximize", Direction::Maximize),
+            ("minimize", Direction::Minimize),
+        ],
+    )?
+    .unwrap_or_else(|| Direction::of(&metric));
     let max_parallel = f
         .integer("max_parallel", 1, i64::from(MAX_PARALLEL))?
         .map_or(DEFAULT_MAX_PARALLEL, |n| n as u32);
@@ -96,18 +111,22 @@ fn parse(body: &Value) -> ApiResult<Parsed> {
 
     let search = f.required_object("search")?;
     search.only(&["method", "space", "max_trials", "seed"])?;
-    let method = match search.required_string("method", 20)?.as_str() {
-        "grid" => SearchMethod::Grid,
-        "random" => SearchMethod::Random,
-        other => {
-            return Err(invalid(
-                "search.method",
-                json!(other),
-                "grid or random",
-                format!("search.method {other:?} is neither grid nor random"),
-            ))
-        }
-    };
+    let method = one_of(
+        &search,
+        "method",
+        &[
+            ("grid", SearchMethod::Grid),
+            ("random", SearchMethod::Random),
+        ],
+    )?
+    .ok_or_else(|| {
+        invalid(
+            "search.method",
+            Value::Null,
+            "grid or random",
+            "search.method is required".into(),
+        )
+    })?;
     let max_trials = search
         .integer("max_trials", 1, MAX_TRIALS as i64)?
         .map(|n| n as u32);
