@@ -25,6 +25,7 @@ pub mod parquet_file;
 pub mod privacy;
 pub mod schema;
 mod stats;
+pub mod suggest;
 pub mod table;
 
 pub use constraints::{Constrained, Constraint, ConstraintsReport};
@@ -34,6 +35,7 @@ pub use generate::{Balance, Generator};
 pub use metrics::{ColumnScore, Quality, QualityAccumulator, Reference};
 pub use parquet_file::{ParquetSink, ParquetType};
 pub use schema::{ColumnKind, ColumnSpec, Correlation, DataSchema, Distribution, TargetSpec};
+pub use suggest::{suggest, Suggestion};
 pub use table::{Cell, CsvSink, JsonlSink, Row, Table};
 
 /// A stored dataset's column as it was read: its name, its kind and, for uploads, why.
