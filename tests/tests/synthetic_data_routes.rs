@@ -957,7 +957,11 @@ async fn constraints_hold_on_every_row_and_are_reported() {
         given[0],
         json!({"type": "range", "column": "age", "min": 25.0, "max": 60.0})
     );
-    assert_eq!(given[1]["or_equal"], false, "{d}");
+    assert_eq!(
+        given[1],
+        json!({"type": "inequality", "low": "start", "high": "end"}),
+        "{d}"
+    );
     assert_eq!(d["quality"]["constraints"]["report"], *report);
 
     // Bad and impossible constraints are named, and nothing is stored.
@@ -1023,4 +1027,108 @@ async fn fixed_combinations_come_from_the_sample_rows() {
         );
     }
     assert_eq!(rows.len(), 1001);
+}
+
+/// A table built to satisfy known constraints: `start < end`, `x + y = 100`, a one-hot group
+/// `red, green, blue`, `amount > 0`, and `city`/`plan` never `lyon`/`gold`.
+fn constrained_csv() -> String {
+    let mut csv = String::from("start,end,x,y,red,green,blue,amount,city,plan,label\n");
+    for i in 0..400u32 {
+        let start = f64::from(i % 50) * 1.5;
+        let end = start + 1.0 + f64::from(i % 7);
+        let x = f64::from(i % 83) + 0.25;
+        let hot = i % 3;
+        let (city, plan) =
+            [("paris", "gold"), ("paris", "basic"), ("lyon", "basic")][(i % 5 % 3) as usize];
+        csv.push_str(&format!(
+            "{start},{end},{x},{},{},{},{},{},{city},{plan},{}\n",
+            100.0 - x,
+            u32::from(hot == 0),
+            u32::from(hot == 1),
+            u32::from(hot == 2),
+            1.0 + f64::from(i % 91) * 0.5,
+            i % 2
+        ));
+    }
+    csv
+}
+
+#[tokio::test]
+async fn sample_rows_answer_suggested_constraints_that_can_be_passed_back() {
+    let app = synthetic_data::router(sqlite_state());
+    let csv = constrained_csv();
+    let body = json!({"sample_rows": csv, "target": "label", "target_count": 500, "seed": 9});
+    let reply = post_json(&app, "/v1/ai/synthetic-data", &body).await;
+    api_tests::openapi::assert_conforms("POST", "/v1/ai/synthetic-data", &reply);
+    let r = reply.body;
+    let suggested = r["synthetic_data"]["suggested_constraints"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{r}"))
+        .clone();
+    let constraints: Vec<Value> = suggested.iter().map(|s| s["constraint"].clone()).collect();
+    for s in &suggested {
+        assert_eq!(s["support"], 400, "every row has every value: {s}");
+        assert!(!s["reason"].as_str().unwrap().is_empty());
+    }
+    for wanted in [
+        json!({"type": "inequality", "low": "start", "high": "end"}),
+        json!({"type": "one_hot", "columns": ["red", "green", "blue"]}),
+        json!({"type": "sum", "columns": ["x", "y"], "total": 100.0}),
+        json!({"type": "fixed_combinations", "columns": ["city", "plan"]}),
+    ] {
+        assert!(
+            constraints.contains(&wanted),
+            "{wanted} not in {constraints:?}"
+        );
+    }
+    assert!(
+        constraints.iter().any(|c| c["type"] == "positive"
+            && c["strict"] == true
+            && c["columns"].as_array().unwrap().contains(&json!("amount"))),
+        "{constraints:?}"
+    );
+    assert!(constraints
+        .contains(&json!({"type": "range", "column": "amount", "min": 1.0, "max": 46.0})));
+    // The dataset keeps them.
+    let id = r["synthetic_data"]["dataset_id"].as_str().unwrap();
+    let d = get(&app, &format!("/v1/datasets/{id}")).await.body;
+    assert_eq!(d["quality"]["suggested_constraints"], json!(suggested));
+
+    // Passed back, they hold on every generated row.
+    let body = json!({"sample_rows": csv, "target": "label", "target_count": 500, "seed": 9,
+                      "constraints": constraints});
+    let r = generate(&app, &body).await;
+    assert_eq!(r["synthetic_data"]["constraints"]["accepted"], 500, "{r}");
+    let id = r["synthetic_data"]["dataset_id"].as_str().unwrap();
+    let rows = csv_rows(&download(&app, id, "csv").await);
+    let at = |n: &str| rows[0].iter().position(|h| h == n).unwrap();
+    assert_eq!(rows.len(), 501);
+    for row in &rows[1..] {
+        let num = |n: &str| row[at(n)].parse::<f64>().unwrap();
+        assert!(num("start") < num("end"), "{row:?}");
+        assert!((num("x") + num("y") - 100.0).abs() <= 1e-7, "{row:?}");
+        assert_eq!(num("red") + num("green") + num("blue"), 1.0, "{row:?}");
+        assert!(num("amount") > 0.0 && num("amount") <= 46.0, "{row:?}");
+        assert_ne!(
+            (row[at("city")].as_str(), row[at("plan")].as_str()),
+            ("lyon", "gold")
+        );
+    }
+
+    // An upload answers them too; an explicit schema has none to suggest.
+    let r = post_json(
+        &app,
+        "/v1/datasets",
+        &json!({"csv": csv, "target": "label"}),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    api_tests::openapi::assert_conforms("POST", "/v1/datasets", &r);
+    assert_eq!(r.body["suggested_constraints"], json!(suggested));
+    let r = generate(
+        &app,
+        &json!({"schema": explicit_schema(), "target_count": 10}),
+    )
+    .await;
+    assert!(r["synthetic_data"].get("suggested_constraints").is_none());
 }

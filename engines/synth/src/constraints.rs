@@ -26,35 +26,41 @@ pub const MAX_REJECTIONS_IN_A_ROW: u64 = 1000;
 pub const ACCEPTANCE_FLOOR: f64 = 0.05;
 pub const FLOOR_AFTER: u64 = 10_000;
 
-/// One constraint, as a request names it.
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+/// One constraint, as a request names it. Optional fields are written only when set, so a
+/// constraint answered (a suggestion, a stored one) is one a request may send as is, under
+/// one schema.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Constraint {
     /// `min ≤ column ≤ max` (either bound may be left out).
     Range {
         column: String,
-        #[serde(default)]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         min: Option<f64>,
-        #[serde(default)]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         max: Option<f64>,
     },
     /// `low < high` on every row (`low ≤ high` with `or_equal`).
     Inequality {
         low: String,
         high: String,
-        #[serde(default)]
+        #[serde(default, skip_serializing_if = "is_false")]
         or_equal: bool,
     },
     /// Every column ≥ 0 (> 0 with `strict`).
     Positive {
         columns: Vec<String>,
-        #[serde(default)]
+        #[serde(default, skip_serializing_if = "is_false")]
         strict: bool,
     },
     /// Every column ≤ 0 (< 0 with `strict`).
     Negative {
         columns: Vec<String>,
-        #[serde(default)]
+        #[serde(default, skip_serializing_if = "is_false")]
         strict: bool,
     },
     /// Only combinations of these columns' values seen in the sample rows.

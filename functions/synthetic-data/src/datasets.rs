@@ -340,9 +340,11 @@ pub(crate) async fn store_body(
 
     let rows = table.rows.len() as u64;
     let target_for_fit = target.clone();
-    let (schema, report, table) = tokio::task::spawn_blocking(move || {
-        synth::fit(&table, target_for_fit.as_deref())
-            .map(|(schema, report)| (schema, report, table))
+    let (schema, report, table, suggestions) = tokio::task::spawn_blocking(move || {
+        synth::fit(&table, target_for_fit.as_deref()).map(|(schema, report)| {
+            let suggestions = synth::suggest(&table, &schema);
+            (schema, report, table, suggestions)
+        })
     })
     .await
     .map_err(ApiError::internal)?
@@ -379,6 +381,7 @@ pub(crate) async fn store_body(
     let body = DatasetCreated {
         summary: summary(&record),
         schema: Some(schema),
+        suggested_constraints: Some(suggestions),
     };
     Ok(body)
 }

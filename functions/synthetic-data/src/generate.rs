@@ -74,6 +74,8 @@ struct Designed {
     reference: Option<Table>,
     /// `privacy.holdout`'s rows, kept out of the fit.
     holdout: Option<Table>,
+    /// Constraints every sample row satisfies (holdout rows included).
+    suggestions: Option<Vec<synth::Suggestion>>,
     provider_advice: Vec<Recommendation>,
     attempts: Vec<shared::orchestrator::Attempt>,
     usage: Vec<shared::orchestrator::Usage>,
@@ -86,6 +88,7 @@ async fn find_schema(state: &AppState, req: &SyntheticRequest) -> ApiResult<Desi
         fit: None,
         reference: None,
         holdout: None,
+        suggestions: None,
         provider_advice: Vec::new(),
         attempts: Vec::new(),
         usage: Vec::new(),
@@ -93,18 +96,22 @@ async fn find_schema(state: &AppState, req: &SyntheticRequest) -> ApiResult<Desi
     match &req.schema {
         SchemaInput::Explicit(schema) => Ok(plain(schema.clone(), "explicit")),
         SchemaInput::Sample { table, target } => {
-            let (table, holdout) = split_holdout(table, req.holdout, req.seed);
-            let target = target.clone();
-            let (schema, report, table) = tokio::task::spawn_blocking(move || {
-                synth::fit(&table, target.as_deref()).map(|(s, r)| (s, r, table))
+            let (fitted, holdout) = split_holdout(table, req.holdout, req.seed);
+            let (target, whole) = (target.clone(), table.clone());
+            let (schema, report, fitted, suggestions) = tokio::task::spawn_blocking(move || {
+                synth::fit(&fitted, target.as_deref()).map(|(s, r)| {
+                    let suggestions = synth::suggest(&whole, &s);
+                    (s, r, fitted, suggestions)
+                })
             })
             .await
             .map_err(ApiError::internal)?
             .map_err(synth_error)?;
             Ok(Designed {
                 fit: Some(report),
-                reference: Some(table),
+                reference: Some(fitted),
                 holdout,
+                suggestions: Some(suggestions),
                 ..plain(schema, "fitted")
             })
         }
@@ -247,6 +254,12 @@ pub async fn synthetic_data(
             serde_json::json!({"given": req.constraints, "report": c}),
         );
     }
+    if let (Some(s), Some(q)) = (&designed.suggestions, quality_json.as_object_mut()) {
+        q.insert(
+            "suggested_constraints".into(),
+            serde_json::to_value(s).map_err(ApiError::internal)?,
+        );
+    }
     let record = DatasetRecord {
         id: id.clone(),
         name: req.name.clone(),
@@ -298,6 +311,7 @@ pub async fn synthetic_data(
         format: "structured".into(),
         data_format: "tabular".into(),
         constraints: generated.constraints.clone(),
+        suggested_constraints: designed.suggestions.clone(),
         quality_metrics: QualityMetrics {
             diversity_score: quality.diversity_score,
             realism_score: quality.realism_score,

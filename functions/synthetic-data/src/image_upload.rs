@@ -128,6 +128,7 @@ pub async fn upload(
     let body = DatasetCreated {
         summary: crate::datasets::summary(&record),
         schema: None,
+        suggested_constraints: None,
     };
     Ok(body)
 }

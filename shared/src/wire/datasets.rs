@@ -148,6 +148,10 @@ pub struct SyntheticData {
     /// With `constraints`: how each was enforced, and how many draws it rejected.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub constraints: Option<synth::ConstraintsReport>,
+    /// With `sample_rows`: constraints every sample row satisfies, each with its support, ready
+    /// to pass back as `constraints` (README, "Suggested constraints").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suggested_constraints: Option<Vec<synth::Suggestion>>,
 }
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
@@ -230,6 +234,10 @@ pub struct DatasetCreated {
     pub summary: DatasetSummary,
     /// The schema fitted to the table; null for an image dataset (see `images`).
     pub schema: Option<synth::DataSchema>,
+    /// Constraints every row of the table satisfies, each with its support, ready to pass as
+    /// `constraints` (README, "Suggested constraints"). Absent on an image dataset.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suggested_constraints: Option<Vec<synth::Suggestion>>,
 }
 
 /// `POST /v1/datasets` as JSON: the table as `csv` text or `rows` (one of them).

@@ -999,6 +999,16 @@ class StopAccepted(TypedDict):
     monitoring_url: str
 
 
+class Suggestion(TypedDict):
+    """
+    A constraint that holds on every real row, and the evidence for it.
+    """
+
+    constraint: Constraint
+    support: int
+    reason: str
+
+
 class SweepBase(TypedDict, closed=True):
     """
     The training request each trial starts from.
@@ -1451,6 +1461,7 @@ class DatasetCreated(TypedDict):
     download_urls: DownloadUrls
     images: NotRequired[ImageSetInfo | None]
     schema: DataSchema | None
+    suggested_constraints: NotRequired[list[Suggestion] | None]
 
 
 class DatasetSummary(TypedDict):
@@ -1756,6 +1767,7 @@ class SyntheticData(TypedDict):
     data: NotRequired[list[dict[str, Any]] | None]
     fit_report: NotRequired[FitReport | None]
     constraints: NotRequired[ConstraintsReport | None]
+    suggested_constraints: NotRequired[list[Suggestion] | None]
 
 
 class SyntheticDataRequest1(TypedDict, closed=True):
