@@ -34,6 +34,8 @@ pub struct Plan<'a> {
     pub compare_rows: usize,
     /// Hold on every row (`fixed_combinations` takes its combinations from `reference`).
     pub constraints: &'a [synth::Constraint],
+    /// Every row meets them (conditional sampling).
+    pub conditions: &'a [synth::Condition],
 }
 
 pub struct Generated {
@@ -46,6 +48,8 @@ pub struct Generated {
     pub seconds: f64,
     /// What the constraints did, when there were any.
     pub constraints: Option<synth::ConstraintsReport>,
+    /// What the conditions did, when there were any.
+    pub conditions: Option<synth::ConditionsReport>,
 }
 
 /// A dataset's three bodies as written to the scratch folder, and their sizes.
@@ -81,6 +85,10 @@ pub fn synth_error(e: SynthError) -> ApiError {
             "see message",
             format!("{field}: {message}"),
         ),
+        SynthError::Unsatisfiable { field, message } => ApiError::Unsatisfiable {
+            message: format!("{field}: {message}"),
+            field,
+        },
         other => ApiError::internal(other),
     }
 }
@@ -154,11 +162,18 @@ pub fn generate(plan: &Plan<'_>, dir: &Path, id: &str) -> ApiResult<Generated> {
     let header = plan.schema.header();
     let generator =
         Generator::new(plan.schema, plan.seed, plan.balance, plan.count).map_err(synth_error)?;
-    let (mut plain, mut constrained) = if plan.constraints.is_empty() {
+    let (mut plain, mut constrained) = if plan.constraints.is_empty() && plan.conditions.is_empty()
+    {
         (Some(generator), None)
     } else {
-        let c = synth::Constrained::new(generator, plan.schema, plan.constraints, plan.reference)
-            .map_err(synth_error)?;
+        let c = synth::Constrained::new(
+            generator,
+            plan.schema,
+            plan.constraints,
+            plan.conditions,
+            plan.reference,
+        )
+        .map_err(synth_error)?;
         (None, Some(c))
     };
     let source: &mut dyn Iterator<Item = synth::Row> = match (&mut plain, &mut constrained) {
@@ -204,7 +219,10 @@ pub fn generate(plan: &Plan<'_>, dir: &Path, id: &str) -> ApiResult<Generated> {
         compared,
         files: Files::measured(csv_path, jsonl_path, parquet_path)?,
         seconds: started.elapsed().as_secs_f64(),
-        constraints: constrained.map(|c| c.report()),
+        conditions: constrained.as_ref().and_then(|c| c.conditions_report()),
+        constraints: constrained
+            .filter(|_| !plan.constraints.is_empty())
+            .map(|c| c.report()),
     })
 }
 

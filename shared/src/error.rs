@@ -33,6 +33,9 @@ pub enum ErrorCode {
     ProcessingTimeout,
     Conflict,
     Unauthorized,
+    /// A valid request that cannot be met: conditional sampling whose conditions no row, or
+    /// too few rows, can meet.
+    Unsatisfiable,
     InternalError,
 }
 
@@ -50,6 +53,7 @@ impl ErrorCode {
             ErrorCode::ProcessingTimeout => "PROCESSING_TIMEOUT",
             ErrorCode::Conflict => "CONFLICT",
             ErrorCode::Unauthorized => "UNAUTHORIZED",
+            ErrorCode::Unsatisfiable => "UNSATISFIABLE",
             ErrorCode::InternalError => "INTERNAL_ERROR",
         }
     }
@@ -86,6 +90,9 @@ pub enum ApiError {
     },
     #[error("missing or invalid API key")]
     Unauthorized,
+    /// Well-formed, but no rows (or too few) can meet it; `field` names the condition.
+    #[error("{message}")]
+    Unsatisfiable { field: String, message: String },
     /// Anything the client cannot fix. The source is logged, never rendered.
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync + 'static>),
@@ -122,6 +129,7 @@ impl ApiError {
             ApiError::ProcessingTimeout { .. } => ErrorCode::ProcessingTimeout,
             ApiError::Conflict(_) | ApiError::IdempotencyConflict { .. } => ErrorCode::Conflict,
             ApiError::Unauthorized => ErrorCode::Unauthorized,
+            ApiError::Unsatisfiable { .. } => ErrorCode::Unsatisfiable,
             ApiError::Internal(_) => ErrorCode::InternalError,
         }
     }
@@ -137,6 +145,7 @@ impl ApiError {
             ApiError::ProcessingTimeout { .. } => StatusCode::GATEWAY_TIMEOUT,
             ApiError::Conflict(_) | ApiError::IdempotencyConflict { .. } => StatusCode::CONFLICT,
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::Unsatisfiable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -147,6 +156,7 @@ impl ApiError {
                 json!({"field": f.field, "received": f.received, "expected": f.expected})
             }
             ApiError::MethodNotAllowed { method } => json!({"method": method}),
+            ApiError::Unsatisfiable { field, .. } => json!({"field": field}),
             ApiError::PayloadTooLarge { limit_bytes } => json!({"limit_bytes": limit_bytes}),
             ApiError::MissingApiKey { provider, variable } => {
                 json!({"provider": provider, "variable": variable})

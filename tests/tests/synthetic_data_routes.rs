@@ -1132,3 +1132,134 @@ async fn sample_rows_answer_suggested_constraints_that_can_be_passed_back() {
     .await;
     assert!(r["synthetic_data"].get("suggested_constraints").is_none());
 }
+
+/// Conditions on sample rows (a range, category shares, the target's value) with a
+/// constraint: every downloaded row meets them, the shares are exact, the report and the
+/// stored dataset say so; an impossible condition is a 422 that stores nothing.
+async fn conditions_hold_on_every_row_and_are_stored(store: shared::store::SharedStore) {
+    let state = api_tests::state_with(store, &[]);
+    let app = synthetic_data::router(state);
+    let conditions = json!([
+        {"column": "amount", "min": 20.0, "max": 30.0},
+        {"column": "city", "values": {"paris": 0.4, "lyon": 0.6}},
+        {"column": "label", "value": 1}
+    ]);
+    let body = json!({"sample_rows": constrained_csv(), "target": "label", "target_count": 500,
+                      "seed": 4, "conditions": conditions,
+                      "constraints": [{"type": "inequality", "low": "start", "high": "end"}]});
+    let r = post_json(&app, "/v1/ai/synthetic-data", &body).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    api_tests::openapi::assert_conforms("post", "/v1/ai/synthetic-data", &r);
+    let report = &r.body["synthetic_data"]["conditions"];
+    assert_eq!(report["accepted"], 500, "{report}");
+    let c = &report["conditions"];
+    assert_eq!(c[0]["type"], "range");
+    assert_eq!(
+        c[1]["counts"],
+        json!({"lyon": 300, "paris": 200}),
+        "{report}"
+    );
+    // The rarest interval (amount in [20, 30]) is sampled from the conditioned copula.
+    assert_eq!(c[0]["method"], "copula", "{report}");
+    assert_eq!(c[0]["rejected"], 0, "{report}");
+    assert_eq!(c[2]["method"], "rejection", "{report}");
+    let id = r.body["synthetic_data"]["dataset_id"].as_str().unwrap();
+    let rows = csv_rows(&download(&app, id, "csv").await);
+    assert_eq!(rows.len(), 501);
+    let at = |n: &str| rows[0].iter().position(|h| h == n).unwrap();
+    let mut paris = 0;
+    for row in &rows[1..] {
+        let num = |n: &str| row[at(n)].parse::<f64>().unwrap();
+        assert!((20.0..=30.0).contains(&num("amount")), "{row:?}");
+        assert!(num("start") < num("end"), "{row:?}");
+        assert_eq!(row[at("label")], "1", "{row:?}");
+        paris += usize::from(row[at("city")] == "paris");
+    }
+    assert_eq!(paris, 200);
+    let d = get(&app, &format!("/v1/datasets/{id}")).await.body;
+    assert_eq!(d["quality"]["conditions"]["given"], conditions, "{d}");
+    assert_eq!(d["quality"]["conditions"]["report"], *report);
+
+    // No row can meet these: 422 naming the condition, and nothing stored.
+    let before = get(&app, "/v1/datasets").await.body["datasets"]
+        .as_array()
+        .unwrap()
+        .len();
+    for (conditions, field, needle) in [
+        (
+            json!([{"column": "amount", "min": 5000}]),
+            "conditions[0]",
+            "no probability",
+        ),
+        (
+            json!([{"column": "label", "value": 1}, {"column": "city", "value": "nice"}]),
+            "conditions[1]",
+            "is not a value",
+        ),
+        (
+            // end ≤ 2 is the rarer, sampled exactly; start ≥ 70 then almost never holds.
+            json!([{"column": "start", "min": 70}, {"column": "end", "max": 2}]),
+            "conditions[0]",
+            "condition on \"start\" rejected",
+        ),
+    ] {
+        let body = json!({"sample_rows": constrained_csv(), "target": "label",
+                          "target_count": 200, "seed": 1, "conditions": conditions});
+        let r = post_json(&app, "/v1/ai/synthetic-data", &body).await;
+        if needle == "is not a value" {
+            assert_envelope(&r, 400, "VALIDATION_ERROR");
+        } else {
+            assert_envelope(&r, 422, "UNSATISFIABLE");
+            api_tests::openapi::assert_conforms("post", "/v1/ai/synthetic-data", &r);
+        }
+        assert_eq!(r.body["error"]["details"]["field"], field, "{}", r.body);
+        assert!(
+            r.body["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains(needle),
+            "{}",
+            r.body
+        );
+    }
+    let after = get(&app, "/v1/datasets").await.body["datasets"]
+        .as_array()
+        .unwrap()
+        .len();
+    assert_eq!(before, after, "a refused request stores nothing");
+}
+
+#[tokio::test]
+async fn bad_conditions_are_validation_errors() {
+    let app = synthetic_data::router(sqlite_state());
+    let many: Vec<Value> = (0..21)
+        .map(|i| json!({"column": format!("c{i}"), "value": 1}))
+        .collect();
+    for (conditions, field) in [
+        (json!("amount > 3"), "conditions"),
+        (json!(many), "conditions"),
+        (json!([{"column": "age", "equals": 3}]), "conditions[0]"),
+        (json!([{"column": "age", "min": "young"}]), "conditions[0]"),
+        (json!([{"column": "nope", "value": 3}]), "conditions[0]"),
+        (json!([{"column": "segment", "min": 1}]), "conditions[0]"),
+    ] {
+        let body = json!({"schema": explicit_schema(), "target_count": 50, "seed": 1,
+                          "conditions": conditions});
+        let r = post_json(&app, "/v1/ai/synthetic-data", &body).await;
+        assert_envelope(&r, 400, "VALIDATION_ERROR");
+        assert_eq!(r.body["error"]["details"]["field"], field, "{}", r.body);
+    }
+    // An explicit schema takes conditions too.
+    let body = json!({"schema": explicit_schema(), "target_count": 300, "seed": 2,
+                      "conditions": [{"column": "age", "value": 33},
+                                     {"column": "member", "value": true}]});
+    let r = generate(&app, &body).await;
+    let id = r["synthetic_data"]["dataset_id"].as_str().unwrap();
+    let rows = csv_rows(&download(&app, id, "csv").await);
+    let at = |n: &str| rows[0].iter().position(|h| h == n).unwrap();
+    assert!(rows[1..]
+        .iter()
+        .all(|row| row[at("age")] == "33" && row[at("member")] == "true"));
+}
+
+api_tests::on_both_stores!(conditions_hold_on_every_row_and_are_stored);

@@ -14,6 +14,7 @@ use std::collections::HashSet;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::conditions::{Condition, ConditionsReport};
 use crate::generate::Generator;
 use crate::schema::{ColumnKind, DataSchema};
 use crate::table::{Cell, Row, Table};
@@ -197,12 +198,19 @@ impl Constrained {
     /// Binds `constraints` to `schema`'s columns; `sample` gives `fixed_combinations` its
     /// combinations. A constraint naming an unknown column, a column of the wrong kind, or a
     /// combination without sample rows, is an error naming `constraints[i]`.
+    ///
+    /// `conditions` (see [`crate::conditions`]) turn the generator to conditional sampling;
+    /// the rows that miss one are drawn again here, like the rows that break a constraint.
     pub fn new(
-        inner: Generator,
+        mut inner: Generator,
         schema: &DataSchema,
         constraints: &[Constraint],
+        conditions: &[Condition],
         sample: Option<&Table>,
     ) -> Result<Constrained, SynthError> {
+        if !conditions.is_empty() {
+            inner.condition(conditions)?;
+        }
         let header = schema.header();
         let kind_of = |name: &str| -> Option<(Kind, Option<&ColumnKind>)> {
             if let Some(c) = schema.columns.iter().find(|c| c.name == name) {
@@ -346,6 +354,22 @@ impl Constrained {
         }
     }
 
+    /// What the conditions did, when there were any.
+    pub fn conditions_report(&self) -> Option<ConditionsReport> {
+        self.inner
+            .condition_reports()
+            .map(|conditions| ConditionsReport {
+                conditions,
+                draws: self.draws,
+                accepted: self.accepted,
+                acceptance: if self.draws == 0 {
+                    1.0
+                } else {
+                    self.accepted as f64 / self.draws as f64
+                },
+            })
+    }
+
     /// Why generation stopped early, if it did.
     pub fn failure(&mut self) -> Option<SynthError> {
         self.failed.take()
@@ -365,7 +389,8 @@ impl Constrained {
                 ok = false;
             }
         }
-        ok
+        // After the transforms: a swap or a scaling may move a conditioned value.
+        self.inner.meets_conditions(row) && ok
     }
 
     fn give_up(&mut self) -> SynthError {
@@ -376,6 +401,41 @@ impl Constrained {
             .max_by_key(|(_, b)| b.report.rejected)
             .map(|(i, b)| (i, b.report.kind.clone(), b.report.rejected));
         let rate = self.accepted as f64 / self.draws.max(1) as f64;
+        if self.inner.is_conditioned() {
+            // Conditions make rows rare, not impossible to describe: the request is valid but
+            // cannot be met within the bound (422), named by what rejected most.
+            let condition = self.inner.worst_condition();
+            let (field, what, rejected) = match (condition, &worst) {
+                (Some((i, r, column)), Some((_, _, rc))) if r >= *rc => (
+                    format!("conditions[{i}]"),
+                    format!("condition on {column:?}"),
+                    r,
+                ),
+                (Some((i, r, column)), None) => (
+                    format!("conditions[{i}]"),
+                    format!("condition on {column:?}"),
+                    r,
+                ),
+                (_, Some((i, kind, rc))) => (
+                    format!("constraints[{i}]"),
+                    format!("{kind} constraint"),
+                    *rc,
+                ),
+                (None, None) => ("conditions".to_string(), "condition".to_string(), 0),
+            };
+            return SynthError::Unsatisfiable {
+                field,
+                message: format!(
+                    "the {what} rejected {rejected} of {} draws (acceptance {:.4} %, below the \
+                     {} % floor after {FLOOR_AFTER} draws or {MAX_REJECTIONS_IN_A_ROW} \
+                     rejections in a row): rows meeting the conditions together with the \
+                     constraints are too rare in the fitted distribution",
+                    self.draws,
+                    rate * 100.0,
+                    ACCEPTANCE_FLOOR * 100.0
+                ),
+            };
+        }
         match worst {
             Some((i, kind, rejected)) => SynthError::invalid(
                 format!("constraints[{i}]"),
@@ -406,6 +466,7 @@ impl Iterator for Constrained {
             self.draws += 1;
             if self.admit(&mut row) {
                 self.accepted += 1;
+                self.inner.emitted();
                 return Some(row);
             }
             self.rejected_draws += 1;
@@ -641,7 +702,7 @@ mod tests {
         for seed in 0..40 {
             for balance in [Balance::Natural, Balance::Stratified] {
                 let g = Generator::new(&s, seed, balance, 300).unwrap();
-                let mut c = Constrained::new(g, &s, &constraints(), Some(&sample())).unwrap();
+                let mut c = Constrained::new(g, &s, &constraints(), &[], Some(&sample())).unwrap();
                 let rows: Vec<Row> = c.by_ref().collect();
                 assert!(c.failure().is_none());
                 assert_eq!(rows.len(), 300, "exact count");
@@ -685,7 +746,7 @@ mod tests {
             min: Some(1e6),
             max: None,
         }];
-        let mut c = Constrained::new(g, &s, &impossible, None).unwrap();
+        let mut c = Constrained::new(g, &s, &impossible, &[], None).unwrap();
         assert_eq!(c.by_ref().count(), 0);
         let err = c.failure().unwrap().to_string();
         assert!(
@@ -699,7 +760,7 @@ mod tests {
         let s = schema();
         let bad = |c: Constraint| {
             let g = Generator::new(&s, 1, Balance::Natural, 1).unwrap();
-            Constrained::new(g, &s, &[c], None)
+            Constrained::new(g, &s, &[c], &[], None)
                 .err()
                 .unwrap()
                 .to_string()

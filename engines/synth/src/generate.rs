@@ -8,10 +8,11 @@ use rand::{Rng, RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::StandardNormal;
 
+use super::conditions::{ClassCounts, Condition, Conditioned};
 use super::copula::Copula;
 use super::marginal::{ColumnModel, Levels};
 use super::schema::DataSchema;
-use super::stats::norm_ppf;
+use super::stats::{norm_cdf, norm_ppf};
 use super::table::Row;
 use super::SynthError;
 
@@ -55,6 +56,10 @@ pub struct Generator {
     z: Vec<f64>,
     /// The class of the row last returned (for `redraw`).
     last_class: Option<usize>,
+    /// Set by [`Generator::condition`]: rows come from the conditioned copula instead.
+    conditioned: Option<Conditioned>,
+    schema: DataSchema,
+    count: u64,
 }
 
 impl Generator {
@@ -103,7 +108,87 @@ impl Generator {
             eps: vec![0.0; dim],
             z: vec![0.0; dim],
             last_class: None,
+            conditioned: None,
+            schema: schema.clone(),
+            count,
         })
+    }
+
+    /// Samples from the copula conditioned on `conditions` from now on (see
+    /// [`crate::conditions`]); an exact class balance becomes one more restriction. Rows that
+    /// miss a condition sampled by rejection are left for [`Generator::meets_conditions`] to
+    /// catch, so only [`crate::Constrained`] calls this.
+    pub(crate) fn condition(&mut self, conditions: &[Condition]) -> Result<(), SynthError> {
+        if conditions.len() > super::conditions::MAX_CONDITIONS {
+            return Err(SynthError::invalid(
+                "conditions",
+                format!(
+                    "at most {} conditions, got {}",
+                    super::conditions::MAX_CONDITIONS,
+                    conditions.len()
+                ),
+            ));
+        }
+        let classes = match &self.plan {
+            ClassPlan::Exact { remaining, total } => Some(ClassCounts {
+                remaining: remaining.clone(),
+                total: *total,
+            }),
+            ClassPlan::Natural => None,
+        };
+        self.conditioned = Some(Conditioned::new(
+            &self.schema,
+            &self.features,
+            self.target.as_ref(),
+            conditions,
+            classes,
+            self.count,
+        )?);
+        self.plan = ClassPlan::Natural;
+        Ok(())
+    }
+
+    /// Whether the row last returned meets every condition (true without conditions);
+    /// counts each one missed.
+    pub(crate) fn meets_conditions(&mut self, row: &Row) -> bool {
+        self.conditioned.as_mut().is_none_or(|c| c.check(row))
+    }
+
+    /// Records that the row last returned was emitted (for the share counts).
+    pub(crate) fn emitted(&mut self) {
+        if let Some(c) = self.conditioned.as_mut() {
+            c.emitted();
+        }
+    }
+
+    /// The conditions' reports, when there are conditions.
+    pub(crate) fn condition_reports(&self) -> Option<Vec<super::conditions::ConditionReport>> {
+        self.conditioned.as_ref().map(Conditioned::reports)
+    }
+
+    /// The condition that rejected most draws (request index, rejections).
+    pub(crate) fn worst_condition(&self) -> Option<(usize, u64, &str)> {
+        self.conditioned.as_ref().and_then(Conditioned::worst)
+    }
+
+    pub(crate) fn is_conditioned(&self) -> bool {
+        self.conditioned.is_some()
+    }
+
+    /// A row from the conditioned copula.
+    fn conditioned_row(&mut self, fresh: bool) -> Row {
+        let c = self.conditioned.as_mut().expect("conditioned");
+        c.draw(&mut self.rng, fresh, &mut self.z);
+        let offset = usize::from(self.target.is_some());
+        let mut row = Vec::with_capacity(self.features.len() + offset);
+        for (model, &z) in self.features.iter().zip(&self.z[offset..]) {
+            row.push(model.cell_from_latent(z));
+        }
+        if let Some(levels) = &self.target {
+            row.push(levels.cell(levels.index_for(norm_cdf(self.z[0]))));
+        }
+        c.settle(&self.z, &mut row);
+        row
     }
 
     /// The column names of the rows, target last.
@@ -220,6 +305,9 @@ impl Iterator for Generator {
             return None;
         }
         self.remaining -= 1;
+        if self.conditioned.is_some() {
+            return Some(self.conditioned_row(true));
+        }
         for e in self.eps.iter_mut() {
             *e = self.rng.sample(StandardNormal);
         }
@@ -238,6 +326,9 @@ impl Generator {
     /// counted: under an exact class plan of the same class, so the counts stay exact;
     /// otherwise with its class drawn again from the natural weights.
     pub fn redraw(&mut self) -> Row {
+        if self.conditioned.is_some() {
+            return self.conditioned_row(false);
+        }
         for e in self.eps.iter_mut() {
             *e = self.rng.sample(StandardNormal);
         }

@@ -14,6 +14,7 @@
 //! report), [`designer`] (a schema from a model description, when no LLM is configured), and
 //! `stats` (shared statistical helpers).
 
+pub mod conditions;
 pub mod constraints;
 pub mod copula;
 pub mod designer;
@@ -28,6 +29,7 @@ mod stats;
 pub mod suggest;
 pub mod table;
 
+pub use conditions::{Condition, ConditionReport, ConditionsReport};
 pub use constraints::{Constrained, Constraint, ConstraintsReport};
 pub use designer::design;
 pub use fit::{fit, ColumnFit, FitReport};
@@ -106,6 +108,10 @@ pub enum SynthError {
     /// A client-supplied value is out of range or inconsistent.
     #[error("{field}: {message}")]
     Invalid { field: String, message: String },
+    /// A valid request no row can meet, or too rare to meet within the draw bound (a
+    /// condition outside the column's support, or an acceptance below the floor).
+    #[error("{field}: {message}")]
+    Unsatisfiable { field: String, message: String },
     /// Writing CSV failed (the underlying writer failed or the record was malformed).
     #[error("csv: {0}")]
     Csv(#[from] csv::Error),

@@ -941,6 +941,7 @@ mod tests {
                 g,
                 &schema,
                 std::slice::from_ref(&x.constraint),
+                &[],
                 Some(&table),
             ) {
                 panic!("{x:?} does not bind: {e}");

@@ -142,6 +142,7 @@ async fn tabular_dataset(state: &AppState, req: &EnhanceRequest) -> ApiResult<(S
                 reference: None,
                 compare_rows: 0,
                 constraints: &[],
+                conditions: &[],
             };
             datasets::generate(&plan, &dir, &id)
         })

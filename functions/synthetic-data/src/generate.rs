@@ -209,6 +209,7 @@ pub async fn synthetic_data(
                     0
                 },
                 constraints: &req2.constraints,
+                conditions: &req2.conditions,
             };
             datasets::generate(&plan, &dir, &id)
         })
@@ -252,6 +253,12 @@ pub async fn synthetic_data(
         q.insert(
             "constraints".into(),
             serde_json::json!({"given": req.constraints, "report": c}),
+        );
+    }
+    if let (Some(c), Some(q)) = (&generated.conditions, quality_json.as_object_mut()) {
+        q.insert(
+            "conditions".into(),
+            serde_json::json!({"given": req.conditions, "report": c}),
         );
     }
     if let (Some(s), Some(q)) = (&designed.suggestions, quality_json.as_object_mut()) {
@@ -311,6 +318,7 @@ pub async fn synthetic_data(
         format: "structured".into(),
         data_format: "tabular".into(),
         constraints: generated.constraints.clone(),
+        conditions: generated.conditions.clone(),
         suggested_constraints: designed.suggestions.clone(),
         quality_metrics: QualityMetrics {
             diversity_score: quality.diversity_score,

@@ -49,12 +49,14 @@ pub struct SyntheticRequest {
     pub holdout: Option<f64>,
     /// `constraints`: hold on every generated row.
     pub constraints: Vec<synth::Constraint>,
+    /// `conditions`: every generated row meets them (conditional sampling).
+    pub conditions: Vec<synth::Condition>,
 }
 
 /// Constraints one request may give.
 pub const MAX_CONSTRAINTS: usize = 20;
 
-const FIELDS: [&str; 14] = [
+const FIELDS: [&str; 15] = [
     "model_description",
     "existing_data",
     "target_count",
@@ -69,6 +71,7 @@ const FIELDS: [&str; 14] = [
     "providers",
     "privacy",
     "constraints",
+    "conditions",
 ];
 
 /// `natural`, `stratified`, a ratio in (0, 1] (minority / majority), or `"a:b"`.
@@ -242,6 +245,7 @@ impl SyntheticRequest {
             holdout,
             providers,
             constraints: parse_constraints(root.get("constraints"))?,
+            conditions: parse_conditions(root.get("conditions"))?,
         })
     }
 }
@@ -279,6 +283,47 @@ fn parse_constraints(v: Option<&Value>) -> Result<Vec<synth::Constraint>, ApiErr
                     item.clone(),
                     expected,
                     format!("constraints[{i}]: {e}"),
+                )
+            })
+        })
+        .collect()
+}
+
+/// `conditions`: a list of at most [`synth::conditions::MAX_CONDITIONS`] objects
+/// (`synth::Condition`); the first bad one is named `conditions[i]`. Whether a condition fits
+/// the schema is the engine's to say, once the schema is known.
+fn parse_conditions(v: Option<&Value>) -> Result<Vec<synth::Condition>, ApiError> {
+    let Some(v) = v else {
+        return Ok(Vec::new());
+    };
+    let max = synth::conditions::MAX_CONDITIONS;
+    let expected = "a list of conditions: {\"column\", \"value\"} | {\"column\", \"min\", \"max\"} | {\"column\", \"values\": {category: share}}";
+    let Value::Array(items) = v else {
+        return Err(ApiError::validation(
+            "conditions",
+            v.clone(),
+            expected,
+            "conditions must be a list",
+        ));
+    };
+    if items.len() > max {
+        return Err(ApiError::validation(
+            "conditions",
+            json!(items.len()),
+            format!("at most {max} conditions"),
+            format!("{} conditions is more than {max}", items.len()),
+        ));
+    }
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| {
+            serde_json::from_value::<synth::Condition>(item.clone()).map_err(|e| {
+                ApiError::validation(
+                    format!("conditions[{i}]"),
+                    item.clone(),
+                    expected,
+                    format!("conditions[{i}]: {e}"),
                 )
             })
         })

@@ -675,11 +675,18 @@ fn operations(g: &mut Schemas) -> Vec<Op> {
             kind: Kind::Ai,
             params: vec![idempotency_key()],
             body: json_content(g.req::<s::SyntheticDataRequest>()),
-            responses: vec![(
-                200,
-                "the dataset and its quality",
-                json_content(g.res::<s::SyntheticDataResponse>()),
-            )],
+            responses: vec![
+                (
+                    200,
+                    "the dataset and its quality",
+                    json_content(g.res::<s::SyntheticDataResponse>()),
+                ),
+                error(
+                    422,
+                    "`conditions` no row can meet, or too rare to meet within the draw bound \
+                     (code UNSATISFIABLE, `details.field` names the condition)",
+                ),
+            ],
         },
         Op {
             method: "get",

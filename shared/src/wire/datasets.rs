@@ -77,6 +77,10 @@ pub struct SyntheticDataRequest {
     pub privacy: Option<PrivacyOptions>,
     /// At most 20 constraints that hold on every generated row (README, "Constraints").
     pub constraints: Option<Vec<synth::Constraint>>,
+    /// At most 20 conditions every generated row meets: a fixed value, a range, or category
+    /// shares (README, "Conditional sampling"). 422 `UNSATISFIABLE` when no row, or too few
+    /// rows, can meet them.
+    pub conditions: Option<Vec<synth::Condition>>,
 }
 
 /// `privacy` of `POST /v1/ai/synthetic-data`.
@@ -148,6 +152,10 @@ pub struct SyntheticData {
     /// With `constraints`: how each was enforced, and how many draws it rejected.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub constraints: Option<synth::ConstraintsReport>,
+    /// With `conditions`: how each was met (sampled from the conditioned copula, or by
+    /// rejection), the draws each rejected, and the share conditions' counts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub conditions: Option<synth::ConditionsReport>,
     /// With `sample_rows`: constraints every sample row satisfies, each with its support, ready
     /// to pass back as `constraints` (README, "Suggested constraints").
     #[serde(skip_serializing_if = "Option::is_none")]

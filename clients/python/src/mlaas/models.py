@@ -139,6 +139,42 @@ class ComputeFacts(TypedDict):
     training_samples_per_second: float | None
 
 
+class Condition(TypedDict, closed=True):
+    """
+    One condition, as a request names it: `column` with exactly one of `value`, a range
+    (`min` and/or `max`), or category shares (`values`).
+    """
+
+    column: str
+    value: NotRequired[Any]
+    min: NotRequired[float | None]
+    max: NotRequired[float | None]
+    values: NotRequired[dict[str, Any] | None]
+
+
+class ConditionReport(TypedDict):
+    """
+    What one condition did over a generation.
+    """
+
+    column: str
+    type: str
+    method: str
+    rejected: int
+    counts: NotRequired[dict[str, Any] | None]
+
+
+class ConditionsReport(TypedDict):
+    """
+    All conditions' outcome: every emitted row met each of them.
+    """
+
+    conditions: list[ConditionReport]
+    draws: int
+    accepted: int
+    acceptance: float
+
+
 ConfiguredState: TypeAlias = Literal['configured', 'not_configured']
 
 
@@ -459,19 +495,22 @@ class EpochRecord(TypedDict):
     seconds: float
 
 
-ErrorCode: TypeAlias = Literal[
-    'VALIDATION_ERROR',
-    'NOT_FOUND',
-    'METHOD_NOT_ALLOWED',
-    'PAYLOAD_TOO_LARGE',
-    'MISSING_API_KEY',
-    'RATE_LIMIT_EXCEEDED',
-    'SERVICE_UNAVAILABLE',
-    'PROCESSING_TIMEOUT',
-    'CONFLICT',
-    'UNAUTHORIZED',
-    'INTERNAL_ERROR',
-]
+ErrorCode: TypeAlias = (
+    Literal[
+        'VALIDATION_ERROR',
+        'NOT_FOUND',
+        'METHOD_NOT_ALLOWED',
+        'PAYLOAD_TOO_LARGE',
+        'MISSING_API_KEY',
+        'RATE_LIMIT_EXCEEDED',
+        'SERVICE_UNAVAILABLE',
+        'PROCESSING_TIMEOUT',
+        'CONFLICT',
+        'UNAUTHORIZED',
+        'INTERNAL_ERROR',
+    ]
+    | Literal['UNSATISFIABLE']
+)
 
 
 class FitReport(TypedDict):
@@ -1767,6 +1806,7 @@ class SyntheticData(TypedDict):
     data: NotRequired[list[dict[str, Any]] | None]
     fit_report: NotRequired[FitReport | None]
     constraints: NotRequired[ConstraintsReport | None]
+    conditions: NotRequired[ConditionsReport | None]
     suggested_constraints: NotRequired[list[Suggestion] | None]
 
 
@@ -1790,6 +1830,7 @@ class SyntheticDataRequest1(TypedDict, closed=True):
     providers: NotRequired[list[Provider] | None]
     privacy: NotRequired[PrivacyOptions | None]
     constraints: NotRequired[list[Constraint] | None]
+    conditions: NotRequired[list[Condition] | None]
 
 
 class SyntheticDataRequest2(TypedDict, closed=True):
@@ -1812,6 +1853,7 @@ class SyntheticDataRequest2(TypedDict, closed=True):
     providers: NotRequired[list[Provider] | None]
     privacy: NotRequired[PrivacyOptions | None]
     constraints: NotRequired[list[Constraint] | None]
+    conditions: NotRequired[list[Condition] | None]
 
 
 class SyntheticDataRequest3(TypedDict, closed=True):
@@ -1834,6 +1876,7 @@ class SyntheticDataRequest3(TypedDict, closed=True):
     providers: NotRequired[list[Provider] | None]
     privacy: NotRequired[PrivacyOptions | None]
     constraints: NotRequired[list[Constraint] | None]
+    conditions: NotRequired[list[Condition] | None]
 
 
 SyntheticDataRequest: TypeAlias = (
