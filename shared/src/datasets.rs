@@ -226,6 +226,28 @@ pub fn generate(plan: &Plan<'_>, dir: &Path, id: &str) -> ApiResult<Generated> {
     })
 }
 
+/// Writes `rows` (in `header` order, typed by `types`) as dataset `id`'s CSV, JSONL and
+/// Parquet files in `dir`. Blocking.
+pub fn write_rows(
+    dir: &Path,
+    id: &str,
+    header: &[String],
+    types: Vec<ParquetType>,
+    rows: &[Row],
+) -> ApiResult<Files> {
+    let (mut csv, mut jsonl, csv_path, jsonl_path) = sinks(dir, id, header)?;
+    let (mut parquet, parquet_path) = parquet_sink(dir, id, header, types)?;
+    for row in rows {
+        csv.write_row(row).map_err(synth_error)?;
+        jsonl.write_row(row).map_err(synth_error)?;
+        parquet.write_row(row).map_err(synth_error)?;
+    }
+    csv.finish().map_err(synth_error)?;
+    jsonl.finish().map_err(synth_error)?;
+    finish_parquet(parquet)?;
+    Files::measured(csv_path, jsonl_path, parquet_path)
+}
+
 /// The privacy report of generated rows (`compared`, in `schema.header()` order) against the
 /// real rows the schema was fitted on, over the columns both have: numeric, integer and
 /// datetime columns compared as numbers, the others (and the target) as categories. Blocking.

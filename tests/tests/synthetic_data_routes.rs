@@ -1262,4 +1262,121 @@ async fn bad_conditions_are_validation_errors() {
         .all(|row| row[at("age")] == "33" && row[at("member")] == "true"));
 }
 
-api_tests::on_both_stores!(conditions_hold_on_every_row_and_are_stored);
+/// 40 stores, daily rows: `store` (key), `date` (index), `region` (constant per store; north
+/// stores have longer histories), `sales` (an AR(1) series around 100), `promo` (per day).
+fn sequences_csv() -> String {
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
+    let mut csv = String::from("store,date,region,sales,promo\n");
+    for s in 0..40 {
+        let north = s % 2 == 0;
+        let len = if north {
+            rng.random_range(30..50)
+        } else {
+            rng.random_range(8..20)
+        };
+        let mut z: f64 = 0.0;
+        for d in 0..len {
+            let e: f64 = rng.sample(rand_distr::StandardNormal);
+            z = 0.85 * z + (1.0f64 - 0.85 * 0.85).sqrt() * e;
+            let date = chrono::NaiveDate::from_ymd_opt(2024, 1, 1).unwrap()
+                + chrono::Duration::days(s * 3 + d);
+            csv.push_str(&format!(
+                "S{s:03},{date},{},{:.2},{}\n",
+                if north { "north" } else { "south" },
+                100.0 + 15.0 * z,
+                rng.random_bool(0.2)
+            ));
+        }
+    }
+    csv
+}
+
+/// Sequential data from sample rows: whole entities with their context constant, dates in
+/// order, the series' autocorrelation and the lengths measured; stored and downloadable.
+async fn sequences_keep_entities_order_and_dependence(store: shared::store::SharedStore) {
+    let app = synthetic_data::router(api_tests::state_with(store, &[]));
+    let body = json!({"sample_rows": sequences_csv(), "data_format": "sequential",
+                      "sequence_key": "store", "sequence_index": "date",
+                      "target_count": 3000, "seed": 3});
+    let r = post_json(&app, "/v1/ai/synthetic-data", &body).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    api_tests::openapi::assert_conforms("post", "/v1/ai/synthetic-data", &r);
+    let data = &r.body["synthetic_data"];
+    assert_eq!(data["data_format"], "sequential");
+    let seq = &data["sequences"];
+    assert_eq!(seq["model"]["entities"], 40);
+    assert_eq!(seq["model"]["index_kind"], "datetime");
+    let q = &seq["quality"];
+    assert_eq!(q["real_entities"], 40);
+    assert!(q["length_similarity"].as_f64().unwrap() > 0.5, "{q}");
+    let sales = q["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["column"] == "sales")
+        .unwrap();
+    let (real, synthetic) = (
+        sales["real"][0].as_f64().unwrap(),
+        sales["synthetic"][0].as_f64().unwrap(),
+    );
+    assert!(real > 0.6 && (real - synthetic).abs() < 0.15, "{sales}");
+
+    let id = data["dataset_id"].as_str().unwrap();
+    let rows = csv_rows(&download(&app, id, "csv").await);
+    assert_eq!(rows[0], ["store", "date", "region", "sales", "promo"]);
+    assert_eq!(rows.len(), 3001);
+    let mut last: Option<(String, String, String)> = None;
+    let mut entities = 0;
+    for row in &rows[1..] {
+        let (store, date, region) = (row[0].clone(), row[1].clone(), row[2].clone());
+        match &last {
+            Some((s, d, reg)) if *s == store => {
+                assert_eq!(*reg, region, "context is constant within an entity");
+                assert!(date >= *d, "{d} then {date}");
+            }
+            _ => entities += 1,
+        }
+        assert!(store.starts_with("seq_"), "new keys: {store}");
+        last = Some((store, date, region));
+    }
+    assert_eq!(q["synthetic_entities"], entities);
+    let d = get(&app, &format!("/v1/datasets/{id}")).await.body;
+    assert_eq!(d["quality"]["sequences"], *q);
+
+    // What sequences do not take is named.
+    let base = || {
+        json!({"sample_rows": sequences_csv(), "data_format": "sequential",
+                         "sequence_key": "store", "target_count": 100})
+    };
+    let mut cases = Vec::new();
+    let mut b = base();
+    b.as_object_mut().unwrap().remove("sequence_key");
+    cases.push((b, "sequence_key"));
+    let mut b = base();
+    b["sequence_key"] = json!("shop");
+    cases.push((b, "sequence_key"));
+    let mut b = base();
+    b["constraints"] = json!([{"type": "positive", "columns": ["sales"]}]);
+    cases.push((b, "constraints"));
+    let mut b = base();
+    b["target_count"] = json!(300_000);
+    cases.push((b, "target_count"));
+    let mut b = base();
+    b.as_object_mut().unwrap().remove("sample_rows");
+    b["model_description"] = json!("daily sales");
+    cases.push((b, "sample_rows"));
+    let mut b = base();
+    b["data_format"] = json!("tabular");
+    cases.push((b, "sequence_key"));
+    for (body, field) in cases {
+        let r = post_json(&app, "/v1/ai/synthetic-data", &body).await;
+        assert_envelope(&r, 400, "VALIDATION_ERROR");
+        assert_eq!(r.body["error"]["details"]["field"], field, "{}", r.body);
+    }
+}
+
+api_tests::on_both_stores!(
+    conditions_hold_on_every_row_and_are_stored,
+    sequences_keep_entities_order_and_dependence,
+);

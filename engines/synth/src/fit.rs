@@ -87,6 +87,19 @@ struct Fitted {
 /// `target`, `label`, `class` or `y`, or starting with `is_`/`has_`, with 2 to 20 distinct values
 /// is used if there is one.
 pub fn fit(table: &Table, target: Option<&str>) -> Result<(DataSchema, FitReport), SynthError> {
+    fit_inner(table, target, true)
+}
+
+/// [`fit`] with no target: every column is a feature, none is detected as the target.
+pub fn fit_features(table: &Table) -> Result<(DataSchema, FitReport), SynthError> {
+    fit_inner(table, None, false)
+}
+
+fn fit_inner(
+    table: &Table,
+    target: Option<&str>,
+    detect: bool,
+) -> Result<(DataSchema, FitReport), SynthError> {
     let n = table.rows.len();
     if n < 2 {
         return Err(SynthError::invalid(
@@ -125,7 +138,8 @@ pub fn fit(table: &Table, target: Option<&str>) -> Result<(DataSchema, FitReport
         Some(name) => Some(table.column_index(name).ok_or_else(|| {
             SynthError::invalid("target", format!("column {name:?} is not in the sample"))
         })?),
-        None => detect_target(table, &column_values),
+        None if detect => detect_target(table, &column_values),
+        None => None,
     };
 
     let mut features = Vec::new();

@@ -183,6 +183,9 @@ pub async fn synthetic_data(
     if let Some(named) = &req.providers {
         state.ai.require_configured(named)?;
     }
+    if let Some(options) = &req.sequence {
+        return crate::sequences::synthetic_sequences(&state, &req, options, started).await;
+    }
     let designed = find_schema(&state, &req).await?;
     let schema_seconds = started.elapsed().as_secs_f64();
 
@@ -320,6 +323,7 @@ pub async fn synthetic_data(
         constraints: generated.constraints.clone(),
         conditions: generated.conditions.clone(),
         suggested_constraints: designed.suggestions.clone(),
+        sequences: None,
         quality_metrics: QualityMetrics {
             diversity_score: quality.diversity_score,
             realism_score: quality.realism_score,

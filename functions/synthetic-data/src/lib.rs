@@ -5,6 +5,7 @@ mod generate;
 mod image_upload;
 mod recommend;
 pub mod request;
+mod sequences;
 pub mod uploads;
 
 use axum::extract::DefaultBodyLimit;

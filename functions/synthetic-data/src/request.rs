@@ -51,12 +51,105 @@ pub struct SyntheticRequest {
     pub constraints: Vec<synth::Constraint>,
     /// `conditions`: every generated row meets them (conditional sampling).
     pub conditions: Vec<synth::Condition>,
+    /// With `data_format: sequential`.
+    pub sequence: Option<SequenceOptions>,
+}
+
+/// `sequence_key` and `sequence_index` of a sequential request.
+#[derive(Debug, Clone)]
+pub struct SequenceOptions {
+    pub key: String,
+    pub index: Option<String>,
+}
+
+/// Rows a sequential request may ask for: the generated rows are kept in memory to measure
+/// the sequences' quality.
+pub const MAX_SEQUENCE_ROWS: u64 = 200_000;
+
+/// `sequence_key` / `sequence_index`, with what sequential generation does not take.
+fn parse_sequence(
+    root: &Fields<'_>,
+    sequential: bool,
+    schema: &SchemaInput,
+    target_count: u64,
+) -> Result<Option<SequenceOptions>, ApiError> {
+    let key = root.string("sequence_key", 200)?;
+    let index = root.string("sequence_index", 200)?;
+    if !sequential {
+        if let Some(field) = [("sequence_key", &key), ("sequence_index", &index)]
+            .iter()
+            .find_map(|(f, v)| v.as_ref().map(|_| *f))
+        {
+            return Err(ApiError::validation(
+                field,
+                root.get(field).cloned().unwrap_or(Value::Null),
+                "only with data_format \"sequential\"",
+                format!("{field} is for sequential data: set data_format to \"sequential\""),
+            ));
+        }
+        return Ok(None);
+    }
+    if !matches!(schema, SchemaInput::Sample { .. }) {
+        return Err(ApiError::validation(
+            "sample_rows",
+            Value::Null,
+            "rows of many entities (an array of objects or CSV text)",
+            "sequential data is fitted from sample_rows: give rows of several entities",
+        ));
+    }
+    let Some(key) = key else {
+        return Err(ApiError::validation(
+            "sequence_key",
+            Value::Null,
+            "the column naming each row's entity",
+            "sequential data needs sequence_key",
+        ));
+    };
+    for field in [
+        "target",
+        "constraints",
+        "conditions",
+        "privacy",
+        "providers",
+    ] {
+        if let Some(v) = root.get(field) {
+            return Err(ApiError::validation(
+                field,
+                v.clone(),
+                "absent with data_format \"sequential\"",
+                format!("{field} is not supported for sequential data yet"),
+            ));
+        }
+    }
+    if root
+        .get("quality_requirements")
+        .and_then(|q| q.get("balance"))
+        .is_some_and(|b| b != "natural")
+    {
+        return Err(ApiError::validation(
+            "quality_requirements.balance",
+            root.get("quality_requirements")
+                .cloned()
+                .unwrap_or(Value::Null),
+            "natural, or absent",
+            "sequential data has no target to balance",
+        ));
+    }
+    if target_count > MAX_SEQUENCE_ROWS {
+        return Err(ApiError::validation(
+            "target_count",
+            json!(target_count),
+            format!("at most {MAX_SEQUENCE_ROWS} rows for sequential data"),
+            format!("target_count {target_count} is more than the {MAX_SEQUENCE_ROWS} rows sequential generation takes"),
+        ));
+    }
+    Ok(Some(SequenceOptions { key, index }))
 }
 
 /// Constraints one request may give.
 pub const MAX_CONSTRAINTS: usize = 20;
 
-const FIELDS: [&str; 15] = [
+const FIELDS: [&str; 17] = [
     "model_description",
     "existing_data",
     "target_count",
@@ -72,6 +165,8 @@ const FIELDS: [&str; 15] = [
     "privacy",
     "constraints",
     "conditions",
+    "sequence_key",
+    "sequence_index",
 ];
 
 /// `natural`, `stratified`, a ratio in (0, 1] (minority / majority), or `"a:b"`.
@@ -116,16 +211,19 @@ impl SyntheticRequest {
     pub fn parse(body: &Value) -> Result<SyntheticRequest, ApiError> {
         let root = Fields::new("", body)?;
         root.only(&FIELDS)?;
-        if let Some(format) = root.get("data_format") {
-            if format != "tabular" {
+        let sequential = match root.get("data_format") {
+            None => false,
+            Some(f) if f == "tabular" => false,
+            Some(f) if f == "sequential" || f == "time_series" => true,
+            Some(format) => {
                 return Err(ApiError::validation(
                     "data_format",
                     format.clone(),
-                    "\"tabular\" (the only format generated so far)",
-                    "data_format must be \"tabular\": text, image and time-series generation are not implemented",
-                ));
+                    "\"tabular\", \"sequential\" or \"time_series\"",
+                    "data_format must be \"tabular\" or \"sequential\" (\"time_series\"): text and image generation are not implemented",
+                ))
             }
-        }
+        };
         let target_count = root
             .integer("target_count", 1, MAX_ROWS)?
             .map_or(DEFAULT_ROWS, |n| n as u64);
@@ -219,6 +317,7 @@ impl SyntheticRequest {
                 }
             }
         }
+        let sequence = parse_sequence(&root, sequential, &schema, target_count)?;
         let model_description = root.string("model_description", 5000)?;
         if matches!(schema, SchemaInput::Describe) && model_description.is_none() {
             return Err(ApiError::validation(
@@ -246,6 +345,7 @@ impl SyntheticRequest {
             providers,
             constraints: parse_constraints(root.get("constraints"))?,
             conditions: parse_conditions(root.get("conditions"))?,
+            sequence,
         })
     }
 }

@@ -38,6 +38,11 @@ pub enum SampleRows {
 #[serde(rename_all = "snake_case")]
 pub enum DataFormat {
     Tabular,
+    /// Rows grouped by `sequence_key` and ordered by `sequence_index`, fitted from
+    /// `sample_rows` (README, "Sequences").
+    Sequential,
+    /// The same as `sequential`.
+    TimeSeries,
 }
 
 /// `POST /v1/ai/synthetic-data`: `model_description` is required unless `schema` or
@@ -81,6 +86,13 @@ pub struct SyntheticDataRequest {
     /// shares (README, "Conditional sampling"). 422 `UNSATISFIABLE` when no row, or too few
     /// rows, can meet them.
     pub conditions: Option<Vec<synth::Condition>>,
+    /// With `data_format: sequential`: the column naming each row's entity (required).
+    #[schemars(length(min = 1, max = 200))]
+    pub sequence_key: Option<String>,
+    /// With `data_format: sequential`: the column ordering an entity's rows (numbers or ISO
+    /// 8601 instants); without it the rows' order is kept.
+    #[schemars(length(min = 1, max = 200))]
+    pub sequence_index: Option<String>,
 }
 
 /// `privacy` of `POST /v1/ai/synthetic-data`.
@@ -160,6 +172,17 @@ pub struct SyntheticData {
     /// to pass back as `constraints` (README, "Suggested constraints").
     #[serde(skip_serializing_if = "Option::is_none")]
     pub suggested_constraints: Option<Vec<synth::Suggestion>>,
+    /// With `data_format: sequential`: the fitted sequence model and the sequence quality
+    /// (README, "Sequences").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sequences: Option<Sequences>,
+}
+
+/// A sequential dataset's model and quality.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct Sequences {
+    pub model: synth::sequence::SequenceModel,
+    pub quality: synth::sequence::SequenceQuality,
 }
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]

@@ -60,6 +60,17 @@ ClassCount = TypedDict(
 )
 
 
+class ColumnAutocorrelation(TypedDict):
+    """
+    One numeric step column's autocorrelations, lags 1..5.
+    """
+
+    column: str
+    real: list[float]
+    synthetic: list[float]
+    similarity: float
+
+
 class ColumnFit(TypedDict):
     """
     One column's fit.
@@ -302,7 +313,9 @@ class Correlation(TypedDict):
     r: float
 
 
-DataFormat: TypeAlias = Literal['tabular']
+DataFormat: TypeAlias = (
+    Literal['tabular'] | Literal['sequential'] | Literal['time_series']
+)
 
 
 class DatabaseCheck(TypedDict):
@@ -578,6 +591,9 @@ class ImageSetInfo(TypedDict):
     channels: int
     classes: list[ClassCount]
     bytes: int
+
+
+IndexKind: TypeAlias = Literal['integer', 'numeric', 'datetime']
 
 
 JobStatus: TypeAlias = Literal[
@@ -980,6 +996,19 @@ class ScoreComponent(TypedDict):
 
 
 SearchMethod: TypeAlias = Literal['grid', 'random']
+
+
+class SequenceQuality(TypedDict):
+    """
+    How close generated sequences are to the sample's, beyond each column's shape.
+    """
+
+    real_entities: int
+    synthetic_entities: int
+    length_similarity: float
+    autocorrelation_similarity: float | None
+    columns: list[ColumnAutocorrelation]
+    score: float
 
 
 ServiceName: TypeAlias = Literal['database', 'ai_orchestrator']
@@ -1757,6 +1786,32 @@ class Score(TypedDict):
     rubric: str
 
 
+class SequenceModel(TypedDict):
+    """
+    A fitted sequence model: everything generation needs.
+    """
+
+    sequence_key: str
+    integer_key: bool
+    sequence_index: str | None
+    index_kind: IndexKind | None
+    context: DataSchema
+    steps: DataSchema | None
+    autoregression: list[tuple[str, float]]
+    header: list[str]
+    entities: int
+    rows: int
+
+
+class Sequences(TypedDict):
+    """
+    A sequential dataset's model and quality.
+    """
+
+    model: SequenceModel
+    quality: SequenceQuality
+
+
 class SweepRequest(TypedDict, closed=True):
     """
     `POST /v1/sweeps`.
@@ -1808,6 +1863,7 @@ class SyntheticData(TypedDict):
     constraints: NotRequired[ConstraintsReport | None]
     conditions: NotRequired[ConditionsReport | None]
     suggested_constraints: NotRequired[list[Suggestion] | None]
+    sequences: NotRequired[Sequences | None]
 
 
 class SyntheticDataRequest1(TypedDict, closed=True):
@@ -1831,6 +1887,8 @@ class SyntheticDataRequest1(TypedDict, closed=True):
     privacy: NotRequired[PrivacyOptions | None]
     constraints: NotRequired[list[Constraint] | None]
     conditions: NotRequired[list[Condition] | None]
+    sequence_key: NotRequired[str | None]
+    sequence_index: NotRequired[str | None]
 
 
 class SyntheticDataRequest2(TypedDict, closed=True):
@@ -1854,6 +1912,8 @@ class SyntheticDataRequest2(TypedDict, closed=True):
     privacy: NotRequired[PrivacyOptions | None]
     constraints: NotRequired[list[Constraint] | None]
     conditions: NotRequired[list[Condition] | None]
+    sequence_key: NotRequired[str | None]
+    sequence_index: NotRequired[str | None]
 
 
 class SyntheticDataRequest3(TypedDict, closed=True):
@@ -1877,6 +1937,8 @@ class SyntheticDataRequest3(TypedDict, closed=True):
     privacy: NotRequired[PrivacyOptions | None]
     constraints: NotRequired[list[Constraint] | None]
     conditions: NotRequired[list[Condition] | None]
+    sequence_key: NotRequired[str | None]
+    sequence_index: NotRequired[str | None]
 
 
 SyntheticDataRequest: TypeAlias = (
