@@ -10,6 +10,10 @@
 //!    table); `score <real.csv> <synthetic.csv> <target>`: the project's quality score of any
 //!    synthetic sample, so SDV's sample is scored by the same metric.
 //!
+//! 4. `conditions <real.csv> <target> <conditions.json> <count> <out.csv> <runs>`: fit once,
+//!    then sample `count` rows meeting the conditions (bench/conditions_compare.py runs it
+//!    beside SDV's conditional sampling); only this, not the benchmarks above.
+//!
 //! Run: `bench/run synth [fit|score ...]`. Prints JSON.
 
 use std::time::Instant;
@@ -133,7 +137,53 @@ fn score(real: &str, synthetic: &str, target: &str) -> serde_json::Value {
     json!({"quality_score": q.realism_score, "column_shapes": shapes, "column_pair_trends": q.column_pair_trends})
 }
 
+/// Fit once, then `count` conditioned rows to CSV; median of `runs` sampling timings.
+fn conditioned(args: &[String]) -> serde_json::Value {
+    let (real, target, conditions, count, out_path, runs) = (
+        &args[1],
+        &args[2],
+        &args[3],
+        args[4].parse::<u64>().expect("count"),
+        &args[5],
+        args[6].parse::<usize>().expect("runs"),
+    );
+    let table = read_table(real);
+    let conditions: Vec<synth::Condition> =
+        serde_json::from_str(conditions).expect("conditions JSON");
+    let t = Instant::now();
+    let (fitted, _) = synth::fit(&table, Some(target)).expect("fit");
+    let fit_ms = t.elapsed().as_secs_f64() * 1000.0;
+    let mut sample_ms = Vec::new();
+    let mut report = None;
+    for run in 0..runs {
+        let t = Instant::now();
+        let file = std::io::BufWriter::new(std::fs::File::create(out_path).expect("out"));
+        let mut sink = CsvSink::new(file, &fitted.header()).expect("sink");
+        let gen = Generator::new(&fitted, run as u64, Balance::Natural, count).expect("gen");
+        let mut rows = synth::Constrained::new(gen, &fitted, &[], &conditions, Some(&table))
+            .expect("conditions bind");
+        for row in rows.by_ref() {
+            sink.write_row(&row).expect("write");
+        }
+        if let Some(e) = rows.failure() {
+            return json!({"error": e.to_string(), "fit_ms": fit_ms});
+        }
+        sink.finish().expect("flush");
+        sample_ms.push(t.elapsed().as_secs_f64() * 1000.0);
+        report = rows.conditions_report();
+    }
+    sample_ms.sort_by(f64::total_cmp);
+    json!({"fit_ms": fit_ms, "sample_ms": sample_ms[sample_ms.len() / 2], "runs": runs,
+           "rows": count, "report": report})
+}
+
 fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("conditions") {
+        let out = conditioned(&args);
+        println!("{}", serde_json::to_string(&out).expect("json"));
+        return;
+    }
     let schema = synth::design(
         "Binary classification model for fraud detection",
         Some("Transaction data with features: amount, merchant, time, location"),
@@ -148,7 +198,6 @@ fn main() {
         "fraud_1m_formats": formats(&schema, 1_000_000),
     });
 
-    let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         // fit <real.csv> <target> <out.csv> <runs>: fit and sample as many rows as the table has.
         Some("fit") => {
