@@ -14,6 +14,11 @@
 //!    then sample `count` rows meeting the conditions (bench/conditions_compare.py runs it
 //!    beside SDV's conditional sampling); only this, not the benchmarks above.
 //!
+//! 5. `sequences <real.csv> <key> <index> <rows> <out.csv>`: fit a sequence model and write
+//!    `rows` rows (bench/sequences_compare.py runs it beside SDV's PAR), with the process's
+//!    peak memory; `sequences-score <real.csv> <synthetic.csv> <key> <index>`: the sequence
+//!    quality of any sample, so PAR's is scored by the same formulas.
+//!
 //! Run: `bench/run synth [fit|score ...]`. Prints JSON.
 
 use std::time::Instant;
@@ -177,10 +182,61 @@ fn conditioned(args: &[String]) -> serde_json::Value {
            "rows": count, "report": report})
 }
 
+/// The process's peak resident memory (VmHWM), in MiB.
+fn peak_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
+}
+
+fn sequences(args: &[String]) -> serde_json::Value {
+    let table = read_table(&args[1]);
+    let (key, index) = (&args[2], Some(args[3].as_str()).filter(|s| !s.is_empty()));
+    let rows: u64 = args[4].parse().expect("rows");
+    let t = Instant::now();
+    let model = synth::sequence::fit_sequences(&table, key, index).expect("fit");
+    let fit_ms = t.elapsed().as_secs_f64() * 1000.0;
+    let t = Instant::now();
+    let file = std::io::BufWriter::new(std::fs::File::create(&args[5]).expect("out"));
+    let mut sink = CsvSink::new(file, &model.header).expect("sink");
+    for row in synth::sequence::SequenceGenerator::new(&model, 1, rows).expect("gen") {
+        sink.write_row(&row).expect("write");
+    }
+    sink.finish().expect("flush");
+    let sample_ms = t.elapsed().as_secs_f64() * 1000.0;
+    json!({"fit_ms": fit_ms, "sample_ms": sample_ms, "total_ms": fit_ms + sample_ms,
+           "rows": rows, "peak_mib": peak_mib()})
+}
+
+fn sequences_score(args: &[String]) -> serde_json::Value {
+    let real = read_table(&args[1]);
+    let synthetic = read_table(&args[2]);
+    let (key, index) = (&args[3], Some(args[4].as_str()).filter(|s| !s.is_empty()));
+    let model = synth::sequence::fit_sequences(&real, key, index).expect("fit");
+    let at: Vec<usize> = model
+        .header
+        .iter()
+        .map(|h| synthetic.column_index(h).expect("same columns"))
+        .collect();
+    let rows: Vec<synth::Row> = synthetic
+        .rows
+        .iter()
+        .map(|r| at.iter().map(|&j| synth::Cell::from_json(&r[j])).collect())
+        .collect();
+    let (quality, sequence) = model.quality(&real, &rows, 1);
+    json!({"sequence": sequence, "column_shapes": quality.column_shapes.iter().map(|c| c.score).sum::<f64>() / quality.column_shapes.len().max(1) as f64})
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    if args.first().map(String::as_str) == Some("conditions") {
-        let out = conditioned(&args);
+    let only = match args.first().map(String::as_str) {
+        Some("conditions") => Some(conditioned(&args)),
+        Some("sequences") => Some(sequences(&args)),
+        Some("sequences-score") => Some(sequences_score(&args)),
+        _ => None,
+    };
+    if let Some(out) = only {
         println!("{}", serde_json::to_string(&out).expect("json"));
         return;
     }
