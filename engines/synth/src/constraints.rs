@@ -423,13 +423,18 @@ impl Constrained {
                 ),
                 (None, None) => ("conditions".to_string(), "condition".to_string(), 0),
             };
+            let meeting = if self.bound.is_empty() {
+                "the conditions"
+            } else {
+                "the conditions together with the constraints"
+            };
             return SynthError::Unsatisfiable {
                 field,
                 message: format!(
                     "the {what} rejected {rejected} of {} draws (acceptance {:.4} %, below the \
                      {} % floor after {FLOOR_AFTER} draws or {MAX_REJECTIONS_IN_A_ROW} \
-                     rejections in a row): rows meeting the conditions together with the \
-                     constraints are too rare in the fitted distribution",
+                     rejections in a row): rows meeting {meeting} are too rare in the fitted \
+                     distribution",
                     self.draws,
                     rate * 100.0,
                     ACCEPTANCE_FLOOR * 100.0
