@@ -11,8 +11,10 @@
 //! Modules: [`schema`] (what a client or an LLM sends), [`marginal`] (one column's distribution),
 //! [`copula`] (the latent normal), [`generate`] (the row iterator and class balance), [`table`]
 //! (cells, sinks, parsed sample tables), [`fit`] (schema from sample rows), [`metrics`] (quality
-//! report), [`designer`] (a schema from a model description, when no LLM is configured), and
-//! `stats` (shared statistical helpers).
+//! report), [`designer`] (a schema from a model description, when no LLM is configured),
+//! [`constraints`] and [`suggest`] (constraints on every row, and the ones a table satisfies),
+//! [`conditions`] (conditional sampling), [`sequence`] (entities of ordered rows), [`privacy`]
+//! (distance to closest record), and `stats` (shared statistical helpers).
 
 pub mod conditions;
 pub mod constraints;

@@ -867,3 +867,32 @@ mod tests {
         assert_eq!(field(fit_sequences(&reserved, "id", None)), "sample_rows");
     }
 }
+
+#[cfg(test)]
+mod edge_tests {
+    use super::*;
+
+    #[test]
+    fn a_sample_of_keys_and_an_index_only_still_measures_finite_numbers() {
+        let rows = (0..30)
+            .map(|i| vec![Value::from(i % 3), Value::from(i)])
+            .collect();
+        let t = Table {
+            columns: vec!["k".into(), "t".into()],
+            rows,
+        };
+        let m = fit_sequences(&t, "k", Some("t")).unwrap();
+        let rows: Vec<Row> = SequenceGenerator::new(&m, 1, 50).unwrap().collect();
+        assert_eq!(rows.len(), 50);
+        let (q, s) = m.quality(&t, &rows, 1);
+        let json = serde_json::to_string(&(q, s)).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+        for f in ["realism_score", "diversity_score"] {
+            assert!(v[0][f].is_number(), "{f}: {json}");
+        }
+        assert!(v[1]["score"].is_number(), "{json}");
+        // No index at all, and a key only.
+        let m = fit_sequences(&t, "k", None).unwrap();
+        assert_eq!(SequenceGenerator::new(&m, 1, 10).unwrap().count(), 10);
+    }
+}
