@@ -19,7 +19,6 @@
 use std::collections::BTreeMap;
 
 use nalgebra::{Cholesky, DMatrix};
-use rand::RngCore;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution as _, StandardNormal};
 use schemars::JsonSchema;
@@ -27,6 +26,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::copula::effective_correlation;
+use crate::generate::{draw_without_replacement, open_unit};
 use crate::marginal::{ColumnModel, Levels};
 use crate::schema::{parse_instant, DataSchema};
 use crate::stats::{norm_cdf, norm_ppf};
@@ -194,11 +194,6 @@ fn z_of(u: f64) -> f64 {
     } else {
         norm_ppf(u)
     }
-}
-
-/// A uniform draw in (0, 1).
-fn open_unit(rng: &mut ChaCha8Rng) -> f64 {
-    ((rng.next_u64() >> 11) as f64 + 0.5) * (1.0 / (1u64 << 53) as f64)
 }
 
 /// A standard normal truncated to [a, b], by inversion; an interval above 0 is drawn on the
@@ -375,18 +370,7 @@ impl Conditioned {
                 } = &mut b.restriction
                 {
                     if *total > 0 {
-                        let mut k = rng.next_u64() % *total;
-                        let mut pick = remaining.len() - 1;
-                        for (c, left) in remaining.iter().enumerate() {
-                            if k < *left {
-                                pick = c;
-                                break;
-                            }
-                            k -= left;
-                        }
-                        remaining[pick] -= 1;
-                        *total -= 1;
-                        *chosen = pick;
+                        *chosen = draw_without_replacement(rng, remaining, total);
                     }
                 }
             }

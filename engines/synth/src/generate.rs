@@ -215,17 +215,7 @@ impl Generator {
                 (levels.index_for(u), norm_ppf(u))
             }
             ClassPlan::Exact { remaining, total } => {
-                let mut k = self.rng.random_range(0..*total);
-                let mut class = remaining.len() - 1;
-                for (c, left) in remaining.iter().enumerate() {
-                    if k < *left {
-                        class = c;
-                        break;
-                    }
-                    k -= left;
-                }
-                remaining[class] -= 1;
-                *total -= 1;
+                let class = draw_without_replacement(&mut self.rng, remaining, total);
                 // z_t uniform within the class's interval in u-space.
                 let (a, b) = levels.interval(class);
                 let u = a + (b - a) * open_unit(&mut self.rng);
@@ -235,9 +225,31 @@ impl Generator {
     }
 }
 
+/// One draw from the multiset `remaining` (its `total` items), taken out: index c with
+/// probability remaining_c / total. Drawn to the end, every ordering of the multiset is equally
+/// likely and the counts are exact.
+pub(crate) fn draw_without_replacement(
+    rng: &mut ChaCha8Rng,
+    remaining: &mut [u64],
+    total: &mut u64,
+) -> usize {
+    let mut k = rng.random_range(0..*total);
+    let mut pick = remaining.len() - 1;
+    for (c, left) in remaining.iter().enumerate() {
+        if k < *left {
+            pick = c;
+            break;
+        }
+        k -= left;
+    }
+    remaining[pick] -= 1;
+    *total -= 1;
+    pick
+}
+
 /// A uniform draw in the open interval (0, 1): 53 random bits, centred in their cell, so
 /// Φ⁻¹ never sees 0 or 1.
-fn open_unit(rng: &mut ChaCha8Rng) -> f64 {
+pub(crate) fn open_unit(rng: &mut ChaCha8Rng) -> f64 {
     ((rng.next_u64() >> 11) as f64 + 0.5) * (1.0 / (1u64 << 53) as f64)
 }
 

@@ -353,77 +353,63 @@ impl SyntheticRequest {
 /// `constraints`: a list of at most [`MAX_CONSTRAINTS`] objects, each read by its `type`
 /// (`synth::Constraint`); the first bad one is named `constraints[i]`.
 fn parse_constraints(v: Option<&Value>) -> Result<Vec<synth::Constraint>, ApiError> {
-    let Some(v) = v else {
-        return Ok(Vec::new());
-    };
-    let expected = "a list of constraints: {\"type\": \"range\" | \"inequality\" | \"positive\" | \"negative\" | \"fixed_combinations\" | \"one_hot\" | \"sum\", ...}";
-    let Value::Array(items) = v else {
-        return Err(ApiError::validation(
-            "constraints",
-            v.clone(),
-            expected,
-            "constraints must be a list",
-        ));
-    };
-    if items.len() > MAX_CONSTRAINTS {
-        return Err(ApiError::validation(
-            "constraints",
-            json!(items.len()),
-            format!("at most {MAX_CONSTRAINTS} constraints"),
-            format!("{} constraints is more than {MAX_CONSTRAINTS}", items.len()),
-        ));
-    }
-    items
-        .iter()
-        .enumerate()
-        .map(|(i, item)| {
-            serde_json::from_value::<synth::Constraint>(item.clone()).map_err(|e| {
-                ApiError::validation(
-                    format!("constraints[{i}]"),
-                    item.clone(),
-                    expected,
-                    format!("constraints[{i}]: {e}"),
-                )
-            })
-        })
-        .collect()
+    parse_list(
+        v,
+        "constraints",
+        MAX_CONSTRAINTS,
+        "a list of constraints: {\"type\": \"range\" | \"inequality\" | \"positive\" | \"negative\" | \"fixed_combinations\" | \"one_hot\" | \"sum\", ...}",
+    )
 }
 
 /// `conditions`: a list of at most [`synth::conditions::MAX_CONDITIONS`] objects
 /// (`synth::Condition`); the first bad one is named `conditions[i]`. Whether a condition fits
 /// the schema is the engine's to say, once the schema is known.
 fn parse_conditions(v: Option<&Value>) -> Result<Vec<synth::Condition>, ApiError> {
+    parse_list(
+        v,
+        "conditions",
+        synth::conditions::MAX_CONDITIONS,
+        "a list of conditions: {\"column\", \"value\"} | {\"column\", \"min\", \"max\"} | {\"column\", \"values\": {category: share}}",
+    )
+}
+
+/// `field`: absent (empty), or a list of at most `max` items, each read as a `T`; the first
+/// bad one is named `field[i]`.
+fn parse_list<T: serde::de::DeserializeOwned>(
+    v: Option<&Value>,
+    field: &str,
+    max: usize,
+    expected: &str,
+) -> Result<Vec<T>, ApiError> {
     let Some(v) = v else {
         return Ok(Vec::new());
     };
-    let max = synth::conditions::MAX_CONDITIONS;
-    let expected = "a list of conditions: {\"column\", \"value\"} | {\"column\", \"min\", \"max\"} | {\"column\", \"values\": {category: share}}";
     let Value::Array(items) = v else {
         return Err(ApiError::validation(
-            "conditions",
+            field,
             v.clone(),
             expected,
-            "conditions must be a list",
+            format!("{field} must be a list"),
         ));
     };
     if items.len() > max {
         return Err(ApiError::validation(
-            "conditions",
+            field,
             json!(items.len()),
-            format!("at most {max} conditions"),
-            format!("{} conditions is more than {max}", items.len()),
+            format!("at most {max} {field}"),
+            format!("{} {field} is more than {max}", items.len()),
         ));
     }
     items
         .iter()
         .enumerate()
         .map(|(i, item)| {
-            serde_json::from_value::<synth::Condition>(item.clone()).map_err(|e| {
+            serde_json::from_value::<T>(item.clone()).map_err(|e| {
                 ApiError::validation(
-                    format!("conditions[{i}]"),
+                    format!("{field}[{i}]"),
                     item.clone(),
                     expected,
-                    format!("conditions[{i}]: {e}"),
+                    format!("{field}[{i}]: {e}"),
                 )
             })
         })
