@@ -23,28 +23,17 @@ import time
 import warnings
 
 import pandas as pd
-from sklearn.datasets import load_breast_cancer
-from sdmetrics.reports.single_table import QualityReport
-from sdv.metadata import Metadata
 from sdv.sampling import Condition
 from sdv.single_table import GaussianCopulaSynthesizer
 
+import breast_cancer
+
 warnings.filterwarnings("ignore")
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SYNTH = sys.argv[1]
 RUNS = int(sys.argv[2]) if len(sys.argv) > 2 else 3
 ROWS = 1000
 MAX_DRAWS = 2_000_000
-OUT = os.path.join(ROOT, "target", "bench-conditions")
-os.makedirs(OUT, exist_ok=True)
-
-data = load_breast_cancer(as_frame=True).frame
-data.columns = [c.replace(" ", "_") for c in data.columns]
-real_csv = os.path.join(OUT, "breast_cancer.csv")
-data.to_csv(real_csv, index=False)
-metadata = Metadata.detect_from_dataframes({"breast_cancer": data})
-metadata.update_column(column_name="target", sdtype="categorical", table_name="breast_cancer")
-table_meta = metadata.to_dict()["tables"]["breast_cancer"]
+OUT, data, real_csv, metadata = breast_cancer.setup("conditions")
 
 radius = data["mean_radius"]
 p90, p995 = float(radius.quantile(0.9)), float(radius.quantile(0.995))
@@ -96,9 +85,7 @@ def sdv_sample(synthesizer, conditions):
 def quality(real_subset, sample):
     if len(real_subset) < 40 or len(sample) == 0:
         return None
-    report = QualityReport()
-    report.generate(real_subset, sample[real_subset.columns], table_meta, verbose=False)
-    return report.get_score()
+    return breast_cancer.quality(real_subset, sample, metadata)
 
 
 started = time.perf_counter()

@@ -20,31 +20,21 @@ import time
 import warnings
 
 import pandas as pd
-from sklearn.datasets import load_breast_cancer
-from sdmetrics.reports.single_table import QualityReport
 from sdv.cag import Inequality
-from sdv.metadata import Metadata
 from sdv.single_table import GaussianCopulaSynthesizer
 
+import breast_cancer
+
 warnings.filterwarnings("ignore")
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SYNTH = sys.argv[1]
 RUNS = int(sys.argv[2]) if len(sys.argv) > 2 else 3
-OUT = os.path.join(ROOT, "target", "bench-constraints")
-os.makedirs(OUT, exist_ok=True)
-
-data = load_breast_cancer(as_frame=True).frame
-data.columns = [c.replace(" ", "_") for c in data.columns]
-real_csv = os.path.join(OUT, "breast_cancer.csv")
-data.to_csv(real_csv, index=False)
+OUT, data, real_csv, _ = breast_cancer.setup("constraints")
 PAIRS = [(f"mean_{x}", f"worst_{x}") for x in ("radius", "texture", "perimeter", "area")]
 assert all((data[lo] <= data[hi]).all() for lo, hi in PAIRS)
 
 
 def metadata():
-    m = Metadata.detect_from_dataframes({"breast_cancer": data})
-    m.update_column(column_name="target", sdtype="categorical", table_name="breast_cancer")
-    return m
+    return breast_cancer.metadata_of(data)
 
 
 def violating(sample):
@@ -55,9 +45,7 @@ def violating(sample):
 
 
 def quality(sample):
-    report = QualityReport()
-    report.generate(data, sample[data.columns], metadata().to_dict()["tables"]["breast_cancer"], verbose=False)
-    return report.get_score()
+    return breast_cancer.quality(data, sample, metadata())
 
 
 def sdv(constrained):

@@ -17,25 +17,15 @@ import time
 import warnings
 
 import pandas as pd
-from sklearn.datasets import load_breast_cancer
 from sdmetrics.reports.single_table import QualityReport
-from sdv.metadata import Metadata
 from sdv.single_table import GaussianCopulaSynthesizer
 
+import breast_cancer
+
 warnings.filterwarnings("ignore")
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SYNTH = sys.argv[1]
 RUNS = int(sys.argv[2]) if len(sys.argv) > 2 else 5
-OUT = os.path.join(ROOT, "target", "bench-sdv")
-os.makedirs(OUT, exist_ok=True)
-
-data = load_breast_cancer(as_frame=True).frame
-data.columns = [c.replace(" ", "_") for c in data.columns]
-real_csv = os.path.join(OUT, "breast_cancer.csv")
-data.to_csv(real_csv, index=False)
-
-metadata = Metadata.detect_from_dataframes({"breast_cancer": data})
-metadata.update_column(column_name="target", sdtype="categorical", table_name="breast_cancer")
+OUT, data, real_csv, metadata = breast_cancer.setup("sdv")
 
 sdv_times = []
 for run in range(RUNS):
