@@ -46,17 +46,43 @@ pub struct Condition {
     /// ISO 8601 instant or Unix seconds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value: Option<Value>,
-    /// Every row's value is at least this (numeric, integer and datetime columns; datetimes in
-    /// Unix seconds).
+    /// Every row's value is at least this (numeric, integer and datetime columns; a datetime's
+    /// as an ISO 8601 instant or Unix seconds).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub min: Option<f64>,
+    pub min: Option<RangeEnd>,
     /// Every row's value is at most this.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub max: Option<f64>,
+    pub max: Option<RangeEnd>,
     /// Category (or `true`/`false`) → share of the rows; shares are normalized to sum to 1 and
     /// met exactly (largest remainder), categories left out get none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub values: Option<BTreeMap<String, f64>>,
+}
+
+/// A range's end: a number, or (for a datetime column) an ISO 8601 instant.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum RangeEnd {
+    Number(f64),
+    Instant(String),
+}
+
+impl RangeEnd {
+    /// The end as a number: an instant as Unix seconds, on a datetime column only.
+    fn number(&self, field: &str, datetime: bool) -> Result<f64, SynthError> {
+        match self {
+            RangeEnd::Number(x) => Ok(*x),
+            RangeEnd::Instant(s) if datetime => {
+                parse_instant(s).map(|t| t as f64).ok_or_else(|| {
+                    SynthError::invalid(field, format!("{s:?} is not an ISO 8601 instant"))
+                })
+            }
+            RangeEnd::Instant(s) => Err(SynthError::invalid(
+                field,
+                format!("a range needs numbers on this column, got {s:?}"),
+            )),
+        }
+    }
 }
 
 impl Condition {
@@ -698,8 +724,12 @@ fn restrict(
                 return Ok(Restriction::Point { z, cell });
             }
             let (min, max) = (
-                c.min.unwrap_or(f64::NEG_INFINITY),
-                c.max.unwrap_or(f64::INFINITY),
+                c.min
+                    .as_ref()
+                    .map_or(Ok(f64::NEG_INFINITY), |b| b.number(field, datetime))?,
+                c.max
+                    .as_ref()
+                    .map_or(Ok(f64::INFINITY), |b| b.number(field, datetime))?,
             );
             if min.is_nan() || max.is_nan() || min > max {
                 return Err(SynthError::invalid(field, "min is above max"));
@@ -906,6 +936,25 @@ mod tests {
             cond(serde_json::json!({"column": "city", "values": {"paris": 0.25, "lyon": 0.75}})),
             cond(serde_json::json!({"column": "when", "value": "2024-06-01T00:00:00Z"})),
         ];
+        // A datetime range by ISO instants, read as Unix seconds.
+        let (rows, _) = run(
+            &[cond(
+                serde_json::json!({"column": "when", "min": "2024-03-01T00:00:00Z",
+                                      "max": "2024-03-31"}),
+            )],
+            &[],
+            Balance::Natural,
+            2,
+            300,
+        )
+        .unwrap();
+        let (lo, hi) = (
+            parse_instant("2024-03-01T00:00:00Z").unwrap(),
+            parse_instant("2024-03-31").unwrap(),
+        );
+        assert!(rows
+            .iter()
+            .all(|r| matches!(r[4], Cell::Time(t) if (lo..=hi).contains(&t))));
         let constraints = [Constraint::Inequality {
             low: "x".into(),
             high: "y".into(),
@@ -1023,6 +1072,8 @@ mod tests {
             serde_json::json!({"column": "city", "value": "berlin"}),
             serde_json::json!({"column": "city", "values": {"paris": -1}}),
             serde_json::json!({"column": "city", "values": {"paris": 0}}),
+            serde_json::json!({"column": "x", "min": "2024-01-01"}),
+            serde_json::json!({"column": "when", "max": "soon"}),
         ] {
             let two = [
                 cond(serde_json::json!({"column": "y", "min": 0})),

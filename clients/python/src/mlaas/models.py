@@ -150,19 +150,6 @@ class ComputeFacts(TypedDict):
     training_samples_per_second: float | None
 
 
-class Condition(TypedDict, closed=True):
-    """
-    One condition, as a request names it: `column` with exactly one of `value`, a range
-    (`min` and/or `max`), or category shares (`values`).
-    """
-
-    column: str
-    value: NotRequired[Any]
-    min: NotRequired[float | None]
-    max: NotRequired[float | None]
-    values: NotRequired[dict[str, Any] | None]
-
-
 class ConditionReport(TypedDict):
     """
     What one condition did over a generation.
@@ -945,6 +932,9 @@ class QualityRequirements(TypedDict, closed=True):
     balance: NotRequired[Balance | None]
 
 
+RangeEnd: TypeAlias = float | str
+
+
 class Recommendation(TypedDict):
     text: str
     source: str
@@ -1484,6 +1474,19 @@ class ComparedModel(TypedDict):
     final_val_loss: float | None
     best_epoch: int | None
     best_value: float | None
+
+
+class Condition(TypedDict, closed=True):
+    """
+    One condition, as a request names it: `column` with exactly one of `value`, a range
+    (`min` and/or `max`), or category shares (`values`).
+    """
+
+    column: str
+    value: NotRequired[Any]
+    min: NotRequired[RangeEnd | None]
+    max: NotRequired[RangeEnd | None]
+    values: NotRequired[dict[str, Any] | None]
 
 
 class DataSchema(TypedDict):
