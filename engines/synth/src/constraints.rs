@@ -209,7 +209,7 @@ impl Constrained {
         sample: Option<&Table>,
     ) -> Result<Constrained, SynthError> {
         if !conditions.is_empty() {
-            inner.condition(conditions)?;
+            inner.condition(schema, conditions)?;
         }
         let header = schema.header();
         let kind_of = |name: &str| -> Option<(Kind, Option<&ColumnKind>)> {

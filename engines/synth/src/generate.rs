@@ -58,8 +58,6 @@ pub struct Generator {
     last_class: Option<usize>,
     /// Set by [`Generator::condition`]: rows come from the conditioned copula instead.
     conditioned: Option<Conditioned>,
-    schema: DataSchema,
-    count: u64,
 }
 
 impl Generator {
@@ -109,16 +107,19 @@ impl Generator {
             z: vec![0.0; dim],
             last_class: None,
             conditioned: None,
-            schema: schema.clone(),
-            count,
         })
     }
 
     /// Samples from the copula conditioned on `conditions` from now on (see
     /// [`crate::conditions`]); an exact class balance becomes one more restriction. Rows that
     /// miss a condition sampled by rejection are left for [`Generator::meets_conditions`] to
-    /// catch, so only [`crate::Constrained`] calls this.
-    pub(crate) fn condition(&mut self, conditions: &[Condition]) -> Result<(), SynthError> {
+    /// catch, so only [`crate::Constrained`] calls this, with the generator's own schema and
+    /// before any row is drawn (the share counts split the rows still to come).
+    pub(crate) fn condition(
+        &mut self,
+        schema: &DataSchema,
+        conditions: &[Condition],
+    ) -> Result<(), SynthError> {
         if conditions.len() > super::conditions::MAX_CONDITIONS {
             return Err(SynthError::invalid(
                 "conditions",
@@ -137,12 +138,12 @@ impl Generator {
             ClassPlan::Natural => None,
         };
         self.conditioned = Some(Conditioned::new(
-            &self.schema,
+            schema,
             &self.features,
             self.target.as_ref(),
             conditions,
             classes,
-            self.count,
+            self.remaining,
         )?);
         self.plan = ClassPlan::Natural;
         Ok(())

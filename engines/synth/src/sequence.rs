@@ -636,9 +636,8 @@ impl SequenceModel {
             .and_then(|n| real.column_index(n));
         let groups = entities(real, key, ix).unwrap_or_default();
         let synthetic = self.synthetic_entities(rows);
-        let lengths = |v: Vec<f64>| sorted_finite(v);
-        let real_lengths = lengths(groups.iter().map(|g| g.len() as f64).collect());
-        let synthetic_lengths = lengths(synthetic.iter().map(|e| e.len() as f64).collect());
+        let real_lengths = sorted_finite(groups.iter().map(|g| g.len() as f64));
+        let synthetic_lengths = sorted_finite(synthetic.iter().map(|e| e.len() as f64));
         let length_similarity = if synthetic_lengths.is_empty() {
             0.0
         } else {

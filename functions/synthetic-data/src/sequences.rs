@@ -118,11 +118,13 @@ pub async fn synthetic_sequences(
         ));
     };
     let id = ids::new_dataset_id();
-    let (table, options2, seed, count, dir, id2) = (
+    // The request's parse bounds include_data to MAX_INLINE_ROWS rows.
+    let (table, options2, seed, count, include_data, dir, id2) = (
         table.clone(),
         options.clone(),
         req.seed,
         req.target_count,
+        req.include_data,
         state.config.scratch_dir.join("mlaas-generate"),
         id.clone(),
     );
@@ -152,7 +154,7 @@ pub async fn synthetic_sequences(
                 .take(datasets::PREVIEW_ROWS)
                 .map(|r| row_object(&model.header, r))
                 .collect(),
-            data: req_rows(&model, &rows, count),
+            data: include_data.then(|| rows.iter().map(|r| row_object(&model.header, r)).collect()),
             model,
             quality,
             sequence_quality,
@@ -258,10 +260,4 @@ struct Done {
     data: Option<Vec<serde_json::Value>>,
     fit_seconds: f64,
     generation_seconds: f64,
-}
-
-/// Every row as an object, when few enough to answer inline.
-fn req_rows(model: &SequenceModel, rows: &[Row], count: u64) -> Option<Vec<serde_json::Value>> {
-    (count <= crate::request::MAX_INLINE_ROWS)
-        .then(|| rows.iter().map(|r| row_object(&model.header, r)).collect())
 }
