@@ -119,7 +119,7 @@ const IO: &[&str] = &[
 #[test]
 fn the_engines_are_pure() {
     let graph = Graph::load();
-    for engine in ["synth", "analysis", "images", "text", "training"] {
+    for engine in ["synth", "analysis", "images", "text", "tabular", "training"] {
         let bad = offending(&graph.closure(engine), IO);
         assert!(bad.is_empty(), "{engine} links {bad:?}");
     }
@@ -128,7 +128,14 @@ fn the_engines_are_pure() {
 #[test]
 fn only_the_functions_that_train_or_predict_link_candle() {
     let graph = Graph::load();
-    for crate_name in ["shared", "system", "synthetic-data", "analyze", "enhance"] {
+    for crate_name in [
+        "tabular",
+        "shared",
+        "system",
+        "synthetic-data",
+        "analyze",
+        "enhance",
+    ] {
         let bad = offending(&graph.closure(crate_name), &["candle-"]);
         assert!(bad.is_empty(), "{crate_name} links {bad:?}");
     }

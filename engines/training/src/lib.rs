@@ -14,18 +14,18 @@
 //! Nothing here does I/O or knows about stores or Lambda; every run is deterministic for a seed
 //! (weights are initialized from a seeded ChaCha8 stream, not candle's unseedable CPU RNG).
 
+pub use tabular::{data, metrics, TabularError};
+
 pub mod artifact;
 pub mod automl;
 pub mod chart;
 pub mod checkpoint;
-pub mod data;
 pub mod deep;
 pub mod fitted;
 pub mod gbm;
 pub mod history;
 pub mod importance;
 pub mod linear;
-pub mod metrics;
 pub mod model;
 pub mod onnx;
 pub mod sweep;
@@ -77,6 +77,19 @@ pub enum TrainingError {
     Tensor(#[from] candle_core::Error),
     #[error("artifact: {0}")]
     Artifact(String),
+}
+
+/// The tabular engine's errors keep their kind.
+impl From<tabular::TabularError> for TrainingError {
+    fn from(e: tabular::TabularError) -> Self {
+        match e {
+            tabular::TabularError::Invalid { field, message } => {
+                TrainingError::Invalid { field, message }
+            }
+            tabular::TabularError::Data(m) => TrainingError::Data(m),
+            tabular::TabularError::Artifact(m) => TrainingError::Artifact(m),
+        }
+    }
 }
 
 /// A bad architecture or optimizer, as the specification names it.

@@ -173,16 +173,7 @@ pub(crate) fn log_softmax_rows(logits: &Tensor) -> Result<Vec<Vec<f64>>, Trainin
         .collect())
 }
 
-/// Index of the largest value (the first on ties).
-pub(crate) fn argmax(values: &[f64]) -> u32 {
-    let mut best = 0;
-    for (i, v) in values.iter().enumerate() {
-        if *v > values[best] {
-            best = i;
-        }
-    }
-    best as u32
-}
+pub(crate) use tabular::outputs::argmax;
 
 #[cfg(test)]
 mod tests {

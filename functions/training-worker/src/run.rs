@@ -205,7 +205,7 @@ async fn train_claimed(state: &AppState, tracker: Arc<Tracker>, budget: Budget) 
         let (train_table, val_table) =
             training::split_owned(table, &target, task, validation_split, seed)
                 .map_err(|e| Failure::new("invalid_data", e))?;
-        let invalid = |e: training::TrainingError| Failure::new("invalid_data", e);
+        let invalid = |e: training::TabularError| Failure::new("invalid_data", e);
         let fit_encoder = |style| {
             let options = training::FitOptions {
                 selection: selection.clone(),

@@ -29,7 +29,7 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::TrainingError;
+use super::TabularError;
 use synth::schema::parse_instant;
 use synth::table::value_key;
 use synth::DatasetColumn;
@@ -125,7 +125,7 @@ pub fn split_rows(
     target: &str,
     validation_fraction: f64,
     seed: u64,
-) -> Result<(Vec<usize>, Vec<usize>), TrainingError> {
+) -> Result<(Vec<usize>, Vec<usize>), TabularError> {
     split_rows_for(
         table,
         target,
@@ -149,9 +149,9 @@ pub fn split_rows_for(
     task: Task,
     validation_fraction: f64,
     seed: u64,
-) -> Result<(Vec<usize>, Vec<usize>), TrainingError> {
+) -> Result<(Vec<usize>, Vec<usize>), TabularError> {
     if !(validation_fraction > 0.0 && validation_fraction < 1.0) {
-        return Err(TrainingError::invalid(
+        return Err(TabularError::invalid(
             "validation_fraction",
             format!("must be between 0 and 1 (exclusive), got {validation_fraction}"),
         ));
@@ -171,12 +171,12 @@ pub fn split_rows_for(
     if task == Task::Regression {
         let n = by_class.values().map(Vec::len).sum::<usize>();
         if n < 2 {
-            return Err(TrainingError::Data(format!(
+            return Err(TabularError::Data(format!(
                 "target {target:?} needs at least 2 rows with a number, found {n}"
             )));
         }
     } else if by_class.len() < 2 {
-        return Err(TrainingError::Data(format!(
+        return Err(TabularError::Data(format!(
             "target {target:?} needs at least 2 classes, found {}",
             by_class.len()
         )));
@@ -196,7 +196,7 @@ pub fn split_rows_for(
         train_idx.extend_from_slice(&rows[n_val..]);
     }
     if val_idx.is_empty() {
-        return Err(TrainingError::Data(
+        return Err(TabularError::Data(
             "too few rows: every class has a single row, none is left for validation".into(),
         ));
     }
@@ -212,7 +212,7 @@ pub fn split(
     target: &str,
     validation_fraction: f64,
     seed: u64,
-) -> Result<(Table, Table), TrainingError> {
+) -> Result<(Table, Table), TabularError> {
     let (train_idx, val_idx) = split_rows(table, target, validation_fraction, seed)?;
     let pick = |idx: &[usize]| Table {
         columns: table.columns.clone(),
@@ -229,7 +229,7 @@ pub fn split_owned(
     task: Task,
     validation_fraction: f64,
     seed: u64,
-) -> Result<(Table, Table), TrainingError> {
+) -> Result<(Table, Table), TabularError> {
     let (train_idx, val_idx) = split_rows_for(&table, target, task, validation_fraction, seed)?;
     let mut side = vec![None; table.rows.len()];
     for &i in &train_idx {
@@ -256,10 +256,10 @@ pub fn split_owned(
     Ok((train, val))
 }
 
-fn target_index(table: &Table, target: &str) -> Result<usize, TrainingError> {
+fn target_index(table: &Table, target: &str) -> Result<usize, TabularError> {
     table
         .column_index(target)
-        .ok_or_else(|| TrainingError::Data(format!("target column {target:?} is not in the data")))
+        .ok_or_else(|| TabularError::Data(format!("target column {target:?} is not in the data")))
 }
 
 /// How one column becomes features.
@@ -602,7 +602,7 @@ impl Encoder {
         train: &Table,
         columns: &[DatasetColumn],
         target: &str,
-    ) -> Result<Encoder, TrainingError> {
+    ) -> Result<Encoder, TabularError> {
         Self::fit_with(train, columns, target, &FitOptions::default())
     }
 
@@ -613,7 +613,7 @@ impl Encoder {
         columns: &[DatasetColumn],
         target: &str,
         selection: &Selection,
-    ) -> Result<Encoder, TrainingError> {
+    ) -> Result<Encoder, TabularError> {
         let options = FitOptions {
             selection: selection.clone(),
             ..FitOptions::default()
@@ -627,7 +627,7 @@ impl Encoder {
         columns: &[DatasetColumn],
         target: &str,
         options: &FitOptions,
-    ) -> Result<Encoder, TrainingError> {
+    ) -> Result<Encoder, TabularError> {
         let selection = &options.selection;
         let t = target_index(train, target)?;
         let (classes, target_scale, numbers) = match options.task {
@@ -640,7 +640,7 @@ impl Encoder {
                     .into_iter()
                     .collect();
                 if classes.len() < 2 {
-                    return Err(TrainingError::Data(format!(
+                    return Err(TabularError::Data(format!(
                         "target {target:?} needs at least 2 classes in the train split, found {}",
                         classes.len()
                     )));
@@ -655,7 +655,7 @@ impl Encoder {
                     .collect();
                 let present: Vec<f64> = ys.iter().flatten().copied().collect();
                 if present.len() < 2 {
-                    return Err(TrainingError::Data(format!(
+                    return Err(TabularError::Data(format!(
                         "target {target:?} needs at least 2 numbers in the train split, found {}",
                         present.len()
                     )));
@@ -693,7 +693,7 @@ impl Encoder {
                 continue;
             }
             let i = train.column_index(&column.name).ok_or_else(|| {
-                TrainingError::Data(format!("column {:?} is not in the data", column.name))
+                TabularError::Data(format!("column {:?} is not in the data", column.name))
             })?;
             let kind = column.kind.as_str();
             let present: Vec<&Value> = train
@@ -781,7 +781,7 @@ impl Encoder {
                     }
                 }
                 (other, _) => {
-                    return Err(TrainingError::invalid(
+                    return Err(TabularError::invalid(
                         format!("columns[{c}].kind"),
                         format!(
                         "unknown kind {other:?}; use numeric, integer, categorical, boolean or datetime"
@@ -796,7 +796,7 @@ impl Encoder {
                 .iter()
                 .map(|d| format!("{} ({}: {})", d.column, d.reason, d.detail))
                 .collect();
-            return Err(TrainingError::Data(format!(
+            return Err(TabularError::Data(format!(
                 "no column is usable as a feature; left out: {}",
                 if why.is_empty() {
                     "none".to_string()
@@ -871,12 +871,12 @@ impl Encoder {
 
     /// Encodes a labeled table (a split). Rows with a null target are skipped; a class not seen in
     /// train is a `Data` error naming it.
-    pub fn encode(&self, table: &Table) -> Result<Matrix, TrainingError> {
+    pub fn encode(&self, table: &Table) -> Result<Matrix, TabularError> {
         let t = target_index(table, &self.target)?;
         let mut idx = Vec::with_capacity(self.features.len());
         for f in &self.features {
             idx.push(table.column_index(f.column()).ok_or_else(|| {
-                TrainingError::Data(format!("column {:?} is not in the data", f.column()))
+                TabularError::Data(format!("column {:?} is not in the data", f.column()))
             })?);
         }
         let width = self.width();
@@ -892,7 +892,7 @@ impl Encoder {
                         continue;
                     };
                     let label = self.classes.binary_search(&class).map_err(|_| {
-                        TrainingError::Data(format!(
+                        TabularError::Data(format!(
                             "class {class:?} of {:?} was not in the train split",
                             self.target
                         ))
@@ -935,19 +935,19 @@ impl Encoder {
     /// Encodes prediction rows (JSON objects keyed by column name) into `rows.len() × width()`
     /// row-major features. A missing feature is imputed; the target key and the dropped columns
     /// are ignored; a wrong type or an unknown key is `Invalid` naming `rows[i].key`.
-    pub fn encode_rows(&self, rows: &[Value]) -> Result<Vec<f32>, TrainingError> {
+    pub fn encode_rows(&self, rows: &[Value]) -> Result<Vec<f32>, TabularError> {
         let width = self.width();
         let mut x = vec![0.0f32; rows.len() * width];
         for (r, row) in rows.iter().enumerate() {
             let object = row
                 .as_object()
-                .ok_or_else(|| TrainingError::invalid(format!("rows[{r}]"), "not an object"))?;
+                .ok_or_else(|| TabularError::invalid(format!("rows[{r}]"), "not an object"))?;
             for key in object.keys() {
                 let known = key == &self.target
                     || self.features.iter().any(|f| f.column() == key)
                     || self.dropped.iter().any(|d| &d.column == key);
                 if !known {
-                    return Err(TrainingError::invalid(
+                    return Err(TabularError::invalid(
                         format!("rows[{r}].{key}"),
                         "unknown feature; the model was trained without it",
                     ));
@@ -959,7 +959,7 @@ impl Encoder {
                 let value = object.get(f.column()).unwrap_or(&Value::Null);
                 f.encode(value, true, &mut x[at..at + w])
                     .map_err(|message| {
-                        TrainingError::invalid(format!("rows[{r}].{}", f.column()), message)
+                        TabularError::invalid(format!("rows[{r}].{}", f.column()), message)
                     })?;
                 at += w;
             }
@@ -1148,33 +1148,33 @@ mod tests {
             .encode_rows(&[json!({"amount": 1}), json!({"amount": "lots"})])
             .unwrap_err();
         assert!(
-            matches!(err, TrainingError::Invalid { ref field, .. } if field == "rows[1].amount"),
+            matches!(err, TabularError::Invalid { ref field, .. } if field == "rows[1].amount"),
             "{err}"
         );
         let err = e.encode_rows(&[json!({"colour": "red"})]).unwrap_err();
         assert!(
-            matches!(err, TrainingError::Invalid { ref field, .. } if field == "rows[0].colour")
+            matches!(err, TabularError::Invalid { ref field, .. } if field == "rows[0].colour")
         );
         let err = e.encode_rows(&[json!({"ok": "maybe"})]).unwrap_err();
-        assert!(matches!(err, TrainingError::Invalid { ref field, .. } if field == "rows[0].ok"));
+        assert!(matches!(err, TabularError::Invalid { ref field, .. } if field == "rows[0].ok"));
         let err = e.encode_rows(&[json!({"at": "yesterday"})]).unwrap_err();
-        assert!(matches!(err, TrainingError::Invalid { ref field, .. } if field == "rows[0].at"));
+        assert!(matches!(err, TabularError::Invalid { ref field, .. } if field == "rows[0].at"));
         let err = e.encode_rows(&[json!([1, 2])]).unwrap_err();
-        assert!(matches!(err, TrainingError::Invalid { ref field, .. } if field == "rows[0]"));
+        assert!(matches!(err, TabularError::Invalid { ref field, .. } if field == "rows[0]"));
         let mut unseen = table();
         unseen.rows[0][4] = json!("c");
         let err = e.encode(&unseen).unwrap_err();
         assert!(
-            matches!(err, TrainingError::Data(ref m) if m.contains("\"c\"")),
+            matches!(err, TabularError::Data(ref m) if m.contains("\"c\"")),
             "{err}"
         );
         let err = Encoder::fit(&table(), &[col("amount", "money")], "label").unwrap_err();
         assert!(
-            matches!(err, TrainingError::Invalid { ref field, .. } if field == "columns[0].kind")
+            matches!(err, TabularError::Invalid { ref field, .. } if field == "columns[0].kind")
         );
         assert!(matches!(
             Encoder::fit(&table(), &columns(), "nope"),
-            Err(TrainingError::Data(_))
+            Err(TabularError::Data(_))
         ));
     }
 
@@ -1212,20 +1212,20 @@ mod tests {
         let one = Table::from_csv("x,y\n1,a\n2,a\n3,\n").unwrap();
         assert!(matches!(
             split(&one, "y", 0.2, 0),
-            Err(TrainingError::Data(_))
+            Err(TabularError::Data(_))
         ));
         let singletons = Table::from_csv("x,y\n1,a\n2,b\n").unwrap();
         assert!(matches!(
             split(&singletons, "y", 0.5, 0),
-            Err(TrainingError::Data(_))
+            Err(TabularError::Data(_))
         ));
         assert!(matches!(
             split(&one, "y", 1.0, 0),
-            Err(TrainingError::Invalid { ref field, .. }) if field == "validation_fraction"
+            Err(TabularError::Invalid { ref field, .. }) if field == "validation_fraction"
         ));
         assert!(matches!(
             split(&one, "z", 0.2, 0),
-            Err(TrainingError::Data(_))
+            Err(TabularError::Data(_))
         ));
     }
 }

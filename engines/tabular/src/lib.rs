@@ -1,0 +1,41 @@
+//! The tabular engine (pure, no candle): from a [`Table`](synth::Table) to numbers and back.
+//! [`data`] splits a table and fits the [`Encoder`] on the train part; [`metrics`] scores
+//! predictions as scikit-learn defines them; [`outputs`] holds a model's answers on a matrix;
+//! [`boost`] fits and applies gradient-boosted trees.
+//!
+//! The training engine (candle networks, AutoML, artifacts) builds on this crate; a function
+//! that needs trees alone can use it without linking a tensor library.
+
+pub mod boost;
+pub mod data;
+pub mod metrics;
+pub mod outputs;
+
+pub use boost::{GbmModel, GbmParams};
+pub use data::{Encoder, Matrix, Style, Task};
+pub use metrics::{Metrics, RegressionMetrics, Scored};
+pub use outputs::{Outputs, Prediction};
+
+/// Everything that can go wrong in the engine.
+#[derive(Debug, thiserror::Error)]
+pub enum TabularError {
+    /// A bad parameter or a bad row, naming the field (e.g. "rows[3].amount").
+    #[error("{field}: {message}")]
+    Invalid { field: String, message: String },
+    /// Data that cannot be trained on (no rows, one class, target missing, ...).
+    #[error("dataset: {0}")]
+    Data(String),
+    /// A model file that does not hold together.
+    #[error("artifact: {0}")]
+    Artifact(String),
+}
+
+impl TabularError {
+    /// Shorthand for [`TabularError::Invalid`].
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        TabularError::Invalid {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
