@@ -1376,7 +1376,139 @@ async fn sequences_keep_entities_order_and_dependence(store: shared::store::Shar
     }
 }
 
+/// scikit-learn's breast-cancer table (569 rows, 30 measurements, `diagnosis`).
+const BREAST_CANCER: &str = include_str!("../fixtures/breast_cancer.csv");
+
+async fn utility_trains_on_synthetic_rows_and_tests_on_held_out_real_ones(
+    store: shared::store::SharedStore,
+) {
+    let app = synthetic_data::router(api_tests::state_with(store, &[]));
+    let body = json!({"sample_rows": BREAST_CANCER, "target": "diagnosis", "target_count": 2000,
+                      "seed": 11, "utility": {}});
+    let r = post_json(&app, "/v1/ai/synthetic-data", &body).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    api_tests::openapi::assert_conforms("post", "/v1/ai/synthetic-data", &r);
+    let u = &r.body["synthetic_data"]["quality_metrics"]["utility"];
+    // The default holdout: round(0.2 × 569) rows, never fitted.
+    assert_eq!(
+        (&u["holdout_rows"], &u["real_rows"], &u["synthetic_rows"]),
+        (&json!(114), &json!(455), &json!(2000)),
+        "{u}"
+    );
+    assert_eq!(
+        (&u["task"], &u["metric"]),
+        (&json!("classification"), &json!("accuracy"))
+    );
+    assert_eq!(u["model"]["family"], "gbm");
+    let acc = |side: &str| u[side]["accuracy"].as_f64().unwrap();
+    let (real, synthetic, baseline) = (acc("real"), acc("synthetic"), acc("baseline"));
+    // Trees on the real rows separate the tumours; rows from the copula keep most of that.
+    assert!(real > 0.9, "{u}");
+    assert!(synthetic > 0.85 && synthetic > baseline + 0.15, "{u}");
+    assert!(baseline > 0.5 && baseline < 0.75, "{u}");
+    let ratio = u["ratio"].as_f64().unwrap();
+    assert!((ratio - synthetic / real).abs() < 1e-12);
+    assert!((u["score"].as_f64().unwrap() - ratio.min(1.0)).abs() < 1e-12);
+    for side in ["real", "synthetic"] {
+        let f1 = u[side]["macro_f1"].as_f64().unwrap();
+        assert!(f1 > 0.8 && f1 <= 1.0, "{side}: {u}");
+    }
+    assert!(r.body["timings"]["utility_seconds"].as_f64().unwrap() > 0.0);
+    let id = r.body["synthetic_data"]["dataset_id"].as_str().unwrap();
+    let d = get(&app, &format!("/v1/datasets/{id}")).await;
+    assert_eq!(d.body["quality"]["utility"], *u);
+
+    // A numeric column is a regression; with privacy the two reports share the holdout.
+    let body = json!({"sample_rows": BREAST_CANCER, "target": "diagnosis", "target_count": 1000,
+                      "seed": 11, "utility": {"target": "mean_area"},
+                      "privacy": {"holdout": 0.25}});
+    let r = post_json(&app, "/v1/ai/synthetic-data", &body).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let q = &r.body["synthetic_data"]["quality_metrics"];
+    let u = &q["utility"];
+    assert_eq!(
+        (&u["task"], &u["metric"]),
+        (&json!("regression"), &json!("r2"))
+    );
+    assert_eq!(u["holdout_rows"], 142);
+    assert_eq!(
+        q["privacy"]["dcr_overfitting_protection"]["holdout_rows"],
+        142
+    );
+    let r2 = |side: &str| u[side]["r2"].as_f64().unwrap();
+    // The area follows the radius and perimeter almost exactly.
+    assert!(r2("real") > 0.95 && r2("synthetic") > 0.8, "{u}");
+    assert!(r2("baseline") <= 0.0, "{u}");
+    assert!(u["synthetic"]["rmse"].as_f64().unwrap() > 0.0);
+
+    // One class left in the synthetic rows: no classifier, a 400 naming that side; nothing stored.
+    let before = get(&app, "/v1/datasets").await.body["datasets"]
+        .as_array()
+        .map(Vec::len);
+    let body = json!({"sample_rows": BREAST_CANCER, "target": "diagnosis", "target_count": 300,
+                      "seed": 1, "utility": {},
+                      "conditions": [{"column": "diagnosis", "value": "benign"}]});
+    let r = post_json(&app, "/v1/ai/synthetic-data", &body).await;
+    let details = assert_envelope(&r, 400, "VALIDATION_ERROR");
+    assert_eq!(details["field"], "utility.synthetic", "{}", r.text);
+    assert!(r.text.contains("2 classes"), "{}", r.text);
+    api_tests::openapi::assert_conforms("post", "/v1/ai/synthetic-data", &r);
+    let after = get(&app, "/v1/datasets").await.body["datasets"]
+        .as_array()
+        .map(Vec::len);
+    assert_eq!(before, after);
+}
+
+#[tokio::test]
+async fn bad_utility_options_are_validation_errors() {
+    let app = synthetic_data::router(sqlite_state());
+    let small: Vec<Value> = (0..40)
+        .map(|i| json!({"x": i, "label": if i % 2 == 0 { "a" } else { "b" }}))
+        .collect();
+    for (body, field) in [
+        (
+            json!({"model_description": "churn", "utility": {}}),
+            "utility",
+        ),
+        (
+            json!({"sample_rows": small, "target": "label", "utility": true}),
+            "utility",
+        ),
+        (
+            json!({"sample_rows": small, "target": "label", "utility": {"k": 1}}),
+            "utility.k",
+        ),
+        (
+            json!({"sample_rows": small, "target": "label", "utility": {"holdout": 0.7}}),
+            "utility.holdout",
+        ),
+        (
+            json!({"sample_rows": small, "target": "label", "utility": {"holdout": 0.3},
+                   "privacy": {"holdout": 0.2}}),
+            "utility.holdout",
+        ),
+        (
+            json!({"sample_rows": small, "target": "label", "utility": {"target": "nope"}}),
+            "utility.target",
+        ),
+        (
+            json!({"sample_rows": &small[..11], "target": "label", "utility": {}}),
+            "utility.holdout",
+        ),
+        (
+            json!({"sample_rows": sequences_csv(), "data_format": "sequential",
+                   "sequence_key": "store", "utility": {}}),
+            "utility",
+        ),
+    ] {
+        let r = post_json(&app, "/v1/ai/synthetic-data", &body).await;
+        let details = assert_envelope(&r, 400, "VALIDATION_ERROR");
+        assert_eq!(details["field"], field, "{body}: {}", r.text);
+    }
+}
+
 api_tests::on_both_stores!(
     conditions_hold_on_every_row_and_are_stored,
     sequences_keep_entities_order_and_dependence,
+    utility_trains_on_synthetic_rows_and_tests_on_held_out_real_ones,
 );

@@ -259,6 +259,48 @@ fn constrained(args: &[String]) -> serde_json::Value {
            "report": rows.report()})
 }
 
+/// utility <train.csv> <holdout.csv> <target> <classification|regression> <rows> <out.csv>
+/// [other synthetic.csv ...]: fits the generator on the train rows (a class target named, as
+/// `sample_rows` with `target`; a numeric one predicted as `utility.target`),
+/// writes `rows` generated rows to out.csv, and times the utility report of those rows and of
+/// each other synthetic table against the same train and holdout rows.
+fn utility(args: &[String]) -> serde_json::Value {
+    let (train, holdout) = (read_table(&args[1]), read_table(&args[2]));
+    let target = &args[3];
+    let classification = args[4] == "classification";
+    let rows: u64 = args[5].parse().expect("rows");
+    let t = Instant::now();
+    let (fitted, _) = synth::fit(&train, classification.then_some(target.as_str())).expect("fit");
+    let file = std::io::BufWriter::new(std::fs::File::create(&args[6]).expect("out"));
+    let mut sink = CsvSink::new(file, &fitted.header()).expect("sink");
+    for row in Generator::new(&fitted, 1, Balance::Natural, rows).expect("gen") {
+        sink.write_row(&row).expect("write");
+    }
+    sink.finish().expect("flush");
+    let generate_ms = t.elapsed().as_secs_f64() * 1000.0;
+    let (columns, task) =
+        tabular::utility::task_for(&shared::datasets::column_kinds(&fitted), target).expect("task");
+    let reports: Vec<serde_json::Value> = args[6..]
+        .iter()
+        .map(|path| {
+            let synthetic = read_table(path);
+            let t = Instant::now();
+            let report = tabular::utility::utility_report(&tabular::utility::UtilityInput {
+                real: &train,
+                holdout: &holdout,
+                synthetic: &synthetic,
+                columns: &columns,
+                target,
+                task,
+                seed: 1,
+            })
+            .expect("utility");
+            json!({"synthetic": path, "utility_ms": t.elapsed().as_secs_f64() * 1000.0, "report": report})
+        })
+        .collect();
+    json!({"generate_ms": generate_ms, "reports": reports})
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let only = match args.first().map(String::as_str) {
@@ -266,6 +308,7 @@ fn main() {
         Some("sequences") => Some(sequences(&args)),
         Some("sequences-score") => Some(sequences_score(&args)),
         Some("constraints") => Some(constrained(&args)),
+        Some("utility") => Some(utility(&args)),
         _ => None,
     };
     if let Some(out) = only {

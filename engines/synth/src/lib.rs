@@ -31,6 +31,7 @@ pub mod sequence;
 mod stats;
 pub mod suggest;
 pub mod table;
+pub mod utility;
 
 pub use conditions::{Condition, ConditionReport, ConditionsReport};
 pub use constraints::{Constrained, Constraint, ConstraintsReport};

@@ -1,15 +1,17 @@
 //! The tabular engine (pure, no candle): from a [`Table`](synth::Table) to numbers and back.
 //! [`data`] splits a table and fits the [`Encoder`] on the train part; [`metrics`] scores
 //! predictions as scikit-learn defines them; [`outputs`] holds a model's answers on a matrix;
-//! [`boost`] fits and applies gradient-boosted trees.
+//! [`boost`] fits and applies gradient-boosted trees; [`utility`] measures whether a model
+//! trained on synthetic rows works on real ones.
 //!
-//! The training engine (candle networks, AutoML, artifacts) builds on this crate; a function
-//! that needs trees alone can use it without linking a tensor library.
+//! The training engine (candle networks, AutoML, artifacts) builds on this crate; the
+//! synthetic-data function uses it alone, so it links no tensor library.
 
 pub mod boost;
 pub mod data;
 pub mod metrics;
 pub mod outputs;
+pub mod utility;
 
 pub use boost::{GbmModel, GbmParams};
 pub use data::{Encoder, Matrix, Style, Task};

@@ -22,7 +22,7 @@ use shared::{clock, ids, usage, ApiError, ApiResult, AppState};
 use synth::{self, DataSchema, FitReport, Table};
 
 use crate::recommend::{self, Recommendation};
-use crate::request::{SchemaInput, SyntheticRequest};
+use crate::request::{SchemaInput, SyntheticRequest, UtilityOptions};
 
 /// What the `synthetic_data` provider is asked for: a schema, and its advice.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
@@ -174,6 +174,71 @@ fn split_holdout(table: &Table, share: Option<f64>, seed: u64) -> (Table, Option
     (pick(fit), Some(pick(out)))
 }
 
+/// `utility`: TSTR against TRTR on the held-out sample rows (`tabular::utility`), with the
+/// first generated rows (at most `synth::privacy::MAX_COMPARED_ROWS`) as the synthetic side.
+/// A target that is not a column, or a side no model can be fitted on, is a 400 naming it.
+async fn utility_report(
+    designed: &Designed,
+    options: &UtilityOptions,
+    compared: &[Vec<serde_json::Value>],
+    seed: u64,
+) -> ApiResult<synth::utility::UtilityReport> {
+    let schema = &designed.schema;
+    let (Some(real), Some(holdout)) = (designed.reference.clone(), designed.holdout.clone()) else {
+        return Err(ApiError::internal(std::io::Error::other(
+            "utility without sample rows or a holdout",
+        )));
+    };
+    let schema_target = schema.target_name().map(str::to_string);
+    let target = match (&options.target, &schema_target) {
+        (Some(t), _) => t.clone(),
+        (None, Some(t)) => t.clone(),
+        (None, None) => return Err(ApiError::validation(
+            "utility.target",
+            serde_json::Value::Null,
+            "a column of sample_rows",
+            "the sample has no target: name the column to predict in utility.target (or target)",
+        )),
+    };
+    let invalid = |e: tabular::TabularError| match e {
+        tabular::TabularError::Invalid { field, message } => ApiError::validation(
+            &field,
+            serde_json::Value::Null,
+            "rows a model can be fitted on",
+            message,
+        ),
+        other => ApiError::internal(other),
+    };
+    let (columns, task) =
+        tabular::utility::task_for(&column_kinds(schema), &target).map_err(|e| match e {
+            tabular::TabularError::Invalid { message, .. } => ApiError::validation(
+                "utility.target",
+                serde_json::json!(target),
+                "a categorical, boolean, numeric or integer column of sample_rows",
+                message,
+            ),
+            other => invalid(other),
+        })?;
+    let synthetic = synth::Table {
+        columns: schema.header(),
+        rows: compared.to_vec(),
+    };
+    tokio::task::spawn_blocking(move || {
+        tabular::utility::utility_report(&tabular::utility::UtilityInput {
+            real: &real,
+            holdout: &holdout,
+            synthetic: &synthetic,
+            columns: &columns,
+            target: &target,
+            task,
+            seed,
+        })
+    })
+    .await
+    .map_err(ApiError::internal)?
+    .map_err(invalid)
+}
+
 pub async fn synthetic_data(
     State(state): State<AppState>,
     shared::http::JsonBody(body): shared::http::JsonBody,
@@ -244,11 +309,27 @@ pub async fn synthetic_data(
     let privacy_seconds = privacy
         .as_ref()
         .map(|_| privacy_started.elapsed().as_secs_f64());
+    let utility_started = Instant::now();
+    let utility = match &req.utility {
+        Some(options) => {
+            Some(utility_report(&designed, options, &generated.compared, req.seed).await?)
+        }
+        None => None,
+    };
+    let utility_seconds = utility
+        .as_ref()
+        .map(|_| utility_started.elapsed().as_secs_f64());
     let mut quality_json = serde_json::to_value(&generated.quality).map_err(ApiError::internal)?;
     if let (Some(p), Some(q)) = (&privacy, quality_json.as_object_mut()) {
         q.insert(
             "privacy".into(),
             serde_json::to_value(p).map_err(ApiError::internal)?,
+        );
+    }
+    if let (Some(u), Some(q)) = (&utility, quality_json.as_object_mut()) {
+        q.insert(
+            "utility".into(),
+            serde_json::to_value(u).map_err(ApiError::internal)?,
         );
     }
     // The dataset keeps what its rows were held to.
@@ -331,6 +412,7 @@ pub async fn synthetic_data(
             method: quality.method.clone(),
             details: quality.clone(),
             privacy,
+            utility,
         },
         data_schema: GeneratedSchema {
             features: schema.columns.iter().map(|c| c.name.clone()).collect(),
@@ -367,6 +449,7 @@ pub async fn synthetic_data(
             generation_seconds: generated.seconds,
             storage_seconds: storing.elapsed().as_secs_f64(),
             privacy_seconds,
+            utility_seconds,
         },
         provider_attempts: designed.attempts,
         usage: usage::block(&designed.usage),

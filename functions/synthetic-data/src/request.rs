@@ -1,5 +1,6 @@
 //! `POST /v1/ai/synthetic-data` parsed at the edge. Fields beyond the spec: `seed`, `schema`,
-//! `sample_rows`, `target`, `include_data`, `name`, `providers`, `privacy`.
+//! `sample_rows`, `target`, `include_data`, `name`, `providers`, `privacy`, `utility`,
+//! `constraints`, `conditions`, `sequence_key`, `sequence_index`.
 
 use serde_json::{json, Value};
 use shared::datasets::synth_error;
@@ -17,6 +18,8 @@ pub const MAX_SAMPLE_ROWS: usize = 10_000;
 pub const MAX_HOLDOUT: f64 = 0.5;
 /// Sample rows the fit keeps at least when some are held out.
 pub const MIN_FIT_ROWS: usize = 10;
+/// The share of `sample_rows` held out for the utility report when no holdout is given.
+pub const DEFAULT_UTILITY_HOLDOUT: f64 = 0.2;
 
 #[derive(Debug, Clone)]
 pub enum SchemaInput {
@@ -47,12 +50,38 @@ pub struct SyntheticRequest {
     /// `privacy.holdout`: the share of `sample_rows` kept out of the fit, so the privacy
     /// report can say whether the rows resemble the fitted rows more than unseen ones.
     pub holdout: Option<f64>,
+    /// `utility`: train on synthetic, test on the held-out real rows (README, "Utility report").
+    pub utility: Option<UtilityOptions>,
     /// `constraints`: hold on every generated row.
     pub constraints: Vec<synth::Constraint>,
     /// `conditions`: every generated row meets them (conditional sampling).
     pub conditions: Vec<synth::Condition>,
     /// With `data_format: sequential`.
     pub sequence: Option<SequenceOptions>,
+}
+
+/// `utility`'s options.
+#[derive(Debug, Clone, Default)]
+pub struct UtilityOptions {
+    /// The column both models predict; the sample's target when absent.
+    pub target: Option<String>,
+}
+
+/// A holdout share must hold out a row and leave [`MIN_FIT_ROWS`] to fit.
+fn check_holdout(table: &Table, h: f64, field: &str) -> Result<(), ApiError> {
+    let kept = table.rows.len() - (table.rows.len() as f64 * h).round() as usize;
+    if kept < MIN_FIT_ROWS || kept == table.rows.len() {
+        return Err(ApiError::validation(
+            field,
+            json!(h),
+            format!("a share that holds out at least one row and keeps {MIN_FIT_ROWS} to fit"),
+            format!(
+                "holding out {h} of {} sample rows leaves {kept} to fit",
+                table.rows.len()
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// `sequence_key` and `sequence_index` of a sequential request.
@@ -110,6 +139,7 @@ fn parse_sequence(
         "constraints",
         "conditions",
         "privacy",
+        "utility",
         "providers",
     ] {
         if let Some(v) = root.get(field) {
@@ -149,7 +179,7 @@ fn parse_sequence(
 /// Constraints one request may give.
 pub const MAX_CONSTRAINTS: usize = 20;
 
-const FIELDS: [&str; 17] = [
+const FIELDS: [&str; 18] = [
     "model_description",
     "existing_data",
     "target_count",
@@ -163,6 +193,7 @@ const FIELDS: [&str; 17] = [
     "name",
     "providers",
     "privacy",
+    "utility",
     "constraints",
     "conditions",
     "sequence_key",
@@ -290,32 +321,57 @@ impl SyntheticRequest {
         } else {
             SchemaInput::Describe
         };
+        let sample_only = |field: &str, why: &str| {
+            ApiError::validation(
+                field,
+                root.get(field).cloned().unwrap_or(Value::Null),
+                "only with sample_rows",
+                format!("{why}: give sample_rows"),
+            )
+        };
         let mut holdout = None;
         if let Some(p) = root.object("privacy")? {
             p.only(&["holdout"])?;
             let SchemaInput::Sample { table, .. } = &schema else {
-                return Err(ApiError::validation(
+                return Err(sample_only(
                     "privacy",
-                    root.get("privacy").cloned().unwrap_or(Value::Null),
-                    "only with sample_rows",
-                    "privacy compares generated rows with real ones: give sample_rows",
+                    "privacy compares generated rows with real ones",
                 ));
             };
             holdout = p.number_above("holdout", 0.0, MAX_HOLDOUT)?;
             if let Some(h) = holdout {
-                let kept = table.rows.len() - (table.rows.len() as f64 * h).round() as usize;
-                if kept < MIN_FIT_ROWS || kept == table.rows.len() {
+                check_holdout(table, h, "privacy.holdout")?;
+            }
+        }
+        let mut utility = None;
+        if let Some(u) = root.object("utility")? {
+            u.only(&["holdout", "target"])?;
+            let SchemaInput::Sample { table, .. } = &schema else {
+                return Err(sample_only(
+                    "utility",
+                    "utility tests models on held-out real rows",
+                ));
+            };
+            // One set of held-out rows serves both reports.
+            match (holdout, u.number_above("holdout", 0.0, MAX_HOLDOUT)?) {
+                (Some(p), Some(h)) if p != h => {
                     return Err(ApiError::validation(
-                        "privacy.holdout",
+                        "utility.holdout",
                         json!(h),
-                        format!("a share that holds out at least one row and keeps {MIN_FIT_ROWS} to fit"),
-                        format!(
-                            "holding out {h} of {} sample rows leaves {kept} to fit",
-                            table.rows.len()
-                        ),
+                        format!("absent, or privacy.holdout ({p})"),
+                        "privacy and utility share one holdout: give it once",
                     ));
                 }
+                (None, h) => {
+                    let h = h.unwrap_or(DEFAULT_UTILITY_HOLDOUT);
+                    check_holdout(table, h, "utility.holdout")?;
+                    holdout = Some(h);
+                }
+                _ => {}
             }
+            utility = Some(UtilityOptions {
+                target: u.string("target", 200)?,
+            });
         }
         let sequence = parse_sequence(&root, sequential, &schema, target_count)?;
         let model_description = root.string("model_description", 5000)?;
@@ -342,6 +398,7 @@ impl SyntheticRequest {
             include_data,
             name: root.string("name", 200)?,
             holdout,
+            utility,
             providers,
             constraints: parse_constraints(root.get("constraints"))?,
             conditions: parse_conditions(root.get("conditions"))?,

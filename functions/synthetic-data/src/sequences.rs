@@ -208,6 +208,7 @@ pub async fn synthetic_sequences(
                 method: quality.method.clone(),
                 details: quality.clone(),
                 privacy: None,
+                utility: None,
             },
             data_schema: GeneratedSchema {
                 features: schema.columns.iter().map(|c| c.name.clone()).collect(),
@@ -242,6 +243,7 @@ pub async fn synthetic_sequences(
             generation_seconds: done.generation_seconds,
             storage_seconds: storing.elapsed().as_secs_f64(),
             privacy_seconds: None,
+            utility_seconds: None,
         },
         provider_attempts: Vec::new(),
         usage: usage::block(&[]),

@@ -80,6 +80,9 @@ pub struct SyntheticDataRequest {
     /// With `sample_rows`: `{"holdout": share}` keeps that share of the rows (at most 0.5) out
     /// of the fit, for `quality_metrics.privacy.dcr_overfitting_protection`.
     pub privacy: Option<PrivacyOptions>,
+    /// With `sample_rows`: train a model on the generated rows and one on the real rows, test
+    /// both on held-out real rows (`quality_metrics.utility`, README "Utility report").
+    pub utility: Option<UtilityOptions>,
     /// At most 20 constraints that hold on every generated row (README, "Constraints").
     pub constraints: Option<Vec<synth::Constraint>>,
     /// At most 20 conditions every generated row meets: a fixed value, a range, or category
@@ -96,6 +99,21 @@ pub struct SyntheticDataRequest {
 }
 
 /// `privacy` of `POST /v1/ai/synthetic-data`.
+/// `utility` of `POST /v1/ai/synthetic-data`.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UtilityOptions {
+    /// Share of `sample_rows` held out of the fit, in (0, 0.5]; default 0.2, or
+    /// `privacy.holdout` (one holdout serves both reports; two different shares are a 400).
+    #[schemars(range(max = 0.5))]
+    pub holdout: Option<f64>,
+    /// The column both models predict: a categorical or boolean column (classification,
+    /// scored by accuracy) or a numeric one (regression, scored by R²). Default: the
+    /// sample's target.
+    #[schemars(length(min = 1, max = 200))]
+    pub target: Option<String>,
+}
+
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PrivacyOptions {
@@ -115,6 +133,10 @@ pub struct QualityMetrics {
     /// the generated rows against the real ones (README, "Privacy report").
     #[serde(skip_serializing_if = "Option::is_none")]
     pub privacy: Option<synth::privacy::PrivacyReport>,
+    /// With `utility`: a model trained on the generated rows against one trained on the real
+    /// rows, both tested on held-out real rows (README, "Utility report").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub utility: Option<synth::utility::UtilityReport>,
 }
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
@@ -200,6 +222,9 @@ pub struct Timings {
     /// The privacy report's time, when there is one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub privacy_seconds: Option<f64>,
+    /// Fitting and scoring the utility report's two models, with `utility`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub utility_seconds: Option<f64>,
 }
 
 /// `200` of `POST /v1/ai/synthetic-data`.

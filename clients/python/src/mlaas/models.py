@@ -866,10 +866,6 @@ Preset: TypeAlias = Literal[
 
 
 class PrivacyOptions(TypedDict, closed=True):
-    """
-    `privacy` of `POST /v1/ai/synthetic-data`.
-    """
-
     holdout: NotRequired[float | None]
 
 
@@ -1139,6 +1135,7 @@ class Timings(TypedDict):
     generation_seconds: float
     storage_seconds: float
     privacy_seconds: NotRequired[float | None]
+    utility_seconds: NotRequired[float | None]
 
 
 class Totals(TypedDict):
@@ -1362,6 +1359,41 @@ class UsageRow(TypedDict):
     output_tokens: int
     total_tokens: int
     cost_usd: float
+
+
+class UtilityModel(TypedDict):
+    """
+    The model both sides train: gradient-boosted trees with these settings.
+    """
+
+    family: str
+    trees: int
+    learning_rate: float
+    max_depth: int
+    seed: int
+
+
+class UtilityOptions(TypedDict, closed=True):
+    """
+    `privacy` of `POST /v1/ai/synthetic-data`.
+    `utility` of `POST /v1/ai/synthetic-data`.
+    """
+
+    holdout: NotRequired[float | None]
+    target: NotRequired[str | None]
+
+
+class UtilityScores(TypedDict):
+    """
+    Scores of one model on the holdout.
+    """
+
+    accuracy: NotRequired[float | None]
+    macro_f1: NotRequired[float | None]
+    balanced_accuracy: NotRequired[float | None]
+    r2: NotRequired[float | None]
+    rmse: NotRequired[float | None]
+    mae: NotRequired[float | None]
 
 
 class WordCounts(TypedDict):
@@ -1753,15 +1785,6 @@ class PrivacyReport(TypedDict):
     method: str
 
 
-class QualityMetrics(TypedDict):
-    diversity_score: float
-    realism_score: float
-    balance_ratio: float | None
-    method: str
-    details: Quality
-    privacy: NotRequired[PrivacyReport | None]
-
-
 class ReferenceComparison(TypedDict):
     dataset: str
     metric: str
@@ -1849,26 +1872,6 @@ class SweepTrial(TypedDict):
     monitoring_url: str | None
 
 
-class SyntheticData(TypedDict):
-    dataset_id: str
-    generated_samples: int
-    format: str
-    data_format: str
-    quality_metrics: QualityMetrics
-    data_schema: GeneratedSchema
-    seed: int
-    balance: str
-    download_url: str
-    download_urls: DownloadUrls
-    preview: list[dict[str, Any]]
-    data: NotRequired[list[dict[str, Any]] | None]
-    fit_report: NotRequired[FitReport | None]
-    constraints: NotRequired[ConstraintsReport | None]
-    conditions: NotRequired[ConditionsReport | None]
-    suggested_constraints: NotRequired[list[Suggestion] | None]
-    sequences: NotRequired[Sequences | None]
-
-
 class SyntheticDataRequest1(TypedDict, closed=True):
     """
     `POST /v1/ai/synthetic-data`: `model_description` is required unless `schema` or
@@ -1888,6 +1891,7 @@ class SyntheticDataRequest1(TypedDict, closed=True):
     name: NotRequired[str | None]
     providers: NotRequired[list[Provider] | None]
     privacy: NotRequired[PrivacyOptions | None]
+    utility: NotRequired[UtilityOptions | None]
     constraints: NotRequired[list[Constraint] | None]
     conditions: NotRequired[list[Condition] | None]
     sequence_key: NotRequired[str | None]
@@ -1913,6 +1917,7 @@ class SyntheticDataRequest2(TypedDict, closed=True):
     name: NotRequired[str | None]
     providers: NotRequired[list[Provider] | None]
     privacy: NotRequired[PrivacyOptions | None]
+    utility: NotRequired[UtilityOptions | None]
     constraints: NotRequired[list[Constraint] | None]
     conditions: NotRequired[list[Condition] | None]
     sequence_key: NotRequired[str | None]
@@ -1938,6 +1943,7 @@ class SyntheticDataRequest3(TypedDict, closed=True):
     name: NotRequired[str | None]
     providers: NotRequired[list[Provider] | None]
     privacy: NotRequired[PrivacyOptions | None]
+    utility: NotRequired[UtilityOptions | None]
     constraints: NotRequired[list[Constraint] | None]
     conditions: NotRequired[list[Condition] | None]
     sequence_key: NotRequired[str | None]
@@ -1947,23 +1953,6 @@ class SyntheticDataRequest3(TypedDict, closed=True):
 SyntheticDataRequest: TypeAlias = (
     SyntheticDataRequest1 | SyntheticDataRequest2 | SyntheticDataRequest3
 )
-
-
-class SyntheticDataResponse(TypedDict):
-    """
-    `200` of `POST /v1/ai/synthetic-data`.
-    """
-
-    status: str
-    provider: str
-    synthetic_data: SyntheticData
-    recommendations: list[str]
-    recommendation_details: list[Recommendation]
-    generation_time_seconds: float
-    timings: Timings
-    provider_attempts: list[Attempt]
-    usage: UsageBlock
-    cached: NotRequired[CacheHit | None]
 
 
 class TrainAccepted(TypedDict):
@@ -1994,6 +1983,25 @@ class TrainRequest(TypedDict, closed=True):
 class UsageDay(TypedDict):
     date: str
     providers: list[UsageRow]
+
+
+class UtilityReport(TypedDict):
+    """
+    The utility report (`tabular::utility` says how each figure is computed).
+    """
+
+    target: str
+    task: str
+    metric: str
+    model: UtilityModel
+    real_rows: int
+    synthetic_rows: int
+    holdout_rows: int
+    real: UtilityScores
+    synthetic: UtilityScores
+    baseline: UtilityScores
+    ratio: float | None
+    score: float | None
 
 
 class ArchitectureAssessment(TypedDict):
@@ -2143,6 +2151,16 @@ class PerformanceAssessment(TypedDict):
     provider_assessment: NotRequired[ProviderAssessment | None]
 
 
+class QualityMetrics(TypedDict):
+    diversity_score: float
+    realism_score: float
+    balance_ratio: float | None
+    method: str
+    details: Quality
+    privacy: NotRequired[PrivacyReport | None]
+    utility: NotRequired[UtilityReport | None]
+
+
 class Sweep(TypedDict):
     """
     `GET /v1/sweeps/{id}` (and the answer of its stop).
@@ -2202,6 +2220,43 @@ class SweepSummary(TypedDict):
     updated_at: str
     ended_at: str | None
     monitoring_url: str
+
+
+class SyntheticData(TypedDict):
+    dataset_id: str
+    generated_samples: int
+    format: str
+    data_format: str
+    quality_metrics: QualityMetrics
+    data_schema: GeneratedSchema
+    seed: int
+    balance: str
+    download_url: str
+    download_urls: DownloadUrls
+    preview: list[dict[str, Any]]
+    data: NotRequired[list[dict[str, Any]] | None]
+    fit_report: NotRequired[FitReport | None]
+    constraints: NotRequired[ConstraintsReport | None]
+    conditions: NotRequired[ConditionsReport | None]
+    suggested_constraints: NotRequired[list[Suggestion] | None]
+    sequences: NotRequired[Sequences | None]
+
+
+class SyntheticDataResponse(TypedDict):
+    """
+    `200` of `POST /v1/ai/synthetic-data`.
+    """
+
+    status: str
+    provider: str
+    synthetic_data: SyntheticData
+    recommendations: list[str]
+    recommendation_details: list[Recommendation]
+    generation_time_seconds: float
+    timings: Timings
+    provider_attempts: list[Attempt]
+    usage: UsageBlock
+    cached: NotRequired[CacheHit | None]
 
 
 class TrainingStatus(TypedDict):
