@@ -1343,6 +1343,19 @@ async fn sequences_keep_entities_order_and_dependence(store: shared::store::Shar
     assert_eq!(q["synthetic_entities"], entities);
     let d = get(&app, &format!("/v1/datasets/{id}")).await.body;
     assert_eq!(d["quality"]["sequences"], *q);
+    // The stored key column weighs each generated entity by its rows.
+    let key = d["schema"]["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "store")
+        .expect("the key column is in the stored schema");
+    let categories = key["categories"].as_array().unwrap();
+    assert_eq!(categories.len(), entities, "{key}");
+    for (c, w) in categories.iter().zip(key["weights"].as_array().unwrap()) {
+        let n = rows[1..].iter().filter(|r| r[0] == c.as_str().unwrap()).count();
+        assert_eq!(w.as_f64(), Some(n as f64), "{c}");
+    }
 
     // What sequences do not take is named.
     let base = || {

@@ -20,7 +20,7 @@ use synth::{Cell, ColumnKind, ColumnSpec, DataSchema, Distribution, ParquetType,
 use crate::request::{SchemaInput, SequenceOptions, SyntheticRequest};
 
 /// The stored schema of a sequential dataset: the key (integer, or categorical over the
-/// generated keys), the index, then the context and step columns, in the rows' order.
+/// generated keys, each weighted by its rows), the index, then the context and step columns, in the rows' order.
 fn stored_schema(model: &SequenceModel, rows: &[Row]) -> DataSchema {
     let flat = model.flat_schema();
     let column = |j: usize| rows.iter().map(move |r| &r[j]);
@@ -55,14 +55,17 @@ fn stored_schema(model: &SequenceModel, rows: &[Row]) -> DataSchema {
                         max: Some(hi as i64),
                     }
                 } else {
-                    let mut keys: Vec<String> = Vec::new();
+                    // An entity's rows are contiguous: each key weighs its row count.
+                    let (mut keys, mut weights): (Vec<String>, Vec<f64>) = (Vec::new(), Vec::new());
                     for c in column(j) {
                         let k = c.to_json().as_str().unwrap_or_default().to_string();
-                        if keys.last() != Some(&k) {
+                        if keys.last() == Some(&k) {
+                            *weights.last_mut().expect("a key per weight") += 1.0;
+                        } else {
                             keys.push(k);
+                            weights.push(1.0);
                         }
                     }
-                    let weights = vec![1.0; keys.len()];
                     ColumnKind::Categorical {
                         categories: keys,
                         weights,
