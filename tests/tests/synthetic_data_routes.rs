@@ -1353,7 +1353,10 @@ async fn sequences_keep_entities_order_and_dependence(store: shared::store::Shar
     let categories = key["categories"].as_array().unwrap();
     assert_eq!(categories.len(), entities, "{key}");
     for (c, w) in categories.iter().zip(key["weights"].as_array().unwrap()) {
-        let n = rows[1..].iter().filter(|r| r[0] == c.as_str().unwrap()).count();
+        let n = rows[1..]
+            .iter()
+            .filter(|r| r[0] == c.as_str().unwrap())
+            .count();
         assert_eq!(w.as_f64(), Some(n as f64), "{c}");
     }
 

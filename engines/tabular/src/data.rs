@@ -971,16 +971,8 @@ impl Encoder {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::col;
     use serde_json::json;
-
-    fn col(name: &str, kind: &str) -> DatasetColumn {
-        DatasetColumn {
-            name: name.into(),
-            kind: kind.into(),
-            reason: None,
-            words: None,
-        }
-    }
 
     /// 40 rows: a row number, a constant, a relabelled copy of the target, a UUID per row, a
     /// shuffled code that repeats, and two real features.

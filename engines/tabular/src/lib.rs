@@ -41,3 +41,14 @@ impl TabularError {
         }
     }
 }
+
+/// A typed column, for the tests.
+#[cfg(test)]
+pub(crate) fn col(name: &str, kind: &str) -> synth::DatasetColumn {
+    synth::DatasetColumn {
+        name: name.into(),
+        kind: kind.into(),
+        reason: None,
+        words: None,
+    }
+}

@@ -275,17 +275,9 @@ fn most_frequent(m: &Matrix) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::col;
     use rand::{Rng, SeedableRng};
     use serde_json::json;
-
-    fn col(name: &str, kind: &str) -> DatasetColumn {
-        DatasetColumn {
-            name: name.into(),
-            kind: kind.into(),
-            reason: None,
-            words: None,
-        }
-    }
 
     /// `label` is "hi" when x + noise > 0; `colour` is noise.
     fn table(n: usize, seed: u64, noise: f64) -> Table {
