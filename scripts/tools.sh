@@ -12,6 +12,8 @@
 #                        is compared with the committed models, so its version is pinned) and
 #                        pyarrow 26.0.1, onnxruntime 1.32.0 and onnx 1.23.2 (its tests read the
 #                        service's Parquet and run its ONNX exports with them)
+#   tools.sh ui       -> Debian's chromium (apt-get, when missing) and websocket-client 1.8.0
+#                        (.venv/ui), for the dashboard's browser test (tests/ui_check.py)
 # A venv whose tool is at another version is brought to the pin. Prints nothing on success
 # but what pip says when it has work to do.
 set -euo pipefail
@@ -66,6 +68,19 @@ for want in "$@"; do
       library client safetensors 'safetensors==0.8.0'
       # The client itself, from this tree, every time (it is what is tested).
       "$root/.venv/client/bin/pip" install --quiet --no-deps --force-reinstall "$root/clients/python"
+      ;;
+    ui)
+      if ! command -v chromium >/dev/null; then
+        # Debian's package, from the distribution's own archive (no browser download elsewhere).
+        if [ "$(id -u)" = 0 ]; then
+          DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null \
+            || { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null; }
+        else
+          echo "tools.sh: the browser test needs Debian's chromium: sudo apt-get install chromium" >&2
+          exit 1
+        fi
+      fi
+      library ui websocket-client 'websocket-client==1.8.0'
       ;;
     *) echo "tools.sh: unknown tool '$want'" >&2; exit 2 ;;
   esac

@@ -5,6 +5,7 @@ mod analyze_routes;
 mod auth;
 mod compare_history;
 mod crate_graph;
+mod dashboard;
 mod dataset_uploads;
 mod enhance_routes;
 mod forecasting;

@@ -32,6 +32,7 @@ fn the_document_lists_every_operation() {
         "GET /v1/ai/usage",
         "GET /openapi.json",
         "GET /docs",
+        "GET /ui",
         "GET /v1/models",
         "POST /v1/models/train",
         "GET /v1/models/compare",
@@ -94,6 +95,7 @@ async fn system_routes_conform() {
 
     let page = get(&app, "/docs").await;
     check("GET", "/docs", &page, 200);
+    check("GET", "/ui", &get(&app, "/ui").await, 200);
     assert!(page.text.starts_with("<!doctype html>"));
     for op in [
         "trainModel",

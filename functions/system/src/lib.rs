@@ -1,9 +1,10 @@
 //! The `system` function: service health, provider status and usage, the OpenAPI document and
-//! its docs page, and the catch-all that answers every unknown path with `NOT_FOUND` in the envelope.
+//! its docs page, the dashboard (`/ui`), and the catch-all that answers every unknown path with `NOT_FOUND` in the envelope.
 
 mod docs;
 mod health;
 mod status;
+mod ui;
 mod usage;
 
 use axum::Router;
@@ -17,6 +18,7 @@ pub fn routes() -> Routes {
         .get("/v1/ai/usage", usage::usage)
         .get("/openapi.json", docs::openapi)
         .get("/docs", docs::docs)
+        .get("/ui", ui::ui)
 }
 
 pub fn router(state: AppState) -> Router {

@@ -12,8 +12,9 @@ use crate::auth::ClientKeys;
 use crate::error::ApiError;
 
 /// Paths open without a key: the load balancer's and the operator's health check, and the
-/// API's public description (the OpenAPI document and its docs page reveal no data).
-pub const OPEN_PATHS: [&str; 3] = ["/health", "/openapi.json", "/docs"];
+/// API's public description (the OpenAPI document and its docs page reveal no data), and the
+/// dashboard's page (it holds no data; what it reads asks for a key).
+pub const OPEN_PATHS: [&str; 4] = ["/health", "/openapi.json", "/docs", "/ui"];
 
 /// The key a request presents, if any.
 pub fn presented_key(req: &Request) -> Option<&str> {

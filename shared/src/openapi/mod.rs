@@ -265,6 +265,22 @@ fn operations(g: &mut Schemas) -> Vec<Op> {
         },
         Op {
             method: "get",
+            path: "/ui",
+            id: "dashboard",
+            function: "system",
+            summary: "The dashboard",
+            description: "Models and jobs, a model's curves and metrics, datasets and usage, as one self-contained HTML page reading this API (README, \"Dashboard\"). The page needs no key; the data it reads does, when keys are on.",
+            kind: Kind::Open,
+            params: vec![],
+            body: vec![],
+            responses: vec![(
+                200,
+                "the page",
+                vec![("text/html", json!({"type": "string"}))],
+            )],
+        },
+        Op {
+            method: "get",
             path: "/docs",
             id: "docs",
             function: "system",
@@ -936,7 +952,7 @@ fn common_errors(op: &Op) -> Vec<Response> {
         ));
         out.push(error(504, "the request deadline passed"));
     }
-    if op.path != "/openapi.json" && op.path != "/docs" {
+    if op.path != "/openapi.json" && op.path != "/docs" && op.path != "/ui" {
         out.push(error(429, "over the rate limit; see Retry-After"));
     }
     out.push(error(
