@@ -64,6 +64,13 @@ pub struct Files {
 }
 
 impl Files {
+    /// Removes the files: a request that fails after generating them keeps nothing.
+    pub async fn discard(&self) {
+        for p in [&self.csv, &self.jsonl, &self.parquet] {
+            let _ = tokio::fs::remove_file(p).await;
+        }
+    }
+
     fn measured(csv: PathBuf, jsonl: PathBuf, parquet: PathBuf) -> ApiResult<Files> {
         Ok(Files {
             csv_bytes: size(&csv)?,

@@ -1398,7 +1398,11 @@ const BREAST_CANCER: &str = include_str!("../fixtures/breast_cancer.csv");
 async fn utility_trains_on_synthetic_rows_and_tests_on_held_out_real_ones(
     store: shared::store::SharedStore,
 ) {
-    let app = synthetic_data::router(api_tests::state_with(store, &[]));
+    let scratch = std::env::temp_dir().join(format!("utility-test-{}", rand::random::<u64>()));
+    let app = synthetic_data::router(api_tests::state_with(
+        store,
+        &[("MLAAS_SCRATCH_DIR", scratch.to_str().unwrap())],
+    ));
     let body = json!({"sample_rows": BREAST_CANCER, "target": "diagnosis", "target_count": 2000,
                       "seed": 11, "utility": {}});
     let r = post_json(&app, "/v1/ai/synthetic-data", &body).await;
@@ -1473,6 +1477,12 @@ async fn utility_trains_on_synthetic_rows_and_tests_on_held_out_real_ones(
         .as_array()
         .map(Vec::len);
     assert_eq!(before, after);
+    // Nor are the generated files left behind.
+    let left: Vec<_> = std::fs::read_dir(scratch.join("mlaas-generate"))
+        .map(|d| d.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default();
+    assert!(left.is_empty(), "{left:?}");
+    let _ = std::fs::remove_dir_all(&scratch);
 }
 
 #[tokio::test]

@@ -312,7 +312,13 @@ pub async fn synthetic_data(
     let utility_started = Instant::now();
     let utility = match &req.utility {
         Some(options) => {
-            Some(utility_report(&designed, options, &generated.compared, req.seed).await?)
+            match utility_report(&designed, options, &generated.compared, req.seed).await {
+                Ok(u) => Some(u),
+                Err(e) => {
+                    generated.files.discard().await;
+                    return Err(e);
+                }
+            }
         }
         None => None,
     };
