@@ -2,7 +2,7 @@
 DevTools protocol.
 
 Against a running service with client keys on (scripts/ui-test starts one), it uploads
-scikit-learn's breast-cancer table, trains a gbm model on it and generates a synthetic
+scikit-learn's breast-cancer table, trains a gbm and an MLP model on it, generates a synthetic
 dataset, then checks in the browser that:
 * without a key the page asks for one and shows no data;
 * after the key is typed, the models list shows the trained model and the datasets list both
@@ -10,7 +10,7 @@ dataset, then checks in the browser that:
 * the model page draws its learning curves, the confusion heatmap and the importances, and
   its predict form answers;
 * a dataset page shows the five-row preview and histograms; the usage page draws its charts;
-  compare overlays the model's curves;
+  compare overlays two models' curves (the compare endpoint) and names the settings that differ;
 * the model page fits a 400 px wide window without sideways scrolling.
 Screenshots of each page go to target/ui/. Prints the page's first contentful paint (the
 target lives in BENCHMARKS.md, not here).
@@ -129,12 +129,17 @@ def main():
                          "dataset": dataset["id"], "target_accuracy": 0.9},
         "training_config": {"seed": 3}})
     mid = model["model_id"]
-    for _ in range(600):
-        st = call("GET", f"/v1/models/{mid}/status")
-        if st["model_status"] in ("completed", "failed", "stopped"):
-            break
-        time.sleep(0.2)
-    check("the model trained", st["model_status"] == "completed", st["model_status"])
+    second = call("POST", "/v1/models/train", {
+        "model_config": {"name": "ui mlp", "type": "classification", "architecture": "mlp",
+                         "dataset": dataset["id"]},
+        "training_config": {"seed": 3, "epochs": 8}})["model_id"]
+    for trained in (mid, second):
+        for _ in range(600):
+            st = call("GET", f"/v1/models/{trained}/status")
+            if st["model_status"] in ("completed", "failed", "stopped"):
+                break
+            time.sleep(0.2)
+        check(f"model {trained} trained", st["model_status"] == "completed", st["model_status"])
     synthetic = call("POST", "/v1/ai/synthetic-data", {"model_description": "fraud", "target_count": 300,
                                                        "name": "ui-synthetic", "seed": 5})
     sid = synthetic["synthetic_data"]["dataset_id"]
@@ -202,8 +207,11 @@ def main():
         check("the usage page draws its charts",
               b.wait("document.querySelectorAll('#usage-charts svg.curve').length === 3"))
         b.shot("usage")
-        b.go(BASE + f"/ui#/compare?ids={mid}")
-        check("compare overlays the curves", b.wait("document.querySelectorAll('svg.curve path[data-series]').length >= 2"))
+        b.go(BASE + f"/ui#/compare?ids={mid},{second}")
+        check("compare overlays both models' curves",
+              b.wait("document.querySelectorAll('#compare-charts svg.curve path[data-series]').length === 2"))
+        check("and names the settings that differ",
+              b.wait("document.getElementById('compare-charts').textContent.includes('model_config.architecture')"))
         b.shot("compare")
     finally:
         b.close()

@@ -44,9 +44,7 @@ fn every_route_the_page_reads_is_in_the_openapi_document() {
     let mut used = Vec::new();
     for (i, _) in page.match_indices("/v1/") {
         let rest = &page[i..];
-        let end = rest
-            .find(['"', '`', '?', '\'', ' '])
-            .unwrap_or(rest.len());
+        let end = rest.find(['"', '`', '?', '\'', ' ']).unwrap_or(rest.len());
         let path = &rest[..end];
         if path.ends_with('/') {
             continue; // a prefix built on
